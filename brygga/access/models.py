@@ -1,0 +1,139 @@
+"""Need-to-know and the access log (PDL 4 kap., HSLF-FS 2016:40 4 kap. 9 §; rules R-ACC-1, R-LOG-1..3).
+
+An Involvement says that a unit takes part in a person's care (created by cases, SIPs, care requests).
+It is the only thing that opens a person's data to a unit. Every read or change of a person's data writes an
+AccessLogEntry in the same transaction. Entries are append-only (database triggers refuse UPDATE and DELETE)
+and tamper-evident: each carries an HMAC of its content, and seals chain the entries in order, so a changed,
+removed or re-ordered entry is detected by ``verify_access_log``."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Involvement(models.Model):
+    class Kind(models.TextChoices):
+        INPATIENT_CASE = "inpatient_case", _("Ärende, in- och utskrivning")
+        SIP = "sip", _("SIP")
+        OUTPATIENT = "outpatient", _("Öppenvårdsärende")
+        OTHER = "other", _("Annat")
+
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="involvements")
+    unit = models.ForeignKey("organisations.Unit", on_delete=models.PROTECT, related_name="involvements")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # What created the involvement, e.g. "case:42"; several sources may involve the same unit.
+    source = models.CharField(max_length=60)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "unit", "source"], name="one_involvement_per_source")
+        ]
+        indexes = [models.Index(fields=["unit", "person"])]
+        verbose_name = _("medverkan")
+        verbose_name_plural = _("medverkan")
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}:{self.person_id}:{self.source}"
+
+
+class AccessLogEntry(models.Model):
+    class Action(models.TextChoices):
+        READ = "read", _("Läsning")
+        CREATE = "create", _("Registrering")
+        UPDATE = "update", _("Ändring")
+        LOOKUP = "lookup", _("Sökning på personnummer")
+        REVEAL = "reveal", _("Visning av skyddade uppgifter")
+        EXPORT = "export", _("Utskrift eller export")
+        DENIED = "denied", _("Nekad åtkomst")
+
+    at = models.DateTimeField(db_index=True)
+    # Snapshots as well as keys: the log must stay readable after a user or unit is renamed or removed.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    user_label = models.CharField(max_length=200)
+    unit = models.ForeignKey("organisations.Unit", on_delete=models.SET_NULL, null=True, related_name="+")
+    unit_label = models.CharField(max_length=200)
+    unit_hsa_id = models.CharField(max_length=31, blank=True)
+    role = models.CharField(max_length=30, blank=True)
+    person = models.ForeignKey("people.Person", on_delete=models.SET_NULL, null=True, related_name="+")
+    person_identifier = models.CharField(max_length=14, db_index=True)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    what = models.CharField(max_length=200)  # e.g. "person", "case:42", "sip:7/pdf"
+    channel = models.CharField(max_length=10)  # web | api | command
+    had_involvement = models.BooleanField()
+    mac = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["person", "at"]),
+            models.Index(fields=["had_involvement", "at"]),
+            models.Index(fields=["user", "at"]),
+        ]
+        verbose_name = _("loggpost")
+        verbose_name_plural = _("åtkomstlogg")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user_label} {self.action} {self.what}"
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.pk is not None:
+            raise RuntimeError("Access log entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("Access log entries are append-only.")
+
+
+class AccessLogSeal(models.Model):
+    """A link in the chain over the log: the digest of every entry's MAC from first_id to last_id, chained to
+    the previous seal. Written by the scheduled sealing task."""
+
+    sequence = models.PositiveIntegerField(unique=True)
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    entry_count = models.PositiveIntegerField()
+    digest = models.CharField(max_length=64)
+    previous_digest = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["sequence"]
+
+    def __str__(self) -> str:
+        return f"Försegling {self.sequence} ({self.first_id}–{self.last_id})"
+
+
+class LogReview(models.Model):
+    """A documented log check (R-LOG-1 items 5–6): what was examined, by whom, and the outcome."""
+
+    class Kind(models.TextChoices):
+        SAMPLE = "sample", _("Stickprov")
+        TARGETED = "targeted", _("Riktad granskning")
+        FLAGGED = "flagged", _("Åtkomst utan medverkan")
+
+    class Outcome(models.TextChoices):
+        JUSTIFIED = "justified", _("Befogad åtkomst")
+        UNJUSTIFIED = "unjustified", _("Obefogad åtkomst — åtgärd krävs")
+        FOLLOW_UP = "follow_up", _("Behöver utredas vidare")
+
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reviewer_unit = models.ForeignKey("organisations.Unit", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("typ av granskning"), max_length=10, choices=Kind.choices)
+    outcome = models.CharField(_("bedömning"), max_length=12, choices=Outcome.choices)
+    comment = models.TextField(_("kommentar"))
+    entries = models.ManyToManyField(AccessLogEntry, related_name="reviews")
+    period_start = models.DateField(_("period från"), null=True, blank=True)
+    period_end = models.DateField(_("period till"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("logggranskning")
+        verbose_name_plural = _("logggranskningar")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d}"

@@ -1,0 +1,40 @@
+"""The acting context: who acts, in which unit, with which role. Every checked path takes one of these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from brygga.accounts.permissions import Perm
+from brygga.core.errors import PermissionDenied
+
+if TYPE_CHECKING:
+    from brygga.accounts.models import Membership, User
+    from brygga.organisations.models import Unit
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: User
+    membership: Membership | None
+    channel: str = "web"  # web | api | command
+
+    @property
+    def unit(self) -> Unit | None:
+        return self.membership.unit if self.membership else None
+
+    @property
+    def role(self) -> str | None:
+        return self.membership.role if self.membership else None
+
+    def can(self, perm: Perm) -> bool:
+        """Fail closed: no active membership, an expired one, or a role without the permission is False."""
+        return self.membership is not None and self.membership.allows(perm)
+
+    def require(self, perm: Perm) -> None:
+        if not self.can(perm):
+            raise PermissionDenied(perm.value)
+
+    @classmethod
+    def for_membership(cls, membership: Membership, channel: str = "web") -> Actor:
+        return cls(user=membership.user, membership=membership, channel=channel)

@@ -1,0 +1,103 @@
+"""State changes for accounts: login with lock-out, the second factor, choosing the active unit, grants."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyotp
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from brygga.accounts.models import Membership, User
+from brygga.accounts.permissions import Role
+from brygga.core.errors import DomainError
+
+LOGIN_FAILED = _("Fel användarnamn eller lösenord.")
+
+
+def login_with_password(username: str, password: str, now: dt.datetime | None = None) -> User:
+    """Check the password, counting failures; after BRYGGA_LOCKOUT_THRESHOLD failures the account is locked
+    for BRYGGA_LOCKOUT_MINUTES. The message never says whether the user name exists."""
+    now = now or timezone.now()
+    # The failure count must survive the refusal, so the refusal is raised after the transaction commits.
+    refusal: DomainError | None = None
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(username=username).first()
+        if user is not None and user.locked_until and user.locked_until > now:
+            refusal = DomainError.single(
+                "username",
+                "KONTO-LAST",
+                _("Kontot är tillfälligt låst efter för många misslyckade inloggningar. Försök igen senare."),
+                status=403,
+            )
+        else:
+            authenticated = authenticate(username=username, password=password)
+            if authenticated is None or user is None or authenticated.is_service_account:
+                if user is not None:
+                    user.failed_login_count += 1
+                    if user.failed_login_count >= settings.BRYGGA_LOCKOUT_THRESHOLD:
+                        user.locked_until = now + dt.timedelta(minutes=settings.BRYGGA_LOCKOUT_MINUTES)
+                        user.failed_login_count = 0
+                    user.save(update_fields=["failed_login_count", "locked_until"])
+                refusal = DomainError.single("password", "INLOGGNING", LOGIN_FAILED, status=403)
+            else:
+                user.failed_login_count = 0
+                user.locked_until = None
+                user.save(update_fields=["failed_login_count", "locked_until"])
+    if refusal is not None:
+        raise refusal
+    assert authenticated is not None
+    return authenticated
+
+
+def start_totp_enrolment(user: User) -> str:
+    """Create a fresh, unconfirmed TOTP secret and return the provisioning URI for the QR code."""
+    user.totp_secret = pyotp.random_base32()
+    user.totp_confirmed_at = None
+    user.save(update_fields=["totp_secret", "totp_confirmed_at"])
+    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.username, issuer_name="brygga")
+
+
+def verify_totp(user: User, code: str, confirm: bool = False) -> None:
+    """Accept the current 30-second code (one step of clock drift either way) or raise DomainError."""
+    code = (code or "").strip().replace(" ", "")
+    if (
+        not user.totp_secret
+        or not code.isdigit()
+        or not pyotp.TOTP(user.totp_secret).verify(code, valid_window=1)
+    ):
+        raise DomainError.single("code", "TOTP", _("Koden stämmer inte. Ange de sex siffrorna från appen."))
+    if confirm and not user.totp_confirmed_at:
+        user.totp_confirmed_at = timezone.now()
+        user.save(update_fields=["totp_confirmed_at"])
+
+
+def active_memberships(user: User) -> list[Membership]:
+    today = timezone.localdate()
+    return [
+        m
+        for m in user.memberships.select_related("unit", "unit__municipality", "unit__organisation")
+        if m.is_valid_on(today)
+    ]
+
+
+def choose_membership(user: User, membership_id: int | str) -> Membership:
+    """The active unit: only one of the user's own, currently valid memberships."""
+    for membership in active_memberships(user):
+        if str(membership.pk) == str(membership_id):
+            return membership
+    raise DomainError.single("membership", "AKTIV-ENHET", _("Du har ingen giltig behörighet i den enheten."))
+
+
+def grant_membership(
+    granted_by: User | None, user: User, unit_id: int, role: Role, commission_hsa_id: str = ""
+) -> Membership:
+    membership, _created = Membership.objects.update_or_create(
+        user=user,
+        unit_id=unit_id,
+        defaults={"role": role.value, "granted_by": granted_by, "commission_hsa_id": commission_hsa_id},
+    )
+    return membership

@@ -1,0 +1,105 @@
+"""Login in two steps (password, then TOTP when enrolled or required), TOTP enrolment, logout."""
+
+from __future__ import annotations
+
+import segno
+from django.conf import settings
+from django.contrib.auth import login, logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from brygga.accounts.models import User
+from brygga.accounts.services import login_with_password, start_totp_enrolment, verify_totp
+from brygga.core.errors import DomainError
+
+PENDING_KEY = "brygga_pending_user"
+NEXT_KEY = "brygga_next"
+
+
+def _safe_next(request: HttpRequest, target: str | None) -> str:
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return "/"
+
+
+def login_view(request: HttpRequest) -> HttpResponse:
+    context: dict[str, object] = {"next": request.GET.get("next", "")}
+    if request.method == "POST":
+        username = request.POST.get("username", "").strip()
+        context.update(username=username, next=request.POST.get("next", ""))
+        try:
+            user = login_with_password(username, request.POST.get("password", ""))
+        except DomainError as exc:
+            context["errors"] = exc.problems
+            return render(request, "accounts/login.html", context, status=400)
+        request.session[NEXT_KEY] = _safe_next(request, request.POST.get("next"))
+        if user.has_totp or settings.BRYGGA_REQUIRE_TOTP:
+            request.session[PENDING_KEY] = user.pk
+            return redirect("accounts:totp" if user.has_totp else "accounts:totp_setup")
+        login(request, user)
+        return redirect(request.session.pop(NEXT_KEY, "/"))
+    return render(request, "accounts/login.html", context)
+
+
+def _pending_user(request: HttpRequest) -> User | None:
+    pk = request.session.get(PENDING_KEY)
+    return User.objects.filter(pk=pk, is_active=True).first() if pk else None
+
+
+def totp_view(request: HttpRequest) -> HttpResponse:
+    user = _pending_user(request)
+    if user is None or not user.has_totp:
+        return redirect("accounts:login")
+    if request.method == "POST":
+        try:
+            verify_totp(user, request.POST.get("code", ""))
+        except DomainError as exc:
+            return render(request, "accounts/totp.html", {"errors": exc.problems}, status=400)
+        next_url = request.session.pop(NEXT_KEY, "/")
+        request.session.pop(PENDING_KEY, None)
+        login(request, user)
+        return redirect(next_url)
+    return render(request, "accounts/totp.html")
+
+
+def totp_setup_view(request: HttpRequest) -> HttpResponse:
+    """Enrol a second factor: for a pending login (when required) or for a logged-in user who chooses to."""
+    user = request.user if request.user.is_authenticated else _pending_user(request)
+    if user is None:
+        return redirect("accounts:login")
+    if request.method == "POST":
+        try:
+            verify_totp(user, request.POST.get("code", ""), confirm=True)  # type: ignore[arg-type]
+        except DomainError as exc:
+            uri = request.session.get("brygga_totp_uri", "")
+            return render(
+                request,
+                "accounts/totp_setup.html",
+                {
+                    "errors": exc.problems,
+                    "qr": segno.make(uri).svg_inline(scale=4) if uri else "",
+                    "secret": user.totp_secret,
+                },  # type: ignore[union-attr]
+                status=400,
+            )
+        if not request.user.is_authenticated:
+            next_url = request.session.pop(NEXT_KEY, "/")
+            request.session.pop(PENDING_KEY, None)
+            login(request, user)  # type: ignore[arg-type]
+            return redirect(next_url)
+        return redirect("web:home")
+    uri = start_totp_enrolment(user)  # type: ignore[arg-type]
+    request.session["brygga_totp_uri"] = uri
+    return render(
+        request,
+        "accounts/totp_setup.html",
+        {"qr": segno.make(uri).svg_inline(scale=4), "secret": user.totp_secret},  # type: ignore[union-attr]
+    )
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("accounts:login")

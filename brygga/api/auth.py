@@ -1,0 +1,49 @@
+"""API authentication: bearer tokens for integrating systems, the session (with CSRF) for the browser.
+Both end with ``request.actor`` set, so endpoints check permissions exactly as views do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.security import APIKeyCookie, HttpBearer
+
+from brygga.accounts.context import Actor
+from brygga.accounts.models import ApiToken, hash_token
+
+
+class TokenAuth(HttpBearer):
+    openapi_description = "API-nyckel för integrerade system: `Authorization: Bearer bry_…`"
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        found = (
+            ApiToken.objects.select_related("membership__user", "membership__unit__organisation")
+            .filter(token_hash=hash_token(token), revoked_at__isnull=True)
+            .first()
+        )
+        if found is None or not found.membership.user.is_active:
+            return None
+        membership = found.membership
+        if not membership.is_valid_on(timezone.localdate()):
+            return None
+        ApiToken.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
+        request.actor = Actor.for_membership(membership, channel="api")  # type: ignore[attr-defined]
+        return found
+
+
+class BrowserSessionAuth(APIKeyCookie):
+    """The logged-in browser session with its active unit; CSRF-checked like any form."""
+
+    param_name = "sessionid"
+    openapi_description = "Inloggad webbsession (samma aktiva enhet som i webbgränssnittet)."
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        actor = getattr(request, "actor", None)
+        if actor is None or actor.membership is None:
+            return None
+        request.actor = Actor(user=actor.user, membership=actor.membership, channel="api")  # type: ignore[attr-defined]
+        return actor.user
+
+
+AUTH = [TokenAuth(), BrowserSessionAuth()]

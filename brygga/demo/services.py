@@ -1,0 +1,57 @@
+"""Demo data: personas for every role, persons with test identity numbers, and an involvement so the person
+pages have something to show before the case processes create involvements of their own. Idempotent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from brygga.access.models import Involvement
+from brygga.access.services import involve
+from brygga.accounts.models import Membership, User
+from brygga.demo import personas
+from brygga.organisations.models import Unit
+from brygga.people.services import register_person
+
+
+@dataclass
+class DemoReport:
+    users: int = 0
+    persons: int = 0
+
+
+@transaction.atomic
+def load_demo_data() -> DemoReport:
+    report = DemoReport()
+    units = {u.name: u for u in Unit.objects.all()}
+    for username, first, last, title, grants in personas.PERSONAS:
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"first_name": first, "last_name": last, "title": title}
+        )
+        if created:
+            user.set_password(personas.DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        for unit_name, role in grants:
+            Membership.objects.update_or_create(
+                user=user, unit=units[unit_name], defaults={"role": role.value}
+            )
+        report.users += 1
+    ward = units["Sahlgrenska, medicinavdelning"]
+    for identifier, given, family, street, postal, city, scb, listed, protected in personas.PERSONS:
+        listed_unit = units.get(f"Närhälsan {listed} vårdcentral") if listed else None
+        person = register_person(
+            identifier,
+            given,
+            family,
+            street,
+            postal,
+            city,
+            municipality_code=scb,
+            listed_unit_hsa_id=listed_unit.hsa_id if listed_unit else None,
+            protected_identity=protected,
+        )
+        involve(person, ward, Involvement.Kind.OTHER, "demo:inskriven", at=timezone.now())
+        report.persons += 1
+    return report

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from brygga.access.services import lookup_person, open_person
+from brygga.people.presenters import person_summary
+
+router = Router(tags=["Personer"])
+
+
+class LookupIn(Schema):
+    identifier: str
+
+
+class PersonOut(Schema):
+    id: int
+    identifier: str
+    id_kind: str
+    name: str
+    address: str
+    registered_municipality: str | None
+    listed_unit: str | None
+    protected_identity: bool
+    deceased_on: str | None
+
+
+@router.post("/lookup", response=PersonOut, summary="Slå upp en person på personnummer (loggas)")
+def lookup(request: HttpRequest, payload: LookupIn) -> dict[str, object]:
+    """POST, not GET, so the identity number never lands in URLs and server logs."""
+    person = lookup_person(request.actor, payload.identifier)  # type: ignore[attr-defined]
+    return person_summary(person)
+
+
+@router.get("/{person_id}", response=PersonOut, summary="Läs en person (kräver medverkan, loggas)")
+def read_person(request: HttpRequest, person_id: int) -> dict[str, object]:
+    person = open_person(request.actor, person_id, what="person")  # type: ignore[attr-defined]
+    return person_summary(person)

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from brygga.api.api import api
+from brygga.web.views import healthz
+
+admin.site.site_header = "brygga — administration"
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("konto/", include("brygga.accounts.urls")),
+    path("logg/", include("brygga.access.urls")),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("brygga.web.urls")),
+]

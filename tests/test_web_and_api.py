@@ -1,0 +1,221 @@
+"""The web shell and the API: login with lock-out and TOTP, the unit switcher, health check, OpenAPI,
+token auth, structured errors, and access-logged person reads through both channels."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyotp
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+
+from brygga.access.models import AccessLogEntry, Involvement
+from brygga.access.services import involve
+from brygga.accounts.models import ApiToken, Membership, User
+from brygga.accounts.permissions import Role
+from brygga.demo.personas import DEMO_PASSWORD, PERSONAS
+from tests.factories import CONTACT_POINT, OTHER_WARD, WARD, actor, make_person, unit
+
+pytestmark = pytest.mark.django_db
+
+
+def login(client: Client, username: str, password: str = DEMO_PASSWORD):  # type: ignore[no-untyped-def]
+    return client.post(reverse("accounts:login"), {"username": username, "password": password})
+
+
+def test_healthz_reports_database_state(client: Client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok" and response.json()["database"] == "ok"
+
+
+def test_every_demo_persona_can_log_in_and_sees_the_active_unit(demo, client: Client) -> None:  # type: ignore[no-untyped-def]
+    for username, *_rest, grants in PERSONAS:
+        client.logout()
+        response = login(client, username)
+        assert response.status_code == 302, username
+        if len(grants) > 1:
+            assert client.get("/").status_code == 302  # several units: choose first
+            membership = Membership.objects.filter(user__username=username).first()
+            client.post(reverse("web:choose_unit"), {"membership": membership.pk})  # type: ignore[union-attr]
+        page = client.get("/")
+        assert page.status_code == 200, username
+        assert grants[0][0] in page.content.decode() or len(grants) > 1
+
+
+def test_wrong_password_locks_the_account_after_five_failures(client: Client) -> None:
+    user = User.objects.create_user("lasbar", password="ett-langt-testlosenord")
+    start = dt.datetime(2026, 11, 23, 8, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        for _ in range(5):
+            assert login(client, "lasbar", "fel").status_code == 400
+        response = login(client, "lasbar", "ett-langt-testlosenord")
+        assert response.status_code == 400
+        assert "tillfälligt låst" in response.content.decode()
+    with time_machine.travel(start + dt.timedelta(minutes=16), tick=False):
+        assert login(client, "lasbar", "ett-langt-testlosenord").status_code == 302
+    user.refresh_from_db()
+    assert user.failed_login_count == 0 and user.locked_until is None
+
+
+def test_unknown_user_gets_the_same_message_as_a_wrong_password(client: Client) -> None:
+    User.objects.create_user("finns", password="ett-langt-testlosenord")
+    a = login(client, "finns", "fel").content.decode()
+    b = login(client, "finnsinte", "fel").content.decode()
+    assert "Fel användarnamn eller lösenord" in a and "Fel användarnamn eller lösenord" in b
+
+
+def test_totp_second_factor_is_required_once_enrolled(client: Client) -> None:
+    user = User.objects.create_user("totp", password="ett-langt-testlosenord")
+    user.totp_secret = pyotp.random_base32()
+    user.totp_confirmed_at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    user.save()
+    response = login(client, "totp", "ett-langt-testlosenord")
+    assert response.url == reverse("accounts:totp")  # type: ignore[attr-defined]
+    assert "_auth_user_id" not in client.session
+    assert client.post(reverse("accounts:totp"), {"code": "000000"}).status_code == 400
+    assert "_auth_user_id" not in client.session
+    response = client.post(reverse("accounts:totp"), {"code": pyotp.TOTP(user.totp_secret).now()})
+    assert response.status_code == 302 and client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_passwords_are_hashed_with_argon2() -> None:
+    user = User.objects.create_user("argon", password="ett-langt-testlosenord")
+    assert user.password.startswith("argon2")
+
+
+def test_unit_switcher_accepts_only_own_memberships(client: Client) -> None:
+    nurse = actor(Role.WARD_NURSE, WARD, username="flera")
+    Membership.objects.create(user=nurse.user, unit=unit(OTHER_WARD), role=Role.WARD_NURSE.value)
+    foreign = actor(Role.WARD_NURSE, CONTACT_POINT, username="annan").membership
+    client.force_login(nurse.user)
+    response = client.post(reverse("web:choose_unit"), {"membership": foreign.pk})  # type: ignore[union-attr]
+    assert response.status_code == 400
+    assert "brygga_active_membership" not in client.session
+    client.post(reverse("web:choose_unit"), {"membership": nurse.membership.pk})  # type: ignore[union-attr]
+    assert client.session["brygga_active_membership"] == nurse.membership.pk  # type: ignore[union-attr]
+
+
+def test_person_page_is_not_found_for_units_without_involvement(client: Client) -> None:
+    nurse = actor(Role.WARD_NURSE, WARD, username="nurse")
+    other = actor(Role.WARD_NURSE, OTHER_WARD, username="other")
+    person = make_person()
+    involve(person, unit(WARD), Involvement.Kind.INPATIENT_CASE, "case:1")
+    client.force_login(other.user)
+    assert client.get(reverse("web:person_detail", args=[person.pk])).status_code == 404
+    client.force_login(nurse.user)
+    page = client.get(reverse("web:person_detail", args=[person.pk]))
+    assert page.status_code == 200 and "Testa Testsson" in page.content.decode()
+    assert AccessLogEntry.objects.filter(user=nurse.user, person=person, action="read").count() == 1
+    assert not AccessLogEntry.objects.filter(user=other.user).exists()
+
+
+def test_web_lookup_shows_a_clear_swedish_error_for_a_bad_number(client: Client) -> None:
+    nurse = actor(Role.WARD_NURSE, WARD, username="nurse")
+    client.force_login(nurse.user)
+    page = client.post(reverse("web:person_lookup"), {"identifier": "19121212-1213"})
+    assert page.status_code == 400
+    assert "fel kontrollsiffra" in page.content.decode()
+    assert AccessLogEntry.objects.count() == 0
+
+
+def test_statistics_role_is_refused_person_lookup(client: Client) -> None:
+    stats = actor(Role.STATISTICS, WARD, username="stats")
+    client.force_login(stats.user)
+    assert client.post(reverse("web:person_lookup"), {"identifier": "191212121212"}).status_code == 403
+
+
+# --- API ------------------------------------------------------------------------------------------------------
+
+
+def _token(role: Role = Role.SYSTEM, unit_name: str = WARD) -> str:
+    system = actor(role, unit_name, username=f"system-{role.value}")
+    _obj, raw = ApiToken.issue(system.membership, "journal")  # type: ignore[arg-type]
+    return raw
+
+
+def test_openapi_document_lists_the_endpoints(client: Client) -> None:
+    doc = client.get("/api/v1/openapi.json").json()
+    assert doc["info"]["version"] == "1"
+    for path in (
+        "/api/v1/organisations",
+        "/api/v1/municipalities",
+        "/api/v1/units",
+        "/api/v1/persons/lookup",
+    ):
+        assert path in doc["paths"]
+
+
+def test_api_requires_authentication(client: Client) -> None:
+    response = client.get("/api/v1/municipalities")
+    assert response.status_code == 401
+    assert response.json()["error"] == "unauthenticated"
+
+
+def test_api_municipalities_with_population(client: Client) -> None:
+    response = client.get("/api/v1/municipalities", HTTP_AUTHORIZATION=f"Bearer {_token()}")
+    assert response.status_code == 200
+    data = response.json()
+    assert len(data) == 49
+    gbg = next(m for m in data if m["scb_code"] == "1480")
+    assert gbg["subregion"] == "Göteborgsområdet" and gbg["populations"][0]["year"] == 2024
+
+
+def test_api_units_filter(client: Client) -> None:
+    response = client.get("/api/v1/units?kind=municipal_contact", HTTP_AUTHORIZATION=f"Bearer {_token()}")
+    assert len(response.json()) == 49
+
+
+def test_api_revoked_token_is_refused(client: Client) -> None:
+    raw = _token()
+    ApiToken.objects.update(revoked_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    assert client.get("/api/v1/units", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
+
+
+def test_api_lookup_is_logged_and_bad_numbers_get_structured_errors(client: Client) -> None:
+    person = make_person()
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {_token()}"}
+    ok = client.post(
+        "/api/v1/persons/lookup", {"identifier": person.identifier}, content_type="application/json", **auth
+    )
+    assert ok.status_code == 200 and ok.json()["name"] == "Testa Testsson"
+    entry = AccessLogEntry.objects.get()
+    assert entry.channel == "api" and entry.action == "lookup"
+    bad = client.post(
+        "/api/v1/persons/lookup", {"identifier": "19121212-1213"}, content_type="application/json", **auth
+    )
+    assert bad.status_code == 400
+    assert bad.json() == {
+        "error": "invalid",
+        "problems": [
+            {
+                "field": "identifier",
+                "rule": "PNR-KONTROLLSIFFRA",
+                "message": "Personnumret har fel kontrollsiffra.",
+            }
+        ],
+    }
+    missing = client.post("/api/v1/persons/lookup", {}, content_type="application/json", **auth)
+    assert missing.status_code == 422
+    assert missing.json()["problems"][0]["field"] == "identifier"
+    assert AccessLogEntry.objects.count() == 1
+
+
+def test_api_person_read_needs_involvement_and_masks_protected_identity(client: Client) -> None:
+    person = make_person(protected=True)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {_token()}"}
+    assert client.get(f"/api/v1/persons/{person.pk}", **auth).status_code == 404
+    involve(person, unit(WARD), Involvement.Kind.INPATIENT_CASE, "case:1")
+    data = client.get(f"/api/v1/persons/{person.pk}", **auth).json()
+    assert data["name"] == "Skyddad identitet" and "Provgatan" not in data["address"]
+    assert AccessLogEntry.objects.filter(person=person, channel="api").count() == 1
+
+
+def test_api_session_auth_uses_the_active_unit(client: Client) -> None:
+    nurse = actor(Role.WARD_NURSE, WARD, username="nurse")
+    person = make_person()
+    involve(person, unit(WARD), Involvement.Kind.INPATIENT_CASE, "case:1")
+    client.force_login(nurse.user)
+    assert client.get(f"/api/v1/persons/{person.pk}").status_code == 200
