@@ -87,11 +87,21 @@ def invalid_payload(request: HttpRequest, exc: NinjaValidationError) -> HttpResp
 
 
 def _register_routers() -> None:
+    from brygga.cases.api import router as cases_router
+    from brygga.documents.api import router as documents_router
+    from brygga.economy.api import router as economy_router
+    from brygga.governance.api import router as governance_router
     from brygga.organisations.api import router as organisations_router
+    from brygga.payment.api import router as payment_router
     from brygga.people.api import router as people_router
 
     api.add_router("/", organisations_router)
     api.add_router("/persons", people_router)
+    api.add_router("/cases", cases_router)
+    api.add_router("/payment", payment_router)
+    api.add_router("/governance", governance_router)
+    api.add_router("/economy", economy_router)
+    api.add_router("/documents", documents_router)
 
 
 _register_routers()
