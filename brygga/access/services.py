@@ -10,16 +10,17 @@ import datetime as dt
 import hashlib
 import hmac
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from brygga.access.models import AccessLogEntry, AccessLogSeal, Involvement
+from brygga.access.models import AccessLogEntry, AccessLogSeal, Involvement, LogReview
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
-from brygga.core.errors import NotFound
+from brygga.core.errors import NotFound, PermissionDenied
 from brygga.organisations.models import Unit
 from brygga.people.identifiers import parse_identity_number
 from brygga.people.models import Person
@@ -61,7 +62,7 @@ def is_involved(unit: Unit | None, person_id: int) -> bool:
     return Involvement.objects.filter(_active_involvement_q(), unit=unit, person_id=person_id).exists()
 
 
-def involved_person_ids(unit: Unit) -> QuerySet[Involvement, int]:
+def involved_person_ids(unit: Unit) -> QuerySet[Involvement, Any]:
     """A subquery of the persons the unit may see, for scoping lists in the database."""
     return Involvement.objects.filter(_active_involvement_q(), unit=unit).values("person_id")
 
@@ -248,3 +249,19 @@ def log_extract(person: Person) -> QuerySet[AccessLogEntry]:
         .exclude(action=Action.DENIED)
         .order_by("at", "id")
     )
+
+
+def record_log_review(
+    actor: Actor, entries: list[AccessLogEntry], kind: str, outcome: str, comment: str
+) -> LogReview:
+    """Document a log check (R-LOG-1 items 5–6): who reviewed which entries, how, and the outcome."""
+    actor.require(Perm.ACCESS_LOG_REVIEW)
+    unit = actor.unit
+    if unit is None:  # require() already refuses an actor without a membership; this narrows the type
+        raise PermissionDenied(Perm.ACCESS_LOG_REVIEW.value)
+    with transaction.atomic():
+        review = LogReview.objects.create(
+            reviewer=actor.user, reviewer_unit=unit, kind=kind, outcome=outcome, comment=comment
+        )
+        review.entries.set(entries)
+    return review

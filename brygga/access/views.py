@@ -109,18 +109,8 @@ def record_review(request: HttpRequest) -> HttpResponse:
         )
     if problems:
         return render(request, "access/review_error.html", {"errors": problems}, status=400)
-    services_record_review(actor, entries, kind, outcome, comment)
+    services.record_log_review(actor, entries, kind, outcome, comment)
     return render(request, "access/review_done.html", {"count": len(entries)})
-
-
-def services_record_review(
-    actor: Actor, entries: list[AccessLogEntry], kind: str, outcome: str, comment: str
-) -> LogReview:
-    review = LogReview.objects.create(
-        reviewer=actor.user, reviewer_unit=actor.unit, kind=kind, outcome=outcome, comment=comment
-    )
-    review.entries.set(entries)
-    return review
 
 
 @actor_required(Perm.ACCESS_LOG_REVIEW)

@@ -7,10 +7,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from brygga.access.models import AccessLogEntry
-from brygga.access.services import log_access
+from brygga.access.services import is_involved, log_access
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
-from brygga.core.errors import DomainError, NotFound
+from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.organisations.models import Municipality, Unit
 from brygga.people.identifiers import parse_identity_number
 from brygga.people.models import Person
@@ -56,8 +56,6 @@ def register_person(
                 ("listed_unit", "LISTNING", _("Vårdcentralen %s finns inte.") % listed_unit_hsa_id)
             )
     if problems:
-        from brygga.core.errors import Problem
-
         raise DomainError([Problem(*p) for p in problems])
     person, _created = Person.objects.update_or_create(
         identifier=number.value,
@@ -80,8 +78,6 @@ def register_person(
 def reveal_protected_identity(actor: Actor, person: Person) -> Person:
     """Show a protected person's name and address to an involved user whose role allows it; logged as its
     own action so the log review sees every such view."""
-    from brygga.access.services import is_involved
-
     if not actor.can(Perm.PERSON_REVEAL_PROTECTED) or not is_involved(actor.unit, person.pk):
         raise NotFound
     log_access(actor, person, AccessLogEntry.Action.REVEAL, "person/skyddade-uppgifter", had_involvement=True)
