@@ -7,8 +7,12 @@ person's data additionally needs an involvement of the active unit (brygga.acces
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:  # the stubs' name for "str or lazy translation"; not needed at run time
+    from django_stubs_ext import StrOrPromise
 
 
 class Role(StrEnum):
@@ -27,7 +31,7 @@ class Role(StrEnum):
     SYSTEM = "system"  # an integrating system (hospital EHR, robot) acting for one unit through the API
 
 
-ROLE_LABELS: dict[Role, str] = {
+ROLE_LABELS: dict[Role, StrOrPromise] = {
     Role.WARD_NURSE: _("Sjuksköterska, vårdavdelning"),
     Role.PHYSICIAN: _("Läkare"),
     Role.MUNICIPAL_CONTACT: _("Kommunens kontaktpunkt"),
