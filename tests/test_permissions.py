@@ -46,6 +46,7 @@ EXPECTED: dict[Role, set[Perm]] = {
         P.DOCUMENT_SIGN,
         P.DEVIATION_REPORT,
         P.PAYMENT_VIEW,
+        P.PAYMENT_DISPUTE,
     },
     Role.HOME_CARE_NURSE: CLINICAL
     | {

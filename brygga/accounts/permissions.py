@@ -71,6 +71,7 @@ class Perm(StrEnum):
     STATISTICS_VIEW = "statistics.view"
     PAYMENT_VIEW = "payment.view"
     PAYMENT_MANAGE = "payment.manage"
+    PAYMENT_DISPUTE = "payment.dispute"  # the municipality disputes a line of its settlement
     ACCESS_LOG_REVIEW = "access_log.review"
     # Administration
     UNIT_ADMIN = "unit.admin"  # manage users and memberships of one's organisation
@@ -133,6 +134,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.DOCUMENT_SIGN,
             Perm.DEVIATION_REPORT,
             Perm.PAYMENT_VIEW,
+            Perm.PAYMENT_DISPUTE,
         }
     ),
     Role.HOME_CARE_NURSE: frozenset(
