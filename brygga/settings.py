@@ -3,6 +3,7 @@ the README lists each variable. Nothing secret or production-specific lives in c
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -174,6 +175,31 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = Path(os.environ.get("BRYGGA_MEDIA_ROOT", VAR_DIR / "media"))
+
+# Documents (brygga.documents, docs/documents.md) have their own storage: by default the file system under
+# var/documents (never served directly); S3-compatible object storage is a STORAGES backend such as
+# "storages.backends.s3.S3Storage" with its options as JSON.
+_DOCUMENT_LOCATION = json.dumps({"location": str(VAR_DIR / "documents")})
+STORAGES["documents"] = {
+    "BACKEND": os.environ.get(
+        "BRYGGA_DOCUMENT_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
+    ),
+    "OPTIONS": json.loads(os.environ.get("BRYGGA_DOCUMENT_STORAGE_OPTIONS", _DOCUMENT_LOCATION)),
+}
+# MedCom: 50 MB for a whole message; one file may use all of it.
+BRYGGA_ATTACHMENT_MAX_BYTES = int(os.environ.get("BRYGGA_ATTACHMENT_MAX_BYTES", str(50 * 1024 * 1024)))
+BRYGGA_ATTACHMENT_MAX_TOTAL_BYTES = int(
+    os.environ.get("BRYGGA_ATTACHMENT_MAX_TOTAL_BYTES", str(50 * 1024 * 1024))
+)
+# ClamAV daemon (clamd) for virus scanning; empty host means no scanner is configured.
+BRYGGA_CLAMAV_HOST = os.environ.get("BRYGGA_CLAMAV_HOST", "")
+BRYGGA_CLAMAV_PORT = int(os.environ.get("BRYGGA_CLAMAV_PORT", "3310"))
+BRYGGA_CLAMAV_TIMEOUT = float(os.environ.get("BRYGGA_CLAMAV_TIMEOUT", "30"))
+# Signing: "local" (a certificate authority the installation creates under var/signing) or "inera".
+BRYGGA_SIGNER = os.environ.get("BRYGGA_SIGNER", "local")
+BRYGGA_SIGNING_CA_DIR = Path(os.environ.get("BRYGGA_SIGNING_CA_DIR", VAR_DIR / "signing"))
+# Key that protects the units' backup passphrases at rest. Defaults to a key derived from SECRET_KEY.
+BRYGGA_BACKUP_KEY = os.environ.get("BRYGGA_BACKUP_KEY", "")
 
 TASKS = {
     "default": {

@@ -1,0 +1,40 @@
+"""What attachments and documents can belong to. Other apps register their owner types (a message, a SIP, a
+care request) with a check that the owner concerns the person, typically in their AppConfig.ready()::
+
+    from brygga.documents.owners import register_owner
+    register_owner("sip", _("SIP"), lambda person, owner_id: Plan.objects.filter(pk=owner_id,
+                                                                                 person=person).exists())
+
+An unregistered owner type is refused (fail closed). "person" (filed directly on the person) always exists."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.utils.translation import gettext_lazy as _
+
+from brygga.core.errors import DomainError
+from brygga.people.models import Person
+
+OwnerCheck = Callable[[Person, str], bool]
+
+_OWNERS: dict[str, tuple[str, OwnerCheck]] = {}
+
+
+def register_owner(owner_type: str, label: str, check: OwnerCheck) -> None:
+    _OWNERS[owner_type] = (label, check)
+
+
+def owner_label(owner_type: str) -> str:
+    return str(_OWNERS[owner_type][0]) if owner_type in _OWNERS else owner_type
+
+
+def check_owner(person: Person, owner_type: str, owner_id: str) -> None:
+    entry = _OWNERS.get(owner_type)
+    if entry is None or not owner_id or len(owner_id) > 40 or not entry[1](person, owner_id):
+        raise DomainError.single(
+            "owner", "DOK-AGARE", str(_("Dokumentet kan inte knytas dit: okänd mottagare eller fel person."))
+        )
+
+
+register_owner("person", _("Personakt"), lambda person, owner_id: owner_id == str(person.pk))
