@@ -1,0 +1,254 @@
+"""Signed documents: render to PDF, sign by one or several users, freeze, version, verify.
+
+Refusals: DOK-SIG-1 an empty title or text, DOK-SIG-2 signing a version that is no longer the latest,
+DOK-SIG-3 signing the same version twice, DOK-SIG-4 the stored file no longer matches its digest,
+DOK-SIG-5 the signing service is unavailable. A document of a person the unit may not see is NotFound."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from brygga.access.models import AccessLogEntry
+from brygga.access.services import open_person
+from brygga.accounts.context import Actor
+from brygga.accounts.permissions import Perm
+from brygga.core.errors import DomainError, NotFound, Problem
+from brygga.documents import pdf
+from brygga.documents.models import Document, DocumentVersion, Signature
+from brygga.documents.owners import check_owner, owner_label
+from brygga.documents.signing import (
+    SignerIdentity,
+    SigningUnavailable,
+    VerificationReport,
+    get_signer,
+    verify_pdf,
+)
+from brygga.people.models import Person
+from brygga.people.presenters import display_identifier, display_name
+
+Action = AccessLogEntry.Action
+
+
+def _validate(title: str, body: str) -> tuple[str, str]:
+    title, body = (title or "").strip(), (body or "").strip()
+    problems = []
+    if not title:
+        problems.append(Problem("title", "DOK-SIG-1", _("Ange en rubrik.")))
+    elif len(title) > 200:
+        problems.append(Problem("title", "DOK-SIG-1", _("Rubriken får vara högst 200 tecken.")))
+    if not body:
+        problems.append(Problem("body", "DOK-SIG-1", _("Dokumentet saknar innehåll.")))
+    if problems:
+        raise DomainError(problems)
+    return title, body
+
+
+def render_version(document: Document, number: int, title: str, body: str, author: str) -> bytes:
+    person = document.person
+    return pdf.render(
+        pdf.PdfDocument(
+            title=title,
+            facts=[
+                (_("Personnummer"), display_identifier(person)),
+                (_("Namn"), display_name(person)),
+                (_("Hör till"), f"{owner_label(document.owner_type)} {document.owner_id}"),
+                (_("Enhet"), document.unit.name),
+                (_("Version"), str(number)),
+            ],
+            sections=[pdf.Section(_("Innehåll"), [p for p in body.split("\n\n") if p.strip()])],
+            footer=_(
+                "Dokument %(doc)s version %(number)s, upprättat av %(author)s i brygga. Underskrifterna "
+                "finns i PDF-filen (PAdES) och kan kontrolleras i brygga eller i en PDF-läsare."
+            )
+            % {"doc": document.pk, "number": number, "author": author},
+        )
+    )
+
+
+def _user_label(actor: Actor) -> str:
+    return actor.user.get_full_name() or actor.user.username
+
+
+def _new_version(document: Document, number: int, title: str, body: str, actor: Actor) -> DocumentVersion:
+    data = render_version(document, number, title, body, _user_label(actor))
+    digest = hashlib.sha256(data).hexdigest()
+    version = DocumentVersion(
+        key=secrets.token_hex(16),
+        document=document,
+        number=number,
+        title=title,
+        body=body,
+        created_by=actor.user,
+        created_at=timezone.now(),
+        unsigned_sha256=digest,
+        sha256=digest,
+    )
+    version.pdf.save(version.key, ContentFile(data), save=False)
+    try:
+        version.save()
+    except Exception:
+        version.pdf.delete(save=False)
+        raise
+    return version
+
+
+def create_document(
+    actor: Actor, person_id: int | str, owner_type: str, owner_id: str, title: str, body: str
+) -> DocumentVersion:
+    actor.require(Perm.DOCUMENT_SIGN)
+    title, body = _validate(title, body)
+    with transaction.atomic():
+        person = open_person(actor, person_id, f"{owner_type}:{owner_id}/dokument", action=Action.CREATE)
+        check_owner(person, owner_type, str(owner_id))
+        document = Document.objects.create(
+            person=person,
+            owner_type=owner_type,
+            owner_id=str(owner_id),
+            unit=actor.unit,
+            created_by=actor.user,
+        )
+        return _new_version(document, 1, title, body, actor)
+
+
+def _document_for(actor: Actor, document_id: int | str, what: str, action: str) -> Document:
+    try:
+        pk = int(document_id)
+    except (TypeError, ValueError) as exc:
+        raise NotFound from exc
+    document = Document.objects.select_related("unit", "person").filter(pk=pk).first()
+    if document is None:
+        raise NotFound
+    open_person(actor, document.person_id, what.format(pk=pk), action=action)
+    return document
+
+
+def open_document(actor: Actor, document_id: int | str) -> Document:
+    """The document with its versions, if the actor's unit may see the person (logged)."""
+    return _document_for(actor, document_id, "dokument:{pk}", Action.READ)
+
+
+def open_version(actor: Actor, version_id: int | str) -> DocumentVersion:
+    try:
+        pk = int(version_id)
+    except (TypeError, ValueError) as exc:
+        raise NotFound from exc
+    version = DocumentVersion.objects.select_related("document").filter(pk=pk).first()
+    if version is None:
+        raise NotFound
+    open_person(actor, version.document.person_id, f"dokument:{version.document_id}/v{version.number}")
+    return version
+
+
+def revise_document(actor: Actor, document_id: int | str, title: str, body: str) -> DocumentVersion:
+    """An edit never changes a version: it creates the next one, which needs its own signatures."""
+    actor.require(Perm.DOCUMENT_SIGN)
+    title, body = _validate(title, body)
+    with transaction.atomic():
+        document = _document_for(actor, document_id, "dokument:{pk}/ny version", Action.UPDATE)
+        Document.objects.select_for_update().filter(pk=document.pk).first()
+        current = document.current
+        return _new_version(document, current.number + 1, title, body, actor)
+
+
+def signer_identity(actor: Actor) -> SignerIdentity:
+    unit = actor.unit
+    return SignerIdentity(
+        name=_user_label(actor),
+        identifier=actor.user.hsa_id or actor.user.username,
+        unit_name=unit.name if unit else "",
+        unit_hsa_id=unit.hsa_id if unit else "",
+        organisation=unit.organisation.name if unit else "",
+    )
+
+
+def sign_version(actor: Actor, version_id: int | str) -> Signature:
+    actor.require(Perm.DOCUMENT_SIGN)
+    with transaction.atomic():
+        try:
+            pk = int(version_id)
+        except (TypeError, ValueError) as exc:
+            raise NotFound from exc
+        version = DocumentVersion.objects.select_for_update().select_related("document").filter(pk=pk).first()
+        if version is None:
+            raise NotFound
+        document = version.document
+        open_person(
+            actor, document.person_id, f"dokument:{document.pk}/v{version.number}/underskrift", Action.UPDATE
+        )
+        if document.versions.filter(number__gt=version.number).exists():
+            raise DomainError.single(
+                "version", "DOK-SIG-2", _("Det finns en nyare version. Underteckna den senaste versionen.")
+            )
+        if version.signatures.filter(signer=actor.user).exists():
+            raise DomainError.single(
+                "version", "DOK-SIG-3", _("Du har redan undertecknat den här versionen.")
+            )
+        with version.pdf.open("rb") as handle:
+            data = handle.read()
+        if hashlib.sha256(data).hexdigest() != version.sha256:
+            raise DomainError.single(
+                "version",
+                "DOK-SIG-4",
+                _("Den lagrade filen stämmer inte med sin kontrollsumma och kan inte undertecknas."),
+            )
+        field_name = f"Underskrift{version.signatures.count() + 1}"
+        signer = get_signer()
+        try:
+            signed = signer.sign(data, signer_identity(actor), field_name, _("Undertecknat i brygga"))
+        except SigningUnavailable as exc:
+            raise DomainError.single("version", "DOK-SIG-5", str(exc), status=503) from exc
+        report = verify_pdf(signed)
+        new = next(s for s in report.signatures if s.field_name == field_name)
+        old_name = version.pdf.name
+        version.key = secrets.token_hex(16)
+        version.pdf.save(version.key, ContentFile(signed), save=False)
+        version.sha256 = hashlib.sha256(signed).hexdigest()
+        version.save(update_fields=["key", "pdf", "sha256"])
+        unit = actor.unit
+        signature = Signature.objects.create(
+            version=version,
+            signer=actor.user,
+            signer_label=f"{_user_label(actor)} ({actor.user.username})",
+            unit=unit,
+            unit_label=unit.name if unit else "",
+            role=actor.role or "",
+            field_name=field_name,
+            backend=signer.name,
+            certificate_subject=f"{new.signer_name}, {new.signer_identifier}, {new.signer_unit}"[:300],
+            certificate_serial=new.signer_identifier[:80],
+            signed_at=new.signed_at or timezone.now(),
+        )
+        # The earlier file is superseded by the one with one more signature (the incremental update keeps it
+        # byte for byte inside the new one). Delete it only once the change has committed.
+        storage = version.pdf.storage
+        transaction.on_commit(lambda: storage.delete(old_name))
+    return signature
+
+
+def verify_version(actor: Actor, version_id: int | str) -> tuple[DocumentVersion, VerificationReport]:
+    """Who signed, when, and whether each signature is still valid; also checks the stored digest."""
+    version = open_version(actor, version_id)
+    with version.pdf.open("rb") as handle:
+        data = handle.read()
+    report = (
+        verify_pdf(data)
+        if version.signatures.exists()
+        else VerificationReport(problem=_("Inte undertecknad."))
+    )
+    if hashlib.sha256(data).hexdigest() != version.sha256:
+        report.problem = _("Den lagrade filen har ändrats sedan den undertecknades.")
+    return version, report
+
+
+def person_documents(actor: Actor, person_id: int | str) -> tuple[Person, list[Document]]:
+    person = open_person(actor, person_id, "dokument")
+    documents = list(
+        Document.objects.filter(person=person).select_related("unit").prefetch_related("versions__signatures")
+    )
+    return person, documents

@@ -1,0 +1,337 @@
+"""PAdES signing and verification with a pluggable signer (ADR 0401).
+
+``Signer`` is the interface. ``LocalSigner`` signs with a certificate authority the installation creates
+under ``BRYGGA_SIGNING_CA_DIR`` (``manage.py create_signing_ca`` or on first use); like a signing service, it
+issues a one-time certificate per signature naming the signer, their HSA-id and unit. ``IneraSigner`` is the
+production adapter's interface for Inera Underskriftstjänsten (see its docstring); it is not implemented.
+
+Every signature is an incremental update of the PDF, so several people can sign the same version and each
+earlier signature stays verifiable. ``verify_pdf`` reports, per signature, who signed, when, and whether the
+signature is intact, trusted and still covers the document (tampering is reported as invalid)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SignerIdentity:
+    name: str
+    identifier: str  # the person's HSA-id, else the user name
+    unit_name: str
+    unit_hsa_id: str
+    organisation: str
+
+
+@dataclass
+class SignatureCheck:
+    field_name: str
+    signer_name: str = ""
+    signer_identifier: str = ""
+    signer_unit: str = ""
+    signed_at: dt.datetime | None = None
+    intact: bool = False
+    trusted: bool = False
+    covers_document: bool = False
+    valid: bool = False
+    problem: str = ""
+
+
+@dataclass
+class VerificationReport:
+    signatures: list[SignatureCheck] = field(default_factory=list)
+    problem: str = ""
+
+    @property
+    def valid(self) -> bool:
+        return not self.problem and bool(self.signatures) and all(s.valid for s in self.signatures)
+
+
+class SigningUnavailable(Exception):
+    pass
+
+
+class Signer(ABC):
+    name: str
+
+    @abstractmethod
+    def sign(self, pdf: bytes, identity: SignerIdentity, field_name: str, reason: str) -> bytes:
+        """Return the PDF with one more PAdES signature (an incremental update) by this identity."""
+
+    @abstractmethod
+    def trust_roots(self) -> list[asn1_x509.Certificate]:
+        """The certificates a verifier trusts for signatures made by this signer."""
+
+
+def _der(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+def _key_info(key: ec.EllipticCurvePrivateKey) -> asn1_keys.PrivateKeyInfo:
+    der = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return asn1_keys.PrivateKeyInfo.load(der)
+
+
+_KEY_USAGE_SIGN = dict(
+    digital_signature=True,
+    content_commitment=True,
+    key_encipherment=False,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=False,
+    crl_sign=False,
+    encipher_only=False,
+    decipher_only=False,
+)
+
+
+class LocalCertificateAuthority:
+    """A CA kept as two files (ca.key with mode 0600, ca.pem). For demo and test installations only."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self._loaded: tuple[ec.EllipticCurvePrivateKey, x509.Certificate] | None = None
+
+    @property
+    def key_path(self) -> Path:
+        return self.directory / "ca.key"
+
+    @property
+    def cert_path(self) -> Path:
+        return self.directory / "ca.pem"
+
+    def exists(self) -> bool:
+        return self.key_path.exists() and self.cert_path.exists()
+
+    def create(
+        self, common_name: str = "brygga lokal underskrifts-CA (ej för produktion)"
+    ) -> x509.Certificate:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = dt.datetime.now(dt.UTC)
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "brygga"),
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "SE"),
+            ]
+        )
+        usage = {**_KEY_USAGE_SIGN, "key_cert_sign": True, "crl_sign": True, "content_commitment": False}
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=20 * 365))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(**usage), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256())
+        )
+        self.key_path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        self.key_path.chmod(0o600)
+        self.cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        self._loaded = (key, cert)
+        log.info("Created the local signing CA in %s", self.directory)
+        return cert
+
+    def load(self) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+        if self._loaded is None:
+            if not self.exists():
+                self.create()
+            else:
+                key = serialization.load_pem_private_key(self.key_path.read_bytes(), password=None)
+                cert = x509.load_pem_x509_certificate(self.cert_path.read_bytes())
+                assert isinstance(key, ec.EllipticCurvePrivateKey)
+                self._loaded = (key, cert)
+        return self._loaded  # type: ignore[return-value]
+
+    def certificate(self) -> x509.Certificate:
+        return self.load()[1]
+
+    def issue(self, identity: SignerIdentity) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+        """A one-time signing certificate for one signature, as a signing service issues them."""
+        ca_key, ca_cert = self.load()
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = dt.datetime.now(dt.UTC)
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, identity.name[:64]),
+                x509.NameAttribute(NameOID.SERIAL_NUMBER, identity.identifier[:64]),
+                x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, identity.unit_name[:64]),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, (identity.organisation or "brygga")[:64]),
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "SE"),
+            ]
+        )
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(ca_cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=10 * 365))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(**_KEY_USAGE_SIGN), critical=True)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+            )
+            .sign(ca_key, hashes.SHA256())
+        )
+        return key, cert
+
+
+def _pades_sign(pdf: bytes, key, cert, chain, field_name: str, reason: str) -> bytes:  # type: ignore[no-untyped-def]
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    signer = signers.SimpleSigner(
+        signing_cert=_der(cert),
+        signing_key=_key_info(key),
+        cert_registry=SimpleCertificateStore.from_certs([_der(c) for c in chain]),
+    )
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    meta = signers.PdfSignatureMetadata(
+        field_name=field_name,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+        reason=reason,
+        location="brygga",
+    )
+    return signers.sign_pdf(writer, meta, signer=signer).getvalue()
+
+
+class LocalSigner(Signer):
+    name = "local"
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.ca = LocalCertificateAuthority(directory or settings.BRYGGA_SIGNING_CA_DIR)
+
+    def sign(self, pdf: bytes, identity: SignerIdentity, field_name: str, reason: str) -> bytes:
+        key, cert = self.ca.issue(identity)
+        return _pades_sign(pdf, key, cert, [self.ca.certificate()], field_name, reason)
+
+    def trust_roots(self) -> list[asn1_x509.Certificate]:
+        return [_der(self.ca.certificate())]
+
+
+class IneraSigner(Signer):
+    """Adapter for Inera Underskriftstjänsten (Sweden Connect technical framework, DSS extension).
+
+    Protocol, as the adapter is to implement it:
+    1. brygga computes the PDF's signed attributes (pyhanko ``PdfSigner`` with an external signer: prepare
+       the signature dictionary and ByteRange, hash the revision) and builds a ``dss:SignRequest`` (OASIS
+       DSS 1.0 with the ``csig:SignRequestExtension`` of DIGG's "ELN-0609"): the hash to sign (SHA-256),
+       the requested signer attributes (HSA-id of the person, ``employeeHsaId``), the IdP (Inera IdP,
+       SITHS eID out-of-band — mTLS is not supported), and the return URL.
+    2. The browser posts the signed request (XML signature with brygga's SAML metadata key) to the service;
+       the user authenticates with SITHS eID and approves the sign message.
+    3. The service posts back a ``dss:SignResponse`` with the CMS signature value and a one-time signing
+       certificate chain; brygga verifies the response signature and embeds the CMS into the prepared PDF.
+    4. ``trust_roots`` returns the SITHS e-id Function CA chain published by Inera.
+
+    Settings it will need: the service URL, brygga's entity id and signing key, the IdP entity id. Until
+    then it refuses, so a misconfigured installation never falls back to an unsigned document."""
+
+    name = "inera"
+
+    def sign(self, pdf: bytes, identity: SignerIdentity, field_name: str, reason: str) -> bytes:
+        raise SigningUnavailable(_("Inera Underskriftstjänsten är inte ansluten i den här installationen."))
+
+    def trust_roots(self) -> list[asn1_x509.Certificate]:
+        return []
+
+
+def get_signer() -> Signer:
+    if settings.BRYGGA_SIGNER == "inera":
+        return IneraSigner()
+    return LocalSigner()
+
+
+def _trust_roots() -> list[asn1_x509.Certificate]:
+    roots = list(get_signer().trust_roots())
+    local = LocalCertificateAuthority(settings.BRYGGA_SIGNING_CA_DIR)
+    if settings.BRYGGA_SIGNER != "local" and local.exists():
+        roots.extend(LocalSigner().trust_roots())
+    return roots
+
+
+def _attribute(name: asn1_x509.Name, key: str) -> str:
+    value = name.native.get(key, "")
+    return value if isinstance(value, str) else ""
+
+
+def verify_pdf(data: bytes) -> VerificationReport:
+    """Verify every signature in the PDF. Never raises for a broken or tampered file: it reports it."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.status import ModificationLevel, SignatureCoverageLevel
+    from pyhanko_certvalidator import ValidationContext
+
+    report = VerificationReport()
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        embedded = list(reader.embedded_signatures)
+    except Exception as exc:  # noqa: BLE001 — any parse failure of an untrusted file is "invalid"
+        report.problem = _("Filen kan inte läsas som PDF: den är skadad eller har ändrats.")
+        log.info("PDF verification failed to parse: %s", exc)
+        return report
+    if not embedded:
+        report.problem = _("Dokumentet saknar underskrifter.")
+        return report
+    context = ValidationContext(trust_roots=_trust_roots(), allow_fetching=False)
+    allowed = {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING}
+    for emb in embedded:
+        check = SignatureCheck(field_name=emb.field_name)
+        report.signatures.append(check)
+        try:
+            status = validate_pdf_signature(emb, context)
+        except Exception as exc:  # noqa: BLE001 — a broken signature structure is "invalid"
+            check.problem = _("Underskriften kan inte kontrolleras: dokumentet har ändrats.")
+            log.info("Signature %s failed validation: %s", emb.field_name, exc)
+            continue
+        subject = status.signing_cert.subject
+        check.signer_name = _attribute(subject, "common_name")
+        check.signer_identifier = _attribute(subject, "serial_number")
+        check.signer_unit = _attribute(subject, "organizational_unit_name")
+        check.signed_at = emb.self_reported_timestamp
+        check.intact = bool(status.intact and status.valid)
+        check.trusted = bool(status.trusted)
+        check.covers_document = status.coverage == SignatureCoverageLevel.ENTIRE_FILE or (
+            status.coverage == SignatureCoverageLevel.ENTIRE_REVISION and status.modification_level in allowed
+        )
+        check.valid = bool(status.bottom_line and check.intact and check.trusted and check.covers_document)
+        if not check.intact:
+            check.problem = _("Dokumentet har ändrats efter underskriften.")
+        elif not check.trusted:
+            check.problem = _("Certifikatet är inte utfärdat av en betrodd utfärdare.")
+        elif not check.covers_document:
+            check.problem = _("Dokumentet har ändrats efter underskriften.")
+        elif not check.valid:
+            check.problem = _("Underskriften är inte giltig.")
+    return report
