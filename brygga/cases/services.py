@@ -1,0 +1,1324 @@
+"""Every state change of an inpatient case, one named function each.
+
+Each function checks the actor's permission and unit, validates the input (a DomainError names the field and
+the rule, and — raised inside ``transaction.atomic`` — leaves nothing half-written), changes the case, writes
+its immutable CaseEvent, opens the person to every receiving unit (``involve``) and writes the access log
+(``record_change``), all in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from brygga.access.models import AccessLogEntry, Involvement
+from brygga.access.services import end_involvement, involve, open_person, record_change
+from brygga.accounts.context import Actor
+from brygga.accounts.permissions import Perm
+from brygga.cases import rules
+from brygga.cases.models import Case, CaseEvent, Meeting, Message, Participant, PlanningBasis, Thread
+from brygga.cases.video import video_provider
+from brygga.core.errors import DomainError, NotFound, Problem
+from brygga.organisations.models import Unit
+from brygga.people.identifiers import IdKind
+from brygga.people.models import Person
+
+Kind = CaseEvent.Kind
+Status = Case.Status
+OPEN = (Status.ADMITTED, Status.ON_LEAVE)
+RECEIVING_KINDS = {
+    Unit.Kind.MUNICIPAL_CONTACT: Participant.Role.MUNICIPALITY,
+    Unit.Kind.HOME_HEALTH: Participant.Role.MUNICIPALITY,
+    Unit.Kind.SOCIAL_SERVICES: Participant.Role.MUNICIPALITY,
+    Unit.Kind.PRIMARY_CARE: Participant.Role.PRIMARY_CARE,
+}
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+
+
+# --- reading ------------------------------------------------------------------------------------------------
+
+
+def open_case(actor: Actor, case_id: int | str, what: str = "") -> Case:
+    """The case if the actor's role may read cases and the active unit takes part in it; the read is logged.
+    A case of another unit and a case that does not exist both raise NotFound."""
+    if not actor.can(Perm.CASE_READ) or actor.unit is None:
+        raise NotFound
+    try:
+        pk = int(case_id)
+    except (TypeError, ValueError) as exc:
+        raise NotFound from exc
+    case = (
+        Case.objects.select_related("person", "ward", "site", "municipality", "coordinator_unit")
+        .filter(pk=pk, participants__unit=actor.unit, participants__status=Participant.Status.ACTIVE)
+        .first()
+    )
+    if case is None:
+        raise NotFound
+    open_person(actor, case.person_id, what=f"case:{case.pk}{'/' + what if what else ''}")
+    return case
+
+
+def participant_for(actor: Actor, case: Case) -> Participant | None:
+    return Participant.objects.filter(case=case, unit=actor.unit, status=Participant.Status.ACTIVE).first()
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+
+
+def _iso(value: dt.datetime | dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _user_label(actor: Actor) -> str:
+    return actor.user.get_full_name() or actor.user.username
+
+
+def _now() -> dt.datetime:
+    return timezone.now()
+
+
+def _lock(case: Case) -> Case:
+    """Re-read the case under a row lock, so two concurrent changes cannot both pass the state checks."""
+    return Case.objects.select_for_update().select_related("person", "ward", "site").get(pk=case.pk)
+
+
+def _event(
+    case: Case,
+    actor: Actor,
+    kind: str,
+    occurred_at: dt.datetime | None = None,
+    data: dict[str, Any] | None = None,
+    notify: bool = True,
+) -> CaseEvent:
+    """Write the event, mark it unacknowledged for every other active unit, and log the change."""
+    now = _now()
+    assert actor.unit is not None
+    event = CaseEvent.objects.create(
+        case=case,
+        kind=kind,
+        occurred_at=occurred_at or now,
+        recorded_at=now,
+        user=actor.user,
+        unit=actor.unit,
+        data=data or {},
+    )
+    Case.objects.filter(pk=case.pk).update(last_event_at=now)
+    case.last_event_at = now
+    if notify:
+        Participant.objects.filter(case=case, status=Participant.Status.ACTIVE).exclude(
+            unit=actor.unit
+        ).update(needs_ack=True, unacked_since=Coalesce(F("unacked_since"), Value(now)))
+    action = AccessLogEntry.Action.CREATE if kind == Kind.ADMITTED else AccessLogEntry.Action.UPDATE
+    record_change(actor, case.person, f"case:{case.pk}/{kind}", action)
+    return event
+
+
+def _require(actor: Actor, perm: Perm, field: str = "") -> None:
+    if not actor.can(perm):
+        raise DomainError.single(
+            field, "BEHORIGHET", _("Din roll i den aktiva enheten får inte göra detta."), status=403
+        )
+
+
+def _require_ward(actor: Actor, case: Case, perm: Perm = Perm.CASE_UPDATE) -> None:
+    _require(actor, perm)
+    if actor.unit is None or actor.unit.pk != case.ward_id:
+        raise DomainError.single(
+            "unit", "AVSANDARE", _("Bara den vårdavdelning där patienten vårdas kan göra detta."), status=403
+        )
+
+
+def _require_state(case: Case, allowed: Iterable[str], field: str = "status") -> None:
+    allowed = tuple(allowed)
+    if case.status not in allowed:
+        raise DomainError.single(
+            field,
+            "FEL-STATUS",
+            _("Ärendet har status %(status)s; steget går inte att göra nu.")
+            % {"status": case.get_status_display()},
+            status=409,
+        )
+
+
+def _not_before(
+    value: dt.datetime | dt.date, earliest: dt.datetime | dt.date, field: str, message: str
+) -> None:
+    if value < earliest:
+        raise DomainError.single(field, "DATUM-ORDNING", message)
+
+
+def _not_future(value: dt.datetime, field: str) -> None:
+    if value > _now() + FUTURE_TOLERANCE:
+        raise DomainError.single(field, "DATUM-FRAMTID", _("Tidpunkten får inte ligga i framtiden."))
+
+
+def _receiver(actor: Actor, case: Case, perm: Perm = Perm.CASE_RECEIVE) -> Participant:
+    _require(actor, perm)
+    participant = participant_for(actor, case)
+    if participant is None or participant.role == Participant.Role.WARD:
+        raise DomainError.single(
+            "unit", "MOTTAGARE", _("Bara en mottagande enhet i ärendet kan göra detta."), status=403
+        )
+    return participant
+
+
+def _unit_ref(unit: Unit) -> dict[str, Any]:
+    return {"id": unit.pk, "hsa_id": unit.hsa_id, "name": unit.name}
+
+
+# --- admission ----------------------------------------------------------------------------------------------
+
+
+def default_recipients(person: Person) -> list[Unit]:
+    """R-INS-7: the berörda enheter follow the person's folkbokföring (the municipality's contact point) and
+    listing (the vårdcentral). Empty parts mean the sender must choose manually."""
+    recipients: list[Unit] = []
+    if person.registered_municipality_id:
+        contact = Unit.objects.filter(
+            municipality_id=person.registered_municipality_id,
+            kind=Unit.Kind.MUNICIPAL_CONTACT,
+            is_active=True,
+        ).first()
+        if contact:
+            recipients.append(contact)
+    if person.listed_unit_id and person.listed_unit and person.listed_unit.is_active:
+        recipients.append(person.listed_unit)
+    return recipients
+
+
+@transaction.atomic
+def admit(
+    actor: Actor,
+    person: Person,
+    *,
+    admitted_at: dt.datetime,
+    care_type: str,
+    expected_discharge_date: dt.date | None = None,
+    need_assessed_at: dt.datetime | None = None,
+    external_id: str = "",
+) -> Case:
+    """Open the case for an inpatient stay at the actor's ward. ``need_assessed_at`` is when the physician
+    judged that the patient may need efforts after discharge (R-INS-1); it starts the 24-hour deadline."""
+    _require(actor, Perm.CASE_CREATE)
+    ward = actor.unit
+    if ward is None or ward.kind != Unit.Kind.WARD or ward.site_id is None:
+        raise DomainError.single("ward", "OKAND-ENHET", _("Ett ärende skapas av en vårdavdelning."))
+    problems: list[Problem] = []
+    if care_type not in Case.CareType.values:
+        problems.append(Problem("care_type", "VARDFORM", _("Välj somatisk eller psykiatrisk vård.")))
+    if admitted_at > _now() + FUTURE_TOLERANCE:
+        problems.append(
+            Problem("admitted_at", "DATUM-FRAMTID", _("Inskrivningen får inte ligga i framtiden."))
+        )
+    if expected_discharge_date and expected_discharge_date < timezone.localdate(admitted_at):
+        problems.append(
+            Problem(
+                "expected_discharge_date",
+                "DATUM-ORDNING",
+                _("Beräknat utskrivningsdatum kan inte vara före inskrivningen."),
+            )
+        )
+    if need_assessed_at and need_assessed_at < admitted_at:
+        problems.append(
+            Problem("need_assessed_at", "DATUM-ORDNING", _("Bedömningen kan inte vara före inskrivningen."))
+        )
+    if Case.objects.filter(person=person, status__in=OPEN).exists():
+        problems.append(
+            Problem("person", "ETT-VARDTILLFALLE", _("Personen har redan ett pågående vårdtillfälle."))
+        )
+    if external_id and Case.objects.filter(ward=ward, external_id=external_id).exists():
+        problems.append(Problem("external_id", "DUBBLETT", _("Ett ärende med detta externa id finns redan.")))
+    if problems:
+        raise DomainError(problems)
+    case = Case.objects.create(
+        person=person,
+        municipality=person.registered_municipality,
+        ward=ward,
+        site=ward.site,
+        care_type=care_type,
+        admitted_at=admitted_at,
+        need_assessed_at=need_assessed_at,
+        expected_discharge_date=expected_discharge_date,
+        external_id=external_id,
+    )
+    Participant.objects.create(
+        case=case,
+        unit=ward,
+        role=Participant.Role.WARD,
+        addressing=Participant.Addressing.SENDER,
+        added_at=_now(),
+        needs_ack=False,
+    )
+    involve(person, ward, Involvement.Kind.INPATIENT_CASE, case.source)
+    _event(
+        case,
+        actor,
+        Kind.ADMITTED,
+        occurred_at=admitted_at,
+        data={
+            "ward": _unit_ref(ward),
+            "site": ward.site.name if ward.site else None,
+            "care_type": care_type,
+            "municipality": person.registered_municipality.scb_code
+            if person.registered_municipality
+            else None,
+            "expected_discharge_date": _iso(expected_discharge_date),
+            "need_assessed_at": _iso(need_assessed_at),
+        },
+    )
+    return case
+
+
+def _notice_field_problems(person: Person, case: Case) -> list[Problem]:
+    """R-INS-4: namn, personnummer, folkbokföringsadress and beräknad tidpunkt för utskrivning."""
+    problems = []
+    if not (person.given_name.strip() and person.family_name.strip()):
+        problems.append(Problem("name", "R-INS-4", _("Patientens namn saknas.")))
+    if not person.identifier:
+        problems.append(Problem("identifier", "R-INS-4", _("Personnummer eller reservnummer saknas.")))
+    if not (person.street_address.strip() and person.postal_code.strip() and person.city.strip()):
+        problems.append(
+            Problem("address", "R-INS-4", _("Folkbokföringsadressen saknas eller är ofullständig."))
+        )
+    if case.expected_discharge_date is None:
+        problems.append(
+            Problem("expected_discharge_date", "R-INS-4", _("Beräknat utskrivningsdatum måste anges."))
+        )
+    return problems
+
+
+def _resolve_recipients(units: Iterable[Unit | int | str]) -> list[Unit]:
+    resolved: list[Unit] = []
+    for ref in units:
+        unit: Unit | None
+        if isinstance(ref, Unit):
+            unit = ref
+        else:
+            text = str(ref).strip()
+            unit = Unit.objects.filter(pk=int(text)).first() if text.isdigit() else None
+            unit = unit or Unit.objects.filter(hsa_id=text).first()
+        if unit is None or not unit.is_active:
+            raise DomainError.single(
+                "recipients",
+                "OKAND-ENHET",
+                _("Enheten %(ref)s finns inte eller är inte aktiv.") % {"ref": ref},
+            )
+        if unit.kind not in RECEIVING_KINDS:
+            raise DomainError.single(
+                "recipients",
+                "R-INS-7",
+                _("%(unit)s tar inte emot inskrivningsmeddelanden.") % {"unit": unit.name},
+            )
+        if unit not in resolved:
+            resolved.append(unit)
+    return resolved
+
+
+def _add_recipients(case: Case, units: list[Unit], addressing: str, at: dt.datetime) -> list[dict[str, Any]]:
+    added = []
+    for unit in units:
+        participant, created = Participant.objects.get_or_create(
+            case=case,
+            unit=unit,
+            defaults={"role": RECEIVING_KINDS[unit.kind], "addressing": addressing, "added_at": at},
+        )
+        if not created and participant.status != Participant.Status.ACTIVE:
+            participant.status = Participant.Status.ACTIVE
+            participant.rejected_reason = participant.rejected_text = ""
+            participant.save(update_fields=["status", "rejected_reason", "rejected_text"])
+        involve(case.person, unit, Involvement.Kind.INPATIENT_CASE, case.source, at=at)
+        added.append({**_unit_ref(unit), "addressing": addressing})
+    return added
+
+
+@transaction.atomic
+def send_admission_notice(
+    actor: Actor,
+    case: Case,
+    *,
+    recipients: Iterable[Unit | int | str] | None = None,
+    assessed_at: dt.datetime | None = None,
+) -> CaseEvent:
+    """Send the inskrivningsmeddelande (R-INS-1..4, R-INS-7). Without ``recipients`` the units are addressed
+    from the person's folkbokföring and listing; a list overrides that (manual addressing). ``assessed_at``
+    records a later assessment, which moves the 24-hour deadline (R-INS-3)."""
+    _require_ward(actor, case, Perm.CASE_CREATE)
+    case = _lock(case)
+    _require_state(case, OPEN)
+    if case.notice_sent_at is not None:
+        raise DomainError.single(
+            "notice",
+            "FEL-STATUS",
+            _("Inskrivningsmeddelandet är redan skickat; lägg till mottagare i stället."),
+            status=409,
+        )
+    now = _now()
+    if assessed_at is not None:
+        _not_before(
+            assessed_at, case.admitted_at, "assessed_at", _("Bedömningen kan inte vara före inskrivningen.")
+        )
+        _not_future(assessed_at, "assessed_at")
+        case.need_assessed_at = assessed_at
+    elif case.need_assessed_at is None:
+        case.need_assessed_at = case.admitted_at  # R-INS-2: judged at admission
+    person = case.person
+    problems = _notice_field_problems(person, case)
+    manual = recipients is not None
+    units = _resolve_recipients(recipients) if manual else default_recipients(person)
+    if not units:
+        problems.append(
+            Problem(
+                "recipients",
+                "R-INS-7",
+                _("Ingen mottagare kunde väljas från folkbokföring och listning; välj enheter manuellt."),
+            )
+        )
+    if problems:
+        raise DomainError(problems)
+    due = case.notice_due_at
+    assert due is not None
+    case.notice_sent_at = now
+    case.notice_late = now > due
+    case.save(update_fields=["need_assessed_at", "notice_sent_at", "notice_late"])
+    addressing = Participant.Addressing.MANUAL if manual else Participant.Addressing.AUTOMATIC
+    added = _add_recipients(case, units, addressing, now)
+    return _event(
+        case,
+        actor,
+        Kind.ADMISSION_NOTICE_SENT,
+        occurred_at=now,
+        data={
+            "recipients": added,
+            "assessed_at": _iso(case.need_assessed_at),
+            "due_at": _iso(due),
+            "late": case.notice_late,
+            "rule": "R-INS-2" if case.need_assessed_at == case.admitted_at else "R-INS-3",
+            "expected_discharge_date": _iso(case.expected_discharge_date),
+        },
+    )
+
+
+@transaction.atomic
+def add_recipient(actor: Actor, case: Case, unit: Unit | int | str) -> CaseEvent:
+    """Send the admission notice to one more unit (manual addressing, e.g. after a rejection)."""
+    _require_ward(actor, case, Perm.CASE_CREATE)
+    case = _lock(case)
+    _require_state(case, OPEN)
+    if case.notice_sent_at is None:
+        raise DomainError.single(
+            "notice", "FEL-STATUS", _("Skicka inskrivningsmeddelandet först."), status=409
+        )
+    units = _resolve_recipients([unit])
+    if Participant.objects.filter(case=case, unit=units[0], status=Participant.Status.ACTIVE).exists():
+        raise DomainError.single("recipients", "DUBBLETT", _("Enheten är redan mottagare i ärendet."))
+    now = _now()
+    added = _add_recipients(case, units, Participant.Addressing.MANUAL, now)
+    return _event(
+        case, actor, Kind.ADMISSION_NOTICE_SENT, occurred_at=now, data={"recipients": added, "added": True}
+    )
+
+
+@transaction.atomic
+def reject_notice(actor: Actor, case: Case, reason: str, text: str = "") -> CaseEvent:
+    """R-INS-7: a receiving unit rejects a misdirected notice with a reason. The sender sees the rejection;
+    the rejecting unit's access to the person ends (after the grace period)."""
+    participant = _receiver(actor, case)
+    case = _lock(case)
+    if reason not in rules.REJECTION_REASONS:
+        raise DomainError.single("reason", "R-INS-7", _("Välj ett skäl till att meddelandet avvisas."))
+    if reason == "other" and not text.strip():
+        raise DomainError.single("text", "R-INS-7", _("Beskriv skälet."))
+    if case.discharged_at is not None:
+        raise DomainError.single(
+            "status", "FEL-STATUS", _("Ett utskrivet ärende kan inte avvisas."), status=409
+        )
+    participant.status = Participant.Status.REJECTED
+    participant.rejected_reason = reason
+    participant.rejected_text = text.strip()[:500]
+    participant.needs_ack = False
+    participant.save(update_fields=["status", "rejected_reason", "rejected_text", "needs_ack"])
+    event = _event(
+        case,
+        actor,
+        Kind.ADMISSION_NOTICE_REJECTED,
+        data={
+            "unit": _unit_ref(participant.unit),
+            "reason": reason,
+            "reason_label": str(rules.REJECTION_REASONS[reason]),
+            "text": participant.rejected_text,
+        },
+    )
+    end_involvement(case.person, participant.unit, case.source)
+    return event
+
+
+# --- during the stay ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def change_expected_date(
+    actor: Actor, case: Case, new_date: dt.date | None, reason: str, comment: str = ""
+) -> CaseEvent:
+    """R-INS-5: the expected discharge date is a versioned value; each change records the old and new date
+    and a coded reason, and notifies the receivers."""
+    _require_ward(actor, case)
+    case = _lock(case)
+    _require_state(case, OPEN)
+    problems = []
+    if new_date is None:
+        problems.append(Problem("expected_discharge_date", "R-INS-5", _("Ange det nya datumet.")))
+    elif new_date < timezone.localdate(case.admitted_at):
+        problems.append(
+            Problem(
+                "expected_discharge_date",
+                "DATUM-ORDNING",
+                _("Beräknat utskrivningsdatum kan inte vara före inskrivningen."),
+            )
+        )
+    elif new_date == case.expected_discharge_date:
+        problems.append(Problem("expected_discharge_date", "R-INS-5", _("Datumet är oförändrat.")))
+    if reason not in rules.EXPECTED_DATE_REASONS:
+        problems.append(Problem("reason", "R-INS-5", _("Välj en orsak till ändringen.")))
+    elif reason == "other" and not comment.strip():
+        problems.append(Problem("comment", "R-INS-5", _("Beskriv orsaken.")))
+    if problems:
+        raise DomainError(problems)
+    old = case.expected_discharge_date
+    case.expected_discharge_date = new_date
+    case.save(update_fields=["expected_discharge_date"])
+    return _event(
+        case,
+        actor,
+        Kind.EXPECTED_DATE_CHANGED,
+        data={"old": _iso(old), "new": _iso(new_date), "reason": reason, "comment": comment.strip()[:500]},
+    )
+
+
+def _sip_due(case: Case) -> dt.datetime | None:
+    if case.sip_needed and case.discharge_ready_at and case.sip_summons_sent_at is None:
+        return case.discharge_ready_at + rules.sip_summons_deadline()
+    return None
+
+
+@transaction.atomic
+def set_discharge_ready(actor: Actor, case: Case, at: dt.datetime | None = None) -> CaseEvent:
+    """R-DEF-UK-1, R-UK-1, R-UK-3: only a physician (Perm.CASE_SET_DISCHARGE_READY) marks the patient
+    discharge-ready; the exact time and the physician are stored. Starts the SIP summons deadline when both
+    principals' efforts are needed (R-SIP-K-1)."""
+    if not actor.can(Perm.CASE_SET_DISCHARGE_READY):
+        raise DomainError.single(
+            "discharge_ready_at",
+            "R-DEF-UK-1",
+            _("Bara behandlande läkare kan bedöma att patienten är utskrivningsklar."),
+            status=403,
+        )
+    _require_ward(actor, case, Perm.CASE_SET_DISCHARGE_READY)
+    case = _lock(case)
+    _require_state(case, OPEN)
+    if case.discharge_ready_at is not None:
+        raise DomainError.single(
+            "discharge_ready_at", "FEL-STATUS", _("Patienten är redan utskrivningsklar."), status=409
+        )
+    at = at or _now()
+    _not_before(
+        at, case.admitted_at, "discharge_ready_at", _("Utskrivningsklar kan inte vara före inskrivningen.")
+    )
+    _not_future(at, "discharge_ready_at")
+    case.discharge_ready_at = at
+    case.discharge_ready_by = actor.user
+    case.sip_summons_due_at = _sip_due(case)
+    case.save(update_fields=["discharge_ready_at", "discharge_ready_by", "sip_summons_due_at"])
+    return _event(
+        case,
+        actor,
+        Kind.DISCHARGE_READY_SET,
+        occurred_at=at,
+        data={
+            "at": _iso(at),
+            "physician": _user_label(actor),
+            "sip_needed": case.sip_needed,
+            "sip_summons_due_at": _iso(case.sip_summons_due_at),
+        },
+    )
+
+
+@transaction.atomic
+def withdraw_discharge_ready(
+    actor: Actor, case: Case, reason: str, at: dt.datetime | None = None
+) -> CaseEvent:
+    """R-UK-2: the physician withdraws discharge-ready; all units are told at once; payment stops."""
+    if not actor.can(Perm.CASE_SET_DISCHARGE_READY):
+        raise DomainError.single(
+            "discharge_ready_at",
+            "R-DEF-UK-1",
+            _("Bara behandlande läkare kan återta bedömningen utskrivningsklar."),
+            status=403,
+        )
+    _require_ward(actor, case, Perm.CASE_SET_DISCHARGE_READY)
+    case = _lock(case)
+    _require_state(case, OPEN)
+    if case.discharge_ready_at is None:
+        raise DomainError.single(
+            "discharge_ready_at", "FEL-STATUS", _("Patienten är inte utskrivningsklar."), status=409
+        )
+    if not reason.strip():
+        raise DomainError.single("reason", "R-UK-2", _("Ange varför bedömningen återtas."))
+    at = at or _now()
+    _not_before(at, case.discharge_ready_at, "at", _("Återtagandet kan inte vara före bedömningen."))
+    previous = case.discharge_ready_at
+    case.discharge_ready_at = None
+    case.discharge_ready_by = None
+    case.sip_summons_due_at = None
+    case.save(update_fields=["discharge_ready_at", "discharge_ready_by", "sip_summons_due_at"])
+    return _event(
+        case,
+        actor,
+        Kind.DISCHARGE_READY_WITHDRAWN,
+        occurred_at=at,
+        data={"withdrawn_ready_at": _iso(previous), "reason": reason.strip()[:500]},
+    )
+
+
+@transaction.atomic
+def appoint_coordinator(actor: Actor, case: Case, name: str, phone: str = "") -> CaseEvent:
+    """R-FVK-1: the vårdcentral that received the notice appoints the fast vårdkontakt before discharge."""
+    participant = _receiver(actor, case, Perm.CASE_APPOINT_COORDINATOR)
+    if participant.role != Participant.Role.PRIMARY_CARE:
+        raise DomainError.single(
+            "coordinator", "R-FVK-1", _("Fast vårdkontakt utses av vårdcentralen."), status=403
+        )
+    case = _lock(case)
+    _require_state(case, OPEN)
+    if not name.strip():
+        raise DomainError.single("coordinator_name", "R-FVK-1", _("Ange namnet på den fasta vårdkontakten."))
+    previous = case.coordinator_name
+    case.coordinator_name = name.strip()[:200]
+    case.coordinator_phone = phone.strip()[:40]
+    case.coordinator_unit = participant.unit
+    case.save(update_fields=["coordinator_name", "coordinator_phone", "coordinator_unit"])
+    return _event(
+        case,
+        actor,
+        Kind.COORDINATOR_APPOINTED,
+        data={
+            "name": case.coordinator_name,
+            "phone": case.coordinator_phone,
+            "unit": _unit_ref(participant.unit),
+            "replaces": previous,
+        },
+    )
+
+
+@transaction.atomic
+def save_planning_basis(
+    actor: Actor,
+    case: Case,
+    *,
+    answers: dict[str, str],
+    needs: dict[str, str],
+    needs_text: dict[str, str] | None = None,
+    nursing_status: dict[str, str] | None = None,
+    medications: str = "",
+    consent: str = "",
+) -> PlanningBasis:
+    """The structured planning basis. Every question and every receiver's need is mandatory; "vet_ej" is an
+    accepted, counted answer. Needs from both principals make the SIP summons deadline apply (R-SIP-K-1)."""
+    _require_ward(actor, case)
+    case = _lock(case)
+    _require_state(case, OPEN)
+    problems = []
+    clean_answers: dict[str, str] = {}
+    for key, label in rules.PLANNING_QUESTIONS.items():
+        value = (answers.get(key) or "").strip()
+        if value not in rules.ANSWERS:
+            problems.append(
+                Problem(
+                    f"answers.{key}",
+                    "PLAN-OBLIGATORISK",
+                    _("Svara på: %(q)s (ja, nej eller vet ej).") % {"q": label},
+                )
+            )
+        clean_answers[key] = value
+    clean_needs: dict[str, dict[str, str]] = {}
+    for key, label in rules.NEEDS.items():
+        value = (needs.get(key) or "").strip()
+        if value not in rules.ANSWERS:
+            problems.append(
+                Problem(
+                    f"needs.{key}",
+                    "PLAN-OBLIGATORISK",
+                    _("Ange behov av %(q)s (ja, nej eller vet ej).") % {"q": label},
+                )
+            )
+        clean_needs[key] = {"answer": value, "text": ((needs_text or {}).get(key) or "").strip()[:1000]}
+    if consent and consent not in rules.ANSWERS:
+        problems.append(Problem("consent", "R-SEK-3", _("Samtycke anges som ja, nej eller vet ej.")))
+    if problems:
+        raise DomainError(problems)
+    nursing = {
+        k: (v or "").strip()[:2000] for k, v in (nursing_status or {}).items() if k in rules.NURSING_AREAS
+    }
+    unknown = sum(1 for v in clean_answers.values() if v == "vet_ej") + sum(
+        1 for v in clean_needs.values() if v["answer"] == "vet_ej"
+    )
+    basis, _created = PlanningBasis.objects.update_or_create(
+        case=case,
+        defaults={
+            "answers": clean_answers,
+            "needs": clean_needs,
+            "nursing_status": nursing,
+            "medications": medications.strip()[:10000],
+            "consent": consent,
+            "unknown_count": unknown,
+            "updated_at": _now(),
+            "updated_by": actor.user,
+        },
+    )
+    region = clean_needs["primary_care"]["answer"] == "ja"
+    municipal = any(clean_needs[k]["answer"] == "ja" for k in rules.MUNICIPAL_NEEDS)
+    case.sip_needed = region and municipal
+    case.sip_summons_due_at = _sip_due(case)
+    case.save(update_fields=["sip_needed", "sip_summons_due_at"])
+    _event(
+        case,
+        actor,
+        Kind.PLANNING_UPDATED,
+        data={
+            "unknown_count": unknown,
+            "sip_needed": case.sip_needed,
+            "needs": {k: v["answer"] for k, v in clean_needs.items()},
+        },
+    )
+    return basis
+
+
+@transaction.atomic
+def set_checklist_item(actor: Actor, case: Case, key: str, done: bool = True) -> CaseEvent:
+    """Tick (or untick) a manual item of the discharge checklist."""
+    participant = participant_for(actor, case)
+    if participant is None or not (actor.can(Perm.CASE_UPDATE) or actor.can(Perm.CASE_RECEIVE)):
+        raise DomainError.single("checklist", "BEHORIGHET", _("Du kan inte ändra checklistan."), status=403)
+    case = _lock(case)
+    _require_state(case, OPEN)
+    if key not in rules.MANUAL_CHECKLIST_KEYS:
+        raise DomainError.single("checklist", "CHECKLISTA", _("Okänd punkt i checklistan."))
+    checklist = dict(case.checklist)
+    if done:
+        checklist[key] = {"at": _iso(_now()), "by": _user_label(actor), "unit": participant.unit.name}
+    else:
+        checklist.pop(key, None)
+    case.checklist = checklist
+    case.save(update_fields=["checklist"])
+    return _event(case, actor, Kind.CHECKLIST_UPDATED, data={"item": key, "done": done}, notify=False)
+
+
+def checklist_status(case: Case) -> list[dict[str, Any]]:
+    """Every checklist item with whether it is done, applicable and blocking, for the discharge step."""
+    has_primary_care = case.participants.filter(
+        role=Participant.Role.PRIMARY_CARE, status=Participant.Status.ACTIVE
+    ).exists()
+    derived = {
+        "discharge_info": (case.discharge_info_sent_at is not None, True),
+        "patient_summary": (case.patient_summary_given_at is not None, True),
+        "planning_basis": (PlanningBasis.objects.filter(case=case).exists(), True),
+        "coordinator": (bool(case.coordinator_name), has_primary_care),
+        "sip_summons": (case.sip_summons_sent_at is not None, case.sip_needed),
+    }
+    items = []
+    for item in rules.CHECKLIST:
+        if item.manual:
+            done, applies = item.key in case.checklist, True
+        else:
+            done, applies = derived[item.key]
+        items.append(
+            {
+                "key": item.key,
+                "label": item.label,
+                "rule": item.rule,
+                "blocking": item.blocking,
+                "manual": item.manual,
+                "done": done,
+                "applies": applies,
+                "done_info": case.checklist.get(item.key),
+            }
+        )
+    return items
+
+
+@transaction.atomic
+def send_sip_summons(actor: Actor, case: Case, at: dt.datetime | None = None) -> CaseEvent:
+    """R-FVK-2, R-SIP-K-1: the fast vårdkontakt (vårdcentral) sends the summons to SIP; recorded whether it
+    was within 3 days of the discharge-ready notice."""
+    participant = _receiver(actor, case, Perm.SIP_MANAGE)
+    if participant.role != Participant.Role.PRIMARY_CARE:
+        raise DomainError.single(
+            "sip", "R-FVK-2", _("Kallelse till SIP skickas av fast vårdkontakt."), status=403
+        )
+    case = _lock(case)
+    _require_state(case, OPEN)
+    if case.sip_summons_sent_at is not None:
+        raise DomainError.single("sip", "FEL-STATUS", _("Kallelsen är redan skickad."), status=409)
+    at = at or _now()
+    _not_future(at, "at")
+    due = case.sip_summons_due_at or _sip_due(case)
+    case.sip_summons_sent_at = at
+    case.sip_summons_due_at = due
+    case.save(update_fields=["sip_summons_sent_at", "sip_summons_due_at"])
+    return _event(
+        case,
+        actor,
+        Kind.SIP_SUMMONS_SENT,
+        occurred_at=at,
+        data={"due_at": _iso(due), "on_time": due is None or at <= due, "sip_needed": case.sip_needed},
+    )
+
+
+@transaction.atomic
+def book_meeting(
+    actor: Actor,
+    case: Case,
+    *,
+    form: str,
+    starts_at: dt.datetime | None,
+    participants: Iterable[Unit | int] = (),
+    location: str = "",
+    note: str = "",
+) -> Meeting:
+    """A planning meeting on site, by phone or by video (R-VG-PROC-2); a video link comes from the configured
+    provider."""
+    participant = participant_for(actor, case)
+    if participant is None or not (actor.can(Perm.CASE_UPDATE) or actor.can(Perm.SIP_MANAGE)):
+        raise DomainError.single("meeting", "BEHORIGHET", _("Du kan inte boka möten i ärendet."), status=403)
+    case = _lock(case)
+    _require_state(case, OPEN)
+    problems = []
+    if form not in Meeting.Form.values:
+        problems.append(
+            Problem("form", "R-VG-PROC-2", _("Välj mötesform: fysiskt möte, telefon eller video."))
+        )
+    if starts_at is None:
+        problems.append(Problem("starts_at", "MOTE-TID", _("Ange tid för mötet.")))
+    elif starts_at < case.admitted_at:
+        problems.append(Problem("starts_at", "DATUM-ORDNING", _("Mötet kan inte vara före inskrivningen.")))
+    if form == Meeting.Form.ON_SITE and not location.strip():
+        problems.append(Problem("location", "MOTE-PLATS", _("Ange plats för ett fysiskt möte.")))
+    case_units = set(
+        case.participants.filter(status=Participant.Status.ACTIVE).values_list("unit_id", flat=True)
+    )
+    unit_ids = {u.pk if isinstance(u, Unit) else int(u) for u in participants} | {participant.unit_id}
+    if not unit_ids <= case_units:
+        problems.append(Problem("participants", "OKAND-ENHET", _("Deltagarna måste vara enheter i ärendet.")))
+    if problems:
+        raise DomainError(problems)
+    assert starts_at is not None
+    meeting = Meeting.objects.create(
+        case=case,
+        form=form,
+        starts_at=starts_at,
+        location=location.strip()[:200],
+        note=note.strip()[:500],
+        booked_by=actor.user,
+        booked_at=_now(),
+    )
+    meeting.participants.set(unit_ids)
+    if form == Meeting.Form.VIDEO:
+        meeting.video_link = video_provider().create_meeting(meeting)
+        meeting.save(update_fields=["video_link"])
+    _event(
+        case,
+        actor,
+        Kind.MEETING_BOOKED,
+        data={"meeting": meeting.pk, "form": form, "starts_at": _iso(starts_at), "units": sorted(unit_ids)},
+    )
+    return meeting
+
+
+# --- discharge ----------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def send_discharge_info(
+    actor: Actor, case: Case, *, summary_given: bool = False, at: dt.datetime | None = None
+) -> CaseEvent:
+    """R-UTS-1: the information needed for care after discharge, to every receiver, before or on the
+    discharge day; R-UTS-2: whether the patient was given the written summary."""
+    _require_ward(actor, case)
+    case = _lock(case)
+    _require_state(case, OPEN)
+    at = at or _now()
+    _not_before(at, case.admitted_at, "at", _("Informationen kan inte skickas före inskrivningen."))
+    _not_future(at, "at")
+    case.discharge_info_sent_at = at
+    fields = ["discharge_info_sent_at"]
+    if summary_given:
+        case.patient_summary_given_at = at
+        fields.append("patient_summary_given_at")
+    case.save(update_fields=fields)
+    return _event(
+        case, actor, Kind.DISCHARGE_INFO_SENT, occurred_at=at, data={"patient_summary_given": summary_given}
+    )
+
+
+@transaction.atomic
+def discharge(
+    actor: Actor, case: Case, discharged_at: dt.datetime | None = None, destination: str = ""
+) -> CaseEvent:
+    """The patient leaves: checks the dates and the blocking checklist items (R-UTS-1, R-UTS-2), records the
+    discharge and sends the discharge notice to every receiver, in one transaction."""
+    _require_ward(actor, case)
+    case = _lock(case)
+    _require_state(case, OPEN)
+    at = discharged_at or _now()
+    problems = []
+    if at < case.admitted_at:
+        problems.append(
+            Problem("discharged_at", "DATUM-ORDNING", _("Utskrivningen kan inte vara före inskrivningen."))
+        )
+    if case.discharge_ready_at and at < case.discharge_ready_at:
+        problems.append(
+            Problem("discharged_at", "DATUM-ORDNING", _("Utskrivningen kan inte vara före utskrivningsklar."))
+        )
+    if at > _now() + FUTURE_TOLERANCE:
+        problems.append(
+            Problem("discharged_at", "DATUM-FRAMTID", _("Utskrivningen får inte ligga i framtiden."))
+        )
+    info = case.discharge_info_sent_at
+    if info is None or timezone.localdate(info) > timezone.localdate(at):
+        problems.append(
+            Problem(
+                "discharge_info",
+                "R-UTS-1",
+                _("Information vid utskrivning måste skickas senast samma dag som patienten skrivs ut."),
+            )
+        )
+    if case.patient_summary_given_at is None:
+        problems.append(
+            Problem(
+                "patient_summary",
+                "R-UTS-2",
+                _("Patienten ska få en skriftlig sammanfattning vid utskrivningen."),
+            )
+        )
+    if problems:
+        raise DomainError(problems)
+    case.status = Status.DISCHARGED
+    case.discharged_at = at
+    now = _now()
+    case.discharge_notice_sent_at = now
+    case.save(update_fields=["status", "discharged_at", "discharge_notice_sent_at"])
+    discharged = _event(
+        case,
+        actor,
+        Kind.DISCHARGED,
+        occurred_at=at,
+        data={"destination": destination.strip()[:200], "discharge_ready_at": _iso(case.discharge_ready_at)},
+    )
+    _event(case, actor, Kind.DISCHARGE_NOTICE_SENT, occurred_at=now, data={"discharged_event": discharged.pk})
+    return discharged
+
+
+@transaction.atomic
+def close_case(actor: Actor, case: Case) -> CaseEvent:
+    """Close a discharged, deceased or cancelled case. Records whether it closed without a discharge-ready or
+    discharge notice (a statistic the users ask for) and ends the units' involvements."""
+    if actor.unit is None or actor.unit.pk != case.ward_id:
+        raise DomainError.single("unit", "AVSANDARE", _("Ärendet avslutas av vårdavdelningen."), status=403)
+    _require(actor, Perm.CASE_UPDATE)
+    case = _lock(case)
+    _require_state(case, (Status.DISCHARGED, Status.DIED, Status.CANCELLED))
+    previous = case.status
+    now = _now()
+    case.status = Status.CLOSED
+    case.closed_at = now
+    case.save(update_fields=["status", "closed_at"])
+    event = _event(
+        case,
+        actor,
+        Kind.CLOSED,
+        data={
+            "from_status": previous,
+            "without_discharge_ready": case.discharge_ready_at is None,
+            "without_discharge_notice": case.discharge_notice_sent_at is None,
+        },
+    )
+    end_involvement(case.person, None, case.source, at=now)
+    return event
+
+
+# --- edge cases ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def transfer(actor: Actor, case: Case, to_ward: Unit | int | str, at: dt.datetime | None = None) -> CaseEvent:
+    """Omflyttning: the stay continues at another ward, at the same or another hospital. The case (and its
+    deadlines and payment clock) continues; the new ward takes over as sender."""
+    _require_ward(actor, case)
+    case = _lock(case)
+    _require_state(case, (Status.ADMITTED,))
+    if isinstance(to_ward, Unit):
+        target: Unit | None = to_ward
+    else:
+        text = str(to_ward).strip()
+        target = Unit.objects.filter(pk=int(text)).first() if text.isdigit() else None
+        target = target or Unit.objects.filter(hsa_id=text).first()
+    if target is None or not target.is_active or target.kind != Unit.Kind.WARD or target.site_id is None:
+        raise DomainError.single("to_ward", "OKAND-ENHET", _("Välj en aktiv vårdavdelning."))
+    if target.pk == case.ward_id:
+        raise DomainError.single("to_ward", "OMFLYTTNING", _("Patienten vårdas redan på den avdelningen."))
+    at = at or _now()
+    _not_before(at, case.admitted_at, "at", _("Omflyttningen kan inte vara före inskrivningen."))
+    _not_future(at, "at")
+    old_ward, old_site = case.ward, case.site
+    case.ward = target
+    case.site = target.site  # type: ignore[assignment]
+    case.save(update_fields=["ward", "site"])
+    Participant.objects.filter(case=case, unit=old_ward).update(
+        status=Participant.Status.LEFT, needs_ack=False
+    )
+    participant, created = Participant.objects.get_or_create(
+        case=case,
+        unit=target,
+        defaults={"role": Participant.Role.WARD, "addressing": Participant.Addressing.SENDER, "added_at": at},
+    )
+    if not created:
+        Participant.objects.filter(pk=participant.pk).update(
+            status=Participant.Status.ACTIVE, role=Participant.Role.WARD
+        )
+    involve(case.person, target, Involvement.Kind.INPATIENT_CASE, case.source, at=at)
+    event = _event(
+        case,
+        actor,
+        Kind.TRANSFERRED,
+        occurred_at=at,
+        data={
+            "from": _unit_ref(old_ward),
+            "to": _unit_ref(target),
+            "between_hospitals": old_site.pk != target.site_id,
+        },
+    )
+    end_involvement(case.person, old_ward, case.source, at=at)
+    return event
+
+
+@transaction.atomic
+def start_leave(
+    actor: Actor, case: Case, at: dt.datetime | None = None, expected_return: dt.date | None = None
+) -> CaseEvent:
+    """Permission: the patient is away but still admitted."""
+    _require_ward(actor, case)
+    case = _lock(case)
+    _require_state(case, (Status.ADMITTED,))
+    at = at or _now()
+    _not_before(at, case.admitted_at, "at", _("Permissionen kan inte börja före inskrivningen."))
+    if expected_return and expected_return < timezone.localdate(at):
+        raise DomainError.single(
+            "expected_return", "DATUM-ORDNING", _("Återkomsten kan inte vara före permissionen.")
+        )
+    case.status = Status.ON_LEAVE
+    case.save(update_fields=["status"])
+    return _event(
+        case, actor, Kind.LEAVE_STARTED, occurred_at=at, data={"expected_return": _iso(expected_return)}
+    )
+
+
+@transaction.atomic
+def end_leave(actor: Actor, case: Case, at: dt.datetime | None = None) -> CaseEvent:
+    _require_ward(actor, case)
+    case = _lock(case)
+    _require_state(case, (Status.ON_LEAVE,))
+    at = at or _now()
+    started = (
+        case.events.filter(kind=Kind.LEAVE_STARTED)
+        .order_by("-occurred_at")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+    if started and at < started:
+        raise DomainError.single("at", "DATUM-ORDNING", _("Permissionen kan inte sluta innan den började."))
+    case.status = Status.ADMITTED
+    case.save(update_fields=["status"])
+    return _event(case, actor, Kind.LEAVE_ENDED, occurred_at=at)
+
+
+@transaction.atomic
+def record_death(actor: Actor, case: Case, died_at: dt.datetime) -> CaseEvent:
+    """The patient died during the stay: the case stops without a discharge notice; the person is deceased."""
+    _require_ward(actor, case)
+    case = _lock(case)
+    _require_state(case, OPEN)
+    _not_before(died_at, case.admitted_at, "died_at", _("Dödsfallet kan inte vara före inskrivningen."))
+    _not_future(died_at, "died_at")
+    case.status = Status.DIED
+    case.save(update_fields=["status"])
+    person = case.person
+    person.deceased_on = timezone.localdate(died_at)
+    person.save(update_fields=["deceased_on", "updated_at"])
+    record_change(actor, person, "person/avliden")
+    return _event(case, actor, Kind.DIED, occurred_at=died_at)
+
+
+@transaction.atomic
+def cancel_case(actor: Actor, case: Case, reason: str, text: str = "") -> CaseEvent:
+    """Makulera: the case was wrong (wrong person, wrong stay, entered in error). Every unit's access ends."""
+    _require_ward(actor, case)
+    case = _lock(case)
+    _require_state(case, OPEN)
+    if reason not in rules.CANCEL_REASONS or reason == "discharge_did_not_happen":
+        raise DomainError.single("reason", "MAKULERING", _("Välj ett skäl till makuleringen."))
+    case.status = Status.CANCELLED
+    case.save(update_fields=["status"])
+    event = _event(case, actor, Kind.CANCELLED, data={"reason": reason, "text": text.strip()[:500]})
+    end_involvement(case.person, None, case.source)
+    return event
+
+
+def _target_event(case: Case, event_id: int | str, kinds: Iterable[str]) -> CaseEvent:
+    try:
+        target = CaseEvent.objects.filter(case=case, pk=int(event_id), kind__in=list(kinds)).first()
+    except (TypeError, ValueError):
+        target = None
+    if target is None:
+        raise DomainError.single("target_event", "RATTELSE", _("Meddelandet finns inte i ärendet."))
+    if CaseEvent.objects.filter(case=case, kind=Kind.NOTICE_CANCELLED, data__target_event=target.pk).exists():
+        raise DomainError.single(
+            "target_event", "FEL-STATUS", _("Meddelandet är redan annullerat."), status=409
+        )
+    return target
+
+
+@transaction.atomic
+def cancel_notice(
+    actor: Actor, case: Case, target_event_id: int | str, reason: str, text: str = ""
+) -> CaseEvent:
+    """Annullering (MedCom AN_): a sent notice is voided, never deleted.
+
+    * an admission notice: the receivers it went to leave the case and lose access;
+    * a discharge notice: the discharge did not happen (utebliven utskrivning) — the case is open again and
+      the ``discharged`` event it names is void for statistics and payment."""
+    _require_ward(actor, case)
+    case = _lock(case)
+    target = _target_event(case, target_event_id, [Kind.ADMISSION_NOTICE_SENT, Kind.DISCHARGE_NOTICE_SENT])
+    if reason not in rules.CANCEL_REASONS:
+        raise DomainError.single("reason", "ANNULLERING", _("Välj ett skäl till annulleringen."))
+    data: dict[str, Any] = {
+        "target_event": target.pk,
+        "notice": target.kind,
+        "reason": reason,
+        "text": text.strip()[:500],
+    }
+    if target.kind == Kind.DISCHARGE_NOTICE_SENT:
+        _require_state(case, (Status.DISCHARGED,))
+        data["voids"] = [target.data.get("discharged_event"), target.pk]
+        case.status = Status.ADMITTED
+        case.discharged_at = None
+        case.discharge_notice_sent_at = None
+        case.save(update_fields=["status", "discharged_at", "discharge_notice_sent_at"])
+    else:
+        _require_state(case, OPEN)
+        unit_ids = [r["id"] for r in target.data.get("recipients", [])]
+        Participant.objects.filter(case=case, unit_id__in=unit_ids).update(
+            status=Participant.Status.LEFT, needs_ack=False
+        )
+        for unit in Unit.objects.filter(pk__in=unit_ids):
+            end_involvement(case.person, unit, case.source)
+        if (
+            not case.participants.exclude(role=Participant.Role.WARD)
+            .filter(status=Participant.Status.ACTIVE)
+            .exists()
+        ):
+            case.notice_sent_at = None
+            case.notice_late = False
+            case.save(update_fields=["notice_sent_at", "notice_late"])
+    return _event(case, actor, Kind.NOTICE_CANCELLED, data=data)
+
+
+CORRECTABLE = {
+    Kind.ADMISSION_NOTICE_SENT: "admitted_at",
+    Kind.ADMITTED: "admitted_at",
+    Kind.DISCHARGE_NOTICE_SENT: "discharged_at",
+    Kind.DISCHARGED: "discharged_at",
+}
+
+
+@transaction.atomic
+def correct_notice(
+    actor: Actor, case: Case, target_event_id: int | str, new_time: dt.datetime, reason: str
+) -> CaseEvent:
+    """Rättelse (MedCom RE_): a wrong time in a sent notice is corrected by a new event naming the old one;
+    the case takes the corrected time, the history keeps both."""
+    _require_ward(actor, case)
+    case = _lock(case)
+    target = _target_event(case, target_event_id, CORRECTABLE.keys())
+    field = CORRECTABLE[target.kind]
+    if not reason.strip():
+        raise DomainError.single("reason", "RATTELSE", _("Ange varför uppgiften rättas."))
+    _not_future(new_time, "new_time")
+    if field == "admitted_at":
+        later = [t for t in (case.discharge_ready_at, case.discharged_at) if t]
+        if later and new_time > min(later):
+            raise DomainError.single(
+                "new_time",
+                "DATUM-ORDNING",
+                _("Inskrivningen måste vara före utskrivningsklar och utskrivning."),
+            )
+    else:
+        if case.discharged_at is None:
+            raise DomainError.single(
+                "target_event", "FEL-STATUS", _("Patienten är inte utskriven."), status=409
+            )
+        _not_before(
+            new_time,
+            case.discharge_ready_at or case.admitted_at,
+            "new_time",
+            _("Utskrivningen kan inte vara före inskrivning eller utskrivningsklar."),
+        )
+        if case.discharge_info_sent_at and timezone.localdate(
+            case.discharge_info_sent_at
+        ) > timezone.localdate(new_time):
+            raise DomainError.single(
+                "new_time", "R-UTS-1", _("Informationen skulle då ha skickats efter utskrivningsdagen.")
+            )
+    old = getattr(case, field)
+    setattr(case, field, new_time)
+    case.save(update_fields=[field])
+    return _event(
+        case,
+        actor,
+        Kind.NOTICE_CORRECTED,
+        occurred_at=_now(),
+        data={
+            "target_event": target.pk,
+            "field": field,
+            "old": _iso(old),
+            "new": _iso(new_time),
+            "reason": reason.strip()[:500],
+        },
+    )
+
+
+@transaction.atomic
+def replace_reserve_number(actor: Actor, case: Case, new_person: Person) -> CaseEvent:
+    """A reserve number replaced by the real personnummer: the reserve identity points to the real one, the
+    case moves to it, and every unit of the case keeps access under the new identity."""
+    _require_ward(actor, case)
+    case = _lock(case)
+    old = case.person
+    if old.id_kind != IdKind.RESERVE:
+        raise DomainError.single(
+            "identifier", "RESERVNUMMER", _("Ärendet har inget reservnummer att ersätta.")
+        )
+    if new_person.id_kind == IdKind.RESERVE or new_person.pk == old.pk:
+        raise DomainError.single(
+            "identifier", "RESERVNUMMER", _("Ange personens riktiga person- eller samordningsnummer.")
+        )
+    old.replaced_by = new_person
+    old.save(update_fields=["replaced_by", "updated_at"])
+    for participant in case.participants.filter(status=Participant.Status.ACTIVE).select_related("unit"):
+        involve(new_person, participant.unit, Involvement.Kind.INPATIENT_CASE, case.source)
+    Case.objects.filter(person=old).update(person=new_person)
+    case.person = new_person
+    record_change(actor, old, f"case:{case.pk}/reservnummer-ersatt")
+    return _event(
+        case,
+        actor,
+        Kind.NOTICE_CORRECTED,
+        data={"field": "person", "old_identifier": old.identifier, "new_identifier": new_person.identifier},
+    )
+
+
+# --- inbox and messages -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def acknowledge(actor: Actor, case: Case) -> CaseEvent:
+    """Human acknowledgement (kvittera) of everything new in the case, for the actor's unit."""
+    participant = participant_for(actor, case)
+    if participant is None:
+        raise NotFound
+    _require(actor, Perm.CASE_READ)
+    now = _now()
+    Participant.objects.filter(pk=participant.pk).update(
+        needs_ack=False, unacked_since=None, acknowledged_at=now, acknowledged_by=actor.user
+    )
+    return _event(case, actor, Kind.ACKNOWLEDGED, data={"unit": _unit_ref(participant.unit)}, notify=False)
+
+
+@transaction.atomic
+def send_message(
+    actor: Actor,
+    case: Case,
+    *,
+    body: str,
+    category: str = "",
+    subject: str = "",
+    reply_to: Message | None = None,
+    quote: str = "",
+) -> Message:
+    """A message in a thread. A new thread needs a category (MedCom) and a subject; a reply keeps the thread's
+    category and subject and includes only the part of the earlier text the user chose (``quote``)."""
+    _require(actor, Perm.MESSAGE_SEND)
+    participant = participant_for(actor, case)
+    if participant is None:
+        raise NotFound
+    problems = []
+    if not body.strip():
+        problems.append(Problem("body", "MEDDELANDE", _("Skriv ett meddelande.")))
+    if reply_to is None:
+        if category not in Thread.Category.values:
+            problems.append(Problem("category", "MEDDELANDE-KATEGORI", _("Välj en kategori.")))
+        if not subject.strip():
+            problems.append(Problem("subject", "MEDDELANDE-AMNE", _("Skriv ett ämne.")))
+    elif reply_to.thread.case_id != case.pk:
+        raise NotFound
+    if problems:
+        raise DomainError(problems)
+    now = _now()
+    thread = (
+        reply_to.thread
+        if reply_to
+        else Thread.objects.create(
+            case=case, category=category, subject=subject.strip()[:200], created_at=now
+        )
+    )
+    message = Message.objects.create(
+        thread=thread,
+        author=actor.user,
+        author_label=f"{_user_label(actor)}, {participant.unit.name}",
+        unit=participant.unit,
+        body=body.strip()[:20000],
+        quoted=quote.strip()[:20000] if reply_to else "",
+        in_reply_to=reply_to,
+        sent_at=now,
+    )
+    _event(
+        case,
+        actor,
+        Kind.MESSAGE_SENT,
+        data={
+            "thread": thread.pk,
+            "message": message.pk,
+            "category": thread.category,
+            "reply": reply_to is not None,
+        },
+    )
+    return message
+
+
+@transaction.atomic
+def pin_message(actor: Actor, case: Case, message: Message, pinned: bool = True) -> Message:
+    """Pin an important message to the top of the case for every unit."""
+    if participant_for(actor, case) is None or message.thread.case_id != case.pk:
+        raise NotFound
+    _require(actor, Perm.MESSAGE_SEND)
+    message.pinned = pinned
+    message.save(update_fields=["pinned"])
+    record_change(
+        actor, case.person, f"case:{case.pk}/meddelande:{message.pk}/{'fast' if pinned else 'lossad'}"
+    )
+    return message
