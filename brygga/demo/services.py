@@ -12,6 +12,7 @@ from brygga.access.models import Involvement
 from brygga.access.services import involve
 from brygga.accounts.models import Membership, User
 from brygga.demo import personas
+from brygga.economy.demo import load_economy_demo
 from brygga.organisations.models import Unit
 from brygga.people.services import register_person
 
@@ -54,4 +55,5 @@ def load_demo_data() -> DemoReport:
         )
         involve(person, ward, Involvement.Kind.OTHER, "demo:inskriven", at=timezone.now())
         report.persons += 1
+    load_economy_demo()
     return report
