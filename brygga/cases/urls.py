@@ -1,5 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from brygga.cases import views
 
 app_name = "cases"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("nytt/", views.new_case, name="new"),
+    path("<int:case_id>/", views.detail, name="detail"),
+    path("<int:case_id>/<slug:name>/", views.action, name="action"),
+]

@@ -1,0 +1,426 @@
+"""Thin views for the admission and discharge process: the unit inbox, a new case, the case page, and one
+POST action per step. Each view opens the case through the checked path, parses the form, calls one service
+and redirects; a DomainError re-renders the page with the Swedish messages next to the fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from brygga.access.services import lookup_person
+from brygga.accounts.context import Actor
+from brygga.accounts.permissions import Perm
+from brygga.cases import rules, selectors, services
+from brygga.cases.models import Case, CaseEvent, Meeting, Message, Participant, PlanningBasis, Thread
+from brygga.core.errors import DomainError, NotFound, Problem
+from brygga.core.views import actor_required
+from brygga.organisations.models import Unit
+from brygga.people.presenters import person_summary
+
+
+def _datetime(value: str, field: str, required: bool = False) -> dt.datetime | None:
+    value = (value or "").strip()
+    if not value:
+        if required:
+            raise DomainError.single(field, "DATUM-FORMAT", _("Ange datum och tid."))
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise DomainError.single(
+            field, "DATUM-FORMAT", _("Ange datum och tid som ÅÅÅÅ-MM-DD TT:MM.")
+        ) from exc
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+def _date(value: str, field: str) -> dt.date | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise DomainError.single(field, "DATUM-FORMAT", _("Ange datum som ÅÅÅÅ-MM-DD.")) from exc
+
+
+@require_GET
+@actor_required(Perm.CASE_READ)
+def inbox(request: HttpRequest) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    status = request.GET.get("status", "open")
+    q = request.GET.get("q", "")
+    rows = selectors.inbox(actor, status=status, q=q)
+    return render(
+        request,
+        "cases/inbox.html",
+        {
+            "rows": rows,
+            "summaries": selectors.inbox_summaries(actor),
+            "status": status,
+            "q": q,
+            "filters": [
+                ("open", _("Pågående")),
+                ("unacknowledged", _("Okvitterade")),
+                ("discharged", _("Utskrivna")),
+                ("closed", _("Avslutade")),
+                ("all", _("Alla")),
+            ],
+            "now": timezone.now(),
+        },
+    )
+
+
+@actor_required(Perm.CASE_CREATE)
+def new_case(request: HttpRequest) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    context: dict[str, Any] = {"form": request.POST, "care_types": Case.CareType.choices}
+    if request.method == "POST":
+        try:
+            person = lookup_person(actor, request.POST.get("identifier", ""))
+        except NotFound:
+            context["errors"] = [
+                Problem("identifier", "PERSON", _("Ingen person med det numret finns registrerad."))
+            ]
+            return render(request, "cases/new.html", context, status=400)
+        except DomainError as exc:
+            context["errors"] = exc.problems
+            return render(request, "cases/new.html", context, status=400)
+        try:
+            admitted_at = _datetime(request.POST.get("admitted_at", ""), "admitted_at", required=True)
+            assert admitted_at is not None
+            assessed = request.POST.get("need_assessed") == "on"
+            case = services.admit(
+                actor,
+                person,
+                admitted_at=admitted_at,
+                care_type=request.POST.get("care_type", ""),
+                expected_discharge_date=_date(
+                    request.POST.get("expected_discharge_date", ""), "expected_discharge_date"
+                ),
+                need_assessed_at=admitted_at if assessed else None,
+            )
+            if assessed and request.POST.get("send_notice") == "on":
+                services.send_admission_notice(actor, case)
+        except DomainError as exc:
+            context["errors"] = exc.problems
+            return render(request, "cases/new.html", context, status=400)
+        messages.success(request, _("Ärendet är skapat."))
+        return redirect("cases:detail", case_id=case.pk)
+    return render(request, "cases/new.html", context)
+
+
+def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    participant = services.participant_for(actor, case)
+    threads = list(Thread.objects.filter(case=case).prefetch_related("messages"))
+    for thread in threads:
+        thread.message_list = list(thread.messages.all())  # type: ignore[attr-defined]
+    pinned = list(Message.objects.filter(thread__case=case, pinned=True).select_related("thread"))
+    planning = PlanningBasis.objects.filter(case=case).first()
+    participants = list(case.participants.select_related("unit").order_by("role", "unit__name"))
+    return {
+        "case": case,
+        "summary": person_summary(case.person),
+        "participant": participant,
+        "is_ward": participant is not None and participant.role == Participant.Role.WARD,
+        "is_primary_care": participant is not None and participant.role == Participant.Role.PRIMARY_CARE,
+        "is_receiver": participant is not None and participant.role != Participant.Role.WARD,
+        "header": selectors.status_header(case),
+        "participants": participants,
+        "active_units": [p.unit for p in participants if p.status == Participant.Status.ACTIVE],
+        "events": CaseEvent.objects.filter(case=case)
+        .select_related("user", "unit")
+        .order_by("-occurred_at", "-id"),
+        "checklist": services.checklist_status(case),
+        "planning": planning,
+        "questions": [
+            (k, v, (planning.answers.get(k) if planning else "")) for k, v in rules.PLANNING_QUESTIONS.items()
+        ],
+        "needs": [(k, v, (planning.needs.get(k, {}) if planning else {})) for k, v in rules.NEEDS.items()],
+        "nursing": [
+            (k, v, (planning.nursing_status.get(k, "") if planning else ""))
+            for k, v in rules.NURSING_AREAS.items()
+        ],
+        "answers": rules.ANSWERS,
+        "meetings": case.meetings.prefetch_related("participants"),
+        "meeting_forms": Meeting.Form.choices,
+        "threads": threads,
+        "pinned": pinned,
+        "categories": Thread.Category.choices,
+        "rejection_reasons": rules.REJECTION_REASONS,
+        "date_reasons": rules.EXPECTED_DATE_REASONS,
+        "cancel_reasons": rules.CANCEL_REASONS,
+        "notices": CaseEvent.objects.filter(
+            case=case, kind__in=[CaseEvent.Kind.ADMISSION_NOTICE_SENT, CaseEvent.Kind.DISCHARGE_NOTICE_SENT]
+        ),
+        "receiving_units": Unit.objects.filter(
+            is_active=True, kind__in=list(services.RECEIVING_KINDS), municipality=case.municipality
+        )
+        if case.municipality
+        else Unit.objects.none(),
+        "wards": Unit.objects.filter(kind=Unit.Kind.WARD, is_active=True).exclude(pk=case.ward_id),
+        "form": {},
+        "errors": [],
+        "action": "",
+    }
+
+
+@require_GET
+@actor_required(Perm.CASE_READ)
+def detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = services.open_case(request.actor, case_id)  # type: ignore[attr-defined]
+    return render(request, "cases/detail.html", _detail_context(request, case))
+
+
+def _checked(request: HttpRequest, name: str) -> bool:
+    return request.POST.get(name) == "on"
+
+
+# One handler per step: parse the form, call the service, return a success message.
+Handler = Callable[[Actor, Case, Any], str]
+
+
+def _notice(actor: Actor, case: Case, post: Any) -> str:
+    manual = post.getlist("recipients")
+    services.send_admission_notice(
+        actor,
+        case,
+        recipients=manual or None,
+        assessed_at=_datetime(post.get("assessed_at", ""), "assessed_at"),
+    )
+    return _("Inskrivningsmeddelandet är skickat.")
+
+
+def _add_recipient(actor: Actor, case: Case, post: Any) -> str:
+    services.add_recipient(actor, case, post.get("unit", ""))
+    return _("Mottagaren är tillagd.")
+
+
+def _reject(actor: Actor, case: Case, post: Any) -> str:
+    services.reject_notice(actor, case, post.get("reason", ""), post.get("text", ""))
+    return _("Meddelandet är avvisat. Avsändaren har fått besked.")
+
+
+def _expected_date(actor: Actor, case: Case, post: Any) -> str:
+    services.change_expected_date(
+        actor,
+        case,
+        _date(post.get("expected_discharge_date", ""), "expected_discharge_date"),
+        post.get("reason", ""),
+        post.get("comment", ""),
+    )
+    return _("Beräknat utskrivningsdatum är ändrat.")
+
+
+def _discharge_ready(actor: Actor, case: Case, post: Any) -> str:
+    services.set_discharge_ready(actor, case, _datetime(post.get("at", ""), "discharge_ready_at"))
+    return _("Patienten är markerad som utskrivningsklar.")
+
+
+def _withdraw(actor: Actor, case: Case, post: Any) -> str:
+    services.withdraw_discharge_ready(actor, case, post.get("reason", ""))
+    return _("Utskrivningsklar är återtagen. Alla enheter har fått besked.")
+
+
+def _coordinator(actor: Actor, case: Case, post: Any) -> str:
+    services.appoint_coordinator(
+        actor, case, post.get("coordinator_name", ""), post.get("coordinator_phone", "")
+    )
+    return _("Fast vårdkontakt är utsedd.")
+
+
+def _sip(actor: Actor, case: Case, post: Any) -> str:
+    services.send_sip_summons(actor, case)
+    return _("Kallelse till SIP är registrerad.")
+
+
+def _planning(actor: Actor, case: Case, post: Any) -> str:
+    services.save_planning_basis(
+        actor,
+        case,
+        answers={k: post.get(f"answers.{k}", "") for k in rules.PLANNING_QUESTIONS},
+        needs={k: post.get(f"needs.{k}", "") for k in rules.NEEDS},
+        needs_text={k: post.get(f"needs_text.{k}", "") for k in rules.NEEDS},
+        nursing_status={k: post.get(f"nursing.{k}", "") for k in rules.NURSING_AREAS},
+        medications=post.get("medications", ""),
+        consent=post.get("consent", ""),
+    )
+    return _("Planeringsunderlaget är sparat.")
+
+
+def _checklist(actor: Actor, case: Case, post: Any) -> str:
+    services.set_checklist_item(actor, case, post.get("item", ""), post.get("done", "1") == "1")
+    return _("Checklistan är uppdaterad.")
+
+
+def _meeting(actor: Actor, case: Case, post: Any) -> str:
+    services.book_meeting(
+        actor,
+        case,
+        form=post.get("form", ""),
+        starts_at=_datetime(post.get("starts_at", ""), "starts_at", required=True),
+        participants=[int(u) for u in post.getlist("participants") if u.isdigit()],
+        location=post.get("location", ""),
+        note=post.get("note", ""),
+    )
+    return _("Mötet är bokat.")
+
+
+def _discharge_info(actor: Actor, case: Case, post: Any) -> str:
+    services.send_discharge_info(actor, case, summary_given=_checked_post(post, "summary_given"))
+    return _("Information vid utskrivning är skickad.")
+
+
+def _checked_post(post: Any, name: str) -> bool:
+    return post.get(name) == "on"
+
+
+def _discharge(actor: Actor, case: Case, post: Any) -> str:
+    services.discharge(
+        actor, case, _datetime(post.get("discharged_at", ""), "discharged_at"), post.get("destination", "")
+    )
+    return _("Patienten är utskriven och utskrivningsmeddelandet skickat.")
+
+
+def _close(actor: Actor, case: Case, post: Any) -> str:
+    services.close_case(actor, case)
+    return _("Ärendet är avslutat.")
+
+
+def _transfer(actor: Actor, case: Case, post: Any) -> str:
+    services.transfer(actor, case, post.get("to_ward", ""), _datetime(post.get("at", ""), "at"))
+    return _("Patienten är flyttad.")
+
+
+def _leave_start(actor: Actor, case: Case, post: Any) -> str:
+    services.start_leave(
+        actor, case, expected_return=_date(post.get("expected_return", ""), "expected_return")
+    )
+    return _("Permissionen är registrerad.")
+
+
+def _leave_end(actor: Actor, case: Case, post: Any) -> str:
+    services.end_leave(actor, case)
+    return _("Patienten är tillbaka från permission.")
+
+
+def _death(actor: Actor, case: Case, post: Any) -> str:
+    died_at = _datetime(post.get("died_at", ""), "died_at", required=True)
+    assert died_at is not None
+    services.record_death(actor, case, died_at)
+    return _("Dödsfallet är registrerat.")
+
+
+def _cancel_notice(actor: Actor, case: Case, post: Any) -> str:
+    services.cancel_notice(
+        actor, case, post.get("target_event", ""), post.get("reason", ""), post.get("text", "")
+    )
+    return _("Meddelandet är annullerat.")
+
+
+def _cancel_case(actor: Actor, case: Case, post: Any) -> str:
+    services.cancel_case(actor, case, post.get("reason", ""), post.get("text", ""))
+    return _("Ärendet är makulerat.")
+
+
+def _acknowledge(actor: Actor, case: Case, post: Any) -> str:
+    services.acknowledge(actor, case)
+    return _("Kvitterat.")
+
+
+def _message(actor: Actor, case: Case, post: Any) -> str:
+    reply_to = None
+    if post.get("reply_to", "").isdigit():
+        reply_to = (
+            Message.objects.filter(pk=int(post["reply_to"]), thread__case=case)
+            .select_related("thread")
+            .first()
+        )
+        if reply_to is None:
+            raise NotFound
+    services.send_message(
+        actor,
+        case,
+        body=post.get("body", ""),
+        category=post.get("category", ""),
+        subject=post.get("subject", ""),
+        reply_to=reply_to,
+        quote=post.get("quote", "") if _checked_post(post, "include_quote") else "",
+    )
+    return _("Meddelandet är skickat.")
+
+
+def _pin(actor: Actor, case: Case, post: Any) -> str:
+    message = (
+        Message.objects.filter(pk=post.get("message") or 0, thread__case=case)
+        .select_related("thread")
+        .first()
+    )
+    if message is None:
+        raise NotFound
+    services.pin_message(actor, case, message, post.get("pinned", "1") == "1")
+    return _("Meddelandet är fäst.") if message.pinned else _("Meddelandet är inte längre fäst.")
+
+
+ACTIONS: dict[str, Handler] = {
+    "notice": _notice,
+    "add-recipient": _add_recipient,
+    "reject": _reject,
+    "expected-date": _expected_date,
+    "discharge-ready": _discharge_ready,
+    "withdraw-discharge-ready": _withdraw,
+    "coordinator": _coordinator,
+    "sip-summons": _sip,
+    "planning": _planning,
+    "checklist": _checklist,
+    "meeting": _meeting,
+    "discharge-info": _discharge_info,
+    "discharge": _discharge,
+    "close": _close,
+    "transfer": _transfer,
+    "leave-start": _leave_start,
+    "leave-end": _leave_end,
+    "death": _death,
+    "cancel-notice": _cancel_notice,
+    "cancel-case": _cancel_case,
+    "acknowledge": _acknowledge,
+    "message": _message,
+    "pin": _pin,
+}
+
+
+@require_POST
+@actor_required(Perm.CASE_READ)
+def action(request: HttpRequest, case_id: int, name: str) -> HttpResponse:
+    handler = ACTIONS.get(name)
+    if handler is None:
+        raise Http404
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    case = services.open_case(actor, case_id, what=name)
+    try:
+        message = handler(actor, case, request.POST)
+    except DomainError as exc:
+        case = services.open_case(actor, case_id)
+        context = _detail_context(request, case)
+        context.update(
+            {
+                "errors": exc.problems,
+                "action": name,
+                "form": request.POST,
+                "field_errors": {p.field: p.message for p in exc.problems},
+            }
+        )
+        return render(request, "cases/detail.html", context, status=exc.status if exc.status < 500 else 400)
+    messages.success(request, message)
+    if name == "close" or (name == "reject"):
+        return redirect("cases:inbox")
+    return redirect(reverse("cases:detail", args=[case.pk]) + f"#{name}")

@@ -1,0 +1,157 @@
+"""The case web pages through the client: a case from admission to closing across a ward, a vårdcentral and
+a municipal contact point; Swedish errors next to fields; need-to-know returns 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from brygga.access.models import AccessLogEntry
+from brygga.accounts.permissions import Role
+from brygga.cases.models import Case, CaseEvent
+from tests.factories import CONTACT_POINT, PRIMARY_CARE, WARD, actor, make_person
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(role: Role, unit_name: str) -> Client:
+    client = Client()
+    client.force_login(actor(role, unit_name).user)
+    return client
+
+
+def post(client: Client, case: Case, action: str, data: dict | None = None):  # type: ignore[no-untyped-def]
+    return client.post(reverse("cases:action", args=[case.pk, action]), data or {})
+
+
+def test_case_from_admission_to_closing_across_three_units() -> None:
+    nurse = client_for(Role.WARD_NURSE, WARD)
+    physician = client_for(Role.PHYSICIAN, WARD)
+    contact = client_for(Role.MUNICIPAL_CONTACT, CONTACT_POINT)
+    vc = client_for(Role.CARE_COORDINATOR, PRIMARY_CARE)
+    person = make_person("1480")
+    now = dt.datetime.now().replace(microsecond=0)  # noqa: DTZ005 — a form value in local time
+    response = nurse.post(
+        reverse("cases:new"),
+        {
+            "identifier": person.identifier,
+            "admitted_at": (now - dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+            "care_type": "somatic",
+            "expected_discharge_date": (now + dt.timedelta(days=3)).date().isoformat(),
+            "need_assessed": "on",
+            "send_notice": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()
+    case = Case.objects.get(person=person)
+    # The contact point sees it as new in its inbox and acknowledges
+    inbox = contact.get(reverse("cases:inbox")).content.decode()
+    assert "Testa Testsson" in inbox and "Ny" in inbox
+    assert post(contact, case, "acknowledge").status_code == 302
+    # The vårdcentral appoints the fast vårdkontakt
+    assert (
+        post(
+            vc, case, "coordinator", {"coordinator_name": "Frida V", "coordinator_phone": "031-1"}
+        ).status_code
+        == 302
+    )
+    # Planning basis with "vet ej"
+    planning = {f"answers.{k}": "vet_ej" for k in ("lives_alone", "home_care_before", "home_health_before")}
+    planning |= {f"answers.{k}": "nej" for k in ("aids_needed", "cognitive_impairment", "relatives_informed")}
+    planning |= {"needs.social_services": "ja", "needs.municipal_health": "nej", "needs.primary_care": "ja"}
+    assert post(nurse, case, "planning", planning).status_code == 302
+    assert (
+        post(
+            contact,
+            case,
+            "meeting",
+            {"form": "video", "starts_at": (now + dt.timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")},
+        ).status_code
+        == 302
+    )
+    assert post(physician, case, "discharge-ready").status_code == 302
+    assert post(vc, case, "sip-summons").status_code == 302
+    assert (
+        post(
+            nurse, case, "message", {"category": "discharge", "subject": "Hemgång", "body": "Hem i morgon"}
+        ).status_code
+        == 302
+    )
+    assert post(nurse, case, "discharge-info", {"summary_given": "on"}).status_code == 302
+    assert post(nurse, case, "discharge").status_code == 302
+    page = contact.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "Utskriven" in page and "Frida V" in page and "Hemgång" in page
+    assert post(nurse, case, "close").status_code == 302
+    case.refresh_from_db()
+    assert case.status == Case.Status.CLOSED
+    assert list(CaseEvent.objects.filter(case=case).values_list("kind", flat=True).order_by("id")) == [
+        "admitted",
+        "admission_notice_sent",
+        "acknowledged",
+        "coordinator_appointed",
+        "planning_updated",
+        "meeting_booked",
+        "discharge_ready_set",
+        "sip_summons_sent",
+        "message_sent",
+        "discharge_info_sent",
+        "discharged",
+        "discharge_notice_sent",
+        "closed",
+    ]
+
+
+def test_refused_step_shows_swedish_error_next_to_field_and_changes_nothing() -> None:
+    nurse_actor = actor(Role.WARD_NURSE, WARD)
+    from brygga.cases import services
+
+    case = services.admit(
+        nurse_actor,
+        make_person(),
+        admitted_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
+        care_type="somatic",
+        expected_discharge_date=dt.date.today() + dt.timedelta(days=2),  # noqa: DTZ011
+    )
+    nurse = Client()
+    nurse.force_login(nurse_actor.user)
+    response = post(nurse, case, "expected-date", {"expected_discharge_date": "2001-01-01", "reason": ""})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="error-expected-date-expected_discharge_date"' in html
+    assert "kan inte vara före inskrivningen" in html and 'aria-invalid="true"' in html
+    response = post(nurse, case, "discharge-ready")
+    assert response.status_code == 403 and "R-DEF-UK-1" in response.content.decode()
+    assert not CaseEvent.objects.filter(case=case).exclude(kind="admitted").exists()
+
+
+def test_uninvolved_unit_gets_404_and_the_case_page_is_logged() -> None:
+    nurse_actor = actor(Role.WARD_NURSE, WARD)
+    from brygga.cases import services
+
+    case = services.admit(
+        nurse_actor, make_person(), admitted_at=dt.datetime.now(dt.UTC), care_type="psychiatric"
+    )
+    other = client_for(Role.MUNICIPAL_CONTACT, "Borås kontaktpunkt")
+    assert other.get(reverse("cases:detail", args=[case.pk])).status_code == 404
+    assert post(other, case, "acknowledge").status_code == 404
+    nurse = Client()
+    nurse.force_login(nurse_actor.user)
+    assert nurse.get(reverse("cases:detail", args=[case.pk])).status_code == 200
+    assert AccessLogEntry.objects.filter(person=case.person, what=f"case:{case.pk}", action="read").exists()
+
+
+def test_inbox_shows_all_units_and_the_menu_link() -> None:
+    a = actor(Role.WARD_NURSE, WARD, username="tva-enheter")
+    from brygga.accounts.models import Membership
+    from tests.factories import unit
+
+    Membership.objects.create(user=a.user, unit=unit("Sahlgrenska, geriatrisk avdelning"), role="ward_nurse")
+    client = Client()
+    client.force_login(a.user)
+    client.post(reverse("web:choose_unit"), {"membership": a.membership.pk})  # type: ignore[union-attr]
+    html = client.get(reverse("cases:inbox")).content.decode()
+    assert WARD in html and "Sahlgrenska, geriatrisk avdelning" in html
+    assert reverse("cases:inbox") in html and 'scope="row"' in html
