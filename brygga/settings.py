@@ -64,7 +64,9 @@ INSTALLED_APPS = [
     "brygga.accounts",
     "brygga.access",
     "brygga.cases",
+    "brygga.sip",
     "brygga.payment",
+    "brygga.statistics",
     "brygga.governance",
     "brygga.economy",
     "brygga.documents",
@@ -163,6 +165,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The project-wide CSS lives in brygga/static/; `brygga` itself is not an app, so name the directory.
+STATICFILES_DIRS = [BASE_DIR / "brygga" / "static"]
 STATIC_ROOT = Path(os.environ.get("BRYGGA_STATIC_ROOT", BASE_DIR / "staticfiles"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

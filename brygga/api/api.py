@@ -94,11 +94,15 @@ def _register_routers() -> None:
     from brygga.organisations.api import router as organisations_router
     from brygga.payment.api import router as payment_router
     from brygga.people.api import router as people_router
+    from brygga.sip.api import router as sip_router
+    from brygga.statistics.api import router as statistics_router
 
     api.add_router("/", organisations_router)
     api.add_router("/persons", people_router)
     api.add_router("/cases", cases_router)
+    api.add_router("/sip", sip_router)
     api.add_router("/payment", payment_router)
+    api.add_router("/statistics", statistics_router)
     api.add_router("/governance", governance_router)
     api.add_router("/economy", economy_router)
     api.add_router("/documents", documents_router)
