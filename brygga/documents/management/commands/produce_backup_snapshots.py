@@ -1,0 +1,26 @@
+"""Produce the encrypted backup snapshot of every unit with active involvements (instead of fax)."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from brygga.documents.backup import produce_all_snapshots
+
+
+class Command(BaseCommand):
+    help = "Produce an encrypted backup snapshot (PDF) per unit with active involvements."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--enqueue", action="store_true", help="Queue the task for the background worker instead"
+        )
+
+    def handle(self, *args: object, **options: object) -> None:
+        if options["enqueue"]:
+            from brygga.documents.tasks import produce_backup_snapshots_task
+
+            result = produce_backup_snapshots_task.enqueue()
+            self.stdout.write(f"Reservutdragen köades ({result.id}).")
+            return
+        count = produce_all_snapshots()
+        self.stdout.write(f"Reservutdrag framtagna för {count} enheter.")
