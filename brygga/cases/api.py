@@ -1,3 +1,565 @@
-from ninja import Router
+"""The integration API for hospital EHRs and robots: create and update cases, send notices, change the
+expected date, mark discharge-ready, discharge — so nurses stop retyping what the EHR already has.
+
+Every write answers with a machine acknowledgement in MedCom's terms (``ok``, ``transient-error``: retry,
+``fatal-error``: do not retry, fix the message). A write with an ``Idempotency-Key`` header is stored with its
+answer: a retry with the same key and body gets the stored answer and changes nothing; the same key with a
+different body is refused. ``POST /cases/batch`` runs many operations, each in its own transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any, Literal
+
+from django.db import IntegrityError, OperationalError, transaction
+from django.http import HttpRequest
+from ninja import Field, Router, Schema, Status
+
+from brygga.access.services import lookup_person
+from brygga.accounts.context import Actor
+from brygga.cases import selectors, services
+from brygga.cases.models import Case, CaseEvent, IdempotencyRecord
+from brygga.core.errors import DomainError, NotFound
+from brygga.people.presenters import person_summary
 
 router = Router(tags=["In- och utskrivning"])
+
+MAX_BATCH = 500
+
+
+# --- schemas ------------------------------------------------------------------------------------------------
+
+
+class ProblemOut(Schema):
+    field: str
+    rule: str
+    message: str
+
+
+class AckOut(Schema):
+    code: Literal["ok", "transient-error", "fatal-error"] = Field(
+        description="MedCom: ok; transient-error (försök igen); fatal-error (rätta, försök inte igen)"
+    )
+    message_id: str = Field(description="Idempotency-Key om den skickades, annars ett nytt id")
+    replayed: bool = Field(False, description="Sant när svaret är det sparade svaret på ett tidigare anrop")
+    problems: list[ProblemOut] = []
+
+
+class ParticipantOut(Schema):
+    hsa_id: str
+    name: str
+    role: str
+    status: str
+    acknowledged_at: dt.datetime | None
+
+
+class CaseOut(Schema):
+    id: int
+    external_id: str
+    status: str
+    person: dict[str, Any]
+    ward_hsa_id: str
+    site: str
+    municipality_code: str | None
+    care_type: str
+    admitted_at: dt.datetime
+    need_assessed_at: dt.datetime | None
+    notice_sent_at: dt.datetime | None
+    notice_due_at: dt.datetime | None
+    notice_late: bool
+    expected_discharge_date: dt.date | None
+    discharge_ready_at: dt.datetime | None
+    sip_needed: bool
+    sip_summons_due_at: dt.datetime | None
+    sip_summons_sent_at: dt.datetime | None
+    coordinator_name: str
+    discharge_info_sent_at: dt.datetime | None
+    discharged_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    participants: list[ParticipantOut]
+
+
+class Envelope(Schema):
+    acknowledgement: AckOut
+    case: CaseOut | None = None
+
+
+class EventOut(Schema):
+    id: int
+    kind: str
+    occurred_at: dt.datetime
+    recorded_at: dt.datetime
+    unit_hsa_id: str
+    data: dict[str, Any]
+
+
+class CaseIn(Schema):
+    identifier: str = Field(description="Personnummer, samordningsnummer eller reservnummer")
+    admitted_at: dt.datetime
+    care_type: Literal["somatic", "psychiatric"]
+    expected_discharge_date: dt.date | None = None
+    need_assessed_at: dt.datetime | None = Field(
+        None, description="När läkaren bedömde att insatser kan behövas (R-INS-1); startar 24-timmarsfristen"
+    )
+    external_id: str = Field("", max_length=64, description="Vårdtillfällets id i journalsystemet")
+    send_notice: bool = Field(False, description="Skicka inskrivningsmeddelandet direkt (R-INS-2)")
+    recipients: list[str] | None = Field(
+        None, description="HSA-id; utelämnas för adressering från folkbokföring"
+    )
+
+
+class NoticeIn(Schema):
+    recipients: list[str] | None = None
+    assessed_at: dt.datetime | None = None
+
+
+class ExpectedDateIn(Schema):
+    expected_discharge_date: dt.date
+    reason: str
+    comment: str = ""
+
+
+class DischargeReadyIn(Schema):
+    at: dt.datetime | None = None
+
+
+class WithdrawIn(Schema):
+    reason: str
+
+
+class DischargeInfoIn(Schema):
+    summary_given: bool = False
+    at: dt.datetime | None = None
+
+
+class DischargeIn(Schema):
+    discharged_at: dt.datetime | None = None
+    destination: str = ""
+
+
+class BatchItem(Schema):
+    op: Literal[
+        "create", "admission_notice", "expected_date", "discharge_ready", "discharge_info", "discharge"
+    ]
+    case_id: int | None = None
+    external_id: str | None = Field(None, description="Alternativ till case_id: avdelningens externa id")
+    idempotency_key: str | None = None
+    payload: dict[str, Any] = {}
+
+
+class BatchIn(Schema):
+    items: list[BatchItem] = Field(..., max_length=MAX_BATCH)
+
+
+class BatchItemOut(Schema):
+    index: int
+    status: int
+    acknowledgement: AckOut
+    case: CaseOut | None = None
+
+
+class BatchOut(Schema):
+    acknowledgement: AckOut
+    items: list[BatchItemOut]
+
+
+ENVELOPE = {code: Envelope for code in (200, 201, 400, 403, 404, 409, 422, 503)}
+
+
+# --- presenting ---------------------------------------------------------------------------------------------
+
+
+def case_out(case: Case) -> dict[str, Any]:
+    return {
+        "id": case.pk,
+        "external_id": case.external_id,
+        "status": case.status,
+        "person": person_summary(case.person),
+        "ward_hsa_id": case.ward.hsa_id,
+        "site": case.site.name,
+        "municipality_code": case.municipality.scb_code if case.municipality else None,
+        "care_type": case.care_type,
+        "admitted_at": case.admitted_at,
+        "need_assessed_at": case.need_assessed_at,
+        "notice_sent_at": case.notice_sent_at,
+        "notice_due_at": case.notice_due_at,
+        "notice_late": case.notice_late,
+        "expected_discharge_date": case.expected_discharge_date,
+        "discharge_ready_at": case.discharge_ready_at,
+        "sip_needed": case.sip_needed,
+        "sip_summons_due_at": case.sip_summons_due_at,
+        "sip_summons_sent_at": case.sip_summons_sent_at,
+        "coordinator_name": case.coordinator_name,
+        "discharge_info_sent_at": case.discharge_info_sent_at,
+        "discharged_at": case.discharged_at,
+        "closed_at": case.closed_at,
+        "participants": [
+            {
+                "hsa_id": p.unit.hsa_id,
+                "name": p.unit.name,
+                "role": p.role,
+                "status": p.status,
+                "acknowledged_at": p.acknowledged_at,
+            }
+            for p in case.participants.select_related("unit").order_by("id")
+        ],
+    }
+
+
+def _ack(code: str, message_id: str, problems: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    return {"code": code, "message_id": message_id, "replayed": False, "problems": problems or []}
+
+
+# --- idempotent execution -----------------------------------------------------------------------------------
+
+Operation = Callable[[], tuple[int, Case]]
+
+
+def _request_hash(path: str, body: Any) -> str:
+    text = json.dumps([path, body], sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def execute(
+    actor: Actor, key: str | None, scope: str, body: Any, operation: Operation
+) -> tuple[int, dict[str, Any]]:
+    """Run one write with its machine acknowledgement; with a key, at most once (answer stored with it)."""
+    message_id = key or str(uuid.uuid4())
+    digest = _request_hash(scope, body)
+    if key:
+        stored = IdempotencyRecord.objects.filter(user=actor.user, unit=actor.unit, key=key).first()
+        if stored is not None:
+            return _replay(stored, digest, message_id)
+    try:
+        with transaction.atomic():
+            status, case = operation()
+            answer = {"acknowledgement": _ack("ok", message_id), "case": case_out(case)}
+            if key:
+                IdempotencyRecord.objects.create(
+                    user=actor.user,
+                    unit=actor.unit,
+                    key=key,
+                    request_hash=digest,
+                    status=status,
+                    body=_jsonable(answer),
+                )
+        return status, answer
+    except DomainError as exc:
+        status, answer = (
+            exc.status,
+            {"acknowledgement": _ack("fatal-error", message_id, [p.as_dict() for p in exc.problems])},
+        )
+    except NotFound:
+        status, answer = (
+            404,
+            {
+                "acknowledgement": _ack(
+                    "fatal-error",
+                    message_id,
+                    [{"field": "case_id", "rule": "OKAND-ARENDE", "message": "Ärendet finns inte."}],
+                )
+            },
+        )
+    except IntegrityError:
+        # A concurrent call with the same key won the race: answer with what it stored.
+        stored = IdempotencyRecord.objects.filter(user=actor.user, unit=actor.unit, key=key).first()
+        if stored is not None:
+            return _replay(stored, digest, message_id)
+        return 503, {"acknowledgement": _ack("transient-error", message_id, [_transient()])}
+    except OperationalError:
+        return 503, {"acknowledgement": _ack("transient-error", message_id, [_transient()])}
+    if key:
+        # A refusal is an answer too: the same retry gets the same refusal, never a second attempt.
+        IdempotencyRecord.objects.create(
+            user=actor.user, unit=actor.unit, key=key, request_hash=digest, status=status, body=answer
+        )
+    return status, answer
+
+
+def _transient() -> dict[str, str]:
+    return {
+        "field": "",
+        "rule": "TILLFALLIGT-FEL",
+        "message": "Tillfälligt fel; försök igen med samma nyckel.",
+    }
+
+
+def _replay(stored: IdempotencyRecord, digest: str, message_id: str) -> tuple[int, dict[str, Any]]:
+    if stored.request_hash != digest:
+        return 422, {
+            "acknowledgement": _ack(
+                "fatal-error",
+                message_id,
+                [
+                    {
+                        "field": "Idempotency-Key",
+                        "rule": "IDEMPOTENS",
+                        "message": "Nyckeln är redan använd för ett annat anrop.",
+                    }
+                ],
+            )
+        }
+    body = dict(stored.body)
+    body["acknowledgement"] = {**body["acknowledgement"], "replayed": True}
+    return stored.status, body
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(
+        json.dumps(value, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))
+    )
+
+
+def _key(request: HttpRequest) -> str | None:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    return key[:100] or None
+
+
+def _respond(result: tuple[int, dict[str, Any]]) -> Status[dict[str, Any]]:
+    return Status(result[0], result[1])
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return request.actor  # type: ignore[attr-defined, no-any-return]
+
+
+# --- operations (shared by the single endpoints and the batch) ----------------------------------------------
+
+
+def _find_case(actor: Actor, case_id: int | None, external_id: str | None) -> Case:
+    if case_id is None and external_id and actor.unit is not None:
+        found = (
+            Case.objects.filter(ward=actor.unit, external_id=external_id).values_list("pk", flat=True).first()
+        )
+        case_id = found
+    if case_id is None:
+        raise NotFound
+    return services.open_case(actor, case_id)
+
+
+def _op_create(actor: Actor, data: CaseIn) -> tuple[int, Case]:
+    person = lookup_person(actor, data.identifier)
+    case = services.admit(
+        actor,
+        person,
+        admitted_at=data.admitted_at,
+        care_type=data.care_type,
+        expected_discharge_date=data.expected_discharge_date,
+        need_assessed_at=data.need_assessed_at,
+        external_id=data.external_id,
+    )
+    if data.send_notice:
+        services.send_admission_notice(actor, case, recipients=data.recipients)
+    return 201, Case.objects.get(pk=case.pk)
+
+
+def _op_notice(actor: Actor, case: Case, data: NoticeIn) -> tuple[int, Case]:
+    services.send_admission_notice(actor, case, recipients=data.recipients, assessed_at=data.assessed_at)
+    return 200, Case.objects.get(pk=case.pk)
+
+
+def _op_expected_date(actor: Actor, case: Case, data: ExpectedDateIn) -> tuple[int, Case]:
+    services.change_expected_date(actor, case, data.expected_discharge_date, data.reason, data.comment)
+    return 200, Case.objects.get(pk=case.pk)
+
+
+def _op_discharge_ready(actor: Actor, case: Case, data: DischargeReadyIn) -> tuple[int, Case]:
+    services.set_discharge_ready(actor, case, data.at)
+    return 200, Case.objects.get(pk=case.pk)
+
+
+def _op_discharge_info(actor: Actor, case: Case, data: DischargeInfoIn) -> tuple[int, Case]:
+    services.send_discharge_info(actor, case, summary_given=data.summary_given, at=data.at)
+    return 200, Case.objects.get(pk=case.pk)
+
+
+def _op_discharge(actor: Actor, case: Case, data: DischargeIn) -> tuple[int, Case]:
+    services.discharge(actor, case, data.discharged_at, data.destination)
+    return 200, Case.objects.get(pk=case.pk)
+
+
+CASE_OPS: dict[str, tuple[type[Schema], Callable[[Actor, Case, Any], tuple[int, Case]]]] = {
+    "admission_notice": (NoticeIn, _op_notice),
+    "expected_date": (ExpectedDateIn, _op_expected_date),
+    "discharge_ready": (DischargeReadyIn, _op_discharge_ready),
+    "discharge_info": (DischargeInfoIn, _op_discharge_info),
+    "discharge": (DischargeIn, _op_discharge),
+}
+
+
+def _on_case(request: HttpRequest, case_id: int, scope: str, payload: Schema) -> Status[dict[str, Any]]:
+    actor = _actor(request)
+    _schema, op = CASE_OPS[scope]
+    return _respond(
+        execute(
+            actor,
+            _key(request),
+            f"{scope}:{case_id}",
+            payload.dict(),
+            lambda: op(actor, services.open_case(actor, case_id, what="api"), payload),
+        )
+    )
+
+
+# --- endpoints ----------------------------------------------------------------------------------------------
+
+
+@router.get("/", response=list[CaseOut], summary="Den aktiva enhetens ärenden (inkorgen; loggas)")
+def list_cases(request: HttpRequest, status: str = "open", q: str = "") -> list[dict[str, Any]]:
+    rows = selectors.inbox(_actor(request), status=status, q=q)
+    return [case_out(r.case) for r in rows]
+
+
+@router.post(
+    "/", response=ENVELOPE, summary="Skapa ärende vid inskrivning (valfritt med inskrivningsmeddelande)"
+)
+def create_case(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]:
+    actor = _actor(request)
+    return _respond(
+        execute(actor, _key(request), "create", payload.dict(), lambda: _op_create(actor, payload))
+    )
+
+
+@router.post(
+    "/batch", response=BatchOut, summary="Flera operationer; var och en i egen transaktion med egen kvittens"
+)
+def batch(request: HttpRequest, payload: BatchIn) -> dict[str, Any]:
+    actor = _actor(request)
+    batch_key = _key(request)
+    items = []
+    for index, item in enumerate(payload.items):
+        key = item.idempotency_key or (f"{batch_key}:{index}" if batch_key else None)
+        status, answer = _batch_item(actor, key, item)
+        items.append({"index": index, "status": status, **answer})
+    failed = [i for i in items if i["acknowledgement"]["code"] != "ok"]
+    code = (
+        "ok"
+        if not failed
+        else (
+            "transient-error"
+            if all(i["acknowledgement"]["code"] == "transient-error" for i in failed)
+            else "fatal-error"
+        )
+    )
+    problems = [
+        {"field": f"items.{i['index']}", "rule": "BATCH", "message": "Operationen kvitterades inte med ok."}
+        for i in failed
+    ]
+    return {"acknowledgement": _ack(code, batch_key or str(uuid.uuid4()), problems), "items": items}
+
+
+@router.get("/{case_id}", response=CaseOut, summary="Läs ett ärende (kräver medverkan; loggas)")
+def read_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    return case_out(services.open_case(_actor(request), case_id, what="api"))
+
+
+@router.get("/{case_id}/events", response=list[EventOut], summary="Ärendets händelser (loggas)")
+def case_events(request: HttpRequest, case_id: int) -> list[dict[str, Any]]:
+    case = services.open_case(_actor(request), case_id, what="api/events")
+    return [
+        {
+            "id": e.pk,
+            "kind": e.kind,
+            "occurred_at": e.occurred_at,
+            "recorded_at": e.recorded_at,
+            "unit_hsa_id": e.unit.hsa_id,
+            "data": e.data,
+        }
+        for e in CaseEvent.objects.filter(case=case).select_related("unit").order_by("occurred_at", "id")
+    ]
+
+
+@router.post(
+    "/{case_id}/admission-notice", response=ENVELOPE, summary="Skicka inskrivningsmeddelande (R-INS-1..4)"
+)
+def admission_notice(request: HttpRequest, case_id: int, payload: NoticeIn) -> Status[dict[str, Any]]:
+    return _on_case(request, case_id, "admission_notice", payload)
+
+
+@router.post(
+    "/{case_id}/expected-date", response=ENVELOPE, summary="Ändra beräknat utskrivningsdatum (R-INS-5)"
+)
+def expected_date(request: HttpRequest, case_id: int, payload: ExpectedDateIn) -> Status[dict[str, Any]]:
+    return _on_case(request, case_id, "expected_date", payload)
+
+
+@router.post("/{case_id}/discharge-ready", response=ENVELOPE, summary="Utskrivningsklar (läkare; R-DEF-UK-1)")
+def discharge_ready(request: HttpRequest, case_id: int, payload: DischargeReadyIn) -> Status[dict[str, Any]]:
+    return _on_case(request, case_id, "discharge_ready", payload)
+
+
+@router.post(
+    "/{case_id}/discharge-ready/withdraw", response=ENVELOPE, summary="Återta utskrivningsklar (R-UK-2)"
+)
+def withdraw_discharge_ready(
+    request: HttpRequest, case_id: int, payload: WithdrawIn
+) -> Status[dict[str, Any]]:
+    actor = _actor(request)
+    return _respond(
+        execute(
+            actor,
+            _key(request),
+            f"withdraw:{case_id}",
+            payload.dict(),
+            lambda: _withdraw(actor, case_id, payload.reason),
+        )
+    )
+
+
+def _withdraw(actor: Actor, case_id: int, reason: str) -> tuple[int, Case]:
+    case = services.open_case(actor, case_id, what="api")
+    services.withdraw_discharge_ready(actor, case, reason)
+    return 200, Case.objects.get(pk=case.pk)
+
+
+@router.post(
+    "/{case_id}/discharge-info", response=ENVELOPE, summary="Information vid utskrivning (R-UTS-1, R-UTS-2)"
+)
+def discharge_info(request: HttpRequest, case_id: int, payload: DischargeInfoIn) -> Status[dict[str, Any]]:
+    return _on_case(request, case_id, "discharge_info", payload)
+
+
+@router.post("/{case_id}/discharge", response=ENVELOPE, summary="Utskrivning och utskrivningsmeddelande")
+def discharge(request: HttpRequest, case_id: int, payload: DischargeIn) -> Status[dict[str, Any]]:
+    return _on_case(request, case_id, "discharge", payload)
+
+
+@router.post("/{case_id}/acknowledge", response=ENVELOPE, summary="Kvittera ärendet för den aktiva enheten")
+def acknowledge(request: HttpRequest, case_id: int) -> Status[dict[str, Any]]:
+    actor = _actor(request)
+
+    def op() -> tuple[int, Case]:
+        case = services.open_case(actor, case_id, what="api")
+        services.acknowledge(actor, case)
+        return 200, case
+
+    return _respond(execute(actor, _key(request), f"acknowledge:{case_id}", {}, op))
+
+
+def _batch_item(actor: Actor, key: str | None, item: BatchItem) -> tuple[int, dict[str, Any]]:
+    from pydantic import ValidationError
+
+    body = {"op": item.op, "case_id": item.case_id, "external_id": item.external_id, "payload": item.payload}
+    try:
+        if item.op == "create":
+            data = CaseIn(**item.payload)
+            return execute(actor, key, "create", data.dict(), lambda: _op_create(actor, data))
+        schema, op = CASE_OPS[item.op]
+        parsed = schema(**item.payload)
+    except ValidationError as exc:
+        problems = [
+            {"field": ".".join(str(p) for p in e["loc"]), "rule": f"SCHEMA-{e['type']}", "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        return 422, {"acknowledgement": _ack("fatal-error", key or str(uuid.uuid4()), problems)}
+    return execute(
+        actor,
+        key,
+        f"{item.op}:{item.case_id or item.external_id}",
+        body,
+        lambda: op(actor, _find_case(actor, item.case_id, item.external_id), parsed),
+    )
