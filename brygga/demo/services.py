@@ -13,6 +13,7 @@ from brygga.access.services import involve
 from brygga.accounts.models import Membership, User
 from brygga.demo import personas
 from brygga.economy.demo import load_economy_demo
+from brygga.governance.demo import load_governance_demo
 from brygga.organisations.models import Unit
 from brygga.people.services import register_person
 
@@ -56,4 +57,5 @@ def load_demo_data() -> DemoReport:
         involve(person, ward, Involvement.Kind.OTHER, "demo:inskriven", at=timezone.now())
         report.persons += 1
     load_economy_demo()
+    load_governance_demo()
     return report
