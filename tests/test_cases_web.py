@@ -155,3 +155,20 @@ def test_inbox_shows_all_units_and_the_menu_link() -> None:
     html = client.get(reverse("cases:inbox")).content.decode()
     assert WARD in html and "Sahlgrenska, geriatrisk avdelning" in html
     assert reverse("cases:inbox") in html and 'scope="row"' in html
+
+
+def test_demo_cases_load_idempotently_and_show_on_the_start_page(demo) -> None:  # type: ignore[no-untyped-def]
+    from brygga.cases.demo import load_cases_demo
+    from brygga.demo.personas import DEMO_PASSWORD
+
+    count = Case.objects.count()
+    assert count == 4
+    assert load_cases_demo() == 0 and Case.objects.count() == count
+    overdue = Case.objects.get(external_id="DEMO-2")
+    assert overdue.notice_sent_at is None and overdue.notice_due_at is not None
+    client = Client()
+    client.post(reverse("accounts:login"), {"username": "kontaktpunkt", "password": DEMO_PASSWORD})
+    home = client.get("/").content.decode()
+    assert "Inkorgar" in home and "Göteborg kontaktpunkt" in home
+    inbox = client.get(reverse("cases:inbox")).content.decode()
+    assert "Skyddad identitet" in inbox and "Astrid" in inbox

@@ -229,6 +229,7 @@ def execute(
 ) -> tuple[int, dict[str, Any]]:
     """Run one write with its machine acknowledgement; with a key, at most once (answer stored with it)."""
     message_id = key or str(uuid.uuid4())
+    assert actor.unit is not None
     digest = _request_hash(scope, body)
     if key:
         stored = IdempotencyRecord.objects.filter(user=actor.user, unit=actor.unit, key=key).first()

@@ -32,7 +32,7 @@ from brygga.people.models import Person
 Kind = CaseEvent.Kind
 Status = Case.Status
 OPEN = (Status.ADMITTED, Status.ON_LEAVE)
-RECEIVING_KINDS = {
+RECEIVING_KINDS: dict[str, str] = {
     Unit.Kind.MUNICIPAL_CONTACT: Participant.Role.MUNICIPALITY,
     Unit.Kind.HOME_HEALTH: Participant.Role.MUNICIPALITY,
     Unit.Kind.SOCIAL_SERVICES: Participant.Role.MUNICIPALITY,
@@ -236,6 +236,7 @@ def admit(
         problems.append(Problem("external_id", "DUBBLETT", _("Ett ärende med detta externa id finns redan.")))
     if problems:
         raise DomainError(problems)
+    assert ward.site is not None
     case = Case.objects.create(
         person=person,
         municipality=person.registered_municipality,
@@ -370,7 +371,7 @@ def send_admission_notice(
     person = case.person
     problems = _notice_field_problems(person, case)
     manual = recipients is not None
-    units = _resolve_recipients(recipients) if manual else default_recipients(person)
+    units = _resolve_recipients(recipients) if recipients is not None else default_recipients(person)
     if not units:
         problems.append(
             Problem(
@@ -1138,7 +1139,7 @@ def cancel_notice(
     return _event(case, actor, Kind.NOTICE_CANCELLED, data=data)
 
 
-CORRECTABLE = {
+CORRECTABLE: dict[str, str] = {
     Kind.ADMISSION_NOTICE_SENT: "admitted_at",
     Kind.ADMITTED: "admitted_at",
     Kind.DISCHARGE_NOTICE_SENT: "discharged_at",

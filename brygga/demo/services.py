@@ -11,6 +11,7 @@ from django.utils import timezone
 from brygga.access.models import Involvement
 from brygga.access.services import involve
 from brygga.accounts.models import Membership, User
+from brygga.cases.demo import load_cases_demo
 from brygga.demo import personas
 from brygga.economy.demo import load_economy_demo
 from brygga.governance.demo import load_governance_demo
@@ -56,6 +57,7 @@ def load_demo_data() -> DemoReport:
         )
         involve(person, ward, Involvement.Kind.OTHER, "demo:inskriven", at=timezone.now())
         report.persons += 1
+    load_cases_demo()
     load_economy_demo()
     load_governance_demo()
     return report
