@@ -16,6 +16,7 @@ from brygga.demo import personas
 from brygga.economy.demo import load_economy_demo
 from brygga.governance.demo import load_governance_demo
 from brygga.organisations.models import Unit
+from brygga.payment.demo import load_payment_demo
 from brygga.people.services import register_person
 
 
@@ -60,4 +61,5 @@ def load_demo_data() -> DemoReport:
     load_cases_demo()
     load_economy_demo()
     load_governance_demo()
+    load_payment_demo()
     return report

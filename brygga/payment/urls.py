@@ -1,5 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from brygga.payment import views
 
 app_name = "payment"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.settlement_list, name="settlement_list"),
+    path("<int:run_id>/", views.settlement_detail, name="settlement_detail"),
+    path("<int:run_id>/bestrid/", views.dispute, name="dispute"),
+    path("<int:run_id>/stang/", views.close, name="close"),
+    path("<int:run_id>/underlag.<str:fmt>", views.export, name="export"),
+    path("tvist/<int:dispute_id>/beslut/", views.resolve, name="resolve"),
+    path("regler/", views.rules, name="rules"),
+    path("regler/belopp/", views.record_amount, name="record_amount"),
+]

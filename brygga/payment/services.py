@@ -1,0 +1,420 @@
+"""Settlement of the municipalities' payment responsibility: run a month from StayFacts, reproduce a stored
+run, dispute and resolve lines, close a settlement, and keep the rule and amount configuration.
+
+Settlements carry case references and days, never a person's identity: whoever needs to know who a line is
+about opens the case through the checked path of the cases app (ADR 0200)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import asdict
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from brygga.accounts.context import Actor
+from brygga.accounts.permissions import Perm
+from brygga.core.errors import DomainError, NotFound, Problem
+from brygga.organisations.models import Municipality, Organisation
+from brygga.payment.engine import (
+    ENGINE_VERSION,
+    Calculation,
+    Line,
+    LineKind,
+    MonthSpan,
+    RuleParams,
+    calculate,
+)
+from brygga.payment.facts import StayFacts
+from brygga.payment.models import DailyAmount, Dispute, PaymentRule, SettlementLine, SettlementRun
+
+# --- who sees what -----------------------------------------------------------------------------------------
+
+
+def actor_municipality(actor: Actor) -> Municipality | None:
+    """The municipality the actor works for, if the active unit belongs to a municipality."""
+    unit = actor.unit
+    if unit is None or unit.organisation.kind != Organisation.Kind.MUNICIPALITY:
+        return None
+    return Municipality.objects.filter(organisation=unit.organisation).first()
+
+
+def visible_runs(actor: Actor) -> QuerySet[SettlementRun]:
+    """Fail closed: the region side (and whoever manages payment) sees every municipality; a municipality's
+    users see their own; everyone else sees nothing."""
+    runs = SettlementRun.objects.select_related("municipality")
+    if not actor.can(Perm.PAYMENT_VIEW) and not actor.can(Perm.PAYMENT_MANAGE):
+        return runs.none()
+    if actor.can(Perm.PAYMENT_MANAGE) or (actor.unit is not None and actor.unit.is_region_side):
+        return runs
+    municipality = actor_municipality(actor)
+    if municipality is None:
+        return runs.none()
+    return runs.filter(municipality=municipality)
+
+
+def open_run(actor: Actor, run_id: int | str) -> SettlementRun:
+    try:
+        pk = int(run_id)
+    except (TypeError, ValueError) as exc:
+        raise NotFound from exc
+    run = visible_runs(actor).filter(pk=pk).first()
+    if run is None:
+        raise NotFound
+    return run
+
+
+# --- configuration -----------------------------------------------------------------------------------------
+
+
+def current_rules() -> list[PaymentRule]:
+    """The latest version of every rule code. A version corrects its predecessor; a change from a date is a
+    new rule code with its own validity (docs/payment.md)."""
+    latest = {}
+    for rule in PaymentRule.objects.order_by("code", "version"):
+        latest[rule.code] = rule
+    return sorted(latest.values(), key=lambda r: (r.valid_from, r.code))
+
+
+def current_amount(year: int) -> DailyAmount | None:
+    return DailyAmount.objects.filter(year=year).order_by("-recorded_at", "-id").first()
+
+
+def record_amount(
+    actor: Actor, year: int, amount: str | Decimal, source: str, source_url: str = ""
+) -> DailyAmount:
+    """R-BET-3/4: Socialstyrelsen's amount per vårddygn for a year, always with its föreskrift."""
+    actor.require(Perm.PAYMENT_MANAGE)
+    problems: list[Problem] = []
+    try:
+        value = Decimal(str(amount).replace(" ", "").replace(",", "."))
+    except InvalidOperation:
+        value = Decimal("-1")
+    if value <= 0 or value != value.quantize(Decimal("0.01")):
+        problems.append(
+            Problem("amount", "R-BET-4", _("Ange beloppet i kronor, större än noll (högst två decimaler)."))
+        )
+    if not source.strip():
+        problems.append(
+            Problem("source", "R-BET-4", _("Ange föreskriften beloppet kommer från, t.ex. HSLF-FS 2018:67."))
+        )
+    if not 2018 <= int(year) <= 2100:
+        problems.append(Problem("year", "R-BET-4", _("Året måste vara 2018 eller senare.")))
+    if problems:
+        raise DomainError(problems)
+    return DailyAmount.objects.create(
+        year=year, amount=value, source=source.strip(), source_url=source_url.strip(), recorded_by=actor.user
+    )
+
+
+RULE_FIELDS = {
+    "name",
+    "valid_from",
+    "valid_to",
+    "rule_ids",
+    "source",
+    "free_days",
+    "requires_sip_summons",
+    "average_threshold",
+    "long_stay_days",
+    "long_stay_free_days",
+    "day_zero",
+    "window_months",
+}
+
+
+def add_rule_version(actor: Actor, code: str, **changes: Any) -> PaymentRule:
+    """A new version of a rule, copied from the latest with the given changes. Earlier versions stay, and the
+    settlements that used them keep pointing at them."""
+    actor.require(Perm.PAYMENT_MANAGE)
+    unknown = set(changes) - RULE_FIELDS
+    if unknown:
+        raise DomainError.single(
+            sorted(unknown)[0], "BETALNING-REGEL", _("Fältet kan inte ändras i en ny regelversion.")
+        )
+    with transaction.atomic():
+        latest = PaymentRule.objects.select_for_update().filter(code=code).order_by("-version").first()
+        if latest is None:
+            raise NotFound
+        latest.pk = None
+        latest.version += 1
+        latest.created_by = actor.user
+        for name, value in changes.items():
+            setattr(latest, name, value)
+        latest.full_clean()
+        latest.save()
+    return latest
+
+
+# --- settlement --------------------------------------------------------------------------------------------
+
+
+def _digest(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def run_settlement(
+    actor: Actor,
+    municipality: Municipality,
+    year: int,
+    month: int,
+    facts: Iterable[StayFacts],
+    today: dt.date | None = None,
+) -> SettlementRun:
+    """Settle one municipality's month from the given facts (facts of other municipalities are ignored).
+    Re-running with the same facts, rules and amount returns the stored run unchanged; different inputs make
+    a new run that supersedes the open one. A closed month is never recalculated."""
+    actor.require(Perm.PAYMENT_MANAGE)
+    today = today or timezone.localdate()
+    if not 1 <= month <= 12:
+        raise DomainError.single("month", "BETALNING-MANAD", _("Månaden måste vara 1–12."))
+    span = MonthSpan.of(year, month)
+    if span.last >= today:
+        raise DomainError.single(
+            "month", "BETALNING-MANAD", _("En månad kan avräknas först när den är slut (R-VG-BET-1).")
+        )
+    own = sorted(
+        (f for f in facts if f.municipality_code == municipality.scb_code), key=lambda f: f.case_reference
+    )
+    too_long = [f.case_reference for f in own if not 0 < len(f.case_reference) <= 60]
+    if too_long:
+        raise DomainError.single(
+            "case_reference",
+            "BETALNING-ARENDE",
+            _("Ärendereferensen måste vara 1–60 tecken: %s") % too_long[0],
+        )
+    rules = [r.params() for r in current_rules()]
+    amount = current_amount(year)
+    inputs = {
+        "municipality": municipality.scb_code,
+        "year": year,
+        "month": month,
+        "facts": [f.as_dict() for f in own],
+        "rules": [r.as_dict() for r in rules],
+        "amount_per_day": str(amount.amount) if amount else None,
+        "engine": ENGINE_VERSION,
+    }
+    digest = _digest(inputs)
+    with transaction.atomic():
+        runs = SettlementRun.objects.select_for_update().filter(
+            municipality=municipality, year=year, month=month
+        )
+        if runs.filter(status=SettlementRun.Status.CLOSED).exists():
+            raise DomainError.single(
+                "month",
+                "BETALNING-STANGD",
+                _("Månaden är redan stängd för kommunen och räknas inte om."),
+                409,
+            )
+        latest = runs.filter(status=SettlementRun.Status.OPEN).order_by("-sequence").first()
+        if latest is not None and latest.input_digest == digest:
+            return latest
+        calculation = calculate(
+            municipality.scb_code, year, month, own, rules, amount.amount if amount else None
+        )
+        if latest is not None:
+            latest.status = SettlementRun.Status.SUPERSEDED
+            latest.save(update_fields=["status"])
+        run = SettlementRun.objects.create(
+            municipality=municipality,
+            year=year,
+            month=month,
+            sequence=(runs.aggregate(m=Max("sequence"))["m"] or 0) + 1,
+            facts=inputs["facts"],
+            rules=inputs["rules"],
+            amount_per_day=amount.amount if amount else None,
+            amount_source=amount.source if amount else "",
+            problems=[p.as_dict() for p in calculation.problems],
+            input_digest=digest,
+            engine_version=ENGINE_VERSION,
+            created_by=actor.user,
+        )
+        SettlementLine.objects.bulk_create(
+            [_line_row(run, position, line) for position, line in enumerate(calculation.lines, start=1)]
+        )
+    return run
+
+
+def run_month(
+    actor: Actor, year: int, month: int, facts: Iterable[StayFacts], today: dt.date | None = None
+) -> list[SettlementRun]:
+    """Settle the month for every municipality (each in its own transaction)."""
+    everything = list(facts)
+    return [
+        run_settlement(actor, m, year, month, everything, today=today)
+        for m in Municipality.objects.order_by("name")
+    ]
+
+
+def _line_row(run: SettlementRun, position: int, line: Line) -> SettlementLine:
+    return SettlementLine(
+        run=run,
+        position=position,
+        case_reference=line.case_reference,
+        kind=line.kind.value,
+        rule_label=line.rule_label,
+        notice_date=line.notice_date,
+        discharge_date=line.discharge_date,
+        days=line.days,
+        payable_days=line.payable_days,
+        amount=line.amount,
+        exclusion_rule=line.exclusion_rule,
+        exclusion_reason=line.exclusion_reason[:300],
+        explanation=line.explanation[:400],
+    )
+
+
+def recalculate(run: SettlementRun) -> Calculation:
+    """The calculation from the run's stored inputs alone (no current configuration is read)."""
+    facts = [StayFacts.from_dict(f) for f in run.facts]
+    rules = [RuleParams.from_dict(r) for r in run.rules]
+    return calculate(run.municipality.scb_code, run.year, run.month, facts, rules, run.amount_per_day)
+
+
+def reproduce(run: SettlementRun) -> list[str]:
+    """Every difference between the stored run and a fresh calculation from its inputs; empty means the run
+    was reproduced exactly."""
+    calculation = recalculate(run)
+    stored = [_line_dict(_line_from_row(row)) for row in run.lines.order_by("position")]
+    fresh = [_line_dict(line) for line in calculation.lines]
+    differences = []
+    if len(stored) != len(fresh):
+        differences.append(f"Antal rader: lagrat {len(stored)}, omräknat {len(fresh)}.")
+    for position, (a, b) in enumerate(zip(stored, fresh, strict=False), start=1):
+        if a != b:
+            differences.append(f"Rad {position}: lagrat {a}, omräknat {b}.")
+    if [p.as_dict() for p in calculation.problems] != run.problems:
+        differences.append("Dataproblemen skiljer sig.")
+    return differences
+
+
+def _line_from_row(row: SettlementLine) -> Line:
+    return Line(
+        case_reference=row.case_reference,
+        kind=LineKind(row.kind),
+        rule_label=row.rule_label,
+        notice_date=row.notice_date,
+        discharge_date=row.discharge_date,
+        days=row.days,
+        payable_days=row.payable_days,
+        amount=row.amount,
+        exclusion_rule=row.exclusion_rule,
+        exclusion_reason=row.exclusion_reason,
+        explanation=row.explanation,
+    )
+
+
+def _line_dict(line: Line) -> dict[str, Any]:
+    data = asdict(line)
+    data["payable_days"] = Decimal(line.payable_days).quantize(Decimal("0.01"))
+    data["exclusion_reason"] = line.exclusion_reason[:300]
+    data["explanation"] = line.explanation[:400]
+    return data
+
+
+# --- closing and disputes ----------------------------------------------------------------------------------
+
+
+def close_settlement(actor: Actor, run_id: int | str) -> SettlementRun:
+    """The region closes the month's invoice basis. Refused while data problems block it, or disputes are
+    open; a closed settlement is final."""
+    actor.require(Perm.PAYMENT_MANAGE)
+    with transaction.atomic():
+        run = open_run(actor, run_id)
+        run = SettlementRun.objects.select_for_update().get(pk=run.pk)
+        if run.status != SettlementRun.Status.OPEN:
+            raise DomainError.single(
+                "status", "BETALNING-STANGD", _("Bara en öppen, gällande avräkning kan stängas."), 409
+            )
+        if run.has_blocking_problems:
+            raise DomainError.single(
+                "problems",
+                "BETALNING-DATAPROBLEM",
+                _("Avräkningen har dataproblem (t.ex. belopp saknas för året) och kan inte stängas."),
+                409,
+            )
+        if Dispute.objects.filter(line__run=run, status=Dispute.Status.OPEN).exists():
+            raise DomainError.single(
+                "disputes", "BETALNING-OPPNA-TVISTER", _("Det finns obesvarade tvister på avräkningen."), 409
+            )
+        run.status = SettlementRun.Status.CLOSED
+        run.closed_at = timezone.now()
+        run.closed_by = actor.user
+        run.save(update_fields=["status", "closed_at", "closed_by"])
+    return run
+
+
+def raise_dispute(actor: Actor, run_id: int | str, line_id: int | str, comment: str) -> Dispute:
+    """The municipality disputes one line of its own settlement, with a comment."""
+    actor.require(Perm.PAYMENT_DISPUTE)
+    municipality = actor_municipality(actor)
+    unit = actor.unit
+    with transaction.atomic():
+        run = open_run(actor, run_id)
+        if municipality is None or unit is None or run.municipality_id != municipality.pk:
+            raise NotFound
+        run = SettlementRun.objects.select_for_update().get(pk=run.pk)
+        line = run.lines.filter(pk=_int(line_id)).first()
+        if line is None:
+            raise NotFound
+        if run.status == SettlementRun.Status.CLOSED:
+            raise DomainError.single(
+                "run",
+                "BETALNING-STANGD",
+                _(
+                    "Avräkningen är stängd och kan inte bestridas. "
+                    "Kontakta regionen om ni anser att den är fel."
+                ),
+                409,
+            )
+        if run.status == SettlementRun.Status.SUPERSEDED:
+            raise DomainError.single(
+                "run", "BETALNING-ERSATT", _("Avräkningen har ersatts av en nyare körning; bestrid den."), 409
+            )
+        if not comment.strip():
+            raise DomainError.single(
+                "comment", "BETALNING-TVIST-KOMMENTAR", _("Skriv varför raden bestrids.")
+            )
+        return Dispute.objects.create(
+            line=line, comment=comment.strip(), raised_by=actor.user, raised_unit=unit
+        )
+
+
+def resolve_dispute(actor: Actor, dispute_id: int | str, accepted: bool, resolution: str) -> Dispute:
+    """The region answers a dispute. An accepted dispute is corrected by re-running the month with corrected
+    facts; the answer is kept either way."""
+    actor.require(Perm.PAYMENT_MANAGE)
+    with transaction.atomic():
+        dispute = (
+            Dispute.objects.select_for_update()
+            .filter(pk=_int(dispute_id), line__run__in=visible_runs(actor))
+            .first()
+        )
+        if dispute is None:
+            raise NotFound
+        if dispute.status != Dispute.Status.OPEN:
+            raise DomainError.single(
+                "status", "BETALNING-TVIST-BESVARAD", _("Tvisten är redan besvarad."), 409
+            )
+        if not resolution.strip():
+            raise DomainError.single("resolution", "BETALNING-TVIST-BESLUT", _("Skriv regionens beslut."))
+        dispute.status = Dispute.Status.ACCEPTED if accepted else Dispute.Status.REJECTED
+        dispute.resolution = resolution.strip()
+        dispute.resolved_by = actor.user
+        dispute.resolved_at = timezone.now()
+        dispute.save(update_fields=["status", "resolution", "resolved_by", "resolved_at"])
+    return dispute
+
+
+def _int(value: int | str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise NotFound from exc

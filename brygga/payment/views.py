@@ -1,0 +1,211 @@
+"""Payment pages: the settlements a user may see, one settlement's invoice basis with its exclusions, problems
+and disputes, its exports, and the rule and amount configuration."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Count, Q, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from brygga.accounts.context import Actor
+from brygga.accounts.permissions import Perm
+from brygga.core.errors import DomainError
+from brygga.core.views import actor_required
+from brygga.organisations.models import Municipality
+from brygga.payment import exports, services
+from brygga.payment.engine import LineKind
+from brygga.payment.models import DailyAmount, Dispute, PaymentRule, SettlementRun
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+@actor_required(Perm.PAYMENT_VIEW)
+def settlement_list(request: HttpRequest) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    runs = services.visible_runs(actor)
+    year = _int_or_none(request.GET.get("ar"))
+    month = _int_or_none(request.GET.get("manad"))
+    code = request.GET.get("kommun", "").strip()
+    show_all = request.GET.get("alla") == "1"
+    if year:
+        runs = runs.filter(year=year)
+    if month:
+        runs = runs.filter(month=month)
+    if code:
+        runs = runs.filter(municipality__scb_code=code)
+    if not show_all:
+        runs = runs.exclude(status=SettlementRun.Status.SUPERSEDED)
+    runs = runs.annotate(
+        total_amount=Sum("lines__amount"),
+        total_days=Sum("lines__payable_days"),
+        open_disputes=Count("lines__disputes", filter=Q(lines__disputes__status=Dispute.Status.OPEN)),
+    ).order_by("-year", "-month", "municipality__name", "-sequence")
+    municipalities = (
+        Municipality.objects.filter(pk__in=services.visible_runs(actor).values("municipality"))
+        .order_by("name")
+        .values_list("scb_code", "name")
+    )
+    return render(
+        request,
+        "payment/settlement_list.html",
+        {
+            "runs": runs[:500],
+            "year": year or "",
+            "month": month or "",
+            "code": code,
+            "show_all": show_all,
+            "municipalities": municipalities,
+        },
+    )
+
+
+@actor_required(Perm.PAYMENT_VIEW)
+def settlement_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+    return _detail(request, services.open_run(request.actor, run_id))  # type: ignore[attr-defined]
+
+
+def _detail(
+    request: HttpRequest, run: SettlementRun, errors: list | None = None, status: int = 200
+) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    lines = list(run.lines.order_by("position"))
+    disputes = Dispute.objects.filter(line__run=run).select_related(
+        "line", "raised_by", "resolved_by", "raised_unit"
+    )
+    own_municipality = services.actor_municipality(actor)
+    context = {
+        "run": run,
+        "totals": run.totals(),
+        "charged": [line for line in lines if line.kind != LineKind.EXCLUDED],
+        "excluded": [line for line in lines if line.kind == LineKind.EXCLUDED],
+        "disputable": [line for line in lines if line.kind != LineKind.AVERAGE_EXCESS],
+        "disputes": disputes,
+        "rules": run.rules,
+        "can_dispute": actor.can(Perm.PAYMENT_DISPUTE)
+        and own_municipality is not None
+        and own_municipality.pk == run.municipality_id
+        and run.status == SettlementRun.Status.OPEN,
+        "can_manage": actor.can(Perm.PAYMENT_MANAGE),
+        "errors": errors or [],
+        "reproduction": request.GET.get("kontroll") == "1" and actor.can(Perm.PAYMENT_MANAGE),
+        "differences": services.reproduce(run) if request.GET.get("kontroll") == "1" else None,
+        "versions": SettlementRun.objects.filter(
+            municipality=run.municipality, year=run.year, month=run.month
+        ).order_by("-sequence"),
+    }
+    return render(request, "payment/settlement_detail.html", context, status=status)
+
+
+@require_POST
+@actor_required(Perm.PAYMENT_DISPUTE)
+def dispute(request: HttpRequest, run_id: int) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    try:
+        services.raise_dispute(actor, run_id, request.POST.get("line", ""), request.POST.get("comment", ""))
+    except DomainError as exc:
+        return _detail(request, services.open_run(actor, run_id), exc.problems, status=exc.status)
+    messages.success(request, _("Raden är bestridd. Regionen besvarar tvisten."))
+    return redirect("payment:settlement_detail", run_id=run_id)
+
+
+@require_POST
+@actor_required(Perm.PAYMENT_MANAGE)
+def resolve(request: HttpRequest, dispute_id: int) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    dispute = Dispute.objects.filter(pk=dispute_id, line__run__in=services.visible_runs(actor)).first()
+    if dispute is None:
+        return render(request, "404.html", status=404)
+    try:
+        services.resolve_dispute(
+            actor, dispute_id, request.POST.get("outcome") == "accepted", request.POST.get("resolution", "")
+        )
+    except DomainError as exc:
+        return _detail(request, dispute.line.run, exc.problems, status=exc.status)
+    messages.success(request, _("Tvisten är besvarad."))
+    return redirect("payment:settlement_detail", run_id=dispute.line.run_id)
+
+
+@require_POST
+@actor_required(Perm.PAYMENT_MANAGE)
+def close(request: HttpRequest, run_id: int) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    try:
+        services.close_settlement(actor, run_id)
+    except DomainError as exc:
+        return _detail(request, services.open_run(actor, run_id), exc.problems, status=exc.status)
+    messages.success(request, _("Avräkningen är stängd."))
+    return redirect("payment:settlement_detail", run_id=run_id)
+
+
+EXPORTS = {
+    "csv": (exports.as_csv, "text/csv; charset=utf-8"),
+    "xlsx": (exports.as_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "pdf": (exports.as_pdf, "application/pdf"),
+}
+
+
+@actor_required(Perm.PAYMENT_VIEW)
+def export(request: HttpRequest, run_id: int, fmt: str) -> HttpResponse:
+    run = services.open_run(request.actor, run_id)  # type: ignore[attr-defined]
+    if fmt not in EXPORTS:
+        return render(request, "404.html", status=404)
+    build, content_type = EXPORTS[fmt]
+    response = HttpResponse(build(run), content_type=content_type)
+    name = f"betalningsansvar-{run.municipality.scb_code}-{run.period}-{run.sequence}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@actor_required(Perm.PAYMENT_VIEW)
+def rules(request: HttpRequest, errors: list | None = None, status: int = 200) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    current = {r.pk for r in services.current_rules()}
+    return render(
+        request,
+        "payment/rules.html",
+        {
+            "rules": PaymentRule.objects.order_by("valid_from", "code", "-version"),
+            "current": current,
+            "amounts": DailyAmount.objects.select_related("recorded_by").order_by(
+                "-year", "-recorded_at", "-id"
+            ),
+            "current_amounts": {a.pk for a in (services.current_amount(y) for y in _amount_years()) if a},
+            "can_manage": actor.can(Perm.PAYMENT_MANAGE),
+            "errors": errors or [],
+            "form": request.POST if errors else {},
+        },
+        status=status,
+    )
+
+
+def _amount_years() -> list[int]:
+    return list(DailyAmount.objects.order_by().values_list("year", flat=True).distinct())
+
+
+@require_POST
+@actor_required(Perm.PAYMENT_MANAGE)
+def record_amount(request: HttpRequest) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    year = _int_or_none(request.POST.get("year"))
+    try:
+        if year is None:
+            raise DomainError.single("year", "R-BET-4", _("Ange året med fyra siffror."))
+        services.record_amount(
+            actor,
+            year,
+            request.POST.get("amount", ""),
+            request.POST.get("source", ""),
+            request.POST.get("source_url", ""),
+        )
+    except DomainError as exc:
+        return rules(request, exc.problems, status=exc.status)
+    messages.success(request, _("Beloppet för %(year)s är sparat.") % {"year": year})
+    return redirect("payment:rules")
