@@ -399,7 +399,7 @@ def party_columns(budget: Budget) -> dict[str, Decimal]:
     """The budget's stored shares summed per party column, as the seed tables present them."""
     totals = {p.value: Decimal("0.00") for p in Party}
     for row in PartyShare.objects.filter(line__budget=budget).values("party").annotate(s=Sum("amount")):
-        totals[row["party"]] = row["s"]
+        totals[row["party"]] = Decimal(row["s"]).quantize(Decimal("0.01"))
     return totals
 
 

@@ -1,5 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from brygga.economy import views
 
 app_name = "economy"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.budget_list, name="budgets"),
+    path("budget/<int:budget_id>/", views.budget_detail, name="budget"),
+    path("budget/<int:budget_id>/fakturera/", views.create_invoices, name="create_invoices"),
+    path("budget/<int:budget_id>/stang-period/", views.close_period, name="close_period"),
+    path("budget/<int:budget_id>/fakturor/<int:month>/", views.invoices, name="invoices"),
+    path("avstamning/", views.seed_check, name="seed_check"),
+]

@@ -33,7 +33,8 @@ DEMO_CASES = [
     (
         "Obligatoriska fält i inskrivningsmeddelandet",
         GovernanceCase.Kind.CHANGE,
-        "Så länge fälten inte är obligatoriska följs inte rutinen. Gör de fyra lagkrävda fälten obligatoriska.",
+        "Så länge fälten inte är obligatoriska följs inte rutinen. "
+        "Gör de fyra lagkrävda fälten obligatoriska.",
         CaseState.DECIDED,
         "Bifall: fälten görs obligatoriska i nästa version.",
     ),

@@ -1,0 +1,387 @@
+"""Governance pages: cases from need to decision, forums, meetings, managed objects and plans, the decision
+log, and the public roadmap (no login). Views look up, call a service and redirect; rules live in services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from brygga.accounts.permissions import Perm
+from brygga.core.errors import DomainError, NotFound
+from brygga.core.views import actor_required
+from brygga.governance import services
+from brygga.governance.models import (
+    AgendaItem,
+    CaseState,
+    ConsultationResponse,
+    Decision,
+    Forum,
+    GoalCategory,
+    GovernanceCase,
+    ManagedObject,
+    ManagementPlan,
+    MandateArea,
+    Meeting,
+)
+from brygga.governance.services import MinuteDecision
+
+CASE_ACTIONS = {
+    CaseState.INVENTORY: gettext_lazy("Till behovsinventering"),
+    CaseState.PREPARATION: gettext_lazy("Starta beredning"),
+    CaseState.IMPLEMENTATION: gettext_lazy("Starta genomförande"),
+    CaseState.DONE: gettext_lazy("Markera genomfört"),
+    CaseState.PARKED: gettext_lazy("Parkera"),
+    CaseState.REJECTED: gettext_lazy("Avslå"),
+}
+
+
+# --- Public roadmap -------------------------------------------------------------------------------
+
+
+@require_GET
+def roadmap(request: HttpRequest) -> HttpResponse:
+    """Public: no login. Shows what is decided, under way, done, rejected and parked, with reasons."""
+    return render(request, "governance/roadmap.html", {"roadmap": services.public_roadmap()})
+
+
+# --- Cases ----------------------------------------------------------------------------------------
+
+
+@require_GET
+@actor_required(Perm.GOVERNANCE_VIEW)
+def case_list(request: HttpRequest) -> HttpResponse:
+    state = request.GET.get("status", "")
+    cases = GovernanceCase.objects.select_related("addressee", "origin_subregion")
+    if state in CaseState.values:
+        cases = cases.filter(state=state)
+    return render(
+        request,
+        "governance/case_list.html",
+        {"cases": cases[:300], "states": CaseState.choices, "state": state},
+    )
+
+
+@actor_required(Perm.GOVERNANCE_RAISE)
+def case_new(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    context: dict[str, object] = {
+        "kinds": GovernanceCase.Kind.choices,
+        "objects": ManagedObject.objects.exclude(status=ManagedObject.Status.CLOSED),
+        "source_reference": request.GET.get("fran", "")[:120],
+        "can_speak_for_subregion": actor.can(Perm.GOVERNANCE_DECIDE),
+        "form": request.POST,
+    }
+    if request.method == "POST":
+        obj_id = request.POST.get("managed_object", "")
+        try:
+            case = services.raise_case(
+                actor,
+                request.POST.get("kind", ""),
+                request.POST.get("title", ""),
+                request.POST.get("description", ""),
+                on_behalf_of=request.POST.get("origin", GovernanceCase.Origin.USER),
+                managed_object=ManagedObject.objects.filter(pk=obj_id).first() if obj_id.isdigit() else None,
+                source_reference=request.POST.get("source_reference", ""),
+            )
+        except DomainError as exc:
+            return render(
+                request, "governance/case_new.html", {**context, "errors": exc.problems}, status=400
+            )
+        messages.success(request, _("Ärendet %s är registrerat.") % case.number)
+        return redirect("governance:case", number=case.number)
+    return render(request, "governance/case_new.html", context)
+
+
+def _case_context(request: HttpRequest, case: GovernanceCase) -> dict[str, object]:
+    actor = request.actor  # type: ignore[attr-defined]
+    consultation = case.consultations.prefetch_related("responses").first()
+    own_subregion = actor.unit.municipality.subregion if actor.unit else None
+    return {
+        "case": case,
+        "events": case.events.select_related("by"),
+        "endorsements": case.endorsements.select_related("subregion"),
+        "decisions": case.decisions.select_related("forum", "meeting"),
+        "consultation": consultation,
+        "summary": services.summarise(consultation) if consultation else None,
+        "moves": [
+            (s, CASE_ACTIONS[s])
+            for s in sorted(services.MANAGED_MOVES.get(case.state, set()))
+            if s != CaseState.ASSIGNED
+        ],
+        "can_assign": CaseState.ASSIGNED in services.MANAGED_MOVES.get(case.state, set()),
+        "forums": Forum.objects.filter(kind=Forum.Kind.DECISION),
+        "areas": [(a, label) for a, label in MandateArea.choices if a != MandateArea.PREPARATION],
+        "outcomes": Decision.Outcome.choices,
+        "answers": ConsultationResponse.Answer.choices,
+        "own_subregion": own_subregion,
+        "is_open": case.state in services.OPEN_STATES,
+        "default_deadline": timezone.localdate() + dt.timedelta(weeks=services.consultation_weeks()),
+    }
+
+
+def _get_case(number: str) -> GovernanceCase:
+    case = (
+        GovernanceCase.objects.select_related("addressee", "managed_object", "origin_subregion")
+        .filter(number=number)
+        .first()
+    )
+    if case is None:
+        raise NotFound
+    return case
+
+
+@require_GET
+@actor_required(Perm.GOVERNANCE_VIEW)
+def case_detail(request: HttpRequest, number: str) -> HttpResponse:
+    case = _get_case(number)
+    return render(request, "governance/case_detail.html", _case_context(request, case))
+
+
+def _case_action(
+    request: HttpRequest, number: str, action: Callable[[GovernanceCase], object], done: str
+) -> HttpResponse:
+    case = _get_case(number)
+    try:
+        action(case)
+    except DomainError as exc:
+        case.refresh_from_db()
+        return render(
+            request,
+            "governance/case_detail.html",
+            {**_case_context(request, case), "errors": exc.problems},
+            status=400,
+        )
+    messages.success(request, done)
+    return redirect("governance:case", number=number)
+
+
+@require_POST
+@actor_required(Perm.GOVERNANCE_MANAGE)
+def case_move(request: HttpRequest, number: str) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    to_state = request.POST.get("to_state", "")
+    return _case_action(
+        request,
+        number,
+        lambda case: services.advance(actor, case, to_state, request.POST.get("reason", "")),
+        _("Ärendet är flyttat."),
+    )
+
+
+@require_POST
+@actor_required(Perm.GOVERNANCE_MANAGE)
+def case_assign(request: HttpRequest, number: str) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    forum = Forum.objects.filter(pk=request.POST.get("forum") or 0).first()
+
+    def action(case: GovernanceCase) -> object:
+        if forum is None:
+            raise DomainError.single("forum", "R-GOV-2", _("Välj ett forum."))
+        return services.assign(actor, case, forum, request.POST.get("decision_area", ""))
+
+    return _case_action(request, number, action, _("Ärendet är adresserat."))
+
+
+@require_POST
+@actor_required(Perm.GOVERNANCE_DECIDE)
+def case_endorse(request: HttpRequest, number: str) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    return _case_action(
+        request,
+        number,
+        lambda case: services.endorse(actor, case, request.POST.get("comment", "")),
+        _("Delregionen står bakom ärendet."),
+    )
+
+
+@require_POST
+@actor_required(Perm.GOVERNANCE_MANAGE)
+def case_consult(request: HttpRequest, number: str) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+
+    def action(case: GovernanceCase) -> object:
+        raw = request.POST.get("deadline", "")
+        try:
+            deadline = dt.date.fromisoformat(raw) if raw else None
+        except ValueError:
+            raise DomainError.single("deadline", "R-GOV-7", _("Ange ett datum som ÅÅÅÅ-MM-DD.")) from None
+        return services.start_consultation(actor, case, request.POST.get("proposal", ""), deadline)
+
+    return _case_action(request, number, action, _("Remissen är skickad."))
+
+
+@require_POST
+@actor_required(Perm.GOVERNANCE_VIEW)
+def case_respond(request: HttpRequest, number: str) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+
+    def action(case: GovernanceCase) -> object:
+        response = ConsultationResponse.objects.filter(
+            pk=request.POST.get("response") or 0, consultation__case=case
+        ).first()
+        if response is None:
+            raise NotFound
+        return services.respond(
+            actor, response, request.POST.get("answer", ""), request.POST.get("comment", "")
+        )
+
+    return _case_action(request, number, action, _("Remissvaret är registrerat."))
+
+
+@require_POST
+@actor_required(Perm.GOVERNANCE_MANAGE)
+def case_close_consultation(request: HttpRequest, number: str) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+
+    def action(case: GovernanceCase) -> object:
+        consultation = case.consultations.filter(closed_at__isnull=True).first()
+        if consultation is None:
+            raise DomainError.single("consultation", "R-GOV-7", _("Ingen öppen remiss."))
+        return services.close_consultation(actor, consultation)
+
+    return _case_action(request, number, action, _("Remissen är stängd och sammanställd."))
+
+
+@require_POST
+@actor_required(Perm.GOVERNANCE_DECIDE)
+def case_decide(request: HttpRequest, number: str) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    forum = Forum.objects.filter(pk=request.POST.get("forum") or 0).first()
+
+    def action(case: GovernanceCase) -> object:
+        if forum is None:
+            raise DomainError.single("forum", "R-GOV-2", _("Välj forum."))
+        return services.record_decision(
+            actor, case, forum, request.POST.get("outcome", ""), request.POST.get("text", "")
+        )
+
+    return _case_action(request, number, action, _("Beslutet är registrerat."))
+
+
+# --- Forums, meetings, objects, decisions ---------------------------------------------------------
+
+
+@require_GET
+@actor_required(Perm.GOVERNANCE_VIEW)
+def forum_list(request: HttpRequest) -> HttpResponse:
+    forums = [(f, services.forum_balance(f)) for f in Forum.objects.prefetch_related("members", "mandates")]
+    return render(request, "governance/forum_list.html", {"forums": forums})
+
+
+@actor_required(Perm.GOVERNANCE_VIEW)
+def forum_detail(request: HttpRequest, code: str) -> HttpResponse:
+    forum = get_object_or_404(Forum, code=code)
+    context: dict[str, object] = {
+        "forum": forum,
+        "balance": services.forum_balance(forum),
+        "members": forum.members.select_related("subregion"),
+        "meetings": forum.meetings.order_by("-starts_at"),
+        "pending": forum.agenda_items.filter(meeting__isnull=True),
+        "mandates": [MandateArea(m.area).label for m in forum.mandates.all()],
+    }
+    if request.method == "POST":
+        request.actor.require(Perm.GOVERNANCE_MANAGE)  # type: ignore[attr-defined]
+        try:
+            starts_at = dt.datetime.fromisoformat(request.POST.get("starts_at", ""))
+        except ValueError:
+            errors = [
+                DomainError.single("starts_at", "R-GOV-4", _("Ange tid som ÅÅÅÅ-MM-DDTHH:MM.")).problems[0]
+            ]
+            return render(request, "governance/forum_detail.html", {**context, "errors": errors}, status=400)
+        if timezone.is_naive(starts_at):
+            starts_at = timezone.make_aware(starts_at)
+        meeting = services.plan_meeting(
+            request.actor,
+            forum,
+            starts_at,
+            request.POST.get("location", ""),  # type: ignore[attr-defined]
+        )
+        return redirect("governance:meeting", meeting_id=meeting.pk)
+    return render(request, "governance/forum_detail.html", context)
+
+
+def _meeting_context(meeting: Meeting) -> dict[str, object]:
+    return {
+        "meeting": meeting,
+        "items": meeting.items.select_related("case", "carried_from"),
+        "cases": GovernanceCase.objects.filter(addressee=meeting.forum, state__in=services.OPEN_STATES),
+        "kinds": AgendaItem.Kind.choices,
+        "outcomes": Decision.Outcome.choices,
+        "decisions": meeting.decisions.select_related("case"),
+        "deadline": meeting.starts_at - services.AGENDA_NOTICE,
+    }
+
+
+@actor_required(Perm.GOVERNANCE_VIEW)
+def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting = get_object_or_404(Meeting.objects.select_related("forum"), pk=meeting_id)
+    if request.method == "POST":
+        actor = request.actor  # type: ignore[attr-defined]
+        action = request.POST.get("action", "")
+        try:
+            if action == "add":
+                case = GovernanceCase.objects.filter(pk=request.POST.get("case") or 0).first()
+                services.add_agenda_item(
+                    actor,
+                    meeting,
+                    request.POST.get("kind", ""),
+                    request.POST.get("title", ""),
+                    case,
+                    request.POST.get("material", ""),
+                )
+            elif action == "publish":
+                services.publish_agenda(actor, meeting, request.POST.get("late_reason", ""))
+            elif action == "minutes":
+                decisions = []
+                for item in meeting.items.filter(case__isnull=False, kind=AgendaItem.Kind.DECISION):
+                    outcome = request.POST.get(f"outcome-{item.pk}", "")
+                    if outcome:
+                        decisions.append(
+                            MinuteDecision(item, outcome, request.POST.get(f"text-{item.pk}", ""))
+                        )
+                services.record_minutes(actor, meeting, request.POST.get("minutes", ""), decisions)
+        except DomainError as exc:
+            meeting.refresh_from_db()
+            return render(
+                request,
+                "governance/meeting_detail.html",
+                {**_meeting_context(meeting), "errors": exc.problems},
+                status=400,
+            )
+        return redirect("governance:meeting", meeting_id=meeting.pk)
+    return render(request, "governance/meeting_detail.html", _meeting_context(meeting))
+
+
+@require_GET
+@actor_required(Perm.GOVERNANCE_VIEW)
+def object_list(request: HttpRequest) -> HttpResponse:
+    objects = ManagedObject.objects.prefetch_related("status_history", "plans")
+    groups = [
+        (label, [o for o in objects if o.status == status]) for status, label in ManagedObject.Status.choices
+    ]
+    return render(request, "governance/object_list.html", {"groups": groups})
+
+
+@require_GET
+@actor_required(Perm.GOVERNANCE_VIEW)
+def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = get_object_or_404(
+        ManagementPlan.objects.select_related("managed_object", "decided_by"), pk=plan_id
+    )
+    goals = [(label, plan.goals.filter(category=c)) for c, label in GoalCategory.choices]
+    return render(request, "governance/plan_detail.html", {"plan": plan, "goals": goals})
+
+
+@require_GET
+@actor_required(Perm.GOVERNANCE_VIEW)
+def decision_log(request: HttpRequest) -> HttpResponse:
+    decisions = Decision.objects.select_related("forum", "meeting", "case")[:500]
+    return render(request, "governance/decision_log.html", {"decisions": decisions})
