@@ -283,6 +283,8 @@ def test_seal_command_and_task_seal_new_entries_once() -> None:
         assert "2 poster" in out.getvalue()
         call_command("seal_access_log", stdout=(out := io.StringIO()))
         assert "Inga nya" in out.getvalue()
+        call_command("seal_access_log", verbosity=0, stdout=(out := io.StringIO()))
+        assert out.getvalue() == ""  # quiet for cron
         assert AccessLogSeal.objects.count() == 1
         _logged_reads(1, start + dt.timedelta(minutes=10))
         result = seal_access_log_task.enqueue()  # the immediate backend runs it here

@@ -25,6 +25,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Förseglingen köades ({result.id}).")
             return
         seal = seal_access_log()
+        if int(str(options.get("verbosity", 1))) < 1:
+            return  # quiet for cron: success prints nothing
         if seal is None:
             self.stdout.write("Inga nya loggposter att försegla.")
         else:
