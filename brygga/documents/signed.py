@@ -231,19 +231,23 @@ def sign_version(actor: Actor, version_id: int | str) -> Signature:
     return signature
 
 
+def check_version(version: DocumentVersion) -> VerificationReport:
+    """Verify a version already opened through the access check: its signatures and its stored digest."""
+    with version.pdf.open("rb") as handle:
+        data = handle.read()
+    if version.signatures.exists():
+        report = verify_pdf(data)
+    else:
+        report = VerificationReport(problem=_("Inte undertecknad."))
+    if hashlib.sha256(data).hexdigest() != version.sha256:
+        report.problem = _("Den lagrade filen har ändrats sedan den undertecknades.")
+    return report
+
+
 def verify_version(actor: Actor, version_id: int | str) -> tuple[DocumentVersion, VerificationReport]:
     """Who signed, when, and whether each signature is still valid; also checks the stored digest."""
     version = open_version(actor, version_id)
-    with version.pdf.open("rb") as handle:
-        data = handle.read()
-    report = (
-        verify_pdf(data)
-        if version.signatures.exists()
-        else VerificationReport(problem=_("Inte undertecknad."))
-    )
-    if hashlib.sha256(data).hexdigest() != version.sha256:
-        report.problem = _("Den lagrade filen har ändrats sedan den undertecknades.")
-    return version, report
+    return version, check_version(version)
 
 
 def person_documents(actor: Actor, person_id: int | str) -> tuple[Person, list[Document]]:
