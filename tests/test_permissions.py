@@ -32,6 +32,7 @@ EXPECTED: dict[Role, set[Perm]] = {
         P.MESSAGE_SEND,
         P.SIP_MANAGE,
         P.CONSENT_RECORD,
+        P.DISCLOSURE_ASSESS,
         P.DOCUMENT_SIGN,
         P.DEVIATION_REPORT,
     },

@@ -65,6 +65,7 @@ class Perm(StrEnum):
     SIP_MANAGE = "sip.manage"
     OUTPATIENT_MANAGE = "outpatient.manage"
     CONSENT_RECORD = "consent.record"
+    DISCLOSURE_ASSESS = "disclosure.assess"  # R-SEK-3: the responsible physician's menprövning
     DOCUMENT_SIGN = "document.sign"
     DEVIATION_REPORT = "deviation.report"
     # Oversight
@@ -117,6 +118,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.MESSAGE_SEND,
             Perm.SIP_MANAGE,
             Perm.CONSENT_RECORD,
+            Perm.DISCLOSURE_ASSESS,
             Perm.DOCUMENT_SIGN,
             Perm.DEVIATION_REPORT,
         }

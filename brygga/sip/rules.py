@@ -1,0 +1,100 @@
+"""The vocabularies and parameters of consent, SIP and the outpatient process, named once. Parameters that
+rules.md marks [U] are read from settings with the documented default."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+# Information categories a consent or a physician's assessment (menprövning) covers. The first group are the
+# admission-notice fields (R-INS-4), which secrecy does not stop (R-SEK-3); everything else needs a basis.
+ADMISSION_NOTICE_CATEGORIES = {
+    "identity": _("Namn och personnummer"),
+    "address": _("Folkbokföringsadress"),
+    "expected_discharge": _("Beräknad tidpunkt för utskrivning"),
+}
+PROTECTED_CATEGORIES = {
+    "health": _("Hälsotillstånd och diagnoser"),
+    "medications": _("Läkemedel"),
+    "nursing": _("Omvårdnadsstatus"),
+    "function": _("Funktionsförmåga och hjälpbehov"),
+    "social": _("Social situation och boende"),
+    "efforts": _("Pågående insatser"),
+    "sip": _("SIP: behov, insatser och ansvar"),
+    "school": _("Skola och elevhälsa"),
+}
+CATEGORIES = {**ADMISSION_NOTICE_CATEGORIES, **PROTECTED_CATEGORIES}
+
+CONSENT_FORMS = {"verbal": _("Muntligt"), "written": _("Skriftligt")}
+
+# What a care request (vårdbegäran) asks municipal health care to take over.
+CARE_REQUEST_EFFORTS = {
+    "medication_administration": _("Läkemedelshantering och administrering"),
+    "wound_care": _("Sårvård"),
+    "injections": _("Injektioner"),
+    "catheter": _("Kateter- eller stomivård"),
+    "nutrition": _("Nutrition"),
+    "rehabilitation": _("Rehabilitering (arbetsterapeut, fysioterapeut)"),
+    "assistive_devices": _("Hjälpmedel"),
+    "palliative": _("Palliativ vård"),
+    "monitoring": _("Kontroller och provtagning"),
+    "other": _("Annat"),
+}
+
+MEDICATION_RESPONSIBILITY = {
+    "person": _("Personen själv"),
+    "municipality": _("Kommunal hälso- och sjukvård"),
+    "region": _("Regionen (vårdcentral eller mottagning)"),
+}
+
+DECLINE_REASONS = {
+    "not_registered": _("Personen är inte folkbokförd i kommunen"),
+    "can_visit_clinic": _("Personen kan ta sig till vårdcentralen"),
+    "not_municipal_responsibility": _("Insatsen är inte kommunens ansvar enligt avtalet"),
+    "person_declines": _("Personen tackar nej"),
+    "other": _("Annat skäl"),
+}
+
+CLOSE_REASONS = {
+    "goals_met": _("Målen är uppnådda"),
+    "person_declines": _("Personen vill inte längre ha en SIP"),
+    "needs_ended": _("Behov av insatser från båda huvudmännen finns inte längre"),
+    "moved": _("Personen har flyttat"),
+    "died": _("Personen har avlidit"),
+    "other": _("Annat skäl"),
+}
+
+CHILD_AGE = 18  # R-VG-SIP-3: the children's and young people's SIP
+
+
+def care_request_answer_deadline() -> dt.timedelta:
+    """How long municipal health care has to answer a care request. Not found in public sources (rules.md,
+    open question 5): a configurable local routine [U], default 24 hours."""
+    return dt.timedelta(hours=getattr(settings, "BRYGGA_CARE_REQUEST_ANSWER_HOURS", 24))
+
+
+DUE_SOON = dt.timedelta(days=2)
+ASSESSMENT_MAX_DAYS = 90  # a menprövning is for the care at hand, not indefinite [U]
+
+EVENT_LABELS = {
+    "sip_started": _("SIP påbörjad (upptäck behov)"),
+    "participant_added": _("Deltagare tillagd"),
+    "participant_removed": _("Deltagare borttagen"),
+    "summons_sent": _("Kallelse till SIP-möte skickad"),
+    "meeting_held": _("SIP-möte hållet"),
+    "draft_saved": _("Utkast sparat"),
+    "plan_established": _("Planen fastställd"),
+    "revision_started": _("Ny version påbörjad"),
+    "follow_up_planned": _("Uppföljning planerad"),
+    "follow_up_done": _("Uppföljning gjord"),
+    "sip_closed": _("SIP avslutad"),
+    "care_request_sent": _("Vårdbegäran skickad"),
+    "care_request_accepted": _("Vårdbegäran accepterad"),
+    "care_request_declined": _("Vårdbegäran avböjd"),
+    "care_request_needs_info": _("Mer information behövs"),
+    "care_request_supplemented": _("Vårdbegäran kompletterad"),
+    "care_request_withdrawn": _("Vårdbegäran återtagen"),
+    "care_request_linked_to_sip": _("Kopplad till SIP"),
+}
