@@ -7,7 +7,9 @@ import datetime as dt
 
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,6 +21,7 @@ from brygga.core.views import actor_required
 from brygga.documents import attachments as attachment_services
 from brygga.documents import backup, extracts, signed
 from brygga.documents.models import DocumentVersion, ExtractRequest, PaperRecord
+from brygga.documents.owners import owner_label
 from brygga.documents.signing import verify_pdf
 from brygga.people.presenters import person_summary
 
@@ -59,6 +62,8 @@ def _person_page(
     request: HttpRequest, person_id: int, errors: list[Problem] | None = None, status: int = 200
 ):  # type: ignore[no-untyped-def]
     actor = _actor(request)
+    data = request.POST if request.method == "POST" else request.GET
+    owner_type, owner_id = data.get("owner_type") or "person", data.get("owner_id") or str(person_id)
     person, attachments = attachment_services.attachments_for(actor, person_id)
     _person, documents = signed.person_documents(actor, person_id)
     return render(
@@ -75,6 +80,9 @@ def _person_page(
             "errors": errors or [],
             "form": request.POST if errors else {},
             "now": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "owner_type": owner_type,
+            "owner_id": owner_id,
+            "owner_label": owner_label(owner_type),
         },
         status=status,
     )
@@ -99,7 +107,10 @@ def upload(request: HttpRequest, person_id: int) -> HttpResponse:
         attachment_services.add_attachment(_actor(request), person_id, owner_type, owner_id, upload_file)
     except DomainError as exc:
         return _person_page(request, person_id, exc.problems, status=exc.status)
-    return redirect("documents:person", person_id=person_id)
+    target = reverse("documents:person", args=[person_id])
+    if owner_type != "person":
+        target += "?" + urlencode({"owner_type": owner_type, "owner_id": owner_id})
+    return redirect(target)
 
 
 @actor_required(Perm.PERSON_READ)
