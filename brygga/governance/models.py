@@ -471,3 +471,58 @@ class ConsultationResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consultation}: {self.recipient}"
+
+
+class ServiceNotice(models.Model):
+    """Service communication: a disruption notice or a release note ("what's new"), linked to the cases it
+    delivers. Published notices appear on the public page and in the Atom feed, and are mailed to
+    subscribers."""
+
+    class Kind(models.TextChoices):
+        DISRUPTION = "disruption", _("Driftstörning")
+        PLANNED = "planned", _("Planerat underhåll")
+        RELEASE = "release", _("Nyheter i ny version")
+
+    kind = models.CharField(_("typ"), max_length=12, choices=Kind.choices)
+    managed_object = models.ForeignKey(
+        ManagedObject, on_delete=models.PROTECT, null=True, blank=True, related_name="notices"
+    )
+    title = models.CharField(_("rubrik"), max_length=200)
+    body = models.TextField(_("text"))
+    starts_at = models.DateTimeField(_("gäller från"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("gäller till"), null=True, blank=True)
+    cases = models.ManyToManyField(
+        GovernanceCase, blank=True, related_name="notices", verbose_name=_("ändringar")
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    mailed_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        verbose_name = _("driftinformation")
+        verbose_name_plural = _("driftinformation")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class NoticeSubscription(models.Model):
+    """An e-mail subscription to published notices of some kinds. Unsubscribed by its secret token."""
+
+    email = models.EmailField()
+    kinds = models.CharField(max_length=60, help_text="Kommaseparerade typer")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["email"], name="one_subscription_per_email")]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def kind_list(self) -> list[str]:
+        return [k for k in self.kinds.split(",") if k]

@@ -22,4 +22,10 @@ urlpatterns = [
     path("objekt/", views.object_list, name="objects"),
     path("planer/<int:plan_id>/", views.plan_detail, name="plan"),
     path("beslutslogg/", views.decision_log, name="decisions"),
+    path("driftinformation/", views.notices, name="notices"),
+    path("driftinformation/atom.xml", views.notices_feed, name="notices_feed"),
+    path("driftinformation/avsluta/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("rapport/", views.report_current, name="report_current"),
+    path("rapport/<int:year>/<int:quarter>/", views.quarterly_report, name="report"),
+    path("rapport/<int:year>/<int:quarter>/pdf/", views.quarterly_report_pdf, name="report_pdf"),
 ]

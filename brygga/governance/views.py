@@ -385,3 +385,139 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
 def decision_log(request: HttpRequest) -> HttpResponse:
     decisions = Decision.objects.select_related("forum", "meeting", "case")[:500]
     return render(request, "governance/decision_log.html", {"decisions": decisions})
+
+
+# --- Service communication and the quarterly report ----------------------------------------------
+
+
+def _base_url(request: HttpRequest) -> str:
+    return f"{request.scheme}://{request.get_host()}"
+
+
+def _notices_context(request: HttpRequest) -> dict[str, object]:
+    from brygga.governance.models import ServiceNotice
+
+    actor = getattr(request, "actor", None)
+    manage = bool(actor and actor.can(Perm.GOVERNANCE_MANAGE))
+    return {
+        "notices": ServiceNotice.objects.filter(published_at__isnull=False).prefetch_related("cases")[:100],
+        "drafts": ServiceNotice.objects.filter(published_at__isnull=True) if manage else [],
+        "manage": manage,
+        "kinds": ServiceNotice.Kind.choices,
+        "objects": ManagedObject.objects.filter(status=ManagedObject.Status.CURRENT),
+        "delivered": GovernanceCase.objects.filter(
+            state__in=[CaseState.DECIDED, CaseState.IMPLEMENTATION, CaseState.DONE]
+        ),
+    }
+
+
+def notices(request: HttpRequest) -> HttpResponse:
+    """Public: published notices, and an e-mail subscription form. GITS drafts and publishes here."""
+    from brygga.governance import communication
+    from brygga.governance.models import ServiceNotice
+
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        actor = getattr(request, "actor", None)
+        try:
+            if action == "subscribe":
+                communication.subscribe(request.POST.get("email", ""), request.POST.getlist("kinds"))
+                messages.success(request, _("Prenumerationen är sparad."))
+            elif action in ("draft", "publish"):
+                if actor is None or not actor.can(Perm.GOVERNANCE_MANAGE):
+                    return render(
+                        request,
+                        "web/forbidden.html",
+                        {"permission": Perm.GOVERNANCE_MANAGE.value},
+                        status=403,
+                    )
+                if action == "draft":
+                    obj_id = request.POST.get("managed_object", "")
+                    starts = request.POST.get("starts_at", "")
+                    starts_at = timezone.make_aware(dt.datetime.fromisoformat(starts)) if starts else None
+                    communication.draft_notice(
+                        actor,
+                        request.POST.get("kind", ""),
+                        request.POST.get("title", ""),
+                        request.POST.get("body", ""),
+                        managed_object=ManagedObject.objects.filter(pk=obj_id).first()
+                        if obj_id.isdigit()
+                        else None,
+                        starts_at=starts_at,
+                        cases=GovernanceCase.objects.filter(pk__in=request.POST.getlist("cases")),
+                    )
+                    messages.success(request, _("Utkastet är sparat."))
+                else:
+                    notice = get_object_or_404(ServiceNotice, pk=request.POST.get("notice") or 0)
+                    notice = communication.publish_notice(actor, notice, _base_url(request))
+                    messages.success(
+                        request, _("Publicerad och skickad till %d prenumeranter.") % notice.mailed_count
+                    )
+        except ValueError:
+            errors = [
+                DomainError.single("starts_at", "R-COM-1", _("Ange tid som ÅÅÅÅ-MM-DDTHH:MM.")).problems[0]
+            ]
+            return render(
+                request,
+                "governance/notices.html",
+                {**_notices_context(request), "errors": errors},
+                status=400,
+            )
+        except DomainError as exc:
+            return render(
+                request,
+                "governance/notices.html",
+                {**_notices_context(request), "errors": exc.problems},
+                status=400,
+            )
+        return redirect("governance:notices")
+    return render(request, "governance/notices.html", _notices_context(request))
+
+
+@require_GET
+def notices_feed(request: HttpRequest) -> HttpResponse:
+    from brygga.governance.communication import atom_feed
+
+    return HttpResponse(atom_feed(_base_url(request)), content_type="application/atom+xml; charset=utf-8")
+
+
+@require_GET
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    from brygga.governance.communication import unsubscribe as do_unsubscribe
+
+    removed = do_unsubscribe(token)
+    return render(request, "governance/unsubscribed.html", {"removed": removed})
+
+
+@require_GET
+@actor_required(Perm.ECONOMY_VIEW)
+def quarterly_report(request: HttpRequest, year: int, quarter: int) -> HttpResponse:
+    from brygga.governance.report import quarterly_report as build
+
+    try:
+        report = build(year, quarter)
+    except DomainError as exc:
+        raise NotFound from exc
+    return render(request, "governance/report.html", {"report": report})
+
+
+@require_GET
+@actor_required(Perm.ECONOMY_VIEW)
+def quarterly_report_pdf(request: HttpRequest, year: int, quarter: int) -> HttpResponse:
+    from brygga.governance.report import quarterly_report as build
+    from brygga.governance.report import report_pdf
+
+    try:
+        report = build(year, quarter)
+    except DomainError as exc:
+        raise NotFound from exc
+    response = HttpResponse(report_pdf(report), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="sitiv-kvartalsrapport-{year}-q{quarter}.pdf"'
+    return response
+
+
+@require_GET
+@actor_required(Perm.ECONOMY_VIEW)
+def report_current(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    return redirect("governance:report", year=today.year, quarter=(today.month - 1) // 3 + 1)
