@@ -18,6 +18,7 @@ from brygga.accounts.permissions import Role
 from brygga.sip import services
 from brygga.sip.consent import record_consent
 from brygga.sip.models import CareRequest, Consent, Sip
+from brygga.sip.selectors import inbox_items
 from tests.factories import PRIMARY_CARE, actor, make_person, unit
 
 pytestmark = pytest.mark.django_db
@@ -248,3 +249,17 @@ def test_api_disclosure_decision(vc, person) -> None:  # type: ignore[no-untyped
     consent(vc, person)
     allowed = client.get(url, **auth)
     assert allowed.status_code == 200 and allowed.json()["basis"] == "consent"
+
+
+def test_demo_sip_and_care_request_load_idempotently(demo) -> None:  # type: ignore[no-untyped-def]
+    from brygga.sip.demo import load_sip_demo
+
+    sip = Sip.objects.get()
+    assert sip.case is not None and sip.status == Sip.Status.PREPARE
+    assert sip.case.sip_summons_due_at is not None  # R-SIP-K-1 shows on the case and on the SIP
+    assert CareRequest.objects.get().status == CareRequest.Status.SENT
+    assert load_sip_demo() == 0 and Sip.objects.count() == 1 and CareRequest.objects.count() == 1
+    # Göteborg hemsjukvård is a planned participant of the SIP, not yet summoned: it sees only the request.
+    items = inbox_items(unit(HOME))
+    assert [(i.kind, i.state) for i in items] == [("care_request", "new")]
+    assert [i.kind for i in inbox_items(unit(PRIMARY_CARE))] == ["sip"]

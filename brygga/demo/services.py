@@ -18,6 +18,7 @@ from brygga.governance.demo import load_governance_demo
 from brygga.organisations.models import Unit
 from brygga.payment.demo import load_payment_demo
 from brygga.people.services import register_person
+from brygga.sip.demo import load_sip_demo
 
 
 @dataclass
@@ -62,4 +63,5 @@ def load_demo_data() -> DemoReport:
     load_economy_demo()
     load_governance_demo()
     load_payment_demo()
+    load_sip_demo()
     return report

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from brygga.access.services import involved_person_ids
 from brygga.organisations.models import Unit
 from brygga.people.models import Person
 from brygga.sip import rules
@@ -121,11 +122,13 @@ def inbox_items(unit: Unit, now: dt.datetime | None = None) -> list[InboxItem]:
     """The SIPs and care requests that concern the unit and need attention or are under way: overdue and
     due-soon follow-ups and summons deadlines first, then new, then awaiting an answer. No access-log entry
     is written here (there is no actor): the caller that shows the items logs them, as one list read
-    (``brygga.access.services.log_list_access``)."""
+    (``brygga.access.services.log_list_access``). Need-to-know: only persons the unit is involved with, and a
+    planned participant sees a SIP only once it has been summoned."""
     now = now or timezone.now()
     items: list[InboxItem] = []
     participants = (
-        SipParticipant.objects.filter(unit=unit)
+        SipParticipant.objects.filter(unit=unit, sip__person_id__in=involved_person_ids(unit))
+        .filter(Q(sip__summoned_at__isnull=False) | Q(sip__initiated_by_unit=unit))
         .exclude(sip__status=Sip.Status.CLOSED)
         .select_related("sip__person", "sip__case")
         .prefetch_related("sip__follow_ups")
@@ -143,16 +146,20 @@ def inbox_items(unit: Unit, now: dt.datetime | None = None) -> list[InboxItem]:
 
 
 def sips_for_unit(unit: Unit, include_closed: bool = False) -> list[Sip]:
-    qs = Sip.objects.filter(participants__unit=unit).select_related("person", "initiated_by_unit")
+    qs = (
+        Sip.objects.filter(participants__unit=unit, person_id__in=involved_person_ids(unit))
+        .filter(Q(summoned_at__isnull=False) | Q(initiated_by_unit=unit))
+        .select_related("person", "initiated_by_unit")
+    )
     if not include_closed:
         qs = qs.exclude(status=Sip.Status.CLOSED)
     return list(qs.distinct().order_by("-last_event_at", "-id")[:200])
 
 
 def care_requests_for_unit(unit: Unit, include_closed: bool = False) -> list[CareRequest]:
-    qs = CareRequest.objects.filter(Q(from_unit=unit) | Q(to_unit=unit)).select_related(
-        "person", "from_unit", "to_unit"
-    )
+    qs = CareRequest.objects.filter(
+        Q(from_unit=unit) | Q(to_unit=unit), person_id__in=involved_person_ids(unit)
+    ).select_related("person", "from_unit", "to_unit")
     if not include_closed:
         qs = qs.filter(
             status__in=[CareRequest.Status.SENT, CareRequest.Status.NEEDS_INFO, CareRequest.Status.ACCEPTED]
