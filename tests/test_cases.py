@@ -645,3 +645,28 @@ def test_messages_threads_reply_and_pin(nurse, contact) -> None:  # type: ignore
     first.refresh_from_db()
     assert first.pinned
     assert CaseEvent.objects.filter(case=case, kind=K.MESSAGE_SENT).count() == 2
+
+
+def test_forward_within_own_organisation_adds_the_unit_and_chosen_text(nurse, contact) -> None:  # type: ignore[no-untyped-def]
+    case = noticed_case(nurse)
+    original = services.send_message(
+        nurse, case, body="Behöver hemsjukvård kvällstid.", category="nursing", subject="Omvårdnad"
+    )
+    home_health = unit("Göteborg hemsjukvård")
+    forwarded = services.forward_message(
+        contact, case, original, include_text=True, reason="För kännedom", to_unit=home_health.hsa_id
+    )
+    assert (
+        forwarded.quoted == "Behöver hemsjukvård kvällstid." and forwarded.thread.subject == "VB: Omvårdnad"
+    )
+    assert forwarded.thread.category == "nursing"
+    assert Participant.objects.get(case=case, unit=home_health).addressing == "manual"
+    assert services.open_case(actor(Role.HOME_CARE_NURSE, "Göteborg hemsjukvård"), case.pk) == case
+    without = services.forward_message(contact, case, original, include_text=False)
+    assert without.quoted == ""
+    with pytest.raises(DomainError) as err:
+        services.forward_message(
+            contact, case, original, include_text=True, to_unit=unit("Borås kontaktpunkt")
+        )
+    assert err.value.problems[0].rule == "VIDARESAND"
+    assert not Participant.objects.filter(case=case, unit=unit("Borås kontaktpunkt")).exists()

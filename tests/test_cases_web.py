@@ -172,3 +172,25 @@ def test_demo_cases_load_idempotently_and_show_on_the_start_page(demo) -> None: 
     assert "Inkorgar" in home and "Göteborg kontaktpunkt" in home
     inbox = client.get(reverse("cases:inbox")).content.decode()
     assert "Skyddad identitet" in inbox and "Astrid" in inbox
+
+
+def test_patient_summary_shows_coordinator_and_plans_and_is_logged_as_export_R_UTS_2() -> None:
+    from brygga.cases import services
+
+    nurse_actor = actor(Role.WARD_NURSE, WARD)
+    case = services.admit(
+        nurse_actor,
+        make_person(),
+        admitted_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=3),
+        care_type="somatic",
+        expected_discharge_date=dt.date.today() + dt.timedelta(days=1),  # noqa: DTZ011
+    )
+    services.send_admission_notice(nurse_actor, case)
+    services.appoint_coordinator(actor(Role.CARE_COORDINATOR, PRIMARY_CARE), case, "Frida V", "031-1")
+    client = Client()
+    client.force_login(nurse_actor.user)
+    html = client.get(reverse("cases:patient_summary", args=[case.pk])).content.decode()
+    assert "Frida V" in html and "Planer efter utskrivningen" in html
+    assert AccessLogEntry.objects.filter(
+        person=case.person, action="export", what=f"case:{case.pk}/sammanfattning"
+    ).exists()

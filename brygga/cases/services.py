@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brygga.access.models import AccessLogEntry, Involvement
-from brygga.access.services import end_involvement, involve, open_person, record_change
+from brygga.access.services import end_involvement, involve, log_access, open_person, record_change
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.cases import rules
@@ -62,6 +62,13 @@ def open_case(actor: Actor, case_id: int | str, what: str = "") -> Case:
         raise NotFound
     open_person(actor, case.person_id, what=f"case:{case.pk}{'/' + what if what else ''}")
     return case
+
+
+def log_export(actor: Actor, case: Case, what: str) -> None:
+    """Log a printout or export of the case (e.g. the patient's written summary)."""
+    log_access(
+        actor, case.person, AccessLogEntry.Action.EXPORT, f"case:{case.pk}/{what}", had_involvement=True
+    )
 
 
 def participant_for(actor: Actor, case: Case) -> Participant | None:
@@ -1323,3 +1330,66 @@ def pin_message(actor: Actor, case: Case, message: Message, pinned: bool = True)
         actor, case.person, f"case:{case.pk}/meddelande:{message.pk}/{'fast' if pinned else 'lossad'}"
     )
     return message
+
+
+@transaction.atomic
+def forward_message(
+    actor: Actor,
+    case: Case,
+    message: Message,
+    *,
+    include_text: bool,
+    subject: str = "",
+    category: str = "",
+    reason: str = "",
+    to_unit: Unit | int | str | None = None,
+) -> Message:
+    """Forward a message as a new thread (MedCom: the user chooses what to include; category and subject are
+    copied and may be edited; a reason may be given). ``to_unit`` forwards within the actor's own organisation
+    (SAMSA's "vidaresänd inom egen organisation"): that unit joins the case and gets access."""
+    _require(actor, Perm.MESSAGE_SEND)
+    participant = participant_for(actor, case)
+    if participant is None or message.thread.case_id != case.pk:
+        raise NotFound
+    case = _lock(case)
+    added: list[dict[str, Any]] = []
+    if to_unit is not None and str(to_unit).strip():
+        units = _resolve_recipients([to_unit])
+        if units[0].organisation_id != participant.unit.organisation_id:
+            raise DomainError.single(
+                "to_unit", "VIDARESAND", _("Vidaresändning går bara till enheter i den egna organisationen.")
+            )
+        if not Participant.objects.filter(
+            case=case, unit=units[0], status=Participant.Status.ACTIVE
+        ).exists():
+            added = _add_recipients(case, units, Participant.Addressing.MANUAL, _now())
+    category = category or message.thread.category
+    subject = (subject or "").strip() or f"VB: {message.thread.subject}"
+    if category not in Thread.Category.values:
+        raise DomainError.single("category", "MEDDELANDE-KATEGORI", _("Välj en kategori."))
+    now = _now()
+    thread = Thread.objects.create(case=case, category=category, subject=subject[:200], created_at=now)
+    forwarded = Message.objects.create(
+        thread=thread,
+        author=actor.user,
+        author_label=f"{_user_label(actor)}, {participant.unit.name}",
+        unit=participant.unit,
+        body=reason.strip()[:20000] or _("Vidaresänt meddelande."),
+        quoted=message.body if include_text else "",
+        in_reply_to=message,
+        sent_at=now,
+    )
+    _event(
+        case,
+        actor,
+        Kind.MESSAGE_SENT,
+        data={
+            "thread": thread.pk,
+            "message": forwarded.pk,
+            "category": category,
+            "forwarded_from": message.pk,
+            "included_text": include_text,
+            "added_units": added,
+        },
+    )
+    return forwarded

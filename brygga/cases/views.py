@@ -176,6 +176,31 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
 
 @require_GET
 @actor_required(Perm.CASE_READ)
+def patient_summary(request: HttpRequest, case_id: int) -> HttpResponse:
+    """R-UTS-2: the written summary for the patient at discharge — the fast vårdkontakt, when the SIP is
+    planned, and the plans after discharge. Printed from the browser; the read is logged as an export."""
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    case = services.open_case(actor, case_id, what="sammanfattning")
+    services.log_export(actor, case, "sammanfattning")
+    planning = PlanningBasis.objects.filter(case=case).first()
+    return render(
+        request,
+        "cases/patient_summary.html",
+        {
+            "case": case,
+            "summary": person_summary(case.person),
+            "planning": planning,
+            "needs": [
+                (label, (planning.needs.get(k, {}) if planning else {})) for k, label in rules.NEEDS.items()
+            ],
+            "answers": rules.ANSWERS,
+            "meeting": case.meetings.order_by("starts_at").last(),
+        },
+    )
+
+
+@require_GET
+@actor_required(Perm.CASE_READ)
 def detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = services.open_case(request.actor, case_id)  # type: ignore[attr-defined]
     return render(request, "cases/detail.html", _detail_context(request, case))
@@ -371,6 +396,27 @@ def _pin(actor: Actor, case: Case, post: Any) -> str:
     return _("Meddelandet är fäst.") if message.pinned else _("Meddelandet är inte längre fäst.")
 
 
+def _forward(actor: Actor, case: Case, post: Any) -> str:
+    message = (
+        Message.objects.filter(pk=post.get("message") or 0, thread__case=case)
+        .select_related("thread")
+        .first()
+    )
+    if message is None:
+        raise NotFound
+    services.forward_message(
+        actor,
+        case,
+        message,
+        include_text=_checked_post(post, "include_text"),
+        subject=post.get("subject", ""),
+        category=post.get("category", ""),
+        reason=post.get("reason", ""),
+        to_unit=post.get("to_unit") or None,
+    )
+    return _("Meddelandet är vidaresänt.")
+
+
 ACTIONS: dict[str, Handler] = {
     "notice": _notice,
     "add-recipient": _add_recipient,
@@ -395,6 +441,7 @@ ACTIONS: dict[str, Handler] = {
     "acknowledge": _acknowledge,
     "message": _message,
     "pin": _pin,
+    "forward": _forward,
 }
 
 
