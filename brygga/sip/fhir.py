@@ -16,7 +16,7 @@ from brygga.sip.models import Sip, SipVersion
 HSA_SYSTEM = "urn:oid:1.2.752.129.2.1.4.1"
 PERSONNUMMER_SYSTEM = "http://electronichealth.se/identifier/personnummer"
 
-STATUS = {
+STATUS: dict[str, str] = {
     Sip.Status.NEED: "draft",
     Sip.Status.PREPARE: "draft",
     Sip.Status.SUMMONED: "draft",

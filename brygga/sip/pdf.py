@@ -22,7 +22,7 @@ def plan_document(sip: Sip, version: SipVersion) -> PdfDocument:
         f"{p.name or p.get_kind_display()}{' (' + p.role_text + ')' if p.role_text else ''}"
         for p in sip.participants.filter(unit__isnull=True)
     ]
-    units = [p.unit.name for p in sip.participants.filter(unit__isnull=False).select_related("unit")]
+    units = [str(p.unit) for p in sip.participants.filter(unit__isnull=False).select_related("unit")]
     sections = [
         Section("Det här är viktigt för dig", [version.what_matters]),
         Section("Det här behöver du hjälp med", [version.needs]),
