@@ -211,3 +211,20 @@ def test_resolving_twice_is_refused() -> None:
     assert again.value.problems[0].rule == "BETALNING-TVIST-BESVARAD"
     dispute.refresh_from_db()
     assert dispute.status == Dispute.Status.ACCEPTED
+
+
+def test_seeded_rules_choose_by_date_and_care_type() -> None:
+    """With the seeded configuration: May 2018 is before the VG agreement (2018-09-25), so a somatic stay uses
+    the national default (R-BET-1: notice 2 May, from 5 May, discharged 10 May → 5 days) and no amount is known
+    for 2018; February 2020 psychiatric care uses VG's 7-day individual rule (R-VG-BET-6: notice 10 Feb, from
+    17 Feb, discharged 20 Feb → 3 days × 8 200 = 24 600 kr)."""
+    from brygga.payment.facts import CareType
+
+    may_2018 = settle(2018, 5, [stay("N", "2018-05-02", "2018-05-10")])
+    line = may_2018.lines.get(case_reference="N")
+    assert line.rule_label == "national-default v1" and line.payable_days == 5 and line.amount is None
+    assert may_2018.totals()["amount"] is None
+    feb_2020 = settle(2020, 2, [stay("P", "2020-02-10", "2020-02-20", care=CareType.PSYCHIATRIC)])
+    line = feb_2020.lines.get(case_reference="P")
+    assert line.rule_label == "vg-psychiatry-2020 v1" and line.amount == Decimal("24600.00")
+    assert feb_2020.totals()["amount"] == Decimal("24600.00")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict
 from decimal import Decimal, InvalidOperation
@@ -246,9 +247,11 @@ def run_month(
     actor: Actor, year: int, month: int, facts: Iterable[StayFacts], today: dt.date | None = None
 ) -> list[SettlementRun]:
     """Settle the month for every municipality (each in its own transaction)."""
-    everything = list(facts)
+    by_municipality: dict[str, list[StayFacts]] = defaultdict(list)
+    for f in facts:
+        by_municipality[f.municipality_code].append(f)
     return [
-        run_settlement(actor, m, year, month, everything, today=today)
+        run_settlement(actor, m, year, month, by_municipality.get(m.scb_code, []), today=today)
         for m in Municipality.objects.order_by("name")
     ]
 
