@@ -670,3 +670,11 @@ def test_forward_within_own_organisation_adds_the_unit_and_chosen_text(nurse, co
         )
     assert err.value.problems[0].rule == "VIDARESAND"
     assert not Participant.objects.filter(case=case, unit=unit("Borås kontaktpunkt")).exists()
+
+
+def test_inbox_urgent_filter_shows_only_overdue_and_due_soon(nurse) -> None:  # type: ignore[no-untyped-def]
+    late = admitted_case(nurse, need_assessed_at=T0)
+    admitted_case(nurse, at=T0 + dt.timedelta(hours=24))  # not assessed: no deadline yet
+    with time_machine.travel(T0 + dt.timedelta(hours=25), tick=False):
+        rows = selectors.inbox(nurse, status="urgent")
+    assert [r.case for r in rows] == [late]

@@ -193,3 +193,41 @@ def test_openapi_documents_the_case_endpoints(client: Client) -> None:
     ):
         assert path in paths, path
     assert "AckOut" in schema["components"]["schemas"]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_database_trouble_is_a_transient_error_and_the_retry_runs_again(ehr: Client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from django.db import OperationalError
+
+    from brygga.cases import services
+
+    person = make_person("1480")
+    case_id = post(ehr, "/", create_body(person.identifier)).json()["case"]["id"]
+    real = services.change_expected_date
+
+    def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(services, "change_expected_date", flaky)
+    body = {"expected_discharge_date": "2026-11-16", "reason": "complication"}
+    response = post(ehr, f"/{case_id}/expected-date", body, key="flaky-1")
+    assert response.status_code == 503 and response.json()["acknowledgement"]["code"] == "transient-error"
+    assert not IdempotencyRecord.objects.filter(key="flaky-1").exists()
+    monkeypatch.setattr(services, "change_expected_date", real)
+    retry = post(ehr, f"/{case_id}/expected-date", body, key="flaky-1")
+    assert retry.status_code == 200 and retry.json()["acknowledgement"]["replayed"] is False
+    assert CaseEvent.objects.filter(case_id=case_id, kind="expected_date_changed").count() == 1
+
+
+@time_machine.travel(NOW, tick=False)
+def test_withdraw_discharge_ready_through_the_api_R_UK_2(ehr: Client) -> None:
+    person = make_person("1480")
+    case_id = post(ehr, "/", create_body(person.identifier)).json()["case"]["id"]
+    doctor = Client(HTTP_AUTHORIZATION=f"Bearer {token_for(Role.PHYSICIAN, WARD)}")
+    assert post(doctor, f"/{case_id}/discharge-ready", {}).status_code == 200
+    refused = post(doctor, f"/{case_id}/discharge-ready/withdraw", {"reason": " "})
+    assert refused.status_code == 400 and refused.json()["acknowledgement"]["problems"][0]["rule"] == "R-UK-2"
+    done = post(doctor, f"/{case_id}/discharge-ready/withdraw", {"reason": "Försämrad"}, key="wd-1")
+    assert done.status_code == 200 and done.json()["case"]["discharge_ready_at"] is None
+    kinds = [e["kind"] for e in ehr.get(f"/api/v1/cases/{case_id}/events").json()]
+    assert kinds.count("discharge_ready_withdrawn") == 1

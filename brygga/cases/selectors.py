@@ -147,6 +147,7 @@ def inbox(actor: Actor, status: str = "open", q: str = "", limit: int = 200) -> 
     """The active unit's inbox: overdue and escalated first, then due soon, then unacknowledged. Every person
     shown is access-logged as one list read."""
     now = timezone.now()
+    only_urgent = status == "urgent"
     qs = unit_participations(actor).filter(FILTERS.get(status, FILTERS["open"]))
     q = q.strip()
     if q:
@@ -182,6 +183,8 @@ def inbox(actor: Actor, status: str = "open", q: str = "", limit: int = 200) -> 
                 new=p.acknowledged_at is None,
             )
         )
+    if only_urgent:
+        rows = [r for r in rows if r.priority <= 1]
     rows.sort(key=lambda r: (r.priority, -(r.case.last_event_at or r.case.admitted_at).timestamp()))
     log_list_access(actor, [r.case.person for r in rows], f"inkorg:{actor.unit.pk if actor.unit else ''}")
     return rows

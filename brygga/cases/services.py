@@ -582,7 +582,8 @@ def withdraw_discharge_ready(
     previous = case.discharge_ready_at
     case.discharge_ready_at = None
     case.discharge_ready_by = None
-    case.sip_summons_due_at = None
+    if case.sip_summons_sent_at is None:
+        case.sip_summons_due_at = None  # the 3-day clock starts again at the next discharge-ready
     case.save(update_fields=["discharge_ready_at", "discharge_ready_by", "sip_summons_due_at"])
     return _event(
         case,

@@ -69,6 +69,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "q": q,
             "filters": [
                 ("open", _("Pågående")),
+                ("urgent", _("Försenade och snart förfallna")),
                 ("unacknowledged", _("Okvitterade")),
                 ("discharged", _("Utskrivna")),
                 ("closed", _("Avslutade")),
