@@ -231,3 +231,39 @@ def test_withdraw_discharge_ready_through_the_api_R_UK_2(ehr: Client) -> None:
     assert done.status_code == 200 and done.json()["case"]["discharge_ready_at"] is None
     kinds = [e["kind"] for e in ehr.get(f"/api/v1/cases/{case_id}/events").json()]
     assert kinds.count("discharge_ready_withdrawn") == 1
+
+
+@time_machine.travel(NOW, tick=False)
+def test_leave_correction_and_cancellation_through_the_api(ehr: Client) -> None:
+    person = make_person("1480")
+    case_id = post(ehr, "/", create_body(person.identifier)).json()["case"]["id"]
+    assert (
+        post(ehr, f"/{case_id}/leave", {"expected_return": "2026-11-11"}).json()["case"]["status"]
+        == "on_leave"
+    )
+    assert post(ehr, f"/{case_id}/leave/end", {}).json()["case"]["status"] == "admitted"
+    events = ehr.get(f"/api/v1/cases/{case_id}/events").json()
+    admitted = next(e["id"] for e in events if e["kind"] == "admitted")
+    corrected = post(
+        ehr,
+        f"/{case_id}/notices/correct",
+        {
+            "target_event": admitted,
+            "new_time": (NOW - dt.timedelta(hours=5)).isoformat(),
+            "reason": "Fel tid",
+        },
+    )
+    assert corrected.status_code == 200
+    assert corrected.json()["case"]["admitted_at"].startswith("2026-11-10T04:00")
+    notice = next(e["id"] for e in events if e["kind"] == "admission_notice_sent")
+    cancelled = post(
+        ehr, f"/{case_id}/notices/cancel", {"target_event": notice, "reason": "wrong_stay"}, key="an-1"
+    )
+    assert cancelled.status_code == 200 and cancelled.json()["case"]["notice_sent_at"] is None
+    again = post(
+        ehr, f"/{case_id}/notices/cancel", {"target_event": notice, "reason": "wrong_stay"}, key="an-2"
+    )
+    assert again.status_code == 409 and again.json()["acknowledgement"]["problems"][0]["rule"] == "FEL-STATUS"
+    unknown_ward = post(ehr, f"/{case_id}/transfer", {"to_ward": "SE2321000131-XXXX"})
+    assert unknown_ward.status_code == 400
+    assert unknown_ward.json()["acknowledgement"]["problems"][0]["rule"] == "OKAND-ENHET"

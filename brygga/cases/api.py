@@ -141,9 +141,52 @@ class DischargeIn(Schema):
     destination: str = ""
 
 
+class TransferIn(Schema):
+    to_ward: str = Field(description="Den nya avdelningens HSA-id")
+    at: dt.datetime | None = None
+
+
+class LeaveIn(Schema):
+    at: dt.datetime | None = None
+    expected_return: dt.date | None = None
+
+
+class LeaveEndIn(Schema):
+    at: dt.datetime | None = None
+
+
+class DeathIn(Schema):
+    died_at: dt.datetime
+
+
+class CancelNoticeIn(Schema):
+    target_event: int = Field(
+        description="Händelsen (inskrivnings- eller utskrivningsmeddelandet) som annulleras"
+    )
+    reason: str
+    text: str = ""
+
+
+class CorrectNoticeIn(Schema):
+    target_event: int = Field(description="Händelsen vars tid rättas (inskrivning eller utskrivning)")
+    new_time: dt.datetime
+    reason: str
+
+
 class BatchItem(Schema):
     op: Literal[
-        "create", "admission_notice", "expected_date", "discharge_ready", "discharge_info", "discharge"
+        "create",
+        "admission_notice",
+        "expected_date",
+        "discharge_ready",
+        "discharge_info",
+        "discharge",
+        "transfer",
+        "leave_start",
+        "leave_end",
+        "death",
+        "cancel_notice",
+        "correct_notice",
     ]
     case_id: int | None = None
     external_id: str | None = Field(None, description="Alternativ till case_id: avdelningens externa id")
@@ -383,12 +426,48 @@ def _op_discharge(actor: Actor, case: Case, data: DischargeIn) -> tuple[int, Cas
     return 200, Case.objects.get(pk=case.pk)
 
 
+def _op_transfer(actor: Actor, case: Case, data: TransferIn) -> tuple[int, Case]:
+    services.transfer(actor, case, data.to_ward, data.at)
+    return 200, Case.objects.get(pk=case.pk)
+
+
+def _op_leave_start(actor: Actor, case: Case, data: LeaveIn) -> tuple[int, Case]:
+    services.start_leave(actor, case, data.at, data.expected_return)
+    return 200, Case.objects.get(pk=case.pk)
+
+
+def _op_leave_end(actor: Actor, case: Case, data: LeaveEndIn) -> tuple[int, Case]:
+    services.end_leave(actor, case, data.at)
+    return 200, Case.objects.get(pk=case.pk)
+
+
+def _op_death(actor: Actor, case: Case, data: DeathIn) -> tuple[int, Case]:
+    services.record_death(actor, case, data.died_at)
+    return 200, Case.objects.get(pk=case.pk)
+
+
+def _op_cancel_notice(actor: Actor, case: Case, data: CancelNoticeIn) -> tuple[int, Case]:
+    services.cancel_notice(actor, case, data.target_event, data.reason, data.text)
+    return 200, Case.objects.get(pk=case.pk)
+
+
+def _op_correct_notice(actor: Actor, case: Case, data: CorrectNoticeIn) -> tuple[int, Case]:
+    services.correct_notice(actor, case, data.target_event, data.new_time, data.reason)
+    return 200, Case.objects.get(pk=case.pk)
+
+
 CASE_OPS: dict[str, tuple[type[Schema], Callable[[Actor, Case, Any], tuple[int, Case]]]] = {
     "admission_notice": (NoticeIn, _op_notice),
     "expected_date": (ExpectedDateIn, _op_expected_date),
     "discharge_ready": (DischargeReadyIn, _op_discharge_ready),
     "discharge_info": (DischargeInfoIn, _op_discharge_info),
     "discharge": (DischargeIn, _op_discharge),
+    "transfer": (TransferIn, _op_transfer),
+    "leave_start": (LeaveIn, _op_leave_start),
+    "leave_end": (LeaveEndIn, _op_leave_end),
+    "death": (DeathIn, _op_death),
+    "cancel_notice": (CancelNoticeIn, _op_cancel_notice),
+    "correct_notice": (CorrectNoticeIn, _op_correct_notice),
 }
 
 
@@ -527,6 +606,40 @@ def discharge_info(request: HttpRequest, case_id: int, payload: DischargeInfoIn)
 @router.post("/{case_id}/discharge", response=ENVELOPE, summary="Utskrivning och utskrivningsmeddelande")
 def discharge(request: HttpRequest, case_id: int, payload: DischargeIn) -> Status[dict[str, Any]]:
     return _on_case(request, case_id, "discharge", payload)
+
+
+@router.post(
+    "/{case_id}/transfer", response=ENVELOPE, summary="Omflyttning till annan avdelning eller sjukhus"
+)
+def transfer(request: HttpRequest, case_id: int, payload: TransferIn) -> Status[dict[str, Any]]:
+    return _on_case(request, case_id, "transfer", payload)
+
+
+@router.post("/{case_id}/leave", response=ENVELOPE, summary="Permission påbörjad")
+def leave_start(request: HttpRequest, case_id: int, payload: LeaveIn) -> Status[dict[str, Any]]:
+    return _on_case(request, case_id, "leave_start", payload)
+
+
+@router.post("/{case_id}/leave/end", response=ENVELOPE, summary="Permission avslutad")
+def leave_end(request: HttpRequest, case_id: int, payload: LeaveEndIn) -> Status[dict[str, Any]]:
+    return _on_case(request, case_id, "leave_end", payload)
+
+
+@router.post("/{case_id}/death", response=ENVELOPE, summary="Dödsfall under vårdtiden")
+def death(request: HttpRequest, case_id: int, payload: DeathIn) -> Status[dict[str, Any]]:
+    return _on_case(request, case_id, "death", payload)
+
+
+@router.post("/{case_id}/notices/cancel", response=ENVELOPE, summary="Annullera ett skickat meddelande (AN_)")
+def cancel_notice(request: HttpRequest, case_id: int, payload: CancelNoticeIn) -> Status[dict[str, Any]]:
+    return _on_case(request, case_id, "cancel_notice", payload)
+
+
+@router.post(
+    "/{case_id}/notices/correct", response=ENVELOPE, summary="Rätta tiden i ett skickat meddelande (RE_)"
+)
+def correct_notice(request: HttpRequest, case_id: int, payload: CorrectNoticeIn) -> Status[dict[str, Any]]:
+    return _on_case(request, case_id, "correct_notice", payload)
 
 
 @router.post("/{case_id}/acknowledge", response=ENVELOPE, summary="Kvittera ärendet för den aktiva enheten")
