@@ -267,3 +267,12 @@ def test_leave_correction_and_cancellation_through_the_api(ehr: Client) -> None:
     unknown_ward = post(ehr, f"/{case_id}/transfer", {"to_ward": "SE2321000131-XXXX"})
     assert unknown_ward.status_code == 400
     assert unknown_ward.json()["acknowledgement"]["problems"][0]["rule"] == "OKAND-ENHET"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_inbox_list_uses_a_constant_number_of_queries(ehr: Client, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    for n in range(12):
+        post(ehr, "/", create_body(make_person("1480").identifier, external_id=f"Q-{n}"))
+    with django_assert_max_num_queries(12):
+        response = ehr.get("/api/v1/cases/")
+    assert response.status_code == 200 and len(response.json()) == 12

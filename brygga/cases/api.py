@@ -16,13 +16,14 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from brygga.access.services import lookup_person
 from brygga.accounts.context import Actor
 from brygga.cases import selectors, services
-from brygga.cases.models import Case, CaseEvent, IdempotencyRecord
+from brygga.cases.models import Case, CaseEvent, IdempotencyRecord, Participant
 from brygga.core.errors import DomainError, NotFound
 from brygga.people.presenters import person_summary
 
@@ -248,7 +249,7 @@ def case_out(case: Case) -> dict[str, Any]:
                 "status": p.status,
                 "acknowledged_at": p.acknowledged_at,
             }
-            for p in case.participants.select_related("unit").order_by("id")
+            for p in sorted(case.participants.all(), key=lambda p: p.pk)
         ],
     }
 
@@ -491,7 +492,11 @@ def _on_case(request: HttpRequest, case_id: int, scope: str, payload: Schema) ->
 @router.get("/", response=list[CaseOut], summary="Den aktiva enhetens ärenden (inkorgen; loggas)")
 def list_cases(request: HttpRequest, status: str = "open", q: str = "") -> list[dict[str, Any]]:
     rows = selectors.inbox(_actor(request), status=status, q=q)
-    return [case_out(r.case) for r in rows]
+    cases = [r.case for r in rows]
+    prefetch_related_objects(
+        cases, Prefetch("participants", queryset=Participant.objects.select_related("unit"))
+    )
+    return [case_out(c) for c in cases]
 
 
 @router.post(

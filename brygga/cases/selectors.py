@@ -161,9 +161,13 @@ def inbox(actor: Actor, status: str = "open", q: str = "", limit: int = 200) -> 
                 case__person__protected_identity=False,
             )
     participants = list(
-        qs.select_related("case__person", "case__ward", "case__municipality").order_by(
-            "-case__last_event_at"
-        )[:limit]
+        qs.select_related(
+            "case__person__registered_municipality",
+            "case__person__listed_unit",
+            "case__ward",
+            "case__site",
+            "case__municipality",
+        ).order_by("-case__last_event_at")[:limit]
     )
     rows = []
     for p in participants:
