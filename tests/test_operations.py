@@ -324,3 +324,22 @@ def test_units_exist_for_admin_tests() -> None:
     gbg, boras = unit(GBG_HOME_HEALTH), unit(BORAS_CONTACT)
     assert gbg.principal != boras.principal
     assert Unit.objects.get(name=CONTACT_POINT).principal == gbg.principal
+
+
+def test_token_use_is_recorded_at_most_once_a_minute() -> None:
+    """last_used_at has one-minute resolution, so concurrent requests of one integration do not queue on the
+    token's row lock (each request is one transaction)."""
+    ward = unit(WARD)
+    out = io.StringIO()
+    call_command("create_api_token", "ehr-su", ward.hsa_id, "--name", "Journalsystem SU", stdout=out)
+    raw = out.getvalue().strip().splitlines()[-1]
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    start = dt.datetime(2026, 11, 23, 9, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        assert client.get("/api/v1/units").status_code == 200
+    with time_machine.travel(start + dt.timedelta(seconds=30), tick=False):
+        client.get("/api/v1/units")
+    assert ApiToken.objects.get().last_used_at == start
+    with time_machine.travel(start + dt.timedelta(minutes=2), tick=False):
+        client.get("/api/v1/units")
+    assert ApiToken.objects.get().last_used_at == start + dt.timedelta(minutes=2)

@@ -18,6 +18,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from brygga.accounts.context import Actor
 from brygga.accounts.models import ApiToken, Membership, User
@@ -88,6 +89,7 @@ class MembershipForm(forms.ModelForm):
     class Meta:
         model = Membership
         fields = ["user", "unit", "role", "commission_hsa_id", "valid_from", "valid_until", "reviewed_at"]
+        labels = {"user": _("användare"), "unit": _("enhet"), "reviewed_at": _("senast granskad")}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.request: HttpRequest | None = kwargs.pop("request", None)
@@ -137,14 +139,24 @@ class ScopedMembershipMixin:
 @admin.action(description=_("Markera valda behörigheter som granskade i dag (R-ACC-1)"))
 def mark_reviewed(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
     count = queryset.update(reviewed_at=timezone.now())
-    modeladmin.message_user(request, _("%d behörigheter markerade som granskade.") % count, messages.SUCCESS)
+    message = ngettext(
+        "%d behörighet markerad som granskad.", "%d behörigheter markerade som granskade.", count
+    )
+    modeladmin.message_user(request, message % count, messages.SUCCESS)
 
 
 @admin.action(description=_("Avsluta valda behörigheter i dag"))
 def end_today(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
     today = timezone.localdate()
     count = queryset.filter(Q(valid_until__isnull=True) | Q(valid_until__gt=today)).update(valid_until=today)
-    modeladmin.message_user(request, _("%d behörigheter avslutade.") % count, messages.SUCCESS)
+    message = ngettext("%d behörighet avslutad.", "%d behörigheter avslutade.", count)
+    modeladmin.message_user(request, message % count, messages.SUCCESS)
+
+
+class ReviewedFilter(admin.DateFieldListFilter):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.title = _("senast granskad")  # the model field has no verbose name
 
 
 @admin.register(Membership)
@@ -152,13 +164,25 @@ class MembershipAdmin(ScopedMembershipMixin, RoleGatedAdmin):
     change_perm = Perm.UNIT_ADMIN
     can_delete = True  # removing an access right is part of the routine (R-ACC-1)
     form = MembershipForm
-    list_display = ["user", "unit", "role", "valid_from", "valid_until", "reviewed_at", "granted_by"]
-    list_filter = ["role", "unit__kind", "reviewed_at"]
+    list_display = ["user_name", "unit_name", "role", "valid_from", "valid_until", "reviewed", "granted_by"]
+    list_filter = ["role", "unit__kind", ("reviewed_at", ReviewedFilter)]
     search_fields = ["user__username", "user__first_name", "user__last_name", "unit__name", "unit__hsa_id"]
     autocomplete_fields = ["user"]
     readonly_fields = ["granted_by"]
     actions = [mark_reviewed, end_today]
     list_select_related = ["user", "unit", "granted_by"]
+
+    @admin.display(description=_("användare"), ordering="user__username")
+    def user_name(self, obj: Membership) -> str:
+        return obj.user.username
+
+    @admin.display(description=_("enhet"), ordering="unit__name")
+    def unit_name(self, obj: Membership) -> str:
+        return obj.unit.name
+
+    @admin.display(description=_("senast granskad"), ordering="reviewed_at")
+    def reviewed(self, obj: Membership) -> Any:
+        return obj.reviewed_at
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form_class = super().get_form(request, obj, change=change, **kwargs)

@@ -3,6 +3,7 @@ Both end with ``request.actor`` set, so endpoints check permissions exactly as v
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
@@ -11,6 +12,8 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from brygga.accounts.context import Actor
 from brygga.accounts.models import ApiToken, hash_token
+
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
 class TokenAuth(HttpBearer):
@@ -27,7 +30,12 @@ class TokenAuth(HttpBearer):
         membership = found.membership
         if not membership.is_valid_on(timezone.localdate()):
             return None
-        ApiToken.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
+        now = timezone.now()
+        # At most one write a minute: every request with the token runs in one transaction (ATOMIC_REQUESTS),
+        # and an UPDATE per request would hold the token's row lock until the response, serialising all
+        # concurrent requests of an integration (docs/benchmarks.md).
+        if found.last_used_at is None or now - found.last_used_at >= LAST_USED_RESOLUTION:
+            ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
         request.actor = Actor.for_membership(membership, channel="api")  # type: ignore[attr-defined]
         return found
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from brygga.access.models import Involvement
 from brygga.access.services import involve
 from brygga.accounts.models import Membership, User
+from brygga.accounts.permissions import Role
 from brygga.cases.demo import load_cases_demo
 from brygga.demo import personas
 from brygga.economy.demo import load_economy_demo
@@ -19,6 +20,8 @@ from brygga.organisations.models import Unit
 from brygga.payment.demo import load_payment_demo
 from brygga.people.services import register_person
 from brygga.sip.demo import load_sip_demo
+
+ADMIN_ROLES = {Role.LOCAL_ADMIN, Role.GITS_COORDINATOR}
 
 
 @dataclass
@@ -42,6 +45,10 @@ def load_demo_data() -> DemoReport:
             Membership.objects.update_or_create(
                 user=user, unit=units[unit_name], defaults={"role": role.value}
             )
+        # Local administrators and GITS reach /admin/; what they may do there is decided by their role.
+        if not user.is_staff and any(role in ADMIN_ROLES for _unit, role in grants):
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
         report.users += 1
     ward = units["Sahlgrenska, medicinavdelning"]
     for identifier, given, family, street, postal, city, scb, listed, protected in personas.PERSONS:
