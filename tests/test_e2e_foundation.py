@@ -204,3 +204,24 @@ def test_registry_pages_render_for_everyone(page: Any) -> None:
     page.get_by_role("link", name="Enheter").click()
     assert_accessible_basics(page)
     screenshot(page, "units", full_page=False)
+
+
+def test_local_admin_reviews_grants_in_the_admin_and_sees_no_person_data(page: Any) -> None:
+    """R-ACC-1 in the browser: the demo local administrator opens /admin/, sees the own principal's grants
+    and marks one as reviewed; persons are not in the admin."""
+    login(page, "lokaladmin")
+    page.goto("/admin/")
+    body = page.locator("body").inner_text()
+    assert "Behörigheter" in body and "Personer" not in body
+    screenshot(page, "admin-index")
+    page.goto("/admin/accounts/membership/")
+    rows = page.locator("#result_list tbody tr")
+    assert rows.count() >= 1
+    assert "Borås" not in page.locator("#result_list").inner_text()  # another principal's units
+    row = rows.filter(has_text="hemsjukvard").first
+    row.locator("input.action-select").check()
+    page.locator("select[name=action]").select_option("mark_reviewed")
+    with page.expect_navigation():
+        page.locator("button[name=index]").click()
+    assert "markerad som granskad" in page.locator("body").inner_text()
+    screenshot(page, "admin-memberships")
