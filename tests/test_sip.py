@@ -539,3 +539,15 @@ def test_care_request_linked_to_sip(vc, person) -> None:  # type: ignore[no-unty
         sip = services.start_sip(vc, person, need_description="Behov")
         request = services.send_care_request(vc, person, **care_request_fields(), sip=sip)
     assert request.sip == sip and list(sip.care_requests.all()) == [request]
+
+
+def test_starting_needs_an_involvement_or_a_flagged_look_up(vc, home) -> None:  # type: ignore[no-untyped-def]
+    """As at admission: a unit that may look people up starts the process for a person it is not yet
+    involved with, and the access is flagged for log review; a unit that may not gets NotFound."""
+    stranger = make_person("1480")
+    with pytest.raises(NotFound):
+        services.start_sip(home, stranger, need_description="Behov")
+    assert not Sip.objects.filter(person=stranger).exists()
+    sip = services.start_sip(vc, stranger, need_description="Behov")
+    assert AccessLogEntry.objects.filter(person=stranger, what="sip", had_involvement=False).exists()
+    assert is_involved(unit(PRIMARY_CARE), stranger.pk) and sip.initiated_by_unit == unit(PRIMARY_CARE)

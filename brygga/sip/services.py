@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brygga.access.models import AccessLogEntry, Involvement
-from brygga.access.services import end_involvement, involve, open_person, record_change
+from brygga.access.services import end_involvement, involve, is_involved, open_person, record_change
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.cases.models import Case, Participant
@@ -170,6 +170,18 @@ def _open_person_for_change(actor: Actor, person: Person, what: str) -> Person:
     return open_person(actor, person.pk, what=what, action=AccessLogEntry.Action.UPDATE)
 
 
+def _person_for_start(actor: Actor, person: Person, what: str) -> Person:
+    """Starting a SIP or a care request opens the person to the unit, as admitting does: the unit is already
+    involved, or it found the person by identity number (``lookup_person``, logged and flagged for review)
+    with a role that may look people up. Otherwise NotFound."""
+    if is_involved(actor.unit, person.pk):
+        return _open_person_for_change(actor, person, what)
+    if not actor.can(Perm.PERSON_LOOKUP):
+        raise NotFound
+    record_change(actor, person, what, AccessLogEntry.Action.CREATE)
+    return person
+
+
 # --- SIP: offer and start -----------------------------------------------------------------------------------
 
 
@@ -240,7 +252,7 @@ def start_sip(
     involved with the person starts a SIP, inside a discharge case or outside one. In a discharge case the
     person's latest answer to the SIP offer must not be no (R-SIP-K-2)."""
     unit = _require(actor, Perm.SIP_MANAGE, "need_description")
-    _open_person_for_change(actor, person, "sip")
+    _person_for_start(actor, person, "sip")
     problems = []
     if not need_description.strip():
         problems.append(
@@ -296,7 +308,7 @@ def start_sip(
 
 
 def _lock(sip: Sip) -> Sip:
-    return Sip.objects.select_for_update().select_related("person", "case").get(pk=sip.pk)
+    return Sip.objects.select_for_update(of=("self",)).select_related("person", "case").get(pk=sip.pk)
 
 
 def _participant_unit(actor: Actor, sip: Sip, perm: Perm = Perm.SIP_MANAGE) -> Unit:
@@ -946,7 +958,7 @@ def send_care_request(
     health care. Everything beyond the admission-notice fields needs a legal basis towards the receiver
     (R-SEK-2); the basis of each category is stored with the request. Several may be open per person."""
     unit = _require(actor, Perm.OUTPATIENT_MANAGE, "to_unit")
-    _open_person_for_change(actor, person, "vårdbegäran")
+    _person_for_start(actor, person, "vårdbegäran")
     problems: list[Problem] = []
     if not unit.is_region_side:
         problems.append(

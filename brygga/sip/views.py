@@ -111,12 +111,12 @@ def _person_from_request(actor: Actor, source: Any) -> Person:
     if not identifier:
         raise DomainError.single("identifier", "PERSON", _("Ange personnummer."))
     try:
-        person = lookup_person(actor, identifier)
+        # A logged look-up (flagged for review when the unit is not involved); the service decides.
+        return lookup_person(actor, identifier)
     except NotFound as exc:
         raise DomainError.single(
             "identifier", "PERSON", _("Ingen person med det numret finns registrerad.")
         ) from exc
-    return open_person(actor, person.pk, what="sip")
 
 
 @actor_required(Perm.SIP_MANAGE)
