@@ -62,3 +62,54 @@ def test_budget_api_lists_columns_and_problems(seeded) -> None:  # type: ignore[
     detail = client.get(f"/api/v1/economy/budgets/{portfolio.pk}").json()
     assert [p["rule"] for p in detail["problems"]] == ["R-ECO-2"]
     assert client.get("/api/v1/economy/budgets/999999").status_code == 404
+
+
+def test_key_form_refuses_parts_not_summing_to_100_and_writes_nothing(seeded) -> None:  # type: ignore[no-untyped-def]
+    """R-ECO-1 through the page."""
+    from brygga.economy.models import FinancingKey
+
+    gits = as_actor(Client(), actor(Role.GITS_COORDINATOR, "GITS kansli"))
+    before = FinancingKey.objects.count()
+    form = {
+        "code": "ny",
+        "name": "Ny",
+        "party-0": "region",
+        "percent-0": "60",
+        "party-1": "municipalities",
+        "percent-1": "30",
+    }
+    refused = gits.post("/ekonomi/nycklar/", form)
+    assert refused.status_code == 400 and "R-ECO-1" in refused.content.decode()
+    assert FinancingKey.objects.count() == before
+    assert gits.post("/ekonomi/nycklar/", {**form, "percent-1": "40"}).status_code == 302
+    assert FinancingKey.objects.get(code="ny").percent_total == 100
+
+
+def test_add_line_and_adopt_through_the_page(seeded) -> None:  # type: ignore[no-untyped-def]
+    from brygga.economy.models import FinancingKey, ResponsibilityObject
+
+    gits_actor = actor(Role.GITS_COORDINATOR, "GITS kansli")
+    gits = as_actor(Client(), gits_actor)
+    obj = ResponsibilityObject.objects.create(code="ny", name="Nytt objekt")
+    budget = services.create_budget(gits_actor, obj, 2027, "Nytt objekt 2027")
+    url = f"/ekonomi/budget/{budget.pk}/"
+    assert gits.post(url + "rad/", {"name": "Utan nyckel", "amount": "1 000"}).status_code == 302
+    refused = gits.post(url + "besluta/")
+    assert refused.status_code == 400 and "R-ECO-2" in refused.content.decode()
+    budget.refresh_from_db()
+    assert budget.status == Budget.Status.DRAFT and budget.total == 1000
+    key = FinancingKey.objects.get(code="vgr-100")
+    budget.lines.all().delete()
+    assert (
+        gits.post(
+            url + "rad/", {"name": "Drift", "amount": "1 000,50", "financing": f"key-{key.pk}"}
+        ).status_code
+        == 302
+    )
+    assert gits.post(url + "besluta/").status_code == 302
+    budget.refresh_from_db()
+    assert budget.status == Budget.Status.ADOPTED
+    assert (
+        gits.post(url + "rad/", {"name": "Sent", "amount": "5", "financing": f"key-{key.pk}"}).status_code
+        == 400
+    )

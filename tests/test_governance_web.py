@@ -146,3 +146,32 @@ def test_roadmap_api_is_public_and_cases_api_is_not(ref, client: Client) -> None
     assert client.get("/api/v1/governance/cases").status_code == 401
     as_actor(client, actor(Role.WARD_NURSE, WARD))
     assert client.get("/api/v1/governance/cases").status_code == 200
+
+
+def test_goal_follow_up_and_object_status_through_the_pages(ref) -> None:  # type: ignore[no-untyped-def]
+    from brygga.governance.models import ManagedObject, ManagementPlan
+
+    gits = as_actor(Client(), actor(Role.GITS_COORDINATOR, "GITS kansli"))
+    plan = ManagementPlan.objects.get(managed_object__code="shvo", year=2025)
+    goal = plan.goals.first()
+    response = gits.post(
+        f"/forvaltning/planer/{plan.pk}/", {"goal": goal.pk, "status": "ongoing", "note": "Pågår"}
+    )
+    assert response.status_code == 302
+    goal.refresh_from_db()
+    assert (goal.status, goal.follow_ups.count()) == ("ongoing", 1)
+    iot = ManagedObject.objects.get(code="iot")
+    refused = gits.post(
+        "/forvaltning/objekt/", {"object": iot.pk, "status": "current", "since": "2020-01-01"}
+    )
+    assert refused.status_code == 400
+    iot.refresh_from_db()
+    assert iot.status == "possible"
+    ok = gits.post("/forvaltning/objekt/", {"object": iot.pk, "status": "current", "since": "2026-06-01"})
+    assert ok.status_code == 302
+    nurse = as_actor(Client(), actor(Role.WARD_NURSE, WARD))
+    assert (
+        nurse.post(f"/forvaltning/planer/{plan.pk}/", {"goal": goal.pk, "status": "done"}).status_code == 403
+    )
+    goal.refresh_from_db()
+    assert goal.status == "ongoing"

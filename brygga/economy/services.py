@@ -87,6 +87,10 @@ def save_financing_key(
         actor.require(Perm.ECONOMY_MANAGE)
     parts = list(parts)
     problems: list[Problem] = []
+    if not code.strip() or not name.strip():
+        problems.append(Problem("code" if not code.strip() else "name", "R-ECO-1", _("Ange kod och namn.")))
+    if not parts:
+        problems.append(Problem("parts", "R-ECO-1", _("Nyckeln behöver minst en part.")))
     total = Decimal(0)
     seen: set[tuple[str, str]] = set()
     for i, part in enumerate(parts):

@@ -10,5 +10,8 @@ urlpatterns = [
     path("budget/<int:budget_id>/fakturera/", views.create_invoices, name="create_invoices"),
     path("budget/<int:budget_id>/stang-period/", views.close_period, name="close_period"),
     path("budget/<int:budget_id>/fakturor/<int:month>/", views.invoices, name="invoices"),
+    path("budget/<int:budget_id>/rad/", views.add_line, name="add_line"),
+    path("budget/<int:budget_id>/besluta/", views.adopt, name="adopt"),
+    path("nycklar/", views.keys, name="keys"),
     path("avstamning/", views.seed_check, name="seed_check"),
 ]

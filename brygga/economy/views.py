@@ -13,7 +13,7 @@ from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError
 from brygga.core.views import actor_required
 from brygga.economy import seeds, services
-from brygga.economy.models import Budget, Invoice, InvoicePeriod, Party
+from brygga.economy.models import Budget, FinancingKey, Invoice, InvoicePeriod, Party, PriceList
 
 
 @require_GET
@@ -61,6 +61,8 @@ def _budget_context(budget: Budget) -> dict[str, object]:
         "population_ok": municipal_split is not None,
         "months": months,
         "follow_up": services.outcome_against_budget(budget),
+        "keys": FinancingKey.objects.all(),
+        "price_lists": PriceList.objects.filter(year=budget.year),
     }
 
 
@@ -149,3 +151,84 @@ def seed_check(request: HttpRequest) -> HttpResponse:
             {"table": table, "loaded": loaded, "findings": seeds.reconcile(table) if loaded else []}
         )
     return render(request, "economy/seed_check.html", {"tables": tables})
+
+
+@require_POST
+@actor_required(Perm.ECONOMY_MANAGE)
+def add_line(request: HttpRequest, budget_id: int) -> HttpResponse:
+    budget = get_object_or_404(Budget, pk=budget_id)
+    financing = request.POST.get("financing", "")
+    key = FinancingKey.objects.filter(pk=financing[4:]).first() if financing.startswith("key-") else None
+    price_list = PriceList.objects.filter(pk=financing[5:]).first() if financing.startswith("list-") else None
+    try:
+        services.add_line(
+            request.actor,  # type: ignore[attr-defined]
+            budget,
+            request.POST.get("name", ""),
+            request.POST.get("amount", ""),
+            key=key,
+            price_list=price_list,
+            note=request.POST.get("note", ""),
+        )
+    except DomainError as exc:
+        return render(
+            request,
+            "economy/budget_detail.html",
+            {**_budget_context(budget), "errors": exc.problems},
+            status=400,
+        )
+    messages.success(request, _("Budgetraden är tillagd."))
+    return redirect("economy:budget", budget_id=budget.pk)
+
+
+@require_POST
+@actor_required(Perm.ECONOMY_MANAGE)
+def adopt(request: HttpRequest, budget_id: int) -> HttpResponse:
+    budget = get_object_or_404(Budget, pk=budget_id)
+    try:
+        services.adopt_budget(request.actor, budget)  # type: ignore[attr-defined]
+    except DomainError as exc:
+        return render(
+            request,
+            "economy/budget_detail.html",
+            {**_budget_context(budget), "errors": exc.problems},
+            status=400,
+        )
+    messages.success(request, _("Budgeten är beslutad."))
+    return redirect("economy:budget", budget_id=budget.pk)
+
+
+KEY_ROWS = 4
+
+
+@actor_required(Perm.ECONOMY_VIEW)
+def keys(request: HttpRequest) -> HttpResponse:
+    context: dict[str, object] = {
+        "keys": FinancingKey.objects.prefetch_related("parts"),
+        "parties": Party.choices,
+        "rows": range(KEY_ROWS),
+        "form": request.POST,
+    }
+    if request.method == "POST":
+        request.actor.require(Perm.ECONOMY_MANAGE)  # type: ignore[attr-defined]
+        parts = [
+            services.KeyPartInput(
+                request.POST.get(f"party-{i}", ""),
+                request.POST.get(f"percent-{i}", "").strip() or "0",
+                request.POST.get(f"financier-{i}", ""),
+            )
+            for i in range(KEY_ROWS)
+            if request.POST.get(f"party-{i}")
+        ]
+        try:
+            services.save_financing_key(
+                request.actor,  # type: ignore[attr-defined]
+                request.POST.get("code", "").strip(),
+                request.POST.get("name", "").strip(),
+                parts,
+            )
+        except DomainError as exc:
+            return render(request, "economy/keys.html", {**context, "errors": exc.problems}, status=400)
+        messages.success(request, _("Fördelningsnyckeln är sparad."))
+        return redirect("economy:keys")
+    return render(request, "economy/keys.html", context)

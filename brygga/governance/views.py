@@ -25,6 +25,7 @@ from brygga.governance.models import (
     Decision,
     Forum,
     GoalCategory,
+    GoalStatus,
     GovernanceCase,
     ManagedObject,
     ManagementPlan,
@@ -360,24 +361,54 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     return render(request, "governance/meeting_detail.html", _meeting_context(meeting))
 
 
-@require_GET
 @actor_required(Perm.GOVERNANCE_VIEW)
 def object_list(request: HttpRequest) -> HttpResponse:
+    errors = None
+    if request.method == "POST":
+        obj = get_object_or_404(ManagedObject, pk=request.POST.get("object") or 0)
+        try:
+            since = dt.date.fromisoformat(request.POST.get("since", ""))
+            services.set_managed_object_status(
+                request.actor,  # type: ignore[attr-defined]
+                obj,
+                request.POST.get("status", ""),
+                since,
+                request.POST.get("note", ""),
+            )
+            return redirect("governance:objects")
+        except ValueError:
+            errors = [DomainError.single("since", "R-GOV-OBJ", _("Ange datum som ÅÅÅÅ-MM-DD.")).problems[0]]
+        except DomainError as exc:
+            errors = exc.problems
     objects = ManagedObject.objects.prefetch_related("status_history", "plans")
     groups = [
         (label, [o for o in objects if o.status == status]) for status, label in ManagedObject.Status.choices
     ]
-    return render(request, "governance/object_list.html", {"groups": groups})
+    context = {"groups": groups, "statuses": ManagedObject.Status.choices, "errors": errors}
+    return render(request, "governance/object_list.html", context, status=400 if errors else 200)
 
 
-@require_GET
 @actor_required(Perm.GOVERNANCE_VIEW)
 def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(
         ManagementPlan.objects.select_related("managed_object", "decided_by"), pk=plan_id
     )
+    errors = None
+    if request.method == "POST":
+        goal = get_object_or_404(plan.goals, pk=request.POST.get("goal") or 0)
+        try:
+            services.follow_up_goal(
+                request.actor,  # type: ignore[attr-defined]
+                goal,
+                request.POST.get("status", ""),
+                request.POST.get("note", ""),
+            )
+            return redirect("governance:plan", plan_id=plan.pk)
+        except DomainError as exc:
+            errors = exc.problems
     goals = [(label, plan.goals.filter(category=c)) for c, label in GoalCategory.choices]
-    return render(request, "governance/plan_detail.html", {"plan": plan, "goals": goals})
+    context = {"plan": plan, "goals": goals, "statuses": GoalStatus.choices, "errors": errors}
+    return render(request, "governance/plan_detail.html", context, status=400 if errors else 200)
 
 
 @require_GET
