@@ -343,3 +343,57 @@ def test_token_use_is_recorded_at_most_once_a_minute() -> None:
     with time_machine.travel(start + dt.timedelta(minutes=2), tick=False):
         client.get("/api/v1/units")
     assert ApiToken.objects.get().last_used_at == start + dt.timedelta(minutes=2)
+
+
+def test_local_admin_creates_an_account_and_grants_it_in_one_go() -> None:
+    """R-ACC-1: an individual account, then its grant through the membership inline."""
+    client, admin_user = admin_client(Role.LOCAL_ADMIN, CONTACT_POINT, "gbg-admin")
+    response = client.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "username": "ny-handlaggare",
+            "usable_password": "true",
+            "password1": "ett-langt-testlosenord-42",
+            "password2": "ett-langt-testlosenord-42",
+        },
+    )
+    assert response.status_code == 302, _form_errors(response)
+    user = User.objects.get(username="ny-handlaggare")
+    assert not user.is_staff and not user.is_superuser
+    change_url = reverse("admin:accounts_user_change", args=[user.pk])
+    assert client.get(change_url).status_code == 200  # visible although it has no membership yet
+    response = client.post(
+        change_url,
+        {
+            "username": "ny-handlaggare",
+            "first_name": "Nina",
+            "last_name": "Ny",
+            "email": "",
+            "title": "Biståndshandläggare",
+            "hsa_id": "",
+            "is_active": "on",
+            "memberships-TOTAL_FORMS": "1",
+            "memberships-INITIAL_FORMS": "0",
+            "memberships-MIN_NUM_FORMS": "0",
+            "memberships-MAX_NUM_FORMS": "1000",
+            "memberships-0-unit": unit("Göteborg biståndsenhet").pk,
+            "memberships-0-role": Role.CARE_MANAGER.value,
+            "memberships-0-commission_hsa_id": "",
+            "memberships-0-valid_from": "2026-01-01",
+            "memberships-0-valid_until": "",
+            "memberships-0-reviewed_at_0": "",
+            "memberships-0-reviewed_at_1": "",
+        },
+    )
+    assert response.status_code == 302, _form_errors(response)
+    grant = Membership.objects.get(user=user)
+    assert grant.role == Role.CARE_MANAGER and grant.unit.name == "Göteborg biståndsenhet"
+
+
+def _form_errors(response) -> str:  # type: ignore[no-untyped-def]
+    """The admin's form and inline errors, for a readable failure."""
+    context = response.context
+    errors = [str(context["adminform"].form.errors)] if context and "adminform" in context else []
+    for formset in (context.get("inline_admin_formsets") or []) if context else []:
+        errors.append(str(formset.formset.errors) + str(formset.formset.non_form_errors()))
+    return "\n".join(errors)

@@ -285,6 +285,10 @@ class UserAdmin(RoleGatedAdmin, DjangoUserAdmin):
     def has_totp(self, obj: User) -> bool:
         return obj.has_totp
 
+    def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        # The add form asks for user name and password only; grants follow on the change page.
+        return [] if obj is None else super().get_inline_instances(request, obj)
+
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return self.add_fieldsets
