@@ -143,7 +143,7 @@ def unit_participations(actor: Actor) -> QuerySet[Participant]:
     return Participant.objects.filter(unit=actor.unit, status=Participant.Status.ACTIVE)
 
 
-def inbox(actor: Actor, status: str = "open", q: str = "", limit: int = 200) -> list[InboxRow]:
+def inbox(actor: Actor, status: str = "open", q: str = "", limit: int = 500) -> list[InboxRow]:
     """The active unit's inbox: overdue and escalated first, then due soon, then unacknowledged. Every person
     shown is access-logged as one list read."""
     now = timezone.now()

@@ -59,6 +59,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "open")
     q = request.GET.get("q", "")
     rows = selectors.inbox(actor, status=status, q=q)
+    prefix = reverse("cases:inbox")  # reversed once, not twice per row
+    for row in rows:
+        row.detail_url = f"{prefix}{row.case.pk}/"  # type: ignore[attr-defined]
     return render(
         request,
         "cases/inbox.html",
