@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import math
 import os
 import platform
 import secrets
@@ -51,7 +52,7 @@ class Result:
         if not self.latencies_ms:
             return float("nan")
         ordered = sorted(self.latencies_ms)
-        k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))  # nearest rank
+        k = max(0, min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1))  # nearest-rank method
         return ordered[k]
 
     @property
