@@ -8,3 +8,6 @@ CSRF_COOKIE_SECURE = False
 BRYGGA_REQUIRE_TOTP = False
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Argon2 is deliberately slow; tests hash many passwords. Production's hasher list is asserted in
+# tests/test_web_and_api.py::test_production_hashes_passwords_with_argon2.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405

@@ -81,9 +81,15 @@ def test_totp_second_factor_is_required_once_enrolled(client: Client) -> None:
     assert response.status_code == 302 and client.session["_auth_user_id"] == str(user.pk)
 
 
-def test_passwords_are_hashed_with_argon2() -> None:
-    user = User.objects.create_user("argon", password="ett-langt-testlosenord")
-    assert user.password.startswith("argon2")
+def test_production_hashes_passwords_with_argon2() -> None:
+    from django.contrib.auth.hashers import check_password, make_password
+
+    import brygga.settings as production
+
+    assert production.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    encoded = make_password("ett-langt-testlosenord", hasher="argon2")
+    assert encoded.startswith("argon2$argon2id$")
+    assert check_password("ett-langt-testlosenord", encoded)
 
 
 def test_unit_switcher_accepts_only_own_memberships(client: Client) -> None:
