@@ -678,3 +678,48 @@ def test_inbox_urgent_filter_shows_only_overdue_and_due_soon(nurse) -> None:  # 
     with time_machine.travel(T0 + dt.timedelta(hours=25), tick=False):
         rows = selectors.inbox(nurse, status="urgent")
     assert [r.case for r in rows] == [late]
+
+
+# --- the payment view of a case -----------------------------------------------------------------------------
+
+
+def test_stay_facts_pair_discharge_ready_periods_and_apply_cancellations(nurse, physician, contact) -> None:  # type: ignore[no-untyped-def]
+    from brygga.cases.facts import stay_facts_fields
+
+    case = noticed_case(nurse)
+    first, second = T0 + dt.timedelta(days=2), T0 + dt.timedelta(days=3)
+    with time_machine.travel(first, tick=False):
+        services.set_discharge_ready(physician, case)
+    with time_machine.travel(first + dt.timedelta(hours=5), tick=False):
+        services.withdraw_discharge_ready(physician, case, "Feber")
+    with time_machine.travel(second, tick=False):
+        services.set_discharge_ready(physician, case)
+        services.send_discharge_info(nurse, case, summary_given=True)
+        services.discharge(nurse, case)
+        notice = CaseEvent.objects.get(case=case, kind=K.DISCHARGE_NOTICE_SENT)
+        services.cancel_notice(nurse, case, notice.pk, "discharge_did_not_happen")
+    case.refresh_from_db()
+    facts = stay_facts_fields(case)
+    assert facts is not None
+    assert facts["municipality_code"] == "1480" and facts["admitted_at"] == T0
+    assert facts["admission_notice_sent_at"] == T0 + dt.timedelta(hours=2)
+    assert facts["discharge_ready"] == [
+        {"set_at": first, "withdrawn_at": first + dt.timedelta(hours=5)},
+        {"set_at": second, "withdrawn_at": None},
+    ]
+    assert facts["discharge_ready_notice_sent_at"] == second
+    assert facts["discharged_at"] is None  # the discharge that did not happen is void
+    assert facts["cancelled"] is False
+
+
+def test_stay_facts_without_notice_when_the_municipality_rejected_R_INS_7(nurse, contact) -> None:  # type: ignore[no-untyped-def]
+    from brygga.cases.facts import stay_facts_fields
+
+    case = noticed_case(nurse)
+    services.reject_notice(contact, case, "not_registered")
+    facts = stay_facts_fields(case)
+    assert facts is not None and facts["admission_notice_sent_at"] is None
+    outside = admitted_case(
+        nurse, person=register_person(make_person().identifier, "Bor", "Utomlands", "G 1", "11122", "Oslo")
+    )
+    assert stay_facts_fields(outside) is None
