@@ -260,3 +260,16 @@ def test_opening_an_attachment_is_access_logged(nurse_and_person) -> None:  # ty
         AccessLogEntry.objects.filter(person=person, what=f"bilaga:{attachment.pk}", action="read").count()
         == 1
     )
+
+
+def test_owners_from_the_cases_and_sip_apps_are_checked_against_the_person(nurse_and_person) -> None:  # type: ignore[no-untyped-def]
+    """An existing owner of another person is refused, just like an unknown one (DOK-AGARE)."""
+    from brygga.documents.owners import _OWNERS
+
+    nurse, person = nurse_and_person
+    assert {"person", "case", "message", "sip", "care_request"} <= set(_OWNERS)
+    for owner_type in ("case", "message", "sip", "care_request"):
+        with pytest.raises(DomainError) as exc:
+            add_attachment(nurse, person.pk, owner_type, "999999", SimpleUploadedFile("a.pdf", PDF_BYTES))
+        assert exc.value.problems[0].rule == "DOK-AGARE"
+    assert not Attachment.objects.exists()

@@ -1,6 +1,22 @@
 from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
 
+# Owners in other apps, registered when those apps and models exist: (type, label, app, model, path to the
+# person). The owning app may replace a registration with its own check.
+_KNOWN_OWNERS = [
+    ("case", _("Ärende"), "cases", "Case", "person"),
+    ("message", _("Meddelande"), "cases", "Message", "thread__case__person"),
+    ("sip", _("SIP"), "sip", "Sip", "person"),
+    ("care_request", _("Vårdbegäran"), "sip", "CareRequest", "person"),
+]
+
+
+def _owner_check(model, person_path: str):  # type: ignore[no-untyped-def]
+    def check(person, owner_id: str) -> bool:  # type: ignore[no-untyped-def]
+        return owner_id.isdigit() and model.objects.filter(pk=owner_id, **{person_path: person}).exists()
+
+    return check
+
 
 class DocumentsConfig(AppConfig):
     name = "brygga.documents"
@@ -10,25 +26,9 @@ class DocumentsConfig(AppConfig):
     def ready(self) -> None:
         from brygga.documents.owners import register_owner
 
-        # Owners in the cases app, when it has them. Other apps register their own (SIPs, care requests).
-        if apps.is_installed("brygga.cases"):
+        for owner_type, label, app_label, model_name, person_path in _KNOWN_OWNERS:
             try:
-                case_model = apps.get_model("cases", "Case")
-                message_model = apps.get_model("cases", "Message")
+                model = apps.get_model(app_label, model_name)
             except LookupError:
-                return
-            register_owner(
-                "case",
-                _("Ärende"),
-                lambda person, owner_id: (
-                    owner_id.isdigit() and case_model.objects.filter(pk=owner_id, person=person).exists()
-                ),
-            )
-            register_owner(
-                "message",
-                _("Meddelande"),
-                lambda person, owner_id: (
-                    owner_id.isdigit()
-                    and message_model.objects.filter(pk=owner_id, thread__case__person=person).exists()
-                ),
-            )
+                continue
+            register_owner(owner_type, label, _owner_check(model, person_path))

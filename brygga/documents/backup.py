@@ -19,6 +19,7 @@ from collections.abc import Callable
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -195,10 +196,17 @@ def produce_snapshot(unit: Unit, actor: Actor | None = None) -> BackupSnapshot:
             "-created_at", "-id"
         )[KEEP_SNAPSHOTS:]
         for stale in list(old):
-            name, storage = stale.file.name, stale.file.storage
             stale.delete()
-            transaction.on_commit(lambda name=name, storage=storage: storage.delete(name))
+            transaction.on_commit(_deleter(stale.file.storage, stale.file.name))
     return snapshot
+
+
+def _deleter(storage: Storage, name: str | None) -> Callable[[], None]:
+    def delete() -> None:
+        if name:
+            storage.delete(name)
+
+    return delete
 
 
 def units_to_back_up() -> list[Unit]:
@@ -264,6 +272,7 @@ def register_paper_record(
                 problems.append(Problem("snapshot", "DOK-RES-1", _("Okänt reservutdrag.")))
         if problems:
             raise DomainError(problems)
+        assert occurred_at is not None and actor.unit is not None
         return PaperRecord.objects.create(
             person=person,
             unit=actor.unit,

@@ -316,7 +316,7 @@ def register_request(
         problems.extend(exc.problems)
     if problems:
         raise DomainError(problems)
-    assert person is not None and received_on is not None
+    assert person is not None and received_on is not None and actor.unit is not None
     with transaction.atomic():
         request = ExtractRequest.objects.create(
             person=person,
@@ -333,7 +333,7 @@ def register_request(
     return request
 
 
-def _scoped(actor: Actor, request_id: int | str, lock: bool = False) -> ExtractRequest:
+def open_request(actor: Actor, request_id: int | str, lock: bool = False) -> ExtractRequest:
     try:
         pk = int(request_id)
     except (TypeError, ValueError) as exc:
@@ -353,7 +353,7 @@ def extend_request(
     """GDPR art. 12(3): at most two more months, with reasons, and the person told within the first month."""
     actor.require(Perm.ACCESS_LOG_REVIEW)
     with transaction.atomic():
-        request = _scoped(actor, request_id, lock=True)
+        request = open_request(actor, request_id, lock=True)
         problems = []
         if request.delivered_at is not None:
             problems.append(Problem("extended_to", "R-REG-1", _("Utdraget är redan levererat.")))
@@ -390,7 +390,7 @@ def produce_extract(actor: Actor, request_id: int | str) -> tuple[ExtractRequest
     """Render the extract, log the export, and mark the request delivered (the first time)."""
     actor.require(Perm.ACCESS_LOG_REVIEW)
     with transaction.atomic():
-        request = _scoped(actor, request_id, lock=True)
+        request = open_request(actor, request_id, lock=True)
         data = render_extract(request)
         what = "loggutdrag" if request.kind == ExtractRequest.Kind.LOG else "registerutdrag"
         log_access(

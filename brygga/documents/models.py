@@ -24,7 +24,7 @@ class _DocumentStorage(LazyObject):
     after the setting changes (tests), not frozen when the models are imported."""
 
     def _setup(self) -> None:
-        self._wrapped = storages["documents"]
+        self._wrapped = storages["documents"]  # type: ignore[assignment]
 
 
 _document_storage = _DocumentStorage()
@@ -33,7 +33,7 @@ _document_storage = _DocumentStorage()
 @receiver(setting_changed)
 def _reset_storage(*, setting: str, **kwargs: object) -> None:
     if setting == "STORAGES":
-        _document_storage._wrapped = empty
+        _document_storage._wrapped = empty  # type: ignore[assignment]
 
 
 def document_storage() -> Storage:

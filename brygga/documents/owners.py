@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from brygga.core.errors import DomainError
@@ -18,10 +19,10 @@ from brygga.people.models import Person
 
 OwnerCheck = Callable[[Person, str], bool]
 
-_OWNERS: dict[str, tuple[str, OwnerCheck]] = {}
+_OWNERS: dict[str, tuple[str | Promise, OwnerCheck]] = {}
 
 
-def register_owner(owner_type: str, label: str, check: OwnerCheck) -> None:
+def register_owner(owner_type: str, label: str | Promise, check: OwnerCheck) -> None:
     _OWNERS[owner_type] = (label, check)
 
 

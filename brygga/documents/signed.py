@@ -106,6 +106,7 @@ def create_document(
     with transaction.atomic():
         person = open_person(actor, person_id, f"{owner_type}:{owner_id}/dokument", action=Action.CREATE)
         check_owner(person, owner_type, str(owner_id))
+        assert actor.unit is not None  # open_person refuses an actor without a unit
         document = Document.objects.create(
             person=person,
             owner_type=owner_type,
@@ -211,6 +212,7 @@ def sign_version(actor: Actor, version_id: int | str) -> Signature:
         version.sha256 = hashlib.sha256(signed).hexdigest()
         version.save(update_fields=["key", "pdf", "sha256"])
         unit = actor.unit
+        assert unit is not None  # open_person refuses an actor without a unit
         signature = Signature.objects.create(
             version=version,
             signer=actor.user,
@@ -227,7 +229,8 @@ def sign_version(actor: Actor, version_id: int | str) -> Signature:
         # The earlier file is superseded by the one with one more signature (the incremental update keeps it
         # byte for byte inside the new one). Delete it only once the change has committed.
         storage = version.pdf.storage
-        transaction.on_commit(lambda: storage.delete(old_name))
+        if old_name:
+            transaction.on_commit(lambda: storage.delete(old_name))
     return signature
 
 

@@ -114,7 +114,7 @@ def upload(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 @actor_required(Perm.PERSON_READ)
-def download(request: HttpRequest, attachment_id: int) -> FileResponse:
+def download(request: HttpRequest, attachment_id: int) -> HttpResponse:
     attachment = attachment_services.open_attachment(_actor(request), attachment_id)
     response = FileResponse(
         attachment.file.open("rb"),
@@ -123,7 +123,7 @@ def download(request: HttpRequest, attachment_id: int) -> FileResponse:
         content_type=attachment.content_type,
     )
     response["Cache-Control"] = "no-store"
-    return response
+    return response  # type: ignore[return-value]  # a streaming response
 
 
 @require_POST
@@ -281,7 +281,7 @@ def extract_request(request: HttpRequest, request_id: int) -> HttpResponse:
             errors, status = exc.problems, exc.status
         else:
             return redirect("documents:extract_request", request_id=request_id)
-    item = extracts._scoped(actor, request_id)
+    item = extracts.open_request(actor, request_id)
     return render(
         request,
         "documents/extract_request.html",
