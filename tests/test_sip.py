@@ -131,6 +131,9 @@ def test_summons_involves_participating_units_and_stores_the_consent_basis(vc, h
         consent = give_consent(vc, person)
         sip = prepared_sip(vc, person)
         assert not is_involved(unit(HOME), person.pk)  # planned participants see nothing before the summons
+        involve(person, unit(HOME), Involvement.Kind.OTHER, "test:annat")
+        with pytest.raises(NotFound):  # not even when involved with the person for another reason
+            services.open_sip(home, sip.pk)
         event = services.summon(vc, sip, meeting_at=T0 + dt.timedelta(days=1))
         assert is_involved(unit(HOME), person.pk)
     involvement = Involvement.objects.get(person=person, unit=unit(HOME), source=f"sip:{sip.pk}")

@@ -123,8 +123,9 @@ def participation(actor: Actor, sip: Sip) -> SipParticipant | None:
 
 
 def open_sip(actor: Actor, sip_id: int | str, what: str = "") -> Sip:
-    """The SIP if the actor's role may read personal data and the active unit takes part in it; the read
-    is logged. Another unit's SIP and a SIP that does not exist both raise NotFound."""
+    """The SIP if the actor's role may read personal data and the active unit takes part in it (a planned
+    participant from the summons on); the read is logged. Another unit's SIP and a SIP that does not exist
+    both raise NotFound."""
     if not actor.can(Perm.PERSON_READ) or actor.unit is None:
         raise NotFound
     try:
@@ -134,6 +135,7 @@ def open_sip(actor: Actor, sip_id: int | str, what: str = "") -> Sip:
     sip = (
         Sip.objects.select_related("person", "case", "initiated_by_unit")
         .filter(pk=pk, participants__unit=actor.unit)
+        .filter(Q(summoned_at__isnull=False) | Q(initiated_by_unit=actor.unit))
         .first()
     )
     if sip is None:
