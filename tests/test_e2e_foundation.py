@@ -170,6 +170,8 @@ def test_log_reviewer_finds_the_flagged_lookup_records_a_review_and_takes_an_ext
     screenshot(page, "log-search-flagged")
 
     flagged.first.get_by_role("checkbox").check()
+    # Filtering on accesses without involvement preselects that kind of review.
+    assert page.get_by_label("Typ").locator("option:checked").inner_text() == "Åtkomst utan medverkan"
     page.get_by_label("Bedömning").select_option(label="Befogad åtkomst")
     page.get_by_label("Kommentar").fill("Patienten flyttades till geriatriken; uppslaget var befogat.")
     with page.expect_navigation():
@@ -185,6 +187,7 @@ def test_log_reviewer_finds_the_flagged_lookup_records_a_review_and_takes_an_ext
         "print(r.outcome, r.reviewer.username, r.entries.count())"
     )
     assert reviews.split()[:2] == ["justified", "loggranskare"] and int(reviews.split()[2]) >= 1
+    assert "Åtkomst utan medverkan" in page.locator("main table").inner_text()
 
     page.goto("/logg/utdrag/")
     page.get_by_label("Personnummer").fill(ASTRID)
