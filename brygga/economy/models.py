@@ -12,7 +12,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+
+def money(verbose_name: object = None, **kwargs: object) -> models.DecimalField:  # type: ignore[type-arg]
+    """Kronor with öre: Decimal, 14 digits, 2 decimals."""
+    return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, **kwargs)  # type: ignore[arg-type]
 
 
 class ResponsibilityObject(models.Model):
@@ -105,7 +108,7 @@ class Budget(models.Model):
     population_year = models.PositiveSmallIntegerField(_("folkmängd från år"))
     source = models.CharField(_("källa"), max_length=300, blank=True)
     # Totals kept in the database; written only by services.recalculate_budget.
-    total = models.DecimalField(_("totalt"), default=Decimal("0.00"), **MONEY)
+    total = money(_("totalt"), default=Decimal("0.00"))
     adopted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -150,7 +153,7 @@ class PriceListItem(models.Model):
     price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="items")
     name = models.CharField(_("tjänst"), max_length=200)
     unit = models.CharField(_("enhet"), max_length=60, default="år")
-    unit_price = models.DecimalField(_("pris per enhet"), **MONEY)
+    unit_price = money(_("pris per enhet"))
 
     class Meta:
         ordering = ["price_list", "name"]
@@ -193,7 +196,7 @@ class BudgetLine(models.Model):
     budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField(_("ordning"), default=0)
     name = models.CharField(_("benämning"), max_length=200)
-    amount = models.DecimalField(_("belopp"), **MONEY)
+    amount = money(_("belopp"))
     key = models.ForeignKey(
         FinancingKey,
         on_delete=models.PROTECT,
@@ -237,7 +240,7 @@ class PartyShare(models.Model):
         "organisations.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     financier = models.CharField(max_length=120, blank=True)
-    amount = models.DecimalField(**MONEY)
+    amount = money()
 
     class Meta:
         ordering = ["line", "party", "organisation__name"]
@@ -287,7 +290,7 @@ class Invoice(models.Model):
         "organisations.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     recipient = models.CharField(_("mottagare"), max_length=200)
-    total = models.DecimalField(**MONEY)
+    total = money()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -308,7 +311,7 @@ class Invoice(models.Model):
 class InvoiceLine(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     budget_line = models.ForeignKey(BudgetLine, on_delete=models.PROTECT, related_name="+")
-    amount = models.DecimalField(**MONEY)
+    amount = money()
 
     class Meta:
         ordering = ["invoice", "budget_line__position"]
@@ -322,7 +325,7 @@ class Outcome(models.Model):
 
     line = models.ForeignKey(BudgetLine, on_delete=models.CASCADE, related_name="outcomes")
     month = models.PositiveSmallIntegerField()
-    amount = models.DecimalField(**MONEY)
+    amount = money()
 
     class Meta:
         ordering = ["line", "month"]

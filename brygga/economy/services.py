@@ -219,7 +219,7 @@ class ShareRow:
     def recipient(self) -> str:
         if self.organisation is not None:
             return self.organisation.short_name or self.organisation.name
-        return self.financier or Party(self.party).label
+        return self.financier or str(Party(self.party).label)
 
     @property
     def amount(self) -> Decimal:

@@ -89,10 +89,10 @@ def quarterly_report(year: int, quarter: int) -> QuarterlyReport:
 
     for obj in ManagedObject.objects.filter(status=ManagedObject.Status.CURRENT):
         plan = ManagementPlan.objects.filter(managed_object=obj, year=year).first()
-        goals = {s.label: 0 for s in GoalStatus}
+        goals = {str(s.label): 0 for s in GoalStatus}
         if plan:
             for goal in plan.goals.all():
-                goals[GoalStatus(goal.status).label] += 1
+                goals[str(GoalStatus(goal.status).label)] += 1
         notices = ServiceNotice.objects.filter(
             managed_object=obj,
             kind=ServiceNotice.Kind.DISRUPTION,

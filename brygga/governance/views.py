@@ -34,7 +34,7 @@ from brygga.governance.models import (
 )
 from brygga.governance.services import MinuteDecision
 
-CASE_ACTIONS = {
+CASE_ACTIONS: dict[str, object] = {
     CaseState.INVENTORY: gettext_lazy("Till behovsinventering"),
     CaseState.PREPARATION: gettext_lazy("Starta beredning"),
     CaseState.IMPLEMENTATION: gettext_lazy("Starta genomförande"),
@@ -300,7 +300,7 @@ def forum_detail(request: HttpRequest, code: str) -> HttpResponse:
         if timezone.is_naive(starts_at):
             starts_at = timezone.make_aware(starts_at)
         meeting = services.plan_meeting(
-            request.actor,
+            request.actor,  # type: ignore[attr-defined]
             forum,
             starts_at,
             request.POST.get("location", ""),  # type: ignore[attr-defined]

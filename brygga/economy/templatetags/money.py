@@ -17,7 +17,7 @@ def kr(value: Decimal | int | None) -> str:
         return "—"
     amount = Decimal(value).quantize(Decimal("0.01"))
     whole, _, ore = f"{abs(amount):.2f}".partition(".")
-    groups = []
+    groups: list[str] = []
     while whole:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
