@@ -194,3 +194,26 @@ def test_patient_summary_shows_coordinator_and_plans_and_is_logged_as_export_R_U
     assert AccessLogEntry.objects.filter(
         person=case.person, action="export", what=f"case:{case.pk}/sammanfattning"
     ).exists()
+
+
+def test_manual_addressing_by_hsa_id_for_a_person_outside_vg_R_INS_7() -> None:
+    from brygga.cases import services
+    from brygga.people.services import register_person
+    from tests.factories import unit
+
+    nurse_actor = actor(Role.WARD_NURSE, WARD)
+    person = register_person(make_person().identifier, "Bor", "Utomlands", "Gatan 1", "11122", "Oslo")
+    case = services.admit(
+        nurse_actor,
+        person,
+        admitted_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
+        care_type="somatic",
+        expected_discharge_date=dt.date.today() + dt.timedelta(days=2),  # noqa: DTZ011
+    )
+    nurse = Client()
+    nurse.force_login(nurse_actor.user)
+    refused = post(nurse, case, "notice", {})
+    assert refused.status_code == 400 and "R-INS-7" in refused.content.decode()
+    target = unit(CONTACT_POINT)
+    assert post(nurse, case, "notice", {"recipients_hsa": target.hsa_id}).status_code == 302
+    assert case.participants.filter(unit=target, addressing="manual").exists()

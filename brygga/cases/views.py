@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -122,6 +123,14 @@ def new_case(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/new.html", context)
 
 
+def _receiving_units(case: Case) -> Any:
+    """Units to offer for manual addressing: the registered municipality's and the listed vårdcentral."""
+    wanted = Q(pk=case.person.listed_unit_id) if case.person.listed_unit_id else Q(pk__in=[])
+    if case.municipality_id:
+        wanted |= Q(municipality_id=case.municipality_id)
+    return Unit.objects.filter(wanted, is_active=True, kind__in=list(services.RECEIVING_KINDS))
+
+
 def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     actor: Actor = request.actor  # type: ignore[attr-defined]
     participant = services.participant_for(actor, case)
@@ -166,11 +175,7 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "notices": CaseEvent.objects.filter(
             case=case, kind__in=[CaseEvent.Kind.ADMISSION_NOTICE_SENT, CaseEvent.Kind.DISCHARGE_NOTICE_SENT]
         ),
-        "receiving_units": Unit.objects.filter(
-            is_active=True, kind__in=list(services.RECEIVING_KINDS), municipality=case.municipality
-        )
-        if case.municipality
-        else Unit.objects.none(),
+        "receiving_units": _receiving_units(case),
         "wards": Unit.objects.filter(kind=Unit.Kind.WARD, is_active=True).exclude(pk=case.ward_id),
         "form": {},
         "errors": [],
@@ -219,7 +224,9 @@ Handler = Callable[[Actor, Case, Any], str]
 
 
 def _notice(actor: Actor, case: Case, post: Any) -> str:
-    manual = post.getlist("recipients")
+    manual = post.getlist("recipients") + [
+        h for h in post.get("recipients_hsa", "").replace(",", " ").split() if h
+    ]
     services.send_admission_notice(
         actor,
         case,
