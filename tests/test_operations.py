@@ -397,3 +397,35 @@ def _form_errors(response) -> str:  # type: ignore[no-untyped-def]
     for formset in (context.get("inline_admin_formsets") or []) if context else []:
         errors.append(str(formset.formset.errors) + str(formset.formset.non_form_errors()))
     return "\n".join(errors)
+
+
+def test_local_admin_cannot_take_over_accounts_with_grants_elsewhere_or_staff_accounts() -> None:
+    """R-ACC-1: granting someone a role in Göteborg must not hand Göteborg's administrator their account in
+    Borås (password, second factor); staff accounts are operations' business."""
+    client, _user = admin_client(Role.LOCAL_ADMIN, CONTACT_POINT, "gbg-admin")
+    shared = actor(Role.MUNICIPAL_CONTACT, BORAS_CONTACT, username="delad").user
+    Membership.objects.create(user=shared, unit=unit(GBG_HOME_HEALTH), role=Role.HOME_CARE_NURSE.value)
+    shared.totp_secret, shared.totp_confirmed_at = "JBSWY3DPEHPK3PXP", dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    shared.save()
+    password_before = shared.password
+    page = client.get(reverse("admin:accounts_user_change", args=[shared.pk]))
+    assert page.status_code == 200 and not page.context["has_change_permission"]  # read-only
+    client.post(
+        reverse("admin:auth_user_password_change", args=[shared.pk]),
+        {"password1": "ett-nytt-langt-losenord", "password2": "ett-nytt-langt-losenord"},
+    )
+    client.post(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "reset_totp", "_selected_action": [shared.pk]},
+    )
+    shared.refresh_from_db()
+    assert shared.password == password_before and shared.has_totp
+    # A Göteborg-only account is the administrator's to manage.
+    local = actor(Role.HOME_CARE_NURSE, GBG_HOME_HEALTH, username="gbg-nurse").user
+    local.totp_secret, local.totp_confirmed_at = "JBSWY3DPEHPK3PXP", dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    local.save()
+    client.post(
+        reverse("admin:accounts_user_changelist"), {"action": "reset_totp", "_selected_action": [local.pk]}
+    )
+    local.refresh_from_db()
+    assert not local.has_totp

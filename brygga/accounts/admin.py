@@ -248,15 +248,28 @@ class MembershipInline(ScopedMembershipMixin, admin.TabularInline):
 # --- users ------------------------------------------------------------------------------------------------
 
 
+def changeable_users(request: HttpRequest, queryset: QuerySet[User]) -> QuerySet[User]:
+    """The accounts a local administrator may change: not staff or superusers, and with no grant outside the
+    administrator's principal — otherwise granting someone a role here would hand over their account
+    elsewhere (password, second factor). Superusers may change every account."""
+    if request.user.is_superuser:
+        return queryset
+    principal = actor_principal(request)
+    if principal is None:
+        return queryset.none()
+    outside = Membership.objects.exclude(unit__in=principal_units(principal)).values("user_id")
+    return queryset.filter(is_staff=False, is_superuser=False).exclude(pk__in=outside)
+
+
 @admin.action(description=_("Lås upp valda konton"))
 def unlock(modeladmin: Any, request: HttpRequest, queryset: QuerySet[User]) -> None:
-    count = queryset.update(failed_login_count=0, locked_until=None)
+    count = changeable_users(request, queryset).update(failed_login_count=0, locked_until=None)
     modeladmin.message_user(request, _("%d konton upplåsta.") % count, messages.SUCCESS)
 
 
 @admin.action(description=_("Nollställ andra faktorn (användaren aktiverar en ny vid nästa inloggning)"))
 def reset_totp(modeladmin: Any, request: HttpRequest, queryset: QuerySet[User]) -> None:
-    count = queryset.update(totp_secret="", totp_confirmed_at=None)
+    count = changeable_users(request, queryset).update(totp_secret="", totp_confirmed_at=None)
     modeladmin.message_user(request, _("Andra faktorn nollställd för %d konton.") % count, messages.SUCCESS)
 
 
@@ -307,6 +320,13 @@ class UserAdmin(RoleGatedAdmin, DjangoUserAdmin):
         in_scope = Membership.objects.filter(unit__in=principal_units(principal)).values("user_id")
         scoped = qs.filter(Q(pk__in=in_scope) | Q(memberships__isnull=True)).exclude(is_superuser=True)
         return scoped.distinct()
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if not super().has_change_permission(request, obj):
+            return False
+        if obj is None:
+            return True
+        return changeable_users(request, User.objects.filter(pk=obj.pk)).exists()
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Accounts are deactivated, not deleted: the access log and reviews refer to them.
