@@ -192,7 +192,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any, e2e_url: str) -> Iterator[Any]:
     context = browser.new_context(base_url=e2e_url, locale="sv-SE", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(30_000)  # generous: CI machines and shared hosts are slow
     page = context.new_page()
     try:
         yield page
