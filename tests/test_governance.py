@@ -483,3 +483,21 @@ def test_demo_data_has_cases_in_every_roadmap_column_and_is_idempotent(demo) -> 
     before = GovernanceCase.objects.count()
     assert load_governance_demo() == 0
     assert GovernanceCase.objects.count() == before
+
+
+def test_agenda_is_built_from_the_cases_addressed_to_the_forum(ref, gits, nurse) -> None:  # type: ignore[no-untyped-def]
+    ready = to_preparation(gits, new_case(nurse))
+    assigned = new_case(nurse)
+    services.advance(gits, assigned, CaseState.INVENTORY)
+    services.assign(gits, assigned, sitiv(), MandateArea.WITHIN_FRAME)
+    in_consultation = to_preparation(gits, new_case(nurse))
+    services.start_consultation(gits, in_consultation, "Förslag")  # open: not ready for decision
+    elsewhere = to_preparation(gits, new_case(nurse), Forum.objects.get(code="vvg"), MandateArea.GUIDELINE)
+    meeting = services.plan_meeting(gits, sitiv(), T0 + dt.timedelta(days=10))
+    items = services.agenda_from_cases(gits, meeting)
+    assert {(i.case_id, i.kind) for i in items} == {
+        (ready.pk, AgendaItem.Kind.DECISION),
+        (assigned.pk, AgendaItem.Kind.PREPARATION),
+    }
+    assert elsewhere.pk not in {i.case_id for i in items}
+    assert services.agenda_from_cases(gits, meeting) == []  # nothing twice

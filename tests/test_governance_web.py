@@ -175,3 +175,22 @@ def test_goal_follow_up_and_object_status_through_the_pages(ref) -> None:  # typ
     )
     goal.refresh_from_db()
     assert goal.status == "ongoing"
+
+
+def test_meeting_page_builds_the_agenda_from_cases(ref) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from brygga.governance import services
+
+    gits_actor = actor(Role.GITS_COORDINATOR, "GITS kansli")
+    case = services.raise_case(gits_actor, "need", "Ärende till SITIV", "En beskrivning av behovet.")
+    services.advance(gits_actor, case, CaseState.INVENTORY)
+    services.assign(gits_actor, case, Forum.objects.get(code="sitiv"), "within_frame")
+    meeting = services.plan_meeting(
+        gits_actor, Forum.objects.get(code="sitiv"), timezone.now() + dt.timedelta(days=9)
+    )
+    gits = as_actor(Client(), gits_actor)
+    assert gits.post(f"/forvaltning/moten/{meeting.pk}/", {"action": "from_cases"}).status_code == 302
+    assert list(meeting.items.values_list("case_id", "kind")) == [(case.pk, "preparation")]

@@ -575,6 +575,35 @@ def add_agenda_item(
     )
 
 
+def agenda_from_cases(actor: Actor, meeting: Meeting) -> list[AgendaItem]:
+    """Build the agenda from the cases addressed to the forum: a decision item for each case ready for
+    decision (in preparation, or in consultation with the consultation closed), a preparation item for each
+    assigned case. Cases already on this meeting's agenda are skipped. Only before publication (R-GOV-4)."""
+    actor.require(Perm.GOVERNANCE_MANAGE)
+    if meeting.agenda_published_at:
+        raise DomainError.single("meeting", "R-GOV-4", _("Dagordningen är redan publicerad."))
+    on_agenda = set(meeting.items.exclude(case=None).values_list("case_id", flat=True))
+    added = []
+    with transaction.atomic():
+        cases = GovernanceCase.objects.filter(
+            addressee=meeting.forum,
+            state__in=[CaseState.ASSIGNED, CaseState.PREPARATION, CaseState.CONSULTATION],
+        ).order_by("-priority", "created_at")
+        for case in cases:
+            if case.pk in on_agenda:
+                continue
+            if (
+                case.state == CaseState.CONSULTATION
+                and case.consultations.filter(closed_at__isnull=True).exists()
+            ):
+                continue
+            kind = (
+                AgendaItem.Kind.PREPARATION if case.state == CaseState.ASSIGNED else AgendaItem.Kind.DECISION
+            )
+            added.append(add_agenda_item(actor, meeting, kind, case=case))
+    return added
+
+
 def publish_agenda(
     actor: Actor, meeting: Meeting, late_reason: str = "", at: dt.datetime | None = None
 ) -> Meeting:

@@ -328,7 +328,9 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
         actor = request.actor  # type: ignore[attr-defined]
         action = request.POST.get("action", "")
         try:
-            if action == "add":
+            if action == "from_cases":
+                services.agenda_from_cases(actor, meeting)
+            elif action == "add":
                 case = GovernanceCase.objects.filter(pk=request.POST.get("case") or 0).first()
                 services.add_agenda_item(
                     actor,
