@@ -501,3 +501,19 @@ def test_agenda_is_built_from_the_cases_addressed_to_the_forum(ref, gits, nurse)
     }
     assert elsewhere.pk not in {i.case_id for i in items}
     assert services.agenda_from_cases(gits, meeting) == []  # nothing twice
+
+
+def test_reminders_reach_the_delregions_forum_members_when_no_address_is_given(ref, gits, nurse) -> None:  # type: ignore[no-untyped-def]
+    member = actor(Role.FORUM_MEMBER, "Borås kontaktpunkt", username="ledamot-boras")
+    member.user.email = "ledamot@example.se"
+    member.user.save(update_fields=["email"])
+    case = to_preparation(gits, new_case(nurse))
+    with time_machine.travel(T0, tick=False):
+        consultation = services.start_consultation(gits, case, "Förslag")
+    mail.outbox.clear()
+    sent = services.remind_due(consultation.deadline - dt.timedelta(days=3))
+    assert sent == 1  # only Södra Älvsborg has a forum member with an address
+    assert [m.to for m in mail.outbox] == [["ledamot@example.se"]]
+    assert "Södra Älvsborg" in mail.outbox[0].body
+    reminded = consultation.responses.filter(reminded_at__isnull=False)
+    assert list(reminded.values_list("recipient", flat=True)) == ["Södra Älvsborg"]

@@ -490,9 +490,33 @@ def close_consultation(
     return consultation
 
 
+def _recipient_emails(response: ConsultationResponse, today: dt.date) -> list[str]:
+    """The stated contact address, or else the forum members (role FORUM_MEMBER, membership valid today) who
+    work in the delregion's or the organisation's units."""
+    if response.contact_email:
+        return [response.contact_email]
+    from brygga.accounts.models import Membership
+    from brygga.accounts.permissions import Role
+
+    members = Membership.objects.filter(role=Role.FORUM_MEMBER.value, valid_from__lte=today).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=today)
+    )
+    if response.subregion_id:
+        members = members.filter(unit__municipality__subregion_id=response.subregion_id)
+    elif response.organisation_id:
+        members = members.filter(
+            Q(unit__organisation_id=response.organisation_id)
+            | Q(unit__organisation__principal_id=response.organisation_id)
+        )
+    else:
+        return []
+    return sorted({m.user.email for m in members.select_related("user") if m.user.email})
+
+
 def remind_due(today: dt.date | None = None) -> int:
     """Send one reminder to each recipient who has not answered an open consultation whose deadline is
-    within the reminder window. Idempotent: a reminded recipient is not reminded again."""
+    within the reminder window. Idempotent: a reminded recipient is not reminded again. A recipient with no
+    address (no contact e-mail and no forum member with one) is left unreminded and not counted."""
     today = today or timezone.localdate()
     window_end = today + dt.timedelta(days=reminder_days())
     sent = 0
@@ -505,15 +529,24 @@ def remind_due(today: dt.date | None = None) -> int:
     ).select_related("consultation__case")
     for response in due:
         consultation = response.consultation
-        if response.contact_email:
-            send_mail(
-                _("Påminnelse: remiss %(number)s besvaras senast %(date)s")
-                % {"number": consultation.case.number, "date": consultation.deadline.isoformat()},
-                _("Remissen ”%(title)s” ska besvaras senast %(date)s. Svara i brygga under Förvaltning.")
-                % {"title": consultation.case.title, "date": consultation.deadline.isoformat()},
-                None,
-                [response.contact_email],
+        emails = _recipient_emails(response, today)
+        if not emails:
+            continue
+        send_mail(
+            _("Påminnelse: remiss %(number)s besvaras senast %(date)s")
+            % {"number": consultation.case.number, "date": consultation.deadline.isoformat()},
+            _(
+                "Remissen ”%(title)s” ska besvaras senast %(date)s för %(recipient)s. Svara i brygga under "
+                "Förvaltning."
             )
+            % {
+                "title": consultation.case.title,
+                "date": consultation.deadline.isoformat(),
+                "recipient": response.recipient,
+            },
+            None,
+            emails,
+        )
         response.reminded_at = timezone.now()
         response.save(update_fields=["reminded_at"])
         sent += 1
