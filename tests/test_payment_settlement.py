@@ -228,3 +228,22 @@ def test_seeded_rules_choose_by_date_and_care_type() -> None:
     line = feb_2020.lines.get(case_reference="P")
     assert line.rule_label == "vg-psychiatry-2020 v1" and line.amount == Decimal("24600.00")
     assert feb_2020.totals()["amount"] == Decimal("24600.00")
+
+
+def test_settle_payment_command_reads_stay_facts_from_a_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import json
+
+    from django.core.management import CommandError, call_command
+
+    actor(Role.GITS_COORDINATOR, GITS, username="region")
+    path = tmp_path / "facts.json"
+    path.write_text(json.dumps([f.as_dict() for f in VG_MARCH_2022]), encoding="utf-8")
+    out = io.StringIO()
+    args = ["--year", "2022", "--month", "3", "--facts", str(path), "--municipality", "1480"]
+    call_command("settle_payment", *args, "--user", "region", stdout=out)
+    assert "Göteborg 2022-03 körning 1: 93000.00 kr, 1 dataproblem" in out.getvalue()
+    actor(Role.MUNICIPAL_CONTACT, CONTACT_POINT, username="kommun")
+    with pytest.raises(CommandError):
+        call_command("settle_payment", *args, "--user", "kommun")
+    assert SettlementRun.objects.count() == 1

@@ -210,3 +210,12 @@ def test_demo_settlements_hand_computed_and_idempotent(demo, client: Client) -> 
     client.force_login(User.objects.get(username="kontaktpunkt"))
     page = client.get(reverse("payment:settlement_list")).content.decode()
     assert "2022-10" in page and "belopp saknas" in page and "Borås" not in page
+
+
+def test_region_checks_on_the_page_that_a_run_reproduces(client: Client, runs) -> None:  # type: ignore[no-untyped-def]
+    url = reverse("payment:settlement_detail", args=[runs["1480"].pk]) + "?kontroll=1"
+    as_user(client, Role.GITS_COORDINATOR, GITS, "gits")
+    assert "återskapades exakt" in client.get(url).content.decode()
+    municipal = Client()
+    as_user(municipal, Role.MUNICIPAL_CONTACT, CONTACT_POINT, "kp")
+    assert "återskapades" not in municipal.get(url).content.decode()  # the check is the region's

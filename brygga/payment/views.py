@@ -81,6 +81,7 @@ def _detail(
         "line", "raised_by", "resolved_by", "raised_unit"
     )
     own_municipality = services.actor_municipality(actor)
+    checking = request.GET.get("kontroll") == "1" and actor.can(Perm.PAYMENT_MANAGE)
     context = {
         "run": run,
         "totals": run.totals(),
@@ -95,8 +96,7 @@ def _detail(
         and run.status == SettlementRun.Status.OPEN,
         "can_manage": actor.can(Perm.PAYMENT_MANAGE),
         "errors": errors or [],
-        "reproduction": request.GET.get("kontroll") == "1" and actor.can(Perm.PAYMENT_MANAGE),
-        "differences": services.reproduce(run) if request.GET.get("kontroll") == "1" else None,
+        "differences": services.reproduce(run) if checking else None,
         "versions": SettlementRun.objects.filter(
             municipality=run.municipality, year=run.year, month=run.month
         ).order_by("-sequence"),
