@@ -3,6 +3,7 @@ access-checked, access-logged download. Every refusal leaves no row and no file 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import socket
 import struct
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from brygga.access.models import AccessLogEntry, Involvement
 from brygga.access.services import involve
@@ -273,3 +275,23 @@ def test_owners_from_the_cases_and_sip_apps_are_checked_against_the_person(nurse
             add_attachment(nurse, person.pk, owner_type, "999999", SimpleUploadedFile("a.pdf", PDF_BYTES))
         assert exc.value.problems[0].rule == "DOK-AGARE"
     assert not Attachment.objects.exists()
+
+
+def test_files_left_behind_by_a_rolled_back_transaction_are_cleaned_up(
+    nurse_and_person, document_storage
+) -> None:  # type: ignore[no-untyped-def]
+    from django.db import transaction
+
+    from brygga.documents.storage import orphaned_files, remove_orphans
+
+    nurse, person = nurse_and_person
+    kept = add_attachment(nurse, person.pk, "person", str(person.pk), SimpleUploadedFile("a.pdf", PDF_BYTES))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        add_attachment(nurse, person.pk, "person", str(person.pk), SimpleUploadedFile("b.pdf", PDF_BYTES))
+        raise RuntimeError("the request failed after the upload")
+    assert Attachment.objects.count() == 1 and len(stored_files(document_storage)) == 2
+    [orphan] = orphaned_files()
+    assert orphan != kept.file.name
+    assert remove_orphans() == []  # within the grace period: maybe a transaction still in flight
+    assert remove_orphans(now=timezone.now() + dt.timedelta(hours=2)) == [orphan]
+    assert [p.name for p in stored_files(document_storage)] == [Path(kept.file.name).name]
