@@ -217,3 +217,35 @@ def test_manual_addressing_by_hsa_id_for_a_person_outside_vg_R_INS_7() -> None:
     target = unit(CONTACT_POINT)
     assert post(nurse, case, "notice", {"recipients_hsa": target.hsa_id}).status_code == 302
     assert case.participants.filter(unit=target, addressing="manual").exists()
+
+
+def test_correction_and_reserve_number_replacement_through_the_page() -> None:
+    from brygga.cases import services
+    from brygga.people.services import register_person
+
+    nurse_actor = actor(Role.WARD_NURSE, WARD)
+    reserve = register_person("20261101-R007", "Okänd", "Kvinna", "Okänd 1", "41301", "Göteborg", "1480")
+    admitted = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=4)
+    case = services.admit(nurse_actor, reserve, admitted_at=admitted, care_type="somatic")
+    nurse = Client()
+    nurse.force_login(nurse_actor.user)
+    page = nurse.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "Ersätt reservnummer med personnummer" in page
+    event = CaseEvent.objects.get(case=case, kind="admitted")
+    refused = post(nurse, case, "correct-notice", {"target_event": event.pk, "new_time": "", "reason": "x"})
+    assert refused.status_code == 400 and 'id="error-correct-notice-new_time"' in refused.content.decode()
+    local = dt.datetime.now() - dt.timedelta(hours=6)  # noqa: DTZ005 — form input in local time
+    ok = post(
+        nurse,
+        case,
+        "correct-notice",
+        {"target_event": event.pk, "new_time": local.strftime("%Y-%m-%dT%H:%M"), "reason": "Fel tid"},
+    )
+    assert ok.status_code == 302
+    real = make_person("1480")
+    assert post(nurse, case, "replace-reserve", {"identifier": real.identifier}).status_code == 302
+    case.refresh_from_db()
+    assert case.person == real and case.admitted_at < admitted
+    assert list(
+        CaseEvent.objects.filter(case=case, kind="notice_corrected").values_list("data__field", flat=True)
+    ) == ["admitted_at", "person"]

@@ -172,6 +172,10 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "rejection_reasons": rules.REJECTION_REASONS,
         "date_reasons": rules.EXPECTED_DATE_REASONS,
         "cancel_reasons": rules.CANCEL_REASONS,
+        "correctable": CaseEvent.objects.filter(
+            case=case, kind__in=[CaseEvent.Kind.ADMITTED, CaseEvent.Kind.DISCHARGED]
+        ),
+        "has_reserve_number": case.person.id_kind == "reservnummer",
         "notices": CaseEvent.objects.filter(
             case=case, kind__in=[CaseEvent.Kind.ADMISSION_NOTICE_SENT, CaseEvent.Kind.DISCHARGE_NOTICE_SENT]
         ),
@@ -363,6 +367,24 @@ def _cancel_notice(actor: Actor, case: Case, post: Any) -> str:
     return _("Meddelandet är annullerat.")
 
 
+def _correct_notice(actor: Actor, case: Case, post: Any) -> str:
+    new_time = _datetime(post.get("new_time", ""), "new_time", required=True)
+    assert new_time is not None
+    services.correct_notice(actor, case, post.get("target_event", ""), new_time, post.get("reason", ""))
+    return _("Uppgiften är rättad. Mottagarna har fått besked.")
+
+
+def _replace_reserve(actor: Actor, case: Case, post: Any) -> str:
+    try:
+        person = lookup_person(actor, post.get("identifier", ""))
+    except NotFound as exc:
+        raise DomainError.single(
+            "identifier", "RESERVNUMMER", _("Ingen person med det numret finns registrerad.")
+        ) from exc
+    services.replace_reserve_number(actor, case, person)
+    return _("Reservnumret är ersatt med personnumret.")
+
+
 def _cancel_case(actor: Actor, case: Case, post: Any) -> str:
     services.cancel_case(actor, case, post.get("reason", ""), post.get("text", ""))
     return _("Ärendet är makulerat.")
@@ -449,6 +471,8 @@ ACTIONS: dict[str, Handler] = {
     "death": _death,
     "cancel-notice": _cancel_notice,
     "cancel-case": _cancel_case,
+    "correct-notice": _correct_notice,
+    "replace-reserve": _replace_reserve,
     "acknowledge": _acknowledge,
     "message": _message,
     "pin": _pin,
