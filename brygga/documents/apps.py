@@ -7,6 +7,7 @@ _KNOWN_OWNERS = [
     ("case", _("Ärende"), "cases", "Case", "person"),
     ("message", _("Meddelande"), "cases", "Message", "thread__case__person"),
     ("sip", _("SIP"), "sip", "Sip", "person"),
+    ("sip_plan", _("Fastställd SIP"), "sip", "Sip", "person"),
     ("care_request", _("Vårdbegäran"), "sip", "CareRequest", "person"),
 ]
 

@@ -75,8 +75,12 @@ def _user_label(actor: Actor) -> str:
     return actor.user.get_full_name() or actor.user.username
 
 
-def _new_version(document: Document, number: int, title: str, body: str, actor: Actor) -> DocumentVersion:
-    data = render_version(document, number, title, body, _user_label(actor))
+def _new_version(
+    document: Document, number: int, title: str, body: str, actor: Actor, data: bytes | None = None
+) -> DocumentVersion:
+    """``data`` is a PDF another app rendered (the SIP's plan for the person); else the text is rendered."""
+    if data is None:
+        data = render_version(document, number, title, body, _user_label(actor))
     digest = hashlib.sha256(data).hexdigest()
     version = DocumentVersion(
         key=secrets.token_hex(16),
@@ -99,7 +103,13 @@ def _new_version(document: Document, number: int, title: str, body: str, actor: 
 
 
 def create_document(
-    actor: Actor, person_id: int | str, owner_type: str, owner_id: str, title: str, body: str
+    actor: Actor,
+    person_id: int | str,
+    owner_type: str,
+    owner_id: str,
+    title: str,
+    body: str,
+    data: bytes | None = None,
 ) -> DocumentVersion:
     actor.require(Perm.DOCUMENT_SIGN)
     title, body = _validate(title, body)
@@ -114,7 +124,33 @@ def create_document(
             unit=actor.unit,
             created_by=actor.user,
         )
-        return _new_version(document, 1, title, body, actor)
+        return _new_version(document, 1, title, body, actor, data=data)
+
+
+def document_for_owner(
+    actor: Actor, person_id: int, owner_type: str, owner_id: str, title: str, body: str, data: bytes
+) -> DocumentVersion:
+    """The document of an object that renders its own PDF (a SIP version): one document per owner, one version
+    per rendering with that title. Calling it again for the same title returns the same version (a retry
+    never makes a second copy); a new title (the next SIP version) becomes the next document version, which
+    needs its own signatures. The caller has already checked that the actor may see the owner."""
+    actor.require(Perm.DOCUMENT_SIGN)
+    title, body = _validate(title, body)
+    with transaction.atomic():
+        document = (
+            Document.objects.select_for_update()
+            .filter(person_id=person_id, owner_type=owner_type, owner_id=str(owner_id))
+            .order_by("created_at", "id")
+            .first()
+        )
+        if document is None:
+            return create_document(actor, person_id, owner_type, str(owner_id), title, body, data=data)
+        open_person(actor, person_id, f"{owner_type}:{owner_id}/dokument", action=Action.UPDATE)
+        existing = document.versions.filter(title=title).order_by("-number").first()
+        if existing is not None:
+            return existing
+        current = document.current
+        return _new_version(document, current.number + 1, title, body, actor, data=data)
 
 
 def _document_for(actor: Actor, document_id: int | str, what: str, action: str) -> Document:

@@ -28,7 +28,7 @@ from brygga.organisations.models import Unit
 from brygga.people.models import Person
 from brygga.people.presenters import display_identifier, display_name, person_summary
 from brygga.sip import consent as consent_services
-from brygga.sip import pdf, rules, selectors, services
+from brygga.sip import pdf, rules, selectors, services, signing
 from brygga.sip.models import (
     CareRequest,
     Consent,
@@ -196,6 +196,7 @@ def _detail_context(request: HttpRequest, sip: Sip) -> dict[str, Any]:
         "step_index": [s for s, _label in Sip.Status.choices].index(sip.status),
         "draft": draft,
         "current": current,
+        "plan_signatures": signing.plan_signatures(sip) if current else None,
         "versions": versions,
         "efforts": efforts,
         "effort_rows": efforts + [None] * max(0, 4 - len(efforts)),
@@ -254,6 +255,20 @@ def plan_pdf(request: HttpRequest, sip_id: int) -> HttpResponse:
     response = HttpResponse(pdf.render_plan(sip, version), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="sip-{sip.pk}-version-{version.number}.pdf"'
     return response
+
+
+@require_POST
+@actor_required(Perm.DOCUMENT_SIGN)
+def sign_plan(request: HttpRequest, sip_id: int) -> HttpResponse:
+    """Freeze the established plan as a document and go to it, where it is signed (documents app)."""
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    try:
+        version = signing.plan_document(actor, sip_id)
+    except DomainError as exc:
+        sip = services.open_sip(actor, sip_id)
+        context = {**_detail_context(request, sip), **_errors(exc), "action": "sign-plan"}
+        return render(request, "sip/detail.html", context, status=400)
+    return redirect("documents:document", document_id=version.document_id)
 
 
 Handler = Callable[[Actor, Sip, Any], str]
