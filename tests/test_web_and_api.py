@@ -31,6 +31,11 @@ def test_healthz_reports_database_state(client: Client) -> None:
     assert response.json()["status"] == "ok" and response.json()["database"] == "ok"
 
 
+def test_healthz_answers_head_for_load_balancers_and_refuses_writes(client: Client) -> None:
+    assert client.head("/healthz").status_code == 200
+    assert client.post("/healthz").status_code == 405
+
+
 def test_every_demo_persona_can_log_in_and_sees_the_active_unit(demo, client: Client) -> None:  # type: ignore[no-untyped-def]
     for username, *_rest, grants in PERSONAS:
         client.logout()

@@ -8,7 +8,7 @@ from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from brygga.access.services import lookup_person, open_person
 from brygga.accounts.middleware import SESSION_KEY
@@ -21,7 +21,7 @@ from brygga.people.presenters import person_summary
 from brygga.people.services import reveal_protected_identity
 
 
-@require_GET
+@require_safe  # GET and HEAD: load balancers often probe with HEAD
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness and database state, for load balancers and monitoring. Reveals no data."""
     try:
