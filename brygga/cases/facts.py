@@ -1,17 +1,54 @@
 """A case as the payment rules see it: the fields of ``payment``'s StayFacts input, read from the case row
 and its events with corrections and cancellations applied (ADR 0101). Plain data, so the cases app does not
-import the payment app; ``StayFactsIn(**stay_facts_fields(case)).to_facts()`` builds the engine's input."""
+import the payment app; ``StayFacts.from_dict(stay_facts_fields(case))`` builds the engine's input.
+
+Two ways in, one mapping (``facts_from_rows``):
+
+* ``stay_facts_fields(case)``: one case, two queries (its events and its municipal participants);
+* ``iter_stay_facts_fields(cases)``: any number of cases streamed in chunks (``iterator(chunk_size=...)``),
+  with the payment events and the municipal participants of each chunk prefetched in bulk: 1 + 2 queries
+  per chunk, never one per case, and memory bounded by the chunk size.
+
+``payment_cases(...)`` chooses the cases a month's settlement needs (docs/payment.md)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable, Iterator
 from typing import Any
+
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from brygga.cases.models import Case, CaseEvent, Participant
 
 Kind = CaseEvent.Kind
 
+# The only event kinds the mapping reads. Everything else (messages, acknowledgements, planning, leave,
+# transfers, discharge and closing events: the row carries the discharge time with corrections applied) does
+# not change payment, so the bulk path does not fetch it.
+PAYMENT_EVENT_KINDS = (
+    Kind.ADMISSION_NOTICE_SENT,
+    Kind.DISCHARGE_READY_SET,
+    Kind.DISCHARGE_READY_WITHDRAWN,
+    Kind.DIED,
+    Kind.CANCELLED,
+    Kind.NOTICE_CANCELLED,
+)
+EVENT_FIELDS = ("id", "case_id", "kind", "occurred_at", "data")
+CASE_FIELDS = (
+    "id",
+    "municipality__scb_code",
+    "ward__name",
+    "care_type",
+    "status",
+    "admitted_at",
+    "discharged_at",
+    "sip_needed",
+    "sip_summons_sent_at",
+)
 
-def _voided_ids(events: list[CaseEvent]) -> set[int]:
+
+def _voided_ids(events: Iterable[CaseEvent]) -> set[int]:
     voided: set[int] = set()
     for event in events:
         if event.kind == Kind.NOTICE_CANCELLED:
@@ -20,21 +57,26 @@ def _voided_ids(events: list[CaseEvent]) -> set[int]:
     return voided
 
 
-def stay_facts_fields(case: Case) -> dict[str, Any] | None:
-    """None for a case without a municipality in Västra Götaland (outside the payment model)."""
-    if case.municipality is None:
+def _municipal_participants() -> QuerySet[Participant]:
+    """Active municipal receivers belonging to the case's own municipality (not rejected, R-INS-7)."""
+    return Participant.objects.filter(
+        status=Participant.Status.ACTIVE,
+        role=Participant.Role.MUNICIPALITY,
+        unit__municipality_id=F("case__municipality_id"),
+    )
+
+
+def facts_from_rows(
+    case: Case, events: Iterable[CaseEvent], municipal_units: set[int]
+) -> dict[str, Any] | None:
+    """The mapping itself, over rows already read: the case (with ``municipality`` and ``ward`` loaded), its
+    events in (occurred_at, id) order — at least the ``PAYMENT_EVENT_KINDS`` — and the ids of its active
+    municipal receiving units. No queries. None for a case without a municipality in Västra Götaland."""
+    if case.municipality_id is None:
         return None
-    events = list(CaseEvent.objects.filter(case=case).order_by("occurred_at", "id"))
+    events = list(events)
     voided = _voided_ids(events)
     live = [e for e in events if e.pk not in voided]
-    municipal_units = set(
-        Participant.objects.filter(
-            case=case,
-            status=Participant.Status.ACTIVE,
-            unit__municipality=case.municipality,
-            role=Participant.Role.MUNICIPALITY,
-        ).values_list("unit_id", flat=True)
-    )
     notice_at = next(
         (
             e.occurred_at
@@ -53,6 +95,7 @@ def stay_facts_fields(case: Case) -> dict[str, Any] | None:
         elif event.kind == Kind.DISCHARGE_READY_WITHDRAWN and periods and periods[-1]["withdrawn_at"] is None:
             periods[-1]["withdrawn_at"] = event.occurred_at
     died = next((e.occurred_at for e in live if e.kind == Kind.DIED), None)
+    assert case.municipality is not None
     return {
         "case_reference": str(case.pk),
         "municipality_code": case.municipality.scb_code,
@@ -69,3 +112,59 @@ def stay_facts_fields(case: Case) -> dict[str, Any] | None:
         "cancelled": case.status == Case.Status.CANCELLED or any(e.kind == Kind.CANCELLED for e in events),
         "ward": case.ward.name,
     }
+
+
+def stay_facts_fields(case: Case) -> dict[str, Any] | None:
+    """One case (two queries). None for a case without a municipality in Västra Götaland."""
+    if case.municipality is None:
+        return None
+    events = CaseEvent.objects.filter(case=case, kind__in=PAYMENT_EVENT_KINDS).order_by("occurred_at", "id")
+    units = set(_municipal_participants().filter(case=case).values_list("unit_id", flat=True))
+    return facts_from_rows(case, events, units)
+
+
+def iter_stay_facts_fields(cases: QuerySet[Case], chunk_size: int = 2000) -> Iterator[dict[str, Any]]:
+    """Stream the facts of every case in ``cases`` (its ordering is kept): per chunk of ``chunk_size`` cases
+    one fetch of the cases and two bulk prefetches (payment events, municipal participants)."""
+    events = (
+        CaseEvent.objects.filter(kind__in=PAYMENT_EVENT_KINDS)
+        .only(*EVENT_FIELDS)
+        .order_by("occurred_at", "id")
+    )
+    participants = _municipal_participants().only("id", "case_id", "unit_id")
+    rows = (
+        cases.filter(municipality__isnull=False)
+        .select_related("municipality", "ward")
+        .only(*CASE_FIELDS)
+        .prefetch_related(
+            Prefetch("events", queryset=events, to_attr="payment_events"),
+            Prefetch("participants", queryset=participants, to_attr="municipal_participants"),
+        )
+    )
+    for case in rows.iterator(chunk_size=chunk_size):
+        fields = facts_from_rows(case, case.payment_events, {p.unit_id for p in case.municipal_participants})
+        if fields is not None:
+            yield fields
+
+
+def payment_cases(
+    window_start: dt.datetime, end: dt.datetime, municipality_ids: Iterable[int] | None = None
+) -> QuerySet[Case]:
+    """The cases a settlement may need for the period [window_start, end): a municipality registered, admitted
+    before the end, and not discharged before the window (still in hospital, died, or discharged inside it).
+    Passing too many is safe (the engine ignores what does not matter); passing too few is not.
+
+    Left out because they can never give a line for the period: cancelled cases (no discharge, no cost),
+    cases discharged before the window, and closed cases without a discharge (died, cancelled) that were
+    closed before the window. Ordered by municipality, then id, so a caller can settle one municipality at a
+    time while streaming."""
+    selected = Case.objects.filter(municipality__isnull=False, admitted_at__lt=end).exclude(
+        status=Case.Status.CANCELLED
+    )
+    selected = selected.filter(
+        Q(discharged_at__gte=window_start)
+        | Q(discharged_at__isnull=True) & (Q(closed_at__isnull=True) | Q(closed_at__gte=window_start))
+    )
+    if municipality_ids is not None:
+        selected = selected.filter(municipality_id__in=list(municipality_ids))
+    return selected.order_by("municipality_id", "id")

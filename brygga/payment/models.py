@@ -136,6 +136,13 @@ class SettlementRun(models.Model):
         CLOSED = "closed", _("Stängd")
         SUPERSEDED = "superseded", _("Ersatt")
 
+    class Source(models.TextChoices):
+        """Where the run's facts came from; shown on the invoice basis."""
+
+        CASES = "cases", _("Ärendena i brygga")
+        SUPPLIED = "supplied", _("Inlämnat underlag (API eller fil)")
+        DEMO = "demo", _("Påhittade demovistelser")
+
     municipality = models.ForeignKey(
         "organisations.Municipality", on_delete=models.PROTECT, related_name="settlements"
     )
@@ -152,6 +159,9 @@ class SettlementRun(models.Model):
     problems = models.JSONField(_("dataproblem"), default=list)
     input_digest = models.CharField(max_length=64)
     engine_version = models.CharField(max_length=20)
+    source = models.CharField(
+        _("underlagets källa"), max_length=20, choices=Source.choices, default=Source.SUPPLIED
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -21,9 +21,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brygga.accounts.context import Actor
+from brygga.accounts.models import Membership
 from brygga.accounts.permissions import Perm
-from brygga.core.errors import DomainError, NotFound, Problem
+from brygga.core.errors import DomainError, NotFound, PermissionDenied, Problem
 from brygga.organisations.models import Municipality, Organisation
+from brygga.payment import adapter
 from brygga.payment.engine import (
     ENGINE_VERSION,
     Calculation,
@@ -161,26 +163,36 @@ def _digest(payload: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _check_month(year: int, month: int, today: dt.date) -> None:
+    if not 1 <= month <= 12:
+        raise DomainError.single("month", "BETALNING-MANAD", _("Månaden måste vara 1–12."))
+    if MonthSpan.of(year, month).last >= today:
+        raise DomainError.single(
+            "month", "BETALNING-MANAD", _("En månad kan avräknas först när den är slut (R-VG-BET-1).")
+        )
+
+
 def run_settlement(
     actor: Actor,
     municipality: Municipality,
     year: int,
     month: int,
-    facts: Iterable[StayFacts],
+    facts: Iterable[StayFacts] | None = None,
     today: dt.date | None = None,
+    source: str | None = None,
 ) -> SettlementRun:
-    """Settle one municipality's month from the given facts (facts of other municipalities are ignored).
+    """Settle one municipality's month. Without ``facts`` the month is read from the real cases (the adapter,
+    docs/payment.md); given facts (API, file) are used as they are, facts of other municipalities ignored.
     Re-running with the same facts, rules and amount returns the stored run unchanged; different inputs make
     a new run that supersedes the open one. A closed month is never recalculated."""
     actor.require(Perm.PAYMENT_MANAGE)
     today = today or timezone.localdate()
-    if not 1 <= month <= 12:
-        raise DomainError.single("month", "BETALNING-MANAD", _("Månaden måste vara 1–12."))
-    span = MonthSpan.of(year, month)
-    if span.last >= today:
-        raise DomainError.single(
-            "month", "BETALNING-MANAD", _("En månad kan avräknas först när den är slut (R-VG-BET-1).")
-        )
+    _check_month(year, month, today)
+    rules = [r.params() for r in current_rules()]
+    if facts is None:
+        facts = adapter.case_facts(year, month, rules, [municipality.pk])
+        source = source or SettlementRun.Source.CASES
+    source = source or SettlementRun.Source.SUPPLIED
     own = sorted(
         (f for f in facts if f.municipality_code == municipality.scb_code), key=lambda f: f.case_reference
     )
@@ -191,7 +203,6 @@ def run_settlement(
             "BETALNING-ARENDE",
             _("Ärendereferensen måste vara 1–60 tecken: %s") % too_long[0],
         )
-    rules = [r.params() for r in current_rules()]
     amount = current_amount(year)
     inputs = {
         "municipality": municipality.scb_code,
@@ -204,6 +215,9 @@ def run_settlement(
     }
     digest = _digest(inputs)
     with transaction.atomic():
+        # one settlement at a time per municipality (two schedulers, or a page and the job, cannot both
+        # create the month's next run)
+        Municipality.objects.select_for_update().filter(pk=municipality.pk).first()
         runs = SettlementRun.objects.select_for_update().filter(
             municipality=municipality, year=year, month=month
         )
@@ -235,6 +249,7 @@ def run_settlement(
             problems=[p.as_dict() for p in calculation.problems],
             input_digest=digest,
             engine_version=ENGINE_VERSION,
+            source=source,
             created_by=actor.user,
         )
         SettlementLine.objects.bulk_create(
@@ -244,16 +259,102 @@ def run_settlement(
 
 
 def run_month(
-    actor: Actor, year: int, month: int, facts: Iterable[StayFacts], today: dt.date | None = None
+    actor: Actor,
+    year: int,
+    month: int,
+    facts: Iterable[StayFacts] | None = None,
+    today: dt.date | None = None,
 ) -> list[SettlementRun]:
-    """Settle the month for every municipality (each in its own transaction)."""
-    by_municipality: dict[str, list[StayFacts]] = defaultdict(list)
-    for f in facts:
-        by_municipality[f.municipality_code].append(f)
-    return [
-        run_settlement(actor, m, year, month, by_municipality.get(m.scb_code, []), today=today)
-        for m in Municipality.objects.order_by("name")
-    ]
+    """Settle the month for every municipality (each in its own transaction), ordered by name. Without
+    ``facts`` from the real cases, streamed one municipality at a time."""
+    actor.require(Perm.PAYMENT_MANAGE)
+    today = today or timezone.localdate()
+    _check_month(year, month, today)
+    municipalities = list(Municipality.objects.order_by("pk"))
+    if facts is not None:
+        by_code: dict[str, list[StayFacts]] = defaultdict(list)
+        for f in facts:
+            by_code[f.municipality_code].append(f)
+        runs = [
+            run_settlement(actor, m, year, month, by_code.get(m.scb_code, []), today=today)
+            for m in municipalities
+        ]
+    else:
+        runs = _run_from_cases(actor, year, month, municipalities, today)
+    return sorted(runs, key=lambda r: r.municipality.name)
+
+
+def _run_from_cases(
+    actor: Actor, year: int, month: int, municipalities: list[Municipality], today: dt.date
+) -> list[SettlementRun]:
+    """Stream the month's cases ordered by municipality and settle each municipality as soon as its cases
+    are read, so at most one municipality's facts are held at a time."""
+    rules = [r.params() for r in current_rules()]
+    groups = adapter.by_municipality(year, month, rules, [m.pk for m in municipalities])
+    pending = next(groups, None)
+    runs = []
+    for municipality in municipalities:
+        facts: list[StayFacts] = []
+        if pending is not None and pending[0] == municipality.scb_code:
+            facts = pending[1]
+            pending = next(groups, None)
+        runs.append(
+            run_settlement(
+                actor, municipality, year, month, facts, today=today, source=SettlementRun.Source.CASES
+            )
+        )
+    return runs
+
+
+def previous_month(today: dt.date) -> tuple[int, int]:
+    last = today.replace(day=1) - dt.timedelta(days=1)
+    return last.year, last.month
+
+
+@dataclass(frozen=True)
+class ScheduledSettlement:
+    year: int
+    month: int
+    created: list[SettlementRun]
+    already_settled: list[str]  # municipality names that had a run with the current rule versions (or closed)
+
+
+def settle_last_month(actor: Actor, today: dt.date | None = None) -> ScheduledSettlement:
+    """The scheduled monthly settlement: the previous calendar month for all 49 municipalities, from the
+    cases. Idempotent: a municipality that already has a closed run for the month, or an open one made with
+    the rule versions in force now, is left alone — running twice never creates a second run for the same
+    municipality, month and rule versions. (A re-run after corrected case data is a manual ``run_month``.)"""
+    actor.require(Perm.PAYMENT_MANAGE)
+    today = today or timezone.localdate()
+    year, month = previous_month(today)
+    rules = [r.params().as_dict() for r in current_rules()]
+    done: set[int] = set()
+    for run in SettlementRun.objects.filter(year=year, month=month).exclude(
+        status=SettlementRun.Status.SUPERSEDED
+    ):
+        if run.status == SettlementRun.Status.CLOSED or run.rules == rules:
+            done.add(run.municipality_id)
+    municipalities = list(Municipality.objects.order_by("pk"))
+    todo = [m for m in municipalities if m.pk not in done]
+    created = _run_from_cases(actor, year, month, todo, today) if todo else []
+    return ScheduledSettlement(
+        year,
+        month,
+        sorted(created, key=lambda r: r.municipality.name),
+        sorted(m.name for m in municipalities if m.pk in done),
+    )
+
+
+def manager_actor(username: str, channel: str = "command") -> Actor:
+    """The acting context for a command or a scheduled task: the named active user's first membership with
+    ``payment.manage`` (fail closed: none, PermissionDenied)."""
+    for membership in Membership.objects.select_related("user", "unit__organisation").filter(
+        user__username=username, user__is_active=True
+    ):
+        actor = Actor.for_membership(membership, channel=channel)
+        if actor.can(Perm.PAYMENT_MANAGE):
+            return actor
+    raise PermissionDenied(Perm.PAYMENT_MANAGE.value)
 
 
 def _line_row(run: SettlementRun, position: int, line: Line) -> SettlementLine:

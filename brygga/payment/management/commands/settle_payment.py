@@ -1,5 +1,5 @@
-"""Settle a month's payment responsibility from a JSON file of StayFacts, as a named user with payment.manage.
-Until the case-event adapter exists (docs/payment.md) this is how a month is settled outside the API."""
+"""Settle a month's payment responsibility as a named user with payment.manage: from the real cases (the
+default), or from a JSON file of StayFacts (``--facts``, the same format as the API)."""
 
 from __future__ import annotations
 
@@ -9,31 +9,31 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from brygga.accounts.context import Actor
-from brygga.accounts.models import Membership
-from brygga.accounts.permissions import Perm
-from brygga.core.errors import DomainError
+from brygga.core.errors import DomainError, PermissionDenied
 from brygga.organisations.models import Municipality
 from brygga.payment import services
 from brygga.payment.facts import StayFacts
 
 
 class Command(BaseCommand):
-    help = "Avräkna betalningsansvar för en månad från en JSON-fil med StayFacts (idempotent)."
+    help = "Avräkna betalningsansvar för en månad från ärendena eller en JSON-fil med StayFacts (idempotent)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--year", type=int, required=True)
         parser.add_argument("--month", type=int, required=True)
-        parser.add_argument("--facts", type=Path, required=True, help="JSON-lista med StayFacts")
+        parser.add_argument("--facts", type=Path, help="JSON-lista med StayFacts; utan den läses ärendena")
         parser.add_argument("--user", required=True, help="Användarnamn med behörigheten payment.manage")
         parser.add_argument("--municipality", help="Kommunkod; utan den avräknas alla 49 kommuner")
 
     def handle(self, *args: object, **options: object) -> None:
         actor = self._actor(str(options["user"]))
-        try:
-            raw = json.loads(Path(str(options["facts"])).read_text(encoding="utf-8"))
-            facts = [StayFacts.from_dict(item) for item in raw]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise CommandError(f"Kunde inte läsa underlaget: {exc}") from exc
+        facts: list[StayFacts] | None = None
+        if options.get("facts"):
+            try:
+                raw = json.loads(Path(str(options["facts"])).read_text(encoding="utf-8"))
+                facts = [StayFacts.from_dict(item) for item in raw]
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise CommandError(f"Kunde inte läsa underlaget: {exc}") from exc
         year, month = int(str(options["year"])), int(str(options["month"]))
         try:
             if options.get("municipality"):
@@ -50,14 +50,11 @@ class Command(BaseCommand):
             money = f"{amount} kr" if amount is not None else "belopp saknas"
             self.stdout.write(
                 f"{run.municipality.name} {run.period} körning {run.sequence}: {money}, "
-                f"{len(run.problems)} dataproblem"
+                f"{len(run.problems)} dataproblem ({run.get_source_display()})"
             )
 
     def _actor(self, username: str) -> Actor:
-        for membership in Membership.objects.select_related("user", "unit__organisation").filter(
-            user__username=username, user__is_active=True
-        ):
-            actor = Actor.for_membership(membership, channel="command")
-            if actor.can(Perm.PAYMENT_MANAGE):
-                return actor
-        raise CommandError("Användaren saknar en giltig enhet med behörigheten payment.manage.")
+        try:
+            return services.manager_actor(username)
+        except PermissionDenied as exc:
+            raise CommandError("Användaren saknar en giltig enhet med behörigheten payment.manage.") from exc

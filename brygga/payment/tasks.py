@@ -1,0 +1,26 @@
+"""Background task for the scheduled monthly settlement (django-tasks; run by `manage.py db_worker`).
+
+Scheduled by cron on the first days of every month: `manage.py settle_last_month --user <user> [--enqueue]`
+(docs/operations.md shows the crontab). django-tasks has no periodic tasks of its own."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django_tasks import task
+
+from brygga.payment import services
+
+
+@task()
+def settle_last_month_task(username: str, today: str | None = None) -> dict[str, object]:
+    """Settle the previous calendar month for all municipalities from the cases, as ``username`` (who needs
+    payment.manage). Idempotent (services.settle_last_month)."""
+    actor = services.manager_actor(username)
+    result = services.settle_last_month(actor, dt.date.fromisoformat(today) if today else None)
+    return {
+        "period": f"{result.year}-{result.month:02d}",
+        "created": [r.pk for r in result.created],
+        "already_settled": len(result.already_settled),
+        "problems": sum(len(r.problems) for r in result.created),
+    }
