@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "brygga.statistics",
     "brygga.governance",
     "brygga.economy",
+    "brygga.deviations",
     "brygga.documents",
     "brygga.api",
     "brygga.web",

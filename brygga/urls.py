@@ -17,6 +17,7 @@ urlpatterns = [
     path("statistik/", include("brygga.statistics.urls")),
     path("forvaltning/", include("brygga.governance.urls")),
     path("ekonomi/", include("brygga.economy.urls")),
+    path("avvikelser/", include("brygga.deviations.urls")),
     path("dokument/", include("brygga.documents.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

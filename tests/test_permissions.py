@@ -21,6 +21,7 @@ EXPECTED: dict[Role, set[Perm]] = {
         P.CONSENT_RECORD,
         P.DOCUMENT_SIGN,
         P.DEVIATION_REPORT,
+        P.DEVIATION_HANDLE,
     },
     Role.PHYSICIAN: CLINICAL
     | {
@@ -46,6 +47,7 @@ EXPECTED: dict[Role, set[Perm]] = {
         P.CONSENT_RECORD,
         P.DOCUMENT_SIGN,
         P.DEVIATION_REPORT,
+        P.DEVIATION_HANDLE,
         P.PAYMENT_VIEW,
         P.PAYMENT_DISPUTE,
     },
@@ -72,9 +74,16 @@ EXPECTED: dict[Role, set[Perm]] = {
         P.CONSENT_RECORD,
         P.DOCUMENT_SIGN,
         P.DEVIATION_REPORT,
+        P.DEVIATION_HANDLE,
     },
     Role.READ_ONLY: CLINICAL,
-    Role.STATISTICS: {P.GOVERNANCE_RAISE, P.GOVERNANCE_VIEW, P.STATISTICS_VIEW, P.PAYMENT_VIEW},
+    Role.STATISTICS: {
+        P.GOVERNANCE_RAISE,
+        P.GOVERNANCE_VIEW,
+        P.STATISTICS_VIEW,
+        P.PAYMENT_VIEW,
+        P.DEVIATION_OVERVIEW,
+    },
     Role.LOG_REVIEWER: {P.GOVERNANCE_RAISE, P.GOVERNANCE_VIEW, P.ACCESS_LOG_REVIEW},
     Role.LOCAL_ADMIN: {P.GOVERNANCE_RAISE, P.GOVERNANCE_VIEW, P.UNIT_ADMIN, P.API_TOKEN_MANAGE},
     Role.GITS_COORDINATOR: {
@@ -87,8 +96,15 @@ EXPECTED: dict[Role, set[Perm]] = {
         P.PAYMENT_VIEW,
         P.PAYMENT_MANAGE,
         P.REGISTRY_ADMIN,
+        P.DEVIATION_OVERVIEW,
     },
-    Role.FORUM_MEMBER: {P.GOVERNANCE_RAISE, P.GOVERNANCE_VIEW, P.GOVERNANCE_DECIDE, P.ECONOMY_VIEW},
+    Role.FORUM_MEMBER: {
+        P.GOVERNANCE_RAISE,
+        P.GOVERNANCE_VIEW,
+        P.GOVERNANCE_DECIDE,
+        P.ECONOMY_VIEW,
+        P.DEVIATION_OVERVIEW,
+    },
     Role.SYSTEM: {
         P.PERSON_READ,
         P.CASE_READ,
@@ -109,6 +125,21 @@ def test_every_role_is_in_the_matrix() -> None:
 @pytest.mark.parametrize("perm", list(Perm))
 def test_permission_matrix(role: Role, perm: Perm) -> None:
     assert role_has(role.value, perm) is (perm in EXPECTED[role])
+
+
+def test_deviations_are_handled_by_receiving_roles_and_counted_by_oversight() -> None:
+    """Collaboration deviations: the roles that receive notices for a unit investigate and answer; GITS, forum
+    members and statistics see only the suppressed counts."""
+    assert {r for r in Role if role_has(r.value, Perm.DEVIATION_HANDLE)} == {
+        Role.WARD_NURSE,
+        Role.MUNICIPAL_CONTACT,
+        Role.CARE_COORDINATOR,
+    }
+    assert {r for r in Role if role_has(r.value, Perm.DEVIATION_OVERVIEW)} == {
+        Role.GITS_COORDINATOR,
+        Role.FORUM_MEMBER,
+        Role.STATISTICS,
+    }
 
 
 def test_only_physicians_set_discharge_ready() -> None:

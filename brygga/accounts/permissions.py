@@ -68,6 +68,8 @@ class Perm(StrEnum):
     DISCLOSURE_ASSESS = "disclosure.assess"  # R-SEK-3: the responsible physician's menprövning
     DOCUMENT_SIGN = "document.sign"
     DEVIATION_REPORT = "deviation.report"
+    # The receiving organisation investigates and answers a collaboration deviation (brygga.deviations)
+    DEVIATION_HANDLE = "deviation.handle"
     # Oversight
     STATISTICS_VIEW = "statistics.view"
     PAYMENT_VIEW = "payment.view"
@@ -85,6 +87,7 @@ class Perm(StrEnum):
     GOVERNANCE_DECIDE = "governance.decide"
     ECONOMY_VIEW = "economy.view"
     ECONOMY_MANAGE = "economy.manage"
+    DEVIATION_OVERVIEW = "deviation.overview"  # counts per quarter, category, delregion (suppressed)
 
 
 _CLINICAL_READ = {Perm.PERSON_READ, Perm.CASE_READ}
@@ -104,6 +107,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.CONSENT_RECORD,
             Perm.DOCUMENT_SIGN,
             Perm.DEVIATION_REPORT,
+            Perm.DEVIATION_HANDLE,
         }
     ),
     Role.PHYSICIAN: frozenset(
@@ -135,6 +139,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.CONSENT_RECORD,
             Perm.DOCUMENT_SIGN,
             Perm.DEVIATION_REPORT,
+            Perm.DEVIATION_HANDLE,
             Perm.PAYMENT_VIEW,
             Perm.PAYMENT_DISPUTE,
         }
@@ -177,10 +182,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.CONSENT_RECORD,
             Perm.DOCUMENT_SIGN,
             Perm.DEVIATION_REPORT,
+            Perm.DEVIATION_HANDLE,
         }
     ),
     Role.READ_ONLY: frozenset(_CLINICAL_READ | _EVERYONE),
-    Role.STATISTICS: frozenset(_EVERYONE | {Perm.STATISTICS_VIEW, Perm.PAYMENT_VIEW}),
+    Role.STATISTICS: frozenset(
+        _EVERYONE | {Perm.STATISTICS_VIEW, Perm.PAYMENT_VIEW, Perm.DEVIATION_OVERVIEW}
+    ),
     Role.LOG_REVIEWER: frozenset(_EVERYONE | {Perm.ACCESS_LOG_REVIEW}),
     Role.LOCAL_ADMIN: frozenset(_EVERYONE | {Perm.UNIT_ADMIN, Perm.API_TOKEN_MANAGE}),
     Role.GITS_COORDINATOR: frozenset(
@@ -193,9 +201,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.PAYMENT_VIEW,
             Perm.PAYMENT_MANAGE,
             Perm.REGISTRY_ADMIN,
+            Perm.DEVIATION_OVERVIEW,
         }
     ),
-    Role.FORUM_MEMBER: frozenset(_EVERYONE | {Perm.GOVERNANCE_DECIDE, Perm.ECONOMY_VIEW}),
+    Role.FORUM_MEMBER: frozenset(
+        _EVERYONE | {Perm.GOVERNANCE_DECIDE, Perm.ECONOMY_VIEW, Perm.DEVIATION_OVERVIEW}
+    ),
     Role.SYSTEM: frozenset(
         _CLINICAL_READ
         | {

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brygga.core.errors import DomainError
+from brygga.deviations.selectors import QuarterCounts, quarter_counts
 from brygga.documents.pdf import PdfDocument, Section, render
 from brygga.economy import services as economy
 from brygga.economy.models import Budget, Outcome
@@ -59,6 +60,8 @@ class QuarterlyReport:
     decisions: list[Decision] = field(default_factory=list)
     consultations: list[Consultation] = field(default_factory=list)
     deviations: list[str] = field(default_factory=list)
+    # Collaboration deviations (brygga.deviations), counts suppressed: the report goes to a forum.
+    collaboration: QuarterCounts | None = None
 
 
 def quarterly_report(year: int, quarter: int) -> QuarterlyReport:
@@ -119,6 +122,7 @@ def quarterly_report(year: int, quarter: int) -> QuarterlyReport:
         problem = forum_balance(forum).problem
         if problem:
             report.deviations.append(f"{forum.name}: {problem.message} ({problem.rule})")
+    report.collaboration = quarter_counts(year, quarter)
     return report
 
 
@@ -185,5 +189,12 @@ def report_pdf(report: QuarterlyReport) -> bytes:
             or [_("Inga beslut eller remisser under kvartalet.")],
         )
     )
-    doc.sections.append(Section(_("4. Avvikelser"), paragraphs=report.deviations or [_("Inga avvikelser.")]))
+    collaboration = report.collaboration.lines() if report.collaboration else []
+    doc.sections.append(
+        Section(
+            _("4. Avvikelser"),
+            paragraphs=(collaboration or [_("Inga avvikelser i samverkan rapporterade under kvartalet.")])
+            + (report.deviations or [_("Inga avvikelser i styrning och ekonomi.")]),
+        )
+    )
     return render(doc)
