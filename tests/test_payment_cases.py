@@ -16,6 +16,7 @@ import time_machine
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from brygga.accounts.permissions import Role
 from brygga.cases import services as cases
@@ -374,3 +375,35 @@ def test_settle_last_month_leaves_a_closed_month_alone_and_refuses_a_user_withou
     assert SettlementRun.objects.filter(municipality=gothenburg()).count() == 1
     with pytest.raises(Exception, match="payment.manage"):
         call_command("settle_last_month", "--user", "sjukskoterska-saknas")
+
+
+# --- the settlement page -------------------------------------------------------------------------------------
+
+
+def test_the_settlement_page_settles_a_month_from_the_cases(nurse, physician, region, client) -> None:  # type: ignore[no-untyped-def]
+    case = stay(nurse, physician, ready="2022-03-14", discharged="2022-03-24")
+    client.force_login(region.user)
+    with time_machine.travel(at("2022-04-04"), tick=False):
+        form = client.get(reverse("payment:settlement_list")).content.decode()
+        assert 'name="year"' in form and 'value="2022"' in form  # the previous month is offered
+        response = client.post(reverse("payment:run_month"), {"year": "2022", "month": "3"})
+        assert response.status_code == 302
+        assert SettlementRun.objects.filter(year=2022, month=3).count() == 49
+        run = SettlementRun.objects.get(municipality=gothenburg(), year=2022, month=3)
+        page = client.get(reverse("payment:settlement_detail", args=[run.pk])).content.decode()
+    assert f'<th scope="row">{case.pk}</th>' in page and "Ärendena i brygga" in page
+    assert run.totals()["amount"] == Decimal("65100.00")
+
+
+def test_the_settlement_page_refuses_a_month_that_has_not_ended_and_changes_nothing(region, client) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(region.user)
+    with time_machine.travel(at("2022-04-04"), tick=False):
+        response = client.post(reverse("payment:run_month"), {"year": "2022", "month": "4"})
+    assert response.status_code == 400 and "BETALNING-MANAD" in response.content.decode()
+    assert not SettlementRun.objects.exists()
+
+
+def test_a_municipality_cannot_start_a_settlement(client) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(actor(Role.MUNICIPAL_CONTACT, CONTACT_POINT).user)
+    response = client.post(reverse("payment:run_month"), {"year": "2022", "month": "3"})
+    assert response.status_code == 403 and not SettlementRun.objects.exists()

@@ -6,6 +6,7 @@ app_name = "payment"
 
 urlpatterns = [
     path("", views.settlement_list, name="settlement_list"),
+    path("avrakna/", views.run_month, name="run_month"),
     path("<int:run_id>/", views.settlement_detail, name="settlement_detail"),
     path("<int:run_id>/bestrid/", views.dispute, name="dispute"),
     path("<int:run_id>/stang/", views.close, name="close"),

@@ -7,6 +7,8 @@ from django.contrib import messages
 from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -28,9 +30,10 @@ def _int_or_none(value: str | None) -> int | None:
 
 
 @actor_required(Perm.PAYMENT_VIEW)
-def settlement_list(request: HttpRequest) -> HttpResponse:
+def settlement_list(request: HttpRequest, errors: list | None = None, status: int = 200) -> HttpResponse:
     actor: Actor = request.actor  # type: ignore[attr-defined]
     runs = services.visible_runs(actor)
+    last_year, last_month = services.previous_month(timezone.localdate())
     year = _int_or_none(request.GET.get("ar"))
     month = _int_or_none(request.GET.get("manad"))
     code = request.GET.get("kommun", "").strip()
@@ -63,8 +66,35 @@ def settlement_list(request: HttpRequest) -> HttpResponse:
             "code": code,
             "show_all": show_all,
             "municipalities": municipalities,
+            "can_manage": actor.can(Perm.PAYMENT_MANAGE),
+            "errors": errors or [],
+            "run_year": request.POST.get("year") if errors else last_year,
+            "run_month": request.POST.get("month") if errors else last_month,
         },
+        status=status,
     )
+
+
+@require_POST
+@actor_required(Perm.PAYMENT_MANAGE)
+def run_month(request: HttpRequest) -> HttpResponse:
+    """Settle a month for every municipality from the real cases (services.run_month)."""
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    year = _int_or_none(request.POST.get("year"))
+    month = _int_or_none(request.POST.get("month"))
+    try:
+        if year is None or month is None:
+            raise DomainError.single("month", "BETALNING-MANAD", _("Ange år och månad med siffror."))
+        runs = services.run_month(actor, year, month)
+    except DomainError as exc:
+        return settlement_list(request, exc.problems, status=exc.status)
+    problems = sum(len(r.problems) for r in runs)
+    messages.success(
+        request,
+        _("%(count)s kommuner avräknade för %(period)s från ärendena; %(problems)s dataproblem.")
+        % {"count": len(runs), "period": f"{year}-{month:02d}", "problems": problems},
+    )
+    return redirect(f"{reverse('payment:settlement_list')}?ar={year}&manad={month}")
 
 
 @actor_required(Perm.PAYMENT_VIEW)
