@@ -407,3 +407,22 @@ def test_a_municipality_cannot_start_a_settlement(client) -> None:  # type: igno
     client.force_login(actor(Role.MUNICIPAL_CONTACT, CONTACT_POINT).user)
     response = client.post(reverse("payment:run_month"), {"year": "2022", "month": "3"})
     assert response.status_code == 403 and not SettlementRun.objects.exists()
+
+
+# --- the demo --------------------------------------------------------------------------------------------------
+
+
+def test_the_demo_settles_from_the_discharge_cases_when_there_are_enough(nurse, physician) -> None:  # type: ignore[no-untyped-def]
+    """Five stays discharged in March 2022: the demo settles March from them and invents nothing."""
+    from brygga.payment.demo import load_payment_demo
+
+    actor(Role.GITS_COORDINATOR, GITS, username="gits")
+    for day in (1, 2, 3, 4, 5):
+        stay(nurse, physician, ready=f"2022-03-0{day}", discharged=f"2022-03-1{day}")
+    with time_machine.travel(at("2022-04-04"), tick=False):
+        assert load_payment_demo() == 1
+    run = SettlementRun.objects.get()
+    assert (run.municipality.scb_code, run.year, run.month, run.source) == ("1480", 2022, 3, "cases")
+    assert run.lines.exclude(case_reference="").count() == 5 and run.totals()["amount"] == 5 * 7 * Decimal(
+        9300
+    )

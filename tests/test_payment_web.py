@@ -204,6 +204,7 @@ def test_demo_settlements_hand_computed_and_idempotent(demo, client: Client) -> 
     assert runs[("1480", 2022)].lines.filter(kind="excluded").count() == 3
     assert runs[("1480", 2025)].totals()["amount"] is None and runs[("1480", 2025)].has_blocking_problems
     assert Dispute.objects.filter(line__run=runs[("1480", 2022)], status="open").count() == 1
+    assert {r.source for r in runs.values()} == {SettlementRun.Source.DEMO}  # too few real stays: labelled
     assert load_payment_demo() == 4 and SettlementRun.objects.count() == 4 and Dispute.objects.count() == 1
     from brygga.accounts.models import User
 

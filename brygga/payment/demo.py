@@ -1,21 +1,30 @@
-"""Demo settlements: invented stays (case references DEMO-…, no persons) settled for Göteborg and Borås, one
-month with a known amount (October 2022) and one without (October 2025, amount unknown → reported), plus one
-open dispute from Göteborg's contact point. Idempotent: the same inputs return the stored runs."""
+"""Demo settlements. First from the demo discharge cases: the previous calendar month is settled from the
+cases (services.run_settlement without facts) for every municipality that has stays in it. The demo cases are
+made relative to today and mostly still in hospital, so there are usually too few real stays in an ended
+month; then the invented stays below are settled as well, stored with source "Påhittade demovistelser" and
+case references DEMO-… (no persons): Göteborg and Borås, one month with a known amount (October 2022) and one
+without (October 2025, amount unknown → reported), plus one open dispute from Göteborg's contact point.
+Idempotent: the same inputs return the stored runs."""
 
 from __future__ import annotations
 
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from django.utils import timezone
+
 from brygga.accounts.context import Actor
 from brygga.accounts.models import Membership
 from brygga.accounts.permissions import Role
 from brygga.organisations.models import Municipality
-from brygga.payment import services
+from brygga.payment import adapter, services
+from brygga.payment.engine import MonthSpan, local_date
 from brygga.payment.facts import CareType, DischargeReadyPeriod, StayFacts
-from brygga.payment.models import Dispute
+from brygga.payment.models import Dispute, SettlementRun
 
 TZ = ZoneInfo("Europe/Stockholm")
+# Fewer real stays than this in the previous month: the invented stays are settled too (and labelled).
+MIN_REAL_STAYS = 5
 
 # reference, municipality, notice day, discharge day, what is special about it
 STAYS: list[tuple[str, str, int, int, str]] = [
@@ -68,16 +77,38 @@ def load_payment_demo() -> int:
     if membership is None:
         return 0
     region = Actor.for_membership(membership, channel="command")
-    count = 0
+    count, real_stays = _settle_demo_cases(region)
+    if real_stays >= MIN_REAL_STAYS:
+        return count
     for year, month in ((2022, 10), (2025, 10)):
         facts = demo_facts(year, month)
         for code in ("1480", "1490"):
             municipality = Municipality.objects.get(scb_code=code)
-            run = services.run_settlement(region, municipality, year, month, facts)
+            run = services.run_settlement(
+                region, municipality, year, month, facts, source=SettlementRun.Source.DEMO
+            )
             count += 1
             if code == "1480" and year == 2022:
                 _demo_dispute(run)
     return count
+
+
+def _settle_demo_cases(region: Actor) -> tuple[int, int]:
+    """Settle the previous month from the cases for the municipalities with a stay discharged in it.
+    Returns (runs, discharged stays)."""
+    year, month = services.previous_month(timezone.localdate())
+    span = MonthSpan.of(year, month)
+    rules = [r.params() for r in services.current_rules()]
+    runs = stays = 0
+    for code, facts in adapter.by_municipality(year, month, rules):
+        discharged = [f for f in facts if local_date(f.discharged_at) in span]
+        if not discharged:
+            continue
+        municipality = Municipality.objects.get(scb_code=code)
+        services.run_settlement(region, municipality, year, month, facts, source=SettlementRun.Source.CASES)
+        runs += 1
+        stays += len(discharged)
+    return runs, stays
 
 
 def _demo_dispute(run) -> None:  # type: ignore[no-untyped-def]
