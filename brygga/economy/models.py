@@ -333,3 +333,25 @@ class Outcome(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line} {self.month}: {self.amount}"
+
+
+class ChangeRecord(models.Model):
+    """Who changed what in the economy through the pages: budget lines, keys, population year, price lists
+    and their usage rows. Written by the services in the same transaction as the change."""
+
+    at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    action = models.CharField(max_length=40)
+    subject = models.CharField(max_length=300)
+    budget = models.ForeignKey(
+        Budget, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("ändring")
+        verbose_name_plural = _("ändringar")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}: {self.subject}"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +30,7 @@ from brygga.core.errors import DomainError, Problem
 from brygga.economy.models import (
     Budget,
     BudgetLine,
+    ChangeRecord,
     FinancingKey,
     FinancingKeyPart,
     Invoice,
@@ -39,7 +40,9 @@ from brygga.economy.models import (
     Party,
     PartyShare,
     PriceList,
+    PriceListItem,
     ResponsibilityObject,
+    Subscription,
 )
 from brygga.economy.money import from_ore, largest_remainder, spread_over_months, to_ore
 from brygga.organisations.models import Municipality, Organisation, PopulationFigure
@@ -139,6 +142,12 @@ def save_financing_key(
             )
         for budget in Budget.objects.filter(lines__key=key).distinct():
             recalculate_budget(budget)
+        _record(
+            actor,
+            "key_saved",
+            f"{key.code}: {key.name}",
+            parts="; ".join(f"{p.party} {p.financier} {p.percent}".replace("  ", " ") for p in parts),
+        )
     return key
 
 
@@ -205,6 +214,7 @@ def add_line(
             note=note,
         )
         recalculate_budget(budget)
+        _record(actor, "line_added", f"{budget}: {line.name}", budget, amount=value)
     return line
 
 
@@ -556,3 +566,261 @@ def redistribution(line: BudgetLine, amount: Decimal | str) -> list[ShareRow]:
     weights = [(i, r.ore) for i, r in enumerate(rows) if r.ore > 0]
     split = largest_remainder(to_ore(value), weights)
     return [ShareRow(rows[i].party, rows[i].organisation, rows[i].financier, split[i]) for i, _w in weights]
+
+
+# --- Editing through the pages (every change by a person recorded in ChangeRecord) --------------------------
+
+
+def _record(
+    actor: Actor | None, action: str, subject: str, budget: Budget | None = None, **data: object
+) -> None:
+    """Seeds and scripts (actor None) are not recorded; a person's change is."""
+    if actor is None:
+        return
+    ChangeRecord.objects.create(
+        at=timezone.now(),
+        by=actor.user,
+        action=action,
+        subject=str(subject)[:300],
+        budget=budget,
+        data={k: str(v) for k, v in data.items()},
+    )
+
+
+def _refuse_adopted(budget: Budget, field: str = "budget") -> None:
+    if budget.status == Budget.Status.ADOPTED:
+        raise DomainError.single(field, "R-ECO-ADOPTED", _("Budgeten är beslutad och kan inte ändras."))
+
+
+def set_population_year(actor: Actor | None, budget: Budget, year: int | str) -> Budget:
+    """Which SCB year splits the municipal share (R-ECO-3). A year that is not imported for all 49 is refused
+    here already, so a budget never points at a missing year through the pages."""
+    if actor is not None:
+        actor.require(Perm.ECONOMY_MANAGE)
+    _refuse_adopted(budget, "population_year")
+    try:
+        value = int(str(year).strip())
+    except ValueError:
+        raise DomainError.single("population_year", "R-ECO-3", _("Ange ett år, t.ex. 2024.")) from None
+    population_weights(value)  # R-ECO-3: refuses a year without all 49 municipalities
+    with transaction.atomic():
+        old = budget.population_year
+        budget.population_year = value
+        budget.save(update_fields=["population_year"])
+        recalculate_budget(budget)
+        _record(actor, "population_year", str(budget), budget, old=old, new=value)
+    return budget
+
+
+def complete_population_years() -> list[int]:
+    """The years with a population figure for every one of the 49 municipalities."""
+    n = Municipality.objects.count()
+    return [
+        row["year"]
+        for row in PopulationFigure.objects.values("year").annotate(n=Count("municipality")).order_by("-year")
+        if row["n"] == n
+    ]
+
+
+def _financing(key: FinancingKey | None, price_list: PriceList | None) -> None:
+    if key is not None and price_list is not None:
+        raise DomainError.single(
+            "financing",
+            "R-ECO-2",
+            _("En budgetrad finansieras av en fördelningsnyckel eller en prislista, inte båda."),
+        )
+
+
+def update_line(
+    actor: Actor | None,
+    line: BudgetLine,
+    name: str,
+    amount: Decimal | int | str,
+    key: FinancingKey | None = None,
+    price_list: PriceList | None = None,
+    note: str = "",
+) -> BudgetLine:
+    """Change a line of a draft budget: name, amount (R-ECO-5), financing (one key or one price list, R-ECO-2;
+    none leaves the line flagged), note. The budget's shares are recalculated."""
+    if actor is not None:
+        actor.require(Perm.ECONOMY_MANAGE)
+    budget = line.budget
+    _refuse_adopted(budget)
+    problems: list[Problem] = []
+    value = None
+    try:
+        value = parse_amount(amount)
+    except DomainError as exc:
+        problems += exc.problems
+    if not name.strip():
+        problems.append(Problem("name", "R-ECO-LINE", _("Budgetraden behöver en benämning.")))
+    try:
+        _financing(key, price_list)
+    except DomainError as exc:
+        problems += exc.problems
+    if price_list is not None and price_list.year != budget.year:
+        problems.append(Problem("financing", "R-ECO-2", _("Prislistan gäller ett annat år än budgeten.")))
+    if problems:
+        raise DomainError(problems)
+    assert value is not None
+    with transaction.atomic():
+        old = {"name": line.name, "amount": line.amount, "key": line.key_id, "price_list": line.price_list_id}
+        line.name, line.amount, line.key, line.price_list, line.note = (
+            name.strip(),
+            value,
+            key,
+            price_list,
+            note.strip(),
+        )
+        line.save()
+        recalculate_budget(budget)
+        _record(
+            actor,
+            "line_updated",
+            f"{budget}: {line.name}",
+            budget,
+            old=old,
+            amount=value,
+            key=key.code if key else "",
+            price_list=price_list.name if price_list else "",
+        )
+    return line
+
+
+def delete_line(actor: Actor | None, line: BudgetLine) -> None:
+    """Remove a line from a draft budget; refused for an adopted budget or a line already invoiced."""
+    if actor is not None:
+        actor.require(Perm.ECONOMY_MANAGE)
+    budget = line.budget
+    _refuse_adopted(budget)
+    if InvoiceLine.objects.filter(budget_line=line).exists():
+        raise DomainError.single(
+            "line", "R-ECO-4", _("Raden är redan fakturerad och kan inte tas bort; ändra beloppet i stället.")
+        )
+    with transaction.atomic():
+        _record(actor, "line_deleted", f"{budget}: {line.name}", budget, amount=line.amount)
+        line.delete()
+        recalculate_budget(budget)
+
+
+def _recalculate_price_list_budgets(price_list: PriceList) -> None:
+    for budget in Budget.objects.filter(lines__price_list=price_list).distinct():
+        recalculate_budget(budget)
+
+
+def create_price_list(
+    actor: Actor | None,
+    responsibility_object: ResponsibilityObject | None,
+    year: int | str,
+    name: str,
+    note: str = "",
+) -> PriceList:
+    if actor is not None:
+        actor.require(Perm.ECONOMY_MANAGE)
+    problems: list[Problem] = []
+    if responsibility_object is None:
+        problems.append(Problem("responsibility_object", "R-ECO-PRICE", _("Välj ansvarsobjekt.")))
+    try:
+        year_value = int(str(year).strip())
+    except ValueError:
+        year_value = 0
+        problems.append(Problem("year", "R-ECO-PRICE", _("Ange ett år.")))
+    if not name.strip():
+        problems.append(Problem("name", "R-ECO-PRICE", _("Ange ett namn.")))
+    elif PriceList.objects.filter(
+        responsibility_object=responsibility_object, year=year_value, name=name.strip()
+    ).exists():
+        problems.append(
+            Problem("name", "R-ECO-PRICE", _("Det finns redan en prislista med det namnet för året."))
+        )
+    if problems:
+        raise DomainError(problems)
+    with transaction.atomic():
+        price_list = PriceList.objects.create(
+            responsibility_object=responsibility_object, year=year_value, name=name.strip(), note=note.strip()
+        )
+        _record(actor, "price_list_created", str(price_list))
+    return price_list
+
+
+def save_price_item(
+    actor: Actor | None,
+    price_list: PriceList,
+    name: str,
+    unit_price: Decimal | str,
+    unit: str = "år",
+    item: PriceListItem | None = None,
+) -> PriceListItem:
+    """Add or change a price on a list (R-ECO-5 for the price). Lines financed by the list are recalculated,
+    and flagged (R-ECO-2) if the charges no longer equal them."""
+    if actor is not None:
+        actor.require(Perm.ECONOMY_MANAGE)
+    problems: list[Problem] = []
+    price = None
+    try:
+        price = parse_amount(unit_price, "unit_price")
+    except DomainError as exc:
+        problems += exc.problems
+    if not name.strip():
+        problems.append(Problem("name", "R-ECO-PRICE", _("Ange vad priset gäller.")))
+    if problems:
+        raise DomainError(problems)
+    assert price is not None
+    with transaction.atomic():
+        if item is None:
+            item = PriceListItem.objects.create(
+                price_list=price_list, name=name.strip(), unit=unit.strip() or "år", unit_price=price
+            )
+        else:
+            item.name, item.unit, item.unit_price = name.strip(), unit.strip() or "år", price
+            item.save()
+        _recalculate_price_list_budgets(price_list)
+        _record(actor, "price_saved", f"{price_list}: {item.name}", unit_price=price)
+    return item
+
+
+def delete_price_item(actor: Actor | None, item: PriceListItem) -> None:
+    if actor is not None:
+        actor.require(Perm.ECONOMY_MANAGE)
+    price_list = item.price_list
+    with transaction.atomic():
+        _record(actor, "price_deleted", f"{price_list}: {item.name}")
+        item.delete()
+        _recalculate_price_list_budgets(price_list)
+
+
+def set_usage(
+    actor: Actor | None, item: PriceListItem, organisation: Organisation | None, quantity: Decimal | str
+) -> Subscription | None:
+    """Set one organisation's use of a priced service (a usage row). Quantity 0 removes the row; a negative
+    or non-numeric quantity is refused (R-ECO-5)."""
+    if actor is not None:
+        actor.require(Perm.ECONOMY_MANAGE)
+    problems: list[Problem] = []
+    if organisation is None:
+        problems.append(Problem("organisation", "R-ECO-PRICE", _("Välj kommun eller organisation.")))
+    try:
+        value = Decimal(str(quantity).strip().replace(",", ".") or "x")
+        if value < 0 or value != value.quantize(Decimal("0.01")):
+            raise InvalidOperation
+    except InvalidOperation:
+        value = Decimal(0)
+        problems.append(
+            Problem(
+                "quantity", "R-ECO-5", _("Antalet ska vara ett tal, 0 eller större, med högst två decimaler.")
+            )
+        )
+    if problems:
+        raise DomainError(problems)
+    assert organisation is not None
+    with transaction.atomic():
+        if value == 0:
+            Subscription.objects.filter(item=item, organisation=organisation).delete()
+            row = None
+        else:
+            row, _created = Subscription.objects.update_or_create(
+                item=item, organisation=organisation, defaults={"quantity": value}
+            )
+        _recalculate_price_list_budgets(item.price_list)
+        _record(actor, "usage_set", f"{item.price_list}: {item.name}: {organisation}", quantity=value)
+    return row

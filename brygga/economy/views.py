@@ -3,6 +3,8 @@ checked against themselves. Views look up, call a service and render; the rules 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,7 +15,19 @@ from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError
 from brygga.core.views import actor_required
 from brygga.economy import seeds, services
-from brygga.economy.models import Budget, FinancingKey, Invoice, InvoicePeriod, Party, PriceList
+from brygga.economy.models import (
+    Budget,
+    BudgetLine,
+    ChangeRecord,
+    FinancingKey,
+    Invoice,
+    InvoiceLine,
+    InvoicePeriod,
+    Party,
+    PriceList,
+    ResponsibilityObject,
+)
+from brygga.organisations.models import Organisation
 
 
 @require_GET
@@ -63,6 +77,8 @@ def _budget_context(budget: Budget) -> dict[str, object]:
         "follow_up": services.outcome_against_budget(budget),
         "keys": FinancingKey.objects.all(),
         "price_lists": PriceList.objects.filter(year=budget.year),
+        "complete_years": services.complete_population_years(),
+        "changes": budget.changes.select_related("by")[:20],
     }
 
 
@@ -174,7 +190,7 @@ def add_line(request: HttpRequest, budget_id: int) -> HttpResponse:
         return render(
             request,
             "economy/budget_detail.html",
-            {**_budget_context(budget), "errors": exc.problems},
+            {**_budget_context(budget), **_errors(exc, "add-line"), "form": request.POST},
             status=400,
         )
     messages.success(request, _("Budgetraden är tillagd."))
@@ -203,11 +219,23 @@ KEY_ROWS = 4
 
 @actor_required(Perm.ECONOMY_VIEW)
 def keys(request: HttpRequest) -> HttpResponse:
+    form: dict[str, str] = dict(request.POST.items())
+    editing = FinancingKey.objects.filter(code=request.GET.get("kod", "")).prefetch_related("parts").first()
+    if request.method == "GET" and editing is not None:
+        form = {"code": editing.code, "name": editing.name, "description": editing.description}
+        for i, part in enumerate(editing.parts.all()[:KEY_ROWS]):
+            form |= {
+                f"party-{i}": part.party,
+                f"percent-{i}": str(part.percent),
+                f"financier-{i}": part.financier,
+            }
     context: dict[str, object] = {
         "keys": FinancingKey.objects.prefetch_related("parts"),
         "parties": Party.choices,
         "rows": range(KEY_ROWS),
-        "form": request.POST,
+        "form": form,
+        "editing": editing,
+        "action": "key",
     }
     if request.method == "POST":
         request.actor.require(Perm.ECONOMY_MANAGE)  # type: ignore[attr-defined]
@@ -226,9 +254,231 @@ def keys(request: HttpRequest) -> HttpResponse:
                 request.POST.get("code", "").strip(),
                 request.POST.get("name", "").strip(),
                 parts,
+                request.POST.get("description", "").strip(),
             )
         except DomainError as exc:
-            return render(request, "economy/keys.html", {**context, "errors": exc.problems}, status=400)
+            # parts.N refers to the N-th filled row; map it back to the form's row numbers
+            filled = [i for i in range(KEY_ROWS) if request.POST.get(f"party-{i}")]
+            field_errors: dict[str, str] = {}
+            for p in exc.problems:
+                name = p.field
+                if name.startswith("parts.") and name.count(".") == 2:
+                    _parts, n, attr = name.split(".")
+                    name = f"{attr}-{filled[int(n)]}" if int(n) < len(filled) else "parts"
+                field_errors[name] = str(p.message)
+            return render(
+                request,
+                "economy/keys.html",
+                {**context, "errors": exc.problems, "field_errors": field_errors},
+                status=400,
+            )
         messages.success(request, _("Fördelningsnyckeln är sparad."))
         return redirect("economy:keys")
     return render(request, "economy/keys.html", context)
+
+
+# --- Editing: lines, population year, price lists and usage rows, the change log ----------------------------
+
+
+def _errors(exc: DomainError, action: str) -> dict[str, object]:
+    """Refusal context: the summary at the top and each message next to its field (cases_tags.field_error)."""
+    return {
+        "errors": exc.problems,
+        "field_errors": {p.field: str(p.message) for p in exc.problems},
+        "action": action,
+    }
+
+
+def _financing_choice(raw: str) -> tuple[FinancingKey | None, PriceList | None]:
+    key = (
+        FinancingKey.objects.filter(pk=raw[4:]).first()
+        if raw.startswith("key-") and raw[4:].isdigit()
+        else None
+    )
+    price_list = (
+        PriceList.objects.filter(pk=raw[5:]).first()
+        if raw.startswith("list-") and raw[5:].isdigit()
+        else None
+    )
+    return key, price_list
+
+
+@require_POST
+@actor_required(Perm.ECONOMY_MANAGE)
+def population_year(request: HttpRequest, budget_id: int) -> HttpResponse:
+    budget = get_object_or_404(Budget.objects.select_related("responsibility_object"), pk=budget_id)
+    try:
+        services.set_population_year(request.actor, budget, request.POST.get("population_year", ""))  # type: ignore[attr-defined]
+    except DomainError as exc:
+        return render(
+            request,
+            "economy/budget_detail.html",
+            {**_budget_context(budget), **_errors(exc, "population"), "form": request.POST},
+            status=400,
+        )
+    messages.success(request, _("Folkmängdsåret är ändrat och budgeten omräknad."))
+    return redirect("economy:budget", budget_id=budget.pk)
+
+
+def _line_context(line: BudgetLine) -> dict[str, object]:
+    return {
+        "line": line,
+        "budget": line.budget,
+        "keys": FinancingKey.objects.all(),
+        "price_lists": PriceList.objects.filter(year=line.budget.year),
+        "problems": services.line_problems(line),
+        "invoiced": InvoiceLine.objects.filter(budget_line=line).exists(),
+    }
+
+
+@actor_required(Perm.ECONOMY_VIEW)
+def line_edit(request: HttpRequest, line_id: int) -> HttpResponse:
+    line = get_object_or_404(
+        BudgetLine.objects.select_related("budget__responsibility_object", "key", "price_list"), pk=line_id
+    )
+    context = _line_context(line)
+    if request.method == "POST":
+        request.actor.require(Perm.ECONOMY_MANAGE)  # type: ignore[attr-defined]
+        key, price_list = _financing_choice(request.POST.get("financing", ""))
+        try:
+            services.update_line(
+                request.actor,  # type: ignore[attr-defined]
+                line,
+                request.POST.get("name", ""),
+                request.POST.get("amount", ""),
+                key=key,
+                price_list=price_list,
+                note=request.POST.get("note", ""),
+            )
+        except DomainError as exc:
+            line.refresh_from_db()
+            return render(
+                request,
+                "economy/line_edit.html",
+                {**_line_context(line), **_errors(exc, "line"), "form": request.POST},
+                status=400,
+            )
+        messages.success(request, _("Budgetraden är ändrad."))
+        return redirect("economy:budget", budget_id=line.budget_id)
+    return render(request, "economy/line_edit.html", context)
+
+
+@require_POST
+@actor_required(Perm.ECONOMY_MANAGE)
+def line_delete(request: HttpRequest, line_id: int) -> HttpResponse:
+    line = get_object_or_404(BudgetLine.objects.select_related("budget"), pk=line_id)
+    budget_id = line.budget_id
+    try:
+        services.delete_line(request.actor, line)  # type: ignore[attr-defined]
+    except DomainError as exc:
+        return render(
+            request, "economy/line_edit.html", {**_line_context(line), **_errors(exc, "delete")}, status=400
+        )
+    messages.success(request, _("Budgetraden är borttagen."))
+    return redirect("economy:budget", budget_id=budget_id)
+
+
+@actor_required(Perm.ECONOMY_VIEW)
+def price_lists(request: HttpRequest) -> HttpResponse:
+    context: dict[str, object] = {
+        "price_lists": PriceList.objects.select_related("responsibility_object").prefetch_related(
+            "items__subscriptions", "lines__budget"
+        ),
+        "objects": ResponsibilityObject.objects.all(),
+        "form": request.POST,
+    }
+    if request.method == "POST":
+        request.actor.require(Perm.ECONOMY_MANAGE)  # type: ignore[attr-defined]
+        obj_id = request.POST.get("responsibility_object", "")
+        try:
+            price_list = services.create_price_list(
+                request.actor,  # type: ignore[attr-defined]
+                ResponsibilityObject.objects.filter(pk=obj_id).first() if obj_id.isdigit() else None,
+                request.POST.get("year", ""),
+                request.POST.get("name", ""),
+                request.POST.get("note", ""),
+            )
+        except DomainError as exc:
+            return render(
+                request, "economy/price_lists.html", {**context, **_errors(exc, "create")}, status=400
+            )
+        messages.success(request, _("Prislistan är skapad."))
+        return redirect("economy:price_list", price_list_id=price_list.pk)
+    return render(request, "economy/price_lists.html", context)
+
+
+def _price_list_context(price_list: PriceList) -> dict[str, object]:
+    items = list(price_list.items.prefetch_related("subscriptions__organisation"))
+    lines = list(price_list.lines.select_related("budget__responsibility_object", "price_list"))
+    return {
+        "price_list": price_list,
+        "items": items,
+        "charged": sum((s.amount for i in items for s in i.subscriptions.all()), Decimal(0)),
+        "lines": [(line, services.line_problems(line)) for line in lines],
+        "organisations": Organisation.objects.filter(
+            kind__in=[
+                Organisation.Kind.MUNICIPALITY,
+                Organisation.Kind.REGION,
+                Organisation.Kind.PRIVATE_PROVIDER,
+            ]
+        ).order_by("kind", "name"),
+    }
+
+
+@actor_required(Perm.ECONOMY_VIEW)
+def price_list_detail(request: HttpRequest, price_list_id: int) -> HttpResponse:
+    price_list = get_object_or_404(
+        PriceList.objects.select_related("responsibility_object"), pk=price_list_id
+    )
+    if request.method == "POST":
+        actor = request.actor  # type: ignore[attr-defined]
+        actor.require(Perm.ECONOMY_MANAGE)
+        action = request.POST.get("action", "")
+        item_id = request.POST.get("item", "")
+        item = price_list.items.filter(pk=item_id).first() if item_id.isdigit() else None
+        try:
+            if action == "item":
+                services.save_price_item(
+                    actor,
+                    price_list,
+                    request.POST.get("name", ""),
+                    request.POST.get("unit_price", ""),
+                    request.POST.get("unit", ""),
+                    item=item,
+                )
+            elif action == "delete-item" and item is not None:
+                services.delete_price_item(actor, item)
+            elif action == "usage" and item is not None:
+                org_id = request.POST.get("organisation", "")
+                services.set_usage(
+                    actor,
+                    item,
+                    Organisation.objects.filter(pk=org_id).first() if org_id.isdigit() else None,
+                    request.POST.get("quantity", ""),
+                )
+            else:
+                raise Http404
+        except DomainError as exc:
+            return render(
+                request,
+                "economy/price_list_detail.html",
+                {
+                    **_price_list_context(price_list),
+                    **_errors(exc, f"{action}-{item.pk if item else 'new'}"),
+                    "form": request.POST,
+                },
+                status=400,
+            )
+        messages.success(request, _("Prislistan är uppdaterad."))
+        return redirect("economy:price_list", price_list_id=price_list.pk)
+    return render(request, "economy/price_list_detail.html", _price_list_context(price_list))
+
+
+@require_GET
+@actor_required(Perm.ECONOMY_VIEW)
+def changes(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "economy/changes.html",
+        {"changes": ChangeRecord.objects.select_related("by", "budget__responsibility_object")[:300]},
+    )
