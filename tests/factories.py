@@ -76,3 +76,20 @@ def actor(role: Role, unit_name: str = WARD, username: str | None = None) -> Act
         user=user, unit=unit(unit_name), defaults={"role": role.value, "valid_from": dt.date(2000, 1, 1)}
     )
     return Actor.for_membership(membership)
+
+
+def share_consent(recorder: Actor, person: Person, units, categories=("health",)):  # type: ignore[no-untyped-def]
+    """The person's recorded consent that ``units`` may receive ``categories`` (R-SEK-2/3): what a message to
+    a unit of another principal needs (brygga.cases.messaging)."""
+    from brygga.sip.consent import record_consent
+
+    return record_consent(
+        recorder,
+        person,
+        given_by="person",
+        form="verbal",
+        purpose="Samordning",
+        parties=list(units),
+        categories=list(categories),
+        exclusions_note="Inget",
+    )

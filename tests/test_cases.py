@@ -15,7 +15,16 @@ from brygga.cases import selectors, services
 from brygga.cases.models import Case, CaseEvent, Meeting, Participant, PlanningBasis
 from brygga.core.errors import DomainError, NotFound
 from brygga.people.services import register_person
-from tests.factories import CONTACT_POINT, OTHER_WARD, PRIMARY_CARE, WARD, actor, make_person, unit
+from tests.factories import (
+    CONTACT_POINT,
+    OTHER_WARD,
+    PRIMARY_CARE,
+    WARD,
+    actor,
+    make_person,
+    share_consent,
+    unit,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -632,6 +641,7 @@ def test_inbox_acknowledgement_and_escalation(nurse, contact) -> None:  # type: 
 
 def test_messages_threads_reply_and_pin(nurse, contact) -> None:  # type: ignore[no-untyped-def]
     case = noticed_case(nurse)
+    share_consent(nurse, case.person, [p.unit for p in case.participants.all()])  # R-SEK-2
     with pytest.raises(DomainError) as err:
         services.send_message(nurse, case, body="Hej", category="", subject="")
     assert {p.rule for p in err.value.problems} == {"MEDDELANDE-KATEGORI", "MEDDELANDE-AMNE"}
@@ -649,6 +659,7 @@ def test_messages_threads_reply_and_pin(nurse, contact) -> None:  # type: ignore
 
 def test_forward_within_own_organisation_adds_the_unit_and_chosen_text(nurse, contact) -> None:  # type: ignore[no-untyped-def]
     case = noticed_case(nurse)
+    share_consent(nurse, case.person, [p.unit for p in case.participants.all()])  # R-SEK-2
     original = services.send_message(
         nurse, case, body="Behöver hemsjukvård kvällstid.", category="nursing", subject="Omvårdnad"
     )

@@ -12,7 +12,7 @@ from django.urls import reverse
 from brygga.access.models import AccessLogEntry
 from brygga.accounts.permissions import Role
 from brygga.cases.models import Case, CaseEvent
-from tests.factories import CONTACT_POINT, PRIMARY_CARE, WARD, actor, make_person
+from tests.factories import CONTACT_POINT, PRIMARY_CARE, WARD, actor, make_person, share_consent, unit
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +74,8 @@ def test_case_from_admission_to_closing_across_three_units() -> None:
     )
     assert post(physician, case, "discharge-ready").status_code == 302
     assert post(vc, case, "sip-summons").status_code == 302
+    recorder = actor(Role.WARD_NURSE, WARD, username="samtycke")
+    share_consent(recorder, person, [unit(CONTACT_POINT)])  # R-SEK-2: the person consents
     assert (
         post(
             nurse, case, "message", {"category": "discharge", "subject": "Hemgång", "body": "Hem i morgon"}

@@ -9,13 +9,10 @@ different body is refused. ``POST /cases/batch`` runs many operations, each in i
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import uuid
 from collections.abc import Callable
 from typing import Any, Literal
 
-from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
@@ -23,8 +20,9 @@ from ninja import Field, Router, Schema, Status
 from brygga.access.services import lookup_person
 from brygga.accounts.context import Actor
 from brygga.cases import selectors, services
-from brygga.cases.models import Case, CaseEvent, IdempotencyRecord, Participant
+from brygga.cases.models import Case, CaseEvent, Participant
 from brygga.core.errors import DomainError, NotFound
+from brygga.core.idempotency import KEY_CONFLICT, AnswerShape, idempotency_key, run_idempotent
 from brygga.people.presenters import person_summary
 
 router = Router(tags=["In- och utskrivning"])
@@ -263,66 +261,53 @@ def _ack(code: str, message_id: str, problems: list[dict[str, str]] | None = Non
 Operation = Callable[[], tuple[int, Case]]
 
 
-def _request_hash(path: str, body: Any) -> str:
-    text = json.dumps([path, body], sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+def _shape(message_id: str) -> AnswerShape:
+    """The cases API's words for refusals and replays: everything inside a MedCom acknowledgement."""
+
+    def refused(exc: DomainError) -> tuple[int, dict[str, Any]]:
+        problems = [p.as_dict() for p in exc.problems]
+        return exc.status, {"acknowledgement": _ack("fatal-error", message_id, problems)}
+
+    def not_found() -> tuple[int, dict[str, Any]]:
+        problem = {"field": "case_id", "rule": "OKAND-ARENDE", "message": "Ärendet finns inte."}
+        return 404, {"acknowledgement": _ack("fatal-error", message_id, [problem])}
+
+    def key_conflict() -> tuple[int, dict[str, Any]]:
+        return 422, {"acknowledgement": _ack("fatal-error", message_id, [dict(KEY_CONFLICT)])}
+
+    def replayed(body: dict[str, Any]) -> dict[str, Any]:
+        body["acknowledgement"] = {**body["acknowledgement"], "replayed": True}
+        return body
+
+    def transient() -> tuple[int, dict[str, Any]]:
+        return 503, {"acknowledgement": _ack("transient-error", message_id, [_transient()])}
+
+    return AnswerShape(refused, not_found, key_conflict, replayed, transient)
+
+
+def execute_answer(
+    actor: Actor, key: str | None, scope: str, body: Any, operation: Callable[[], tuple[int, dict[str, Any]]]
+) -> tuple[int, dict[str, Any]]:
+    """Run one write whose success answer the operation builds itself (it gets the acknowledgement added)."""
+    message_id = key or str(uuid.uuid4())
+
+    def run() -> tuple[int, dict[str, Any]]:
+        status, answer = operation()
+        return status, {"acknowledgement": _ack("ok", message_id), **answer}
+
+    return run_idempotent(actor, key, scope, body, run, _shape(message_id))
 
 
 def execute(
     actor: Actor, key: str | None, scope: str, body: Any, operation: Operation
 ) -> tuple[int, dict[str, Any]]:
     """Run one write with its machine acknowledgement; with a key, at most once (answer stored with it)."""
-    message_id = key or str(uuid.uuid4())
-    assert actor.unit is not None
-    digest = _request_hash(scope, body)
-    if key:
-        stored = IdempotencyRecord.objects.filter(user=actor.user, unit=actor.unit, key=key).first()
-        if stored is not None:
-            return _replay(stored, digest, message_id)
-    try:
-        with transaction.atomic():
-            status, case = operation()
-            answer = {"acknowledgement": _ack("ok", message_id), "case": case_out(case)}
-            if key:
-                IdempotencyRecord.objects.create(
-                    user=actor.user,
-                    unit=actor.unit,
-                    key=key,
-                    request_hash=digest,
-                    status=status,
-                    body=_jsonable(answer),
-                )
-        return status, answer
-    except DomainError as exc:
-        status, answer = (
-            exc.status,
-            {"acknowledgement": _ack("fatal-error", message_id, [p.as_dict() for p in exc.problems])},
-        )
-    except NotFound:
-        status, answer = (
-            404,
-            {
-                "acknowledgement": _ack(
-                    "fatal-error",
-                    message_id,
-                    [{"field": "case_id", "rule": "OKAND-ARENDE", "message": "Ärendet finns inte."}],
-                )
-            },
-        )
-    except IntegrityError:
-        # A concurrent call with the same key won the race: answer with what it stored.
-        stored = IdempotencyRecord.objects.filter(user=actor.user, unit=actor.unit, key=key).first()
-        if stored is not None:
-            return _replay(stored, digest, message_id)
-        return 503, {"acknowledgement": _ack("transient-error", message_id, [_transient()])}
-    except OperationalError:
-        return 503, {"acknowledgement": _ack("transient-error", message_id, [_transient()])}
-    if key:
-        # A refusal is an answer too: the same retry gets the same refusal, never a second attempt.
-        IdempotencyRecord.objects.create(
-            user=actor.user, unit=actor.unit, key=key, request_hash=digest, status=status, body=answer
-        )
-    return status, answer
+
+    def run() -> tuple[int, dict[str, Any]]:
+        status, case = operation()
+        return status, {"case": case_out(case)}
+
+    return execute_answer(actor, key, scope, body, run)
 
 
 def _transient() -> dict[str, str]:
@@ -333,35 +318,8 @@ def _transient() -> dict[str, str]:
     }
 
 
-def _replay(stored: IdempotencyRecord, digest: str, message_id: str) -> tuple[int, dict[str, Any]]:
-    if stored.request_hash != digest:
-        return 422, {
-            "acknowledgement": _ack(
-                "fatal-error",
-                message_id,
-                [
-                    {
-                        "field": "Idempotency-Key",
-                        "rule": "IDEMPOTENS",
-                        "message": "Nyckeln är redan använd för ett annat anrop.",
-                    }
-                ],
-            )
-        }
-    body = dict(stored.body)
-    body["acknowledgement"] = {**body["acknowledgement"], "replayed": True}
-    return stored.status, body
-
-
-def _jsonable(value: Any) -> Any:
-    return json.loads(
-        json.dumps(value, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))
-    )
-
-
 def _key(request: HttpRequest) -> str | None:
-    key = request.headers.get("Idempotency-Key", "").strip()
-    return key[:100] or None
+    return idempotency_key(request)
 
 
 def _respond(result: tuple[int, dict[str, Any]]) -> Status[dict[str, Any]]:

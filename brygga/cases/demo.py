@@ -15,6 +15,7 @@ from brygga.cases.models import Case
 from brygga.demo import personas
 from brygga.people.identifiers import parse_identity_number
 from brygga.people.models import Person
+from brygga.sip.consent import record_consent
 
 WARD = "Sahlgrenska, medicinavdelning"
 
@@ -87,6 +88,18 @@ def load_cases_demo() -> int:
         services.set_discharge_ready(physician, case, at=now - dt.timedelta(hours=2))
         services.book_meeting(
             contact, case, form="video", starts_at=now + dt.timedelta(days=1), note="Samordnad planering"
+        )
+        # R-SEK-2/3: the ward records the person's consent at admission, so the units may write to each other.
+        record_consent(
+            nurse,
+            person,
+            given_by="person",
+            form="verbal",
+            purpose="Samordnad utskrivning",
+            parties=[p.unit for p in case.participants.select_related("unit")],
+            categories=["health", "medications", "nursing", "function", "social", "efforts"],
+            exclusions_note="Inget",
+            given_at=now - dt.timedelta(hours=19),
         )
         services.send_message(
             contact,

@@ -268,7 +268,10 @@ class Meeting(models.Model):
 
 
 class Thread(models.Model):
-    """A message thread on a case, with a MedCom category shown in Swedish and a subject."""
+    """A message thread with a MedCom category shown in Swedish and a subject. It belongs to exactly one
+    subject: a case, a SIP or a care request (explicit nullable foreign keys with a check constraint, so the
+    database keeps them consistent; ADR 0104). ``person`` is the subject's person, kept on the thread so
+    attachments and access checks need no branching on the subject."""
 
     class Category(models.TextChoices):
         ALCOHOL_AND_DRUG = "alcohol-and-drug-treatment", _("Alkohol- och missbruksbehandling")
@@ -290,13 +293,30 @@ class Thread(models.Model):
         EXTENDED_CARE_RESPONSIBILITY = "extended-care-responsibility", _("Utvidgat behandlingsansvar")
         OTHER = "other", _("Övrigt")
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="threads")
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, null=True, blank=True, related_name="threads")
+    sip = models.ForeignKey(
+        "sip.Sip", on_delete=models.CASCADE, null=True, blank=True, related_name="threads"
+    )
+    care_request = models.ForeignKey(
+        "sip.CareRequest", on_delete=models.CASCADE, null=True, blank=True, related_name="threads"
+    )
     category = models.CharField(_("kategori"), max_length=40, choices=Category.choices)
     subject = models.CharField(_("ämne"), max_length=200)
     created_at = models.DateTimeField()
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(case__isnull=False, sip__isnull=True, care_request__isnull=True)
+                    | models.Q(case__isnull=True, sip__isnull=False, care_request__isnull=True)
+                    | models.Q(case__isnull=True, sip__isnull=True, care_request__isnull=False)
+                ),
+                name="thread_has_exactly_one_subject",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Tråd {self.pk}"
@@ -315,6 +335,10 @@ class Message(models.Model):
     )
     pinned = models.BooleanField(_("fäst"), default=False)
     sent_at = models.DateTimeField()
+    # R-SEK-2: the legal basis per receiving unit when the message was sent, as decided by
+    # brygga.sip.consent.decide_disclosure: {"category": ..., "units": [{"unit": {...}, "principal": ...,
+    # "basis": ..., "rule": ..., "label": ..., "ref": ...}]}. Empty for messages sent before it was recorded.
+    legal_basis = models.JSONField(_("rättslig grund"), default=dict, blank=True)
 
     class Meta:
         ordering = ["sent_at", "id"]

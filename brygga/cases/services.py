@@ -8,9 +8,10 @@ its immutable CaseEvent, opens the person to every receiving unit (``involve``) 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.core.files.base import File
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
@@ -21,8 +22,8 @@ from brygga.access.models import AccessLogEntry, Involvement
 from brygga.access.services import end_involvement, involve, log_access, open_person, record_change
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
-from brygga.cases import rules
-from brygga.cases.models import Case, CaseEvent, Meeting, Message, Participant, PlanningBasis, Thread
+from brygga.cases import messaging, rules
+from brygga.cases.models import Case, CaseEvent, Meeting, Message, Participant, PlanningBasis
 from brygga.cases.video import video_provider
 from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.organisations.models import Unit
@@ -1258,7 +1259,6 @@ def acknowledge(actor: Actor, case: Case) -> CaseEvent:
     return _event(case, actor, Kind.ACKNOWLEDGED, data={"unit": _unit_ref(participant.unit)}, notify=False)
 
 
-@transaction.atomic
 def send_message(
     actor: Actor,
     case: Case,
@@ -1268,72 +1268,27 @@ def send_message(
     subject: str = "",
     reply_to: Message | None = None,
     quote: str = "",
+    files: Sequence[File] = (),
 ) -> Message:
-    """A message in a thread. A new thread needs a category (MedCom) and a subject; a reply keeps the thread's
-    category and subject and includes only the part of the earlier text the user chose (``quote``)."""
-    _require(actor, Perm.MESSAGE_SEND)
-    participant = participant_for(actor, case)
-    if participant is None:
-        raise NotFound
-    problems = []
-    if not body.strip():
-        problems.append(Problem("body", "MEDDELANDE", _("Skriv ett meddelande.")))
-    if reply_to is None:
-        if category not in Thread.Category.values:
-            problems.append(Problem("category", "MEDDELANDE-KATEGORI", _("Välj en kategori.")))
-        if not subject.strip():
-            problems.append(Problem("subject", "MEDDELANDE-AMNE", _("Skriv ett ämne.")))
-    elif reply_to.thread.case_id != case.pk:
-        raise NotFound
-    if problems:
-        raise DomainError(problems)
-    now = _now()
-    thread = (
-        reply_to.thread
-        if reply_to
-        else Thread.objects.create(
-            case=case, category=category, subject=subject.strip()[:200], created_at=now
-        )
-    )
-    message = Message.objects.create(
-        thread=thread,
-        author=actor.user,
-        author_label=f"{_user_label(actor)}, {participant.unit.name}",
-        unit=participant.unit,
-        body=body.strip()[:20000],
-        quoted=quote.strip()[:20000] if reply_to else "",
-        in_reply_to=reply_to,
-        sent_at=now,
-    )
-    _event(
-        case,
+    """A message in a thread of the case (the generic service in ``brygga.cases.messaging``: legal basis per
+    receiving unit, R-SEK-2, and attachments in the same transaction)."""
+    return messaging.send_message(
         actor,
-        Kind.MESSAGE_SENT,
-        data={
-            "thread": thread.pk,
-            "message": message.pk,
-            "category": thread.category,
-            "reply": reply_to is not None,
-        },
+        messaging.CaseSubject(case),
+        body=body,
+        category=category,
+        title=subject,
+        reply_to=reply_to,
+        quote=quote,
+        files=files,
     )
-    return message
 
 
-@transaction.atomic
 def pin_message(actor: Actor, case: Case, message: Message, pinned: bool = True) -> Message:
     """Pin an important message to the top of the case for every unit."""
-    if participant_for(actor, case) is None or message.thread.case_id != case.pk:
-        raise NotFound
-    _require(actor, Perm.MESSAGE_SEND)
-    message.pinned = pinned
-    message.save(update_fields=["pinned"])
-    record_change(
-        actor, case.person, f"case:{case.pk}/meddelande:{message.pk}/{'fast' if pinned else 'lossad'}"
-    )
-    return message
+    return messaging.pin_message(actor, messaging.CaseSubject(case), message, pinned)
 
 
-@transaction.atomic
 def forward_message(
     actor: Actor,
     case: Case,
@@ -1344,53 +1299,20 @@ def forward_message(
     category: str = "",
     reason: str = "",
     to_unit: Unit | int | str | None = None,
+    files: Sequence[File] = (),
 ) -> Message:
     """Forward a message as a new thread (MedCom: the user chooses what to include; category and subject are
     copied and may be edited; a reason may be given). ``to_unit`` forwards within the actor's own organisation
     (SAMSA's "vidaresänd inom egen organisation"): that unit joins the case and gets access."""
-    _require(actor, Perm.MESSAGE_SEND)
-    participant = participant_for(actor, case)
-    if participant is None or message.thread.case_id != case.pk:
-        raise NotFound
-    case = _lock(case)
-    added: list[dict[str, Any]] = []
-    if to_unit is not None and str(to_unit).strip():
-        units = _resolve_recipients([to_unit])
-        if units[0].organisation_id != participant.unit.organisation_id:
-            raise DomainError.single(
-                "to_unit", "VIDARESAND", _("Vidaresändning går bara till enheter i den egna organisationen.")
-            )
-        if not Participant.objects.filter(
-            case=case, unit=units[0], status=Participant.Status.ACTIVE
-        ).exists():
-            added = _add_recipients(case, units, Participant.Addressing.MANUAL, _now())
-    category = category or message.thread.category
-    subject = (subject or "").strip() or f"VB: {message.thread.subject}"
-    if category not in Thread.Category.values:
-        raise DomainError.single("category", "MEDDELANDE-KATEGORI", _("Välj en kategori."))
-    now = _now()
-    thread = Thread.objects.create(case=case, category=category, subject=subject[:200], created_at=now)
-    forwarded = Message.objects.create(
-        thread=thread,
-        author=actor.user,
-        author_label=f"{_user_label(actor)}, {participant.unit.name}",
-        unit=participant.unit,
-        body=reason.strip()[:20000] or _("Vidaresänt meddelande."),
-        quoted=message.body if include_text else "",
-        in_reply_to=message,
-        sent_at=now,
-    )
-    _event(
-        case,
+    unit = _resolve_recipients([to_unit])[0] if to_unit is not None and str(to_unit).strip() else None
+    return messaging.forward_message(
         actor,
-        Kind.MESSAGE_SENT,
-        data={
-            "thread": thread.pk,
-            "message": forwarded.pk,
-            "category": category,
-            "forwarded_from": message.pk,
-            "included_text": include_text,
-            "added_units": added,
-        },
+        messaging.CaseSubject(case),
+        message,
+        include_text=include_text,
+        title=subject,
+        category=category,
+        reason=reason,
+        to_unit=unit,
+        files=files,
     )
-    return forwarded

@@ -20,8 +20,8 @@ from django.views.decorators.http import require_GET, require_POST
 from brygga.access.services import lookup_person
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
-from brygga.cases import rules, selectors, services
-from brygga.cases.models import Case, CaseEvent, Meeting, Message, Participant, PlanningBasis, Thread
+from brygga.cases import message_views, rules, selectors, services
+from brygga.cases.models import Case, CaseEvent, Meeting, Participant, PlanningBasis
 from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.core.views import actor_required
 from brygga.organisations.models import Unit
@@ -134,10 +134,6 @@ def _receiving_units(case: Case) -> Any:
 def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     actor: Actor = request.actor  # type: ignore[attr-defined]
     participant = services.participant_for(actor, case)
-    threads = list(Thread.objects.filter(case=case).prefetch_related("messages"))
-    for thread in threads:
-        thread.message_list = list(thread.messages.all())  # type: ignore[attr-defined]
-    pinned = list(Message.objects.filter(thread__case=case, pinned=True).select_related("thread"))
     planning = PlanningBasis.objects.filter(case=case).first()
     participants = list(case.participants.select_related("unit").order_by("role", "unit__name"))
     return {
@@ -166,9 +162,7 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "answers": rules.ANSWERS,
         "meetings": case.meetings.prefetch_related("participants"),
         "meeting_forms": Meeting.Form.choices,
-        "threads": threads,
-        "pinned": pinned,
-        "categories": Thread.Category.choices,
+        **message_views.context(actor, case, "cases:action", case.pk),
         "rejection_reasons": rules.REJECTION_REASONS,
         "date_reasons": rules.EXPECTED_DATE_REASONS,
         "cancel_reasons": rules.CANCEL_REASONS,
@@ -395,61 +389,6 @@ def _acknowledge(actor: Actor, case: Case, post: Any) -> str:
     return _("Kvitterat.")
 
 
-def _message(actor: Actor, case: Case, post: Any) -> str:
-    reply_to = None
-    if post.get("reply_to", "").isdigit():
-        reply_to = (
-            Message.objects.filter(pk=int(post["reply_to"]), thread__case=case)
-            .select_related("thread")
-            .first()
-        )
-        if reply_to is None:
-            raise NotFound
-    services.send_message(
-        actor,
-        case,
-        body=post.get("body", ""),
-        category=post.get("category", ""),
-        subject=post.get("subject", ""),
-        reply_to=reply_to,
-        quote=post.get("quote", "") if _checked_post(post, "include_quote") else "",
-    )
-    return _("Meddelandet är skickat.")
-
-
-def _pin(actor: Actor, case: Case, post: Any) -> str:
-    message = (
-        Message.objects.filter(pk=post.get("message") or 0, thread__case=case)
-        .select_related("thread")
-        .first()
-    )
-    if message is None:
-        raise NotFound
-    services.pin_message(actor, case, message, post.get("pinned", "1") == "1")
-    return _("Meddelandet är fäst.") if message.pinned else _("Meddelandet är inte längre fäst.")
-
-
-def _forward(actor: Actor, case: Case, post: Any) -> str:
-    message = (
-        Message.objects.filter(pk=post.get("message") or 0, thread__case=case)
-        .select_related("thread")
-        .first()
-    )
-    if message is None:
-        raise NotFound
-    services.forward_message(
-        actor,
-        case,
-        message,
-        include_text=_checked_post(post, "include_text"),
-        subject=post.get("subject", ""),
-        category=post.get("category", ""),
-        reason=post.get("reason", ""),
-        to_unit=post.get("to_unit") or None,
-    )
-    return _("Meddelandet är vidaresänt.")
-
-
 ACTIONS: dict[str, Handler] = {
     "notice": _notice,
     "add-recipient": _add_recipient,
@@ -474,9 +413,6 @@ ACTIONS: dict[str, Handler] = {
     "correct-notice": _correct_notice,
     "replace-reserve": _replace_reserve,
     "acknowledge": _acknowledge,
-    "message": _message,
-    "pin": _pin,
-    "forward": _forward,
 }
 
 
@@ -484,12 +420,15 @@ ACTIONS: dict[str, Handler] = {
 @actor_required(Perm.CASE_READ)
 def action(request: HttpRequest, case_id: int, name: str) -> HttpResponse:
     handler = ACTIONS.get(name)
-    if handler is None:
+    if handler is None and name not in message_views.ACTIONS:
         raise Http404
     actor: Actor = request.actor  # type: ignore[attr-defined]
     case = services.open_case(actor, case_id, what=name)
     try:
-        message = handler(actor, case, request.POST)
+        if handler is None:  # the message thread actions, shared with the SIP and care request pages
+            message = message_views.run(name, actor, case, request)
+        else:
+            message = handler(actor, case, request.POST)
     except DomainError as exc:
         case = services.open_case(actor, case_id)
         context = _detail_context(request, case)

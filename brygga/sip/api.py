@@ -7,20 +7,18 @@ answer and changes nothing — a refusal included; the same key with another bod
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Callable
 from typing import Any
 
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema, Status
 
 from brygga.access.services import log_list_access, open_person
 from brygga.accounts.context import Actor
-from brygga.cases.models import Case, IdempotencyRecord
+from brygga.cases.models import Case
 from brygga.core.errors import DomainError, NotFound
+from brygga.core.idempotency import KEY_CONFLICT, AnswerShape, idempotency_key, jsonable, run_idempotent
 from brygga.organisations.models import Unit
 from brygga.people.presenters import person_summary
 from brygga.sip import consent as consent_services
@@ -36,16 +34,17 @@ ENVELOPE: dict[int, Any] = {code: dict[str, Any] for code in (200, 201, 400, 403
 # --- idempotency --------------------------------------------------------------------------------------------
 
 
-def _hash(scope: str, body: Any) -> str:
-    return hashlib.sha256(
-        json.dumps([scope, body], sort_keys=True, default=str, ensure_ascii=False).encode()
-    ).hexdigest()
+def _conflict() -> tuple[int, dict[str, Any]]:
+    return 422, {"error": "invalid", "problems": [dict(KEY_CONFLICT)]}
 
 
-def _jsonable(value: Any) -> Any:
-    return json.loads(
-        json.dumps(value, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))
-    )
+# The SIP API's words: the object, or {"error", "problems"}; a replay says "replayed": true.
+SHAPE = AnswerShape(
+    refused=lambda exc: (exc.status, exc.as_dict()),
+    not_found=lambda: (404, {"error": "not_found", "problems": []}),
+    key_conflict=_conflict,
+    replayed=lambda body: {**body, "replayed": True},
+)
 
 
 def idempotent(
@@ -53,53 +52,8 @@ def idempotent(
 ) -> Status[dict[str, Any]]:
     """Run one write in its own transaction; with an Idempotency-Key at most once per (user, unit, key)."""
     actor: Actor = request.actor  # type: ignore[attr-defined]
-    key = request.headers.get("Idempotency-Key", "").strip()[:100] or None
-    digest = _hash(f"sip:{scope}", body)
-    if key and actor.unit is not None:
-        stored = IdempotencyRecord.objects.filter(user=actor.user, unit=actor.unit, key=key).first()
-        if stored is not None:
-            return _replay(stored, digest)
-    try:
-        with transaction.atomic():
-            status, answer = operation()
-            answer = _jsonable(answer)
-            if key and actor.unit is not None:
-                IdempotencyRecord.objects.create(
-                    user=actor.user, unit=actor.unit, key=key, request_hash=digest, status=status, body=answer
-                )
-        return Status(status, answer)
-    except DomainError as exc:
-        status, answer = exc.status, exc.as_dict()
-    except NotFound:
-        status, answer = 404, {"error": "not_found", "problems": []}
-    except IntegrityError:
-        stored = IdempotencyRecord.objects.filter(user=actor.user, unit=actor.unit, key=key).first()
-        if stored is not None:
-            return _replay(stored, digest)
-        raise
-    if key and actor.unit is not None:
-        IdempotencyRecord.objects.create(
-            user=actor.user, unit=actor.unit, key=key, request_hash=digest, status=status, body=answer
-        )
+    status, answer = run_idempotent(actor, idempotency_key(request), f"sip:{scope}", body, operation, SHAPE)
     return Status(status, answer)
-
-
-def _replay(stored: IdempotencyRecord, digest: str) -> Status[dict[str, Any]]:
-    if stored.request_hash != digest:
-        return Status(
-            422,
-            {
-                "error": "invalid",
-                "problems": [
-                    {
-                        "field": "Idempotency-Key",
-                        "rule": "IDEMPOTENS",
-                        "message": "Nyckeln är redan använd för ett annat anrop.",
-                    }
-                ],
-            },
-        )
-    return Status(stored.status, {**stored.body, "replayed": True})
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -345,7 +299,7 @@ def read_sip(request: HttpRequest, sip_id: int) -> dict[str, Any]:
 @router.get("/{sip_id}/careplan", summary="SIP som FHIR CarePlan (R4-formad JSON; loggas)")
 def careplan(request: HttpRequest, sip_id: int) -> dict[str, Any]:
     sip = services.open_sip(_actor(request), sip_id, what="careplan")
-    return _jsonable(fhir.careplan(sip))
+    return jsonable(fhir.careplan(sip))
 
 
 # --- writes -------------------------------------------------------------------------------------------------

@@ -97,4 +97,5 @@ EVENT_LABELS = {
     "care_request_supplemented": _("Vårdbegäran kompletterad"),
     "care_request_withdrawn": _("Vårdbegäran återtagen"),
     "care_request_linked_to_sip": _("Kopplad till SIP"),
+    "message_sent": _("Meddelande skickat"),
 }

@@ -21,6 +21,7 @@ from brygga.access.models import AccessLogEntry
 from brygga.access.services import log_access, log_list_access, lookup_person, open_person
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
+from brygga.cases import message_views, messaging
 from brygga.cases.models import Case, Thread
 from brygga.core.errors import DomainError, NotFound
 from brygga.core.views import actor_required
@@ -155,20 +156,18 @@ def new_sip(request: HttpRequest) -> HttpResponse:
 # --- the SIP page -------------------------------------------------------------------------------------------
 
 
-def _linked_threads(actor: Actor, sip: Sip) -> list[Thread]:
-    """The linked discharge case's message threads, if the active unit takes part in that case."""
+def _linked_threads(actor: Actor, sip: Sip) -> list[Thread] | None:
+    """The linked discharge case's message threads (read-only here), if the active unit takes part in that
+    case; None if it does not."""
     if sip.case_id is None:
-        return []
+        return None
     from brygga.cases import services as case_services
 
     try:
         case = case_services.open_case(actor, sip.case_id, what=f"sip:{sip.pk}")
     except NotFound:
-        return []
-    threads = list(Thread.objects.filter(case=case).prefetch_related("messages"))
-    for thread in threads:
-        thread.message_list = list(thread.messages.all())  # type: ignore[attr-defined]
-    return threads
+        return None
+    return messaging.thread_list(messaging.CaseSubject(case))
 
 
 def _detail_context(request: HttpRequest, sip: Sip) -> dict[str, Any]:
@@ -216,7 +215,8 @@ def _detail_context(request: HttpRequest, sip: Sip) -> dict[str, Any]:
         "close_reasons": rules.CLOSE_REASONS,
         "case": case,
         "case_deadline": (case.sip_summons_due_at, case.sip_summons_sent_at) if case else None,
-        "threads": _linked_threads(actor, sip),
+        "case_threads": _linked_threads(actor, sip),
+        **message_views.context(actor, sip, "sip:action", sip.pk),
         "care_requests": sip.care_requests.select_related("to_unit"),
         "today": timezone.localdate(),
         "form": {},
@@ -399,12 +399,15 @@ ACTIONS: dict[str, Handler] = {
 @actor_required(Perm.PERSON_READ)
 def action(request: HttpRequest, sip_id: int, name: str) -> HttpResponse:
     handler = ACTIONS.get(name)
-    if handler is None:
+    if handler is None and name not in message_views.ACTIONS:
         raise Http404
     actor: Actor = request.actor  # type: ignore[attr-defined]
     sip = services.open_sip(actor, sip_id, what=name)
     try:
-        message = handler(actor, sip, request.POST)
+        if handler is None:  # the message thread actions (brygga.cases.message_views)
+            message = message_views.run(name, actor, sip, request)
+        else:
+            message = handler(actor, sip, request.POST)
     except DomainError as exc:
         sip = services.open_sip(actor, sip_id)
         context = _detail_context(request, sip)
@@ -613,6 +616,7 @@ def _care_request_context(request: HttpRequest, care_request: CareRequest) -> di
         "sips": Sip.objects.filter(person=care_request.person, participants__unit=actor.unit).exclude(
             status="closed"
         ),
+        **message_views.context(actor, care_request, "sip:care_request_action", care_request.pk),
         "form": {},
         "errors": [],
         "action": "",
@@ -663,12 +667,15 @@ CARE_REQUEST_ACTIONS: dict[str, Callable[[Actor, CareRequest, Any], str]] = {
 @actor_required(Perm.PERSON_READ)
 def care_request_action(request: HttpRequest, request_id: int, name: str) -> HttpResponse:
     handler = CARE_REQUEST_ACTIONS.get(name)
-    if handler is None:
+    if handler is None and name not in message_views.ACTIONS:
         raise Http404
     actor: Actor = request.actor  # type: ignore[attr-defined]
     found = services.open_care_request(actor, request_id, what=name)
     try:
-        message = handler(actor, found, request.POST)
+        if handler is None:  # the message thread actions (brygga.cases.message_views)
+            message = message_views.run(name, actor, found, request)
+        else:
+            message = handler(actor, found, request.POST)
     except DomainError as exc:
         found = services.open_care_request(actor, request_id)
         context = _care_request_context(request, found)

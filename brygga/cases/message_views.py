@@ -1,0 +1,95 @@
+"""The message actions of the case, SIP and care request pages: one set of form handlers for the shared
+partial ``messaging/_threads.html``. Each page's action view looks the name up in ``ACTIONS`` and calls the
+handler with the subject and the request (the form and the uploaded files); the service does the checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from brygga.accounts.context import Actor
+from brygga.accounts.permissions import Perm
+from brygga.cases import messaging
+from brygga.cases.models import Thread
+from brygga.organisations.models import Unit
+
+
+def _checked(post: Any, name: str) -> bool:
+    return post.get(name) == "on"
+
+
+def _files(request: HttpRequest) -> list[Any]:
+    return [f for f in request.FILES.getlist("file") if f]
+
+
+def _message(actor: Actor, subject: messaging.Subject, request: HttpRequest) -> str:
+    post = request.POST
+    reply_to = messaging.message_of(subject, post["reply_to"]) if post.get("reply_to") else None
+    messaging.send_message(
+        actor,
+        subject,
+        body=post.get("body", ""),
+        category=post.get("category", ""),
+        title=post.get("subject", ""),
+        reply_to=reply_to,
+        quote=post.get("quote", "") if _checked(post, "include_quote") else "",
+        files=_files(request),
+    )
+    return _("Meddelandet är skickat.")
+
+
+def _pin(actor: Actor, subject: messaging.Subject, request: HttpRequest) -> str:
+    message = messaging.message_of(subject, request.POST.get("message"))
+    messaging.pin_message(actor, subject, message, request.POST.get("pinned", "1") == "1")
+    return _("Meddelandet är fäst.") if message.pinned else _("Meddelandet är inte längre fäst.")
+
+
+def _forward(actor: Actor, subject: messaging.Subject, request: HttpRequest) -> str:
+    post = request.POST
+    message = messaging.message_of(subject, post.get("message"))
+    to_unit = None
+    if (post.get("to_unit") or "").strip():
+        from brygga.cases.services import _resolve_recipients
+
+        to_unit = _resolve_recipients([post["to_unit"]])[0]
+    messaging.forward_message(
+        actor,
+        subject,
+        message,
+        include_text=_checked(post, "include_text"),
+        title=post.get("subject", ""),
+        category=post.get("category", ""),
+        reason=post.get("reason", ""),
+        to_unit=to_unit if isinstance(to_unit, Unit) else None,
+        files=_files(request),
+    )
+    return _("Meddelandet är vidaresänt.")
+
+
+ACTIONS: dict[str, Callable[[Actor, messaging.Subject, HttpRequest], str]] = {
+    "message": _message,
+    "pin": _pin,
+    "forward": _forward,
+}
+
+
+def run(name: str, actor: Actor, obj: Any, request: HttpRequest) -> str:
+    return ACTIONS[name](actor, messaging.subject_for(obj), request)
+
+
+def context(actor: Actor, obj: Any, url_name: str, pk: int, **extra: Any) -> dict[str, Any]:
+    """What the partial needs, for a page whose action URL is ``url_name`` with (pk, action name)."""
+    subject = messaging.subject_for(obj)
+    return {
+        "threads": messaging.thread_list(subject),
+        "pinned": messaging.pinned_of(subject),
+        "categories": Thread.Category.choices,
+        "urls": {name: reverse(url_name, args=[pk, name]) for name in ACTIONS},
+        "can_write": actor.can(Perm.MESSAGE_SEND) and subject.sender_unit(actor) is not None,
+        "can_forward_to_unit": subject.kind == "case",
+        **extra,
+    }

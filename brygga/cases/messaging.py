@@ -1,0 +1,429 @@
+"""Message threads on a case, a SIP or a care request: one service for all three (ADR 0104).
+
+The service talks to the thing a thread belongs to — its *subject* — only through the small ``Subject``
+protocol below: who takes part, how an event is recorded in the subject's own history (CaseEvent or the SIP
+app's Event, which also marks the other units unacknowledged and logs the change), and how a unit is added on
+forwarding. ``CaseSubject`` lives here; ``SipSubject`` and ``CareRequestSubject`` in ``brygga.sip.messaging``.
+
+Every message to a unit other than the sender's carries a legal basis (R-SEK-2): for every receiving unit the
+single disclosure decision ``brygga.sip.consent.decide_disclosure`` is asked for the category "health" (a
+free-text message is information beyond the four admission-notice fields, R-SEK-3). A unit of the same
+principal and secrecy area gets "samma huvudman"; another principal needs a recorded consent or a physician's
+documented assessment. Without a basis for every receiver the message is refused (R-SEK-2, R-SEK-3 when the
+consent was withdrawn, R-SEK-4 when excluded) and nothing is written. The basis is stored on the message and
+shown with it.
+
+Attachments go through ``brygga.documents.attachments.add_attachment`` (owner type ``message``) inside the
+same transaction: a refused file means no message."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+from django.core.files.base import File
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from brygga.access.services import record_change
+from brygga.accounts.context import Actor
+from brygga.accounts.permissions import Perm
+from brygga.cases.models import Case, CaseEvent, Message, Participant, Thread
+from brygga.core.errors import DomainError, NotFound, Problem
+from brygga.organisations.models import Unit
+from brygga.people.models import Person
+
+# The information category a free-text message is judged as (brygga.sip.rules.CATEGORIES).
+MESSAGE_CATEGORY = "health"
+MAX_TEXT = 20000
+
+
+class Subject(Protocol):
+    """What a thread belongs to. Implemented by CaseSubject, SipSubject and CareRequestSubject."""
+
+    kind: str  # "case" | "sip" | "care_request": the Thread field that points to it
+    obj: Any
+    person: Person
+    source: str  # e.g. "case:12", for the access log
+
+    def sender_unit(self, actor: Actor) -> Unit | None:
+        """The actor's active unit if it takes part (else None: the caller answers NotFound)."""
+
+    def recipient_units(self, sender: Unit) -> list[Unit]:
+        """The other units that will read the thread."""
+
+    def record_event(self, actor: Actor, data: dict[str, Any]) -> None:
+        """Write ``message_sent`` in the subject's own history, mark the other units unacknowledged where the
+        subject has acknowledgement, and log the change."""
+
+    def add_unit(self, actor: Actor, unit: Unit) -> list[dict[str, Any]]:
+        """Forward within the own organisation: let ``unit`` take part (or refuse with VIDARESAND)."""
+
+
+def _now() -> dt.datetime:
+    return timezone.now()
+
+
+def _user_label(actor: Actor) -> str:
+    return actor.user.get_full_name() or actor.user.username
+
+
+def _unit_ref(unit: Unit) -> dict[str, Any]:
+    return {"id": unit.pk, "hsa_id": unit.hsa_id, "name": unit.name}
+
+
+# --- the case as a subject ----------------------------------------------------------------------------------
+
+
+class CaseSubject:
+    kind = "case"
+
+    def __init__(self, case: Case) -> None:
+        self.obj = case
+        self.person = case.person
+        self.source = case.source
+
+    def sender_unit(self, actor: Actor) -> Unit | None:
+        from brygga.cases.services import participant_for
+
+        participant = participant_for(actor, self.obj)
+        return participant.unit if participant else None
+
+    def recipient_units(self, sender: Unit) -> list[Unit]:
+        return [
+            p.unit
+            for p in Participant.objects.filter(case=self.obj, status=Participant.Status.ACTIVE)
+            .exclude(unit=sender)
+            .select_related("unit__organisation__principal")
+        ]
+
+    def record_event(self, actor: Actor, data: dict[str, Any]) -> None:
+        from brygga.cases.services import _event
+
+        _event(self.obj, actor, CaseEvent.Kind.MESSAGE_SENT, data=data)
+
+    def add_unit(self, actor: Actor, unit: Unit) -> list[dict[str, Any]]:
+        from brygga.cases.services import _add_recipients, _lock
+
+        sender = self.sender_unit(actor)
+        if sender is None or unit.organisation_id != sender.organisation_id:
+            raise DomainError.single(
+                "to_unit", "VIDARESAND", _("Vidaresändning går bara till enheter i den egna organisationen.")
+            )
+        self.obj = _lock(self.obj)
+        if Participant.objects.filter(case=self.obj, unit=unit, status=Participant.Status.ACTIVE).exists():
+            return []
+        return _add_recipients(self.obj, [unit], Participant.Addressing.MANUAL, _now())
+
+
+def subject_for(obj: Any) -> Subject:
+    """The Subject adapter for a case, a SIP or a care request."""
+    if isinstance(obj, Case):
+        return CaseSubject(obj)
+    from brygga.sip import messaging as sip_messaging
+
+    return sip_messaging.subject_for(obj)
+
+
+# --- reading ------------------------------------------------------------------------------------------------
+
+
+def threads_of(subject: Subject) -> QuerySet[Thread]:
+    return Thread.objects.filter(**{subject.kind: subject.obj})
+
+
+def message_of(subject: Subject, message_id: int | str | None) -> Message:
+    """A message of one of the subject's threads, or NotFound (also for another subject's message)."""
+    try:
+        pk = int(message_id or 0)
+    except (TypeError, ValueError) as exc:
+        raise NotFound from exc
+    found = (
+        Message.objects.filter(pk=pk, **{f"thread__{subject.kind}": subject.obj})
+        .select_related("thread")
+        .first()
+    )
+    if found is None:
+        raise NotFound
+    return found
+
+
+def thread_list(subject: Subject) -> list[Thread]:
+    """The subject's threads for a page, each with ``message_list`` and every message's ``attachment_list``.
+    The caller has opened the subject through its checked path (the read is logged there)."""
+    from brygga.documents.models import Attachment
+
+    threads = list(threads_of(subject).prefetch_related("messages"))
+    message_ids = [str(m.pk) for t in threads for m in t.messages.all()]
+    by_message: dict[str, list[Attachment]] = {}
+    for attachment in Attachment.objects.filter(owner_type="message", owner_id__in=message_ids).order_by(
+        "pk"
+    ):
+        by_message.setdefault(attachment.owner_id, []).append(attachment)
+    for thread in threads:
+        thread.message_list = list(thread.messages.all())  # type: ignore[attr-defined]
+        for message in thread.message_list:  # type: ignore[attr-defined]
+            message.attachment_list = by_message.get(str(message.pk), [])
+    return threads
+
+
+def pinned_of(subject: Subject) -> list[Message]:
+    return list(
+        Message.objects.filter(pinned=True, **{f"thread__{subject.kind}": subject.obj}).select_related(
+            "thread"
+        )
+    )
+
+
+# --- the legal basis (R-SEK-2) ------------------------------------------------------------------------------
+
+
+def legal_basis(
+    person: Person, sender: Unit, recipients: Iterable[Unit], now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """The basis for every receiving unit, or a DomainError listing every unit without one (field ``body``:
+    the text is what would be disclosed)."""
+    from brygga.sip.consent import decide_disclosure
+
+    now = now or _now()
+    units: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    status = 403
+    for unit in recipients:
+        try:
+            basis = decide_disclosure(person, MESSAGE_CATEGORY, unit, sender, now)
+        except DomainError as exc:
+            for problem in exc.problems:
+                problems.append(Problem("body", problem.rule, f"{unit.name}: {problem.message}"))
+            status = exc.status
+            continue
+        units.append(
+            {
+                "unit": _unit_ref(unit),
+                "principal": unit.principal.name,
+                **basis.as_dict(),
+            }
+        )
+    if problems:
+        raise DomainError(problems, status=status)
+    return {"category": MESSAGE_CATEGORY, "units": units}
+
+
+# --- writing ------------------------------------------------------------------------------------------------
+
+
+def _participating_sender(actor: Actor, subject: Subject) -> Unit:
+    if not actor.can(Perm.MESSAGE_SEND):
+        raise DomainError.single(
+            "", "BEHORIGHET", _("Din roll i den aktiva enheten får inte göra detta."), status=403
+        )
+    sender = subject.sender_unit(actor) if actor.unit is not None else None
+    if sender is None:
+        raise NotFound
+    return sender
+
+
+def _attach(actor: Actor, person: Person, message: Message, files: Sequence[File]) -> None:
+    """Attach the files to the message; on a refusal remove the files already stored, then re-raise (the
+    surrounding transaction removes the rows and the message)."""
+    from brygga.documents.attachments import add_attachment
+
+    stored = []
+    try:
+        for upload in files:
+            stored.append(add_attachment(actor, person.pk, "message", str(message.pk), upload))
+    except Exception:
+        for attachment in stored:
+            attachment.file.delete(save=False)
+        raise
+
+
+def _create(
+    actor: Actor,
+    subject: Subject,
+    sender: Unit,
+    thread: Thread,
+    *,
+    body: str,
+    quoted: str,
+    in_reply_to: Message | None,
+    files: Sequence[File],
+    basis: dict[str, Any],
+    event: dict[str, Any],
+) -> Message:
+    message = Message.objects.create(
+        thread=thread,
+        author=actor.user,
+        author_label=f"{_user_label(actor)}, {sender.name}",
+        unit=sender,
+        body=body,
+        quoted=quoted,
+        in_reply_to=in_reply_to,
+        sent_at=_now(),
+        legal_basis=basis,
+    )
+    _attach(actor, subject.person, message, files)
+    subject.record_event(
+        actor,
+        {
+            "thread": thread.pk,
+            "message": message.pk,
+            "category": thread.category,
+            "attachments": len(files),
+            "legal_basis": [{"unit": u["unit"]["hsa_id"], "basis": u["basis"]} for u in basis["units"]],
+            **event,
+        },
+    )
+    return message
+
+
+@transaction.atomic
+def send_message(
+    actor: Actor,
+    subject: Subject,
+    *,
+    body: str,
+    category: str = "",
+    title: str = "",
+    reply_to: Message | None = None,
+    quote: str = "",
+    files: Sequence[File] = (),
+) -> Message:
+    """A message in a thread. A new thread needs a category (MedCom) and a subject line; a reply keeps the
+    thread's and includes only the part of the earlier text the user chose (``quote``)."""
+    sender = _participating_sender(actor, subject)
+    problems = []
+    if not body.strip():
+        problems.append(Problem("body", "MEDDELANDE", _("Skriv ett meddelande.")))
+    if reply_to is None:
+        if category not in Thread.Category.values:
+            problems.append(Problem("category", "MEDDELANDE-KATEGORI", _("Välj en kategori.")))
+        if not title.strip():
+            problems.append(Problem("subject", "MEDDELANDE-AMNE", _("Skriv ett ämne.")))
+    elif getattr(reply_to.thread, f"{subject.kind}_id") != subject.obj.pk:
+        raise NotFound
+    if problems:
+        raise DomainError(problems)
+    basis = legal_basis(subject.person, sender, subject.recipient_units(sender))
+    thread = reply_to.thread if reply_to else None
+    if thread is None:
+        thread = Thread.objects.create(
+            person=subject.person,
+            category=category,
+            subject=title.strip()[:200],
+            created_at=_now(),
+            **{subject.kind: subject.obj},
+        )
+    return _create(
+        actor,
+        subject,
+        sender,
+        thread,
+        body=body.strip()[:MAX_TEXT],
+        quoted=quote.strip()[:MAX_TEXT] if reply_to else "",
+        in_reply_to=reply_to,
+        files=files,
+        basis=basis,
+        event={"reply": reply_to is not None},
+    )
+
+
+@transaction.atomic
+def forward_message(
+    actor: Actor,
+    subject: Subject,
+    message: Message,
+    *,
+    include_text: bool,
+    title: str = "",
+    category: str = "",
+    reason: str = "",
+    to_unit: Unit | None = None,
+    files: Sequence[File] = (),
+) -> Message:
+    """Forward a message as a new thread (MedCom: the user chooses what to include; category and subject are
+    copied and may be edited; a reason may be given). ``to_unit`` forwards within the actor's own
+    organisation: that unit joins the subject (cases only)."""
+    sender = _participating_sender(actor, subject)
+    if getattr(message.thread, f"{subject.kind}_id") != subject.obj.pk:
+        raise NotFound
+    added: list[dict[str, Any]] = []
+    if to_unit is not None:
+        added = subject.add_unit(actor, to_unit)
+    category = category or message.thread.category
+    title = (title or "").strip() or f"VB: {message.thread.subject}"
+    if category not in Thread.Category.values:
+        raise DomainError.single("category", "MEDDELANDE-KATEGORI", _("Välj en kategori."))
+    basis = legal_basis(subject.person, sender, subject.recipient_units(sender))
+    thread = Thread.objects.create(
+        person=subject.person,
+        category=category,
+        subject=title[:200],
+        created_at=_now(),
+        **{subject.kind: subject.obj},
+    )
+    return _create(
+        actor,
+        subject,
+        sender,
+        thread,
+        body=reason.strip()[:MAX_TEXT] or _("Vidaresänt meddelande."),
+        quoted=message.body if include_text else "",
+        in_reply_to=message,
+        files=files,
+        basis=basis,
+        event={"forwarded_from": message.pk, "included_text": include_text, "added_units": added},
+    )
+
+
+@transaction.atomic
+def pin_message(actor: Actor, subject: Subject, message: Message, pinned: bool = True) -> Message:
+    """Pin an important message to the top of the subject's page for every unit."""
+    if subject.sender_unit(actor) is None or getattr(message.thread, f"{subject.kind}_id") != subject.obj.pk:
+        raise NotFound
+    if not actor.can(Perm.MESSAGE_SEND):
+        raise DomainError.single(
+            "", "BEHORIGHET", _("Din roll i den aktiva enheten får inte göra detta."), status=403
+        )
+    message.pinned = pinned
+    message.save(update_fields=["pinned"])
+    record_change(
+        actor, subject.person, f"{subject.source}/meddelande:{message.pk}/{'fast' if pinned else 'lossad'}"
+    )
+    return message
+
+
+# --- output (API) -------------------------------------------------------------------------------------------
+
+
+def message_out(message: Message) -> dict[str, Any]:
+    from brygga.documents.models import Attachment
+
+    thread = message.thread
+    return {
+        "id": message.pk,
+        "thread": {
+            "id": thread.pk,
+            "category": thread.category,
+            "category_label": str(thread.get_category_display()),
+            "subject": thread.subject,
+            "case_id": thread.case_id,
+            "sip_id": thread.sip_id,
+            "care_request_id": thread.care_request_id,
+        },
+        "author": message.author_label,
+        "unit": message.unit.hsa_id,
+        "body": message.body,
+        "quoted": message.quoted,
+        "in_reply_to": message.in_reply_to_id,
+        "pinned": message.pinned,
+        "sent_at": message.sent_at.isoformat(),
+        "legal_basis": message.legal_basis,
+        "attachments": [
+            {"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+            for a in Attachment.objects.filter(owner_type="message", owner_id=str(message.pk)).order_by("pk")
+        ],
+    }
