@@ -93,7 +93,9 @@ def run(name: str, port: int, paths: list[str], headers: dict[str, str], concurr
     return Result(name, latencies, errors, time.perf_counter() - started)
 
 
-def start_gunicorn(env: dict[str, str], port: int, workers: int, log_path: Path) -> subprocess.Popen[bytes]:
+def start_gunicorn(
+    env: dict[str, str], port: int, workers: int, log_path: Path, threads: int = 1
+) -> subprocess.Popen[bytes]:
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [
         str(gunicorn),
@@ -103,6 +105,8 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int, log_path: Path)
         "--bind",
         f"{HOST}:{port}",
     ]
+    if threads > 1:  # gthread workers: several requests per process
+        command += ["--threads", str(threads)]
     log = log_path.open("wb")
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60

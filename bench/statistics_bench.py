@@ -3,6 +3,9 @@
     createdb/psql: create database brygga_statbench
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/brygga_statbench \\
         .venv/bin/python bench/statistics_bench.py --cases 200000 [--months 12] [--repeat 3] [--keep]
+    # over the 1,000,000 stays of bench/cases_dataset.py (ten years from its first month):
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/brygga_bench1m \\
+        .venv/bin/python bench/statistics_bench.py --cases 1000000 --keep --first 2016-11 --months 121
 
 Steps: migrate and load the reference data; unless --keep finds enough rows already, generate N synthetic
 stays with their events and meetings by COPY (brygga.statistics.synthetic); ANALYZE; then alternately time
@@ -148,12 +151,15 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="reuse the rows of an earlier run if enough")
+    parser.add_argument(
+        "--first", default="2025-11", help="first month YYYY-MM (bench/cases_dataset.py: its first_month)"
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database of your own.")
     call_command("migrate", verbosity=0)
     call_command("load_reference_data", verbosity=0)
-    first = dt.date(2025, 11, 1)
+    first = dt.date.fromisoformat(f"{args.first}-01")
     last = first
     for _m in range(args.months - 1):
         last = stats_refresh.next_month(last)
