@@ -5,11 +5,12 @@ aggregate that computes the same payable days over the same rows, in the same ru
     .venv/bin/python bench/payment_bench.py [--year 2026 --month 10] [--repeat 3]
     .venv/bin/python bench/payment_bench.py --smoke      # a temporary database of 3 000 stays (PostgreSQL)
 
-The settlement (``engine``) is the application's own path: ``payment.services.settle_last_month`` when the
-month is the previous one and the function exists (the adapter from cases to StayFacts), else
-``brygga.cases.facts.stay_facts_fields`` per case discharged (or dead) in the month, then
-``payment.services.run_month`` (one stored run per municipality, lines, problems). Before each timed
-settlement the month's runs are deleted (benchmark database only), so every repetition computes and stores.
+The settlement (``engine``) is the application's own path: ``payment.services.settle_last_month`` (the
+scheduled job) for the previous month, ``run_month`` from the cases for another month (both through the bulk
+adapter brygga/payment/adapter.py), or, in code without that adapter, ``brygga.cases.facts.stay_facts_fields``
+per case discharged (or dead) in the month, then ``run_month`` (one stored run per municipality). Before each
+timed settlement the month's runs are deleted (benchmark database only), so every repetition computes and
+stores.
 
 The baseline is one SQL statement with the VG average model (R-VG-BET-1..5, 7, 8) as the engine applies it
 to these stays: discharged (or died) in the month, not cancelled; the latest discharge-ready still in force
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import inspect
 import os
 import statistics
 import sys
@@ -132,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     actor = Actor(user=membership.user, membership=membership, channel="command")
     settle_last_month = getattr(services, "settle_last_month", None)
     use_service = settle_last_month is not None and (year, month) == (last.year, last.month)
+    # run_month reads the cases itself when given no facts (the bulk adapter, brygga/payment/adapter.py)
+    from_cases = inspect.signature(services.run_month).parameters.get("facts")
+    from_cases_ok = from_cases is not None and from_cases.default is None
 
     def reset() -> None:
         with transaction.atomic():
@@ -142,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     def engine() -> dict[str, Decimal]:
         if use_service:
             settle_last_month(actor)
+        elif from_cases_ok:
+            services.run_month(actor, year, month)
         else:
             services.run_month(actor, year, month, _facts_from_cases(start, end))
         totals: dict[str, Decimal] = {}
@@ -155,7 +162,9 @@ def main(argv: list[str] | None = None) -> int:
             cursor.execute(BASELINE, params)
             return {code: Decimal(payable) for code, payable, _stays in cursor.fetchall()}
 
-    path = "settle_last_month" if use_service else "stay_facts_fields + run_month"
+    path = "settle_last_month" if use_service else "run_month (from the cases)"
+    if not (use_service or from_cases_ok):
+        path = "stay_facts_fields per case + run_month"
     print(f"Settlement of {year}-{month:02d} for all municipalities via {path}; baseline: one SQL statement")
     baseline()  # warm the cache once, for both
     engine_times, sql_times = [], []
