@@ -238,8 +238,10 @@ def statistics_part(port: int, manifest: dict[str, Any], concurrency: int, round
 
 
 def ingest_part(
-    port: int, manifest: dict[str, Any], clients: int, count: int, retry_share: float
+    port: int, manifest: dict[str, Any], clients: int, count: int, retry_share: float, batch: int = 1
 ) -> dict[str, Any]:
+    """``batch`` 1: one POST /api/v1/cases/ per admission (Idempotency-Key header); more: POST
+    /api/v1/cases/batch with that many ``create`` items, each with its own idempotency key."""
     from django.utils import timezone
 
     from brygga.cases.models import Case, CaseEvent, IdempotencyRecord
@@ -273,7 +275,7 @@ def ingest_part(
         requests.append((f"bench-{run}-{n:06d}", json.dumps(body).encode()))
     auth = {"Authorization": f"Bearer {ingest['token']}", "Content-Type": "application/json"}
 
-    def post(item: tuple[str, bytes]) -> tuple[int, float, dict[str, Any]]:
+    def post_one(item: tuple[str, bytes]) -> tuple[int, float, dict[str, Any]]:
         key, body = item
         try:
             status, ms, data, _meta = Session(port).request(
@@ -283,17 +285,40 @@ def ingest_part(
         except (OSError, ValueError):
             return 0, 0.0, {}
 
+    def post_batch(group: list[tuple[str, bytes]]) -> list[tuple[int, float, dict[str, Any]]]:
+        items = [{"op": "create", "idempotency_key": k, "payload": json.loads(b)} for k, b in group]
+        try:
+            status, ms, data, _meta = Session(port).request(
+                "POST", "/api/v1/cases/batch", json.dumps({"items": items}).encode(), auth
+            )
+            answer = json.loads(data or b"{}")
+        except (OSError, ValueError):
+            return [(0, 0.0, {})] * len(group)
+        if status != 200:
+            return [(status, ms, {})] * len(group)
+        return [(i["status"], ms, i) for i in answer["items"]]
+
+    def post_all(items: list[tuple[str, bytes]]) -> list[tuple[int, float, dict[str, Any]]]:
+        with ThreadPoolExecutor(max_workers=clients) as pool:
+            if batch <= 1:
+                return list(pool.map(post_one, items))
+            groups = [items[i : i + batch] for i in range(0, len(items), batch)]
+            return [answer for group in pool.map(post_batch, groups) for answer in group]
+
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=clients) as pool:
-        answers = list(pool.map(post, requests))
+    answers = post_all(requests)
     wall = time.perf_counter() - started
     ok = [(item, a) for item, a in zip(requests, answers, strict=True) if a[0] == 201]
     statuses: dict[int, int] = {}
     for a in answers:
         statuses[a[0]] = statuses.get(a[0], 0) + 1
-    result = Result(
-        "POST /api/v1/cases/ (admission + notice)", [a[1] for _i, a in ok], len(answers) - len(ok), wall
-    )
+    name = "POST /api/v1/cases/ (admission + notice)"
+    if batch > 1:  # one latency per batch request
+        name = f"POST /api/v1/cases/batch ({batch} admissions + notices)"
+        latencies = [a[1] for a in answers[::batch] if a[0] == 201]
+    else:
+        latencies = [a[1] for _i, a in ok]
+    result = Result(name, latencies, len(answers) - len(ok), wall)
 
     external = [f"bench-{run}-{n:06d}" for n in range(len(requests))]
     cases = Case.objects.filter(external_id__in=external)
@@ -309,8 +334,7 @@ def ingest_part(
 
     before = counts()
     sample = rng.sample(ok, max(1, int(len(ok) * retry_share))) if ok else []
-    with ThreadPoolExecutor(max_workers=clients) as pool:
-        retries = list(pool.map(post, [item for item, _a in sample]))
+    retries = post_all([item for item, _a in sample])
     replayed = sum(1 for status, _ms, body in retries if body.get("acknowledgement", {}).get("replayed"))
     same_case = sum(
         1
@@ -320,7 +344,10 @@ def ingest_part(
     after = counts()
     expected = len(ok)
     exact = all(v == expected for v in before.values()) and after == before
-    print(f"\n### API ingest: {len(requests)} admissions, {clients} concurrent clients, {wall:.1f} s\n")
+    print(
+        f"\n### API ingest: {len(requests)} admissions, {clients} concurrent clients"
+        f"{f', batches of {batch}' if batch > 1 else ''}, {wall:.1f} s\n"
+    )
     print(table([result], clients).replace("concurrent users", "concurrent clients"))
     print(
         f"\nAdmissions per second: {len(ok) / wall:.1f} (each: 1 case, 2 events, a participant per receiver);"
@@ -333,6 +360,7 @@ def ingest_part(
     )
     return {
         "clients": clients,
+        "batch": batch,
         "requests": len(requests),
         "accepted": expected,
         "statuses": {str(k): v for k, v in statuses.items()},
@@ -358,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stat-rounds", type=int, default=20)
     parser.add_argument("--ingest", type=int, default=2000, help="admissions to POST")
     parser.add_argument("--ingest-clients", type=int, default=8)
+    parser.add_argument("--ingest-batch", type=int, default=1, help=">1: POST /cases/batch with this many")
     parser.add_argument("--retry-share", type=float, default=0.05)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="gthread threads per worker (1: sync)")
@@ -442,7 +471,9 @@ def main(argv: list[str] | None = None) -> int:
         if "statistics" in parts:
             out["statistics"] = statistics_part(port, manifest, args.stat_concurrency, args.stat_rounds)
         if "ingest" in parts:
-            out["ingest"] = ingest_part(port, manifest, args.ingest_clients, args.ingest, args.retry_share)
+            out["ingest"] = ingest_part(
+                port, manifest, args.ingest_clients, args.ingest, args.retry_share, args.ingest_batch
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)
