@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -172,6 +172,18 @@ def _check_month(year: int, month: int, today: dt.date) -> None:
         )
 
 
+@dataclass(frozen=True)
+class _Config:
+    """The rule versions and the year's amount in force, read once per month's settlement."""
+
+    rules: list[RuleParams]
+    amount: DailyAmount | None
+
+    @classmethod
+    def current(cls, year: int) -> _Config:
+        return cls([r.params() for r in current_rules()], current_amount(year))
+
+
 def run_settlement(
     actor: Actor,
     municipality: Municipality,
@@ -186,13 +198,23 @@ def run_settlement(
     Re-running with the same facts, rules and amount returns the stored run unchanged; different inputs make
     a new run that supersedes the open one. A closed month is never recalculated."""
     actor.require(Perm.PAYMENT_MANAGE)
-    today = today or timezone.localdate()
-    _check_month(year, month, today)
-    rules = [r.params() for r in current_rules()]
+    _check_month(year, month, today or timezone.localdate())
+    config = _Config.current(year)
     if facts is None:
-        facts = adapter.case_facts(year, month, rules, [municipality.pk])
+        facts = adapter.case_facts(year, month, config.rules, [municipality.pk])
         source = source or SettlementRun.Source.CASES
-    source = source or SettlementRun.Source.SUPPLIED
+    return _settle(actor, municipality, year, month, facts, config, source or SettlementRun.Source.SUPPLIED)
+
+
+def _settle(
+    actor: Actor,
+    municipality: Municipality,
+    year: int,
+    month: int,
+    facts: Iterable[StayFacts],
+    config: _Config,
+    source: str,
+) -> SettlementRun:
     own = sorted(
         (f for f in facts if f.municipality_code == municipality.scb_code), key=lambda f: f.case_reference
     )
@@ -203,7 +225,7 @@ def run_settlement(
             "BETALNING-ARENDE",
             _("Ärendereferensen måste vara 1–60 tecken: %s") % too_long[0],
         )
-    amount = current_amount(year)
+    rules, amount = config.rules, config.amount
     inputs = {
         "municipality": municipality.scb_code,
         "year": year,
@@ -218,19 +240,22 @@ def run_settlement(
         # one settlement at a time per municipality (two schedulers, or a page and the job, cannot both
         # create the month's next run)
         Municipality.objects.select_for_update().filter(pk=municipality.pk).first()
-        runs = SettlementRun.objects.select_for_update().filter(
-            municipality=municipality, year=year, month=month
+        runs = list(
+            SettlementRun.objects.select_for_update()
+            .filter(municipality=municipality, year=year, month=month)
+            .only("id", "sequence", "status", "input_digest")
+            .order_by("-sequence")
         )
-        if runs.filter(status=SettlementRun.Status.CLOSED).exists():
+        if any(r.status == SettlementRun.Status.CLOSED for r in runs):
             raise DomainError.single(
                 "month",
                 "BETALNING-STANGD",
                 _("Månaden är redan stängd för kommunen och räknas inte om."),
                 409,
             )
-        latest = runs.filter(status=SettlementRun.Status.OPEN).order_by("-sequence").first()
+        latest = next((r for r in runs if r.status == SettlementRun.Status.OPEN), None)
         if latest is not None and latest.input_digest == digest:
-            return latest
+            return SettlementRun.objects.select_related("municipality").get(pk=latest.pk)
         calculation = calculate(
             municipality.scb_code, year, month, own, rules, amount.amount if amount else None
         )
@@ -241,7 +266,7 @@ def run_settlement(
             municipality=municipality,
             year=year,
             month=month,
-            sequence=(runs.aggregate(m=Max("sequence"))["m"] or 0) + 1,
+            sequence=(runs[0].sequence if runs else 0) + 1,
             facts=inputs["facts"],
             rules=inputs["rules"],
             amount_per_day=amount.amount if amount else None,
@@ -275,22 +300,24 @@ def run_month(
         by_code: dict[str, list[StayFacts]] = defaultdict(list)
         for f in facts:
             by_code[f.municipality_code].append(f)
+        config = _Config.current(year)
+        source = SettlementRun.Source.SUPPLIED
         runs = [
-            run_settlement(actor, m, year, month, by_code.get(m.scb_code, []), today=today)
+            _settle(actor, m, year, month, by_code.get(m.scb_code, []), config, source)
             for m in municipalities
         ]
     else:
-        runs = _run_from_cases(actor, year, month, municipalities, today)
+        runs = _run_from_cases(actor, year, month, municipalities)
     return sorted(runs, key=lambda r: r.municipality.name)
 
 
 def _run_from_cases(
-    actor: Actor, year: int, month: int, municipalities: list[Municipality], today: dt.date
+    actor: Actor, year: int, month: int, municipalities: list[Municipality]
 ) -> list[SettlementRun]:
     """Stream the month's cases ordered by municipality and settle each municipality as soon as its cases
     are read, so at most one municipality's facts are held at a time."""
-    rules = [r.params() for r in current_rules()]
-    groups = adapter.by_municipality(year, month, rules, [m.pk for m in municipalities])
+    config = _Config.current(year)
+    groups = adapter.by_municipality(year, month, config.rules, [m.pk for m in municipalities])
     pending = next(groups, None)
     runs = []
     for municipality in municipalities:
@@ -298,11 +325,7 @@ def _run_from_cases(
         if pending is not None and pending[0] == municipality.scb_code:
             facts = pending[1]
             pending = next(groups, None)
-        runs.append(
-            run_settlement(
-                actor, municipality, year, month, facts, today=today, source=SettlementRun.Source.CASES
-            )
-        )
+        runs.append(_settle(actor, municipality, year, month, facts, config, SettlementRun.Source.CASES))
     return runs
 
 
@@ -336,7 +359,8 @@ def settle_last_month(actor: Actor, today: dt.date | None = None) -> ScheduledSe
             done.add(run.municipality_id)
     municipalities = list(Municipality.objects.order_by("pk"))
     todo = [m for m in municipalities if m.pk not in done]
-    created = _run_from_cases(actor, year, month, todo, today) if todo else []
+    _check_month(year, month, today)
+    created = _run_from_cases(actor, year, month, todo) if todo else []
     return ScheduledSettlement(
         year,
         month,

@@ -30,7 +30,8 @@ class Command(BaseCommand):
             from brygga.payment.tasks import settle_last_month_task
 
             queued = settle_last_month_task.enqueue(username)
-            self.stdout.write(f"Månadsavräkningen köades ({queued.id}).")
+            if int(str(options.get("verbosity", 1))) >= 1:
+                self.stdout.write(f"Månadsavräkningen köades ({queued.id}).")
             return
         try:
             result = services.settle_last_month(actor)
