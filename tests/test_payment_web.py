@@ -153,7 +153,7 @@ def test_api_runs_a_settlement_from_stay_facts_and_reproduces_it(client: Client)
     response = client.post("/api/v1/payment/settlements", FACTS_JSON, content_type="application/json")
     assert response.status_code == 201, response.content
     [run] = response.json()
-    assert run["amount"] == "18600.00" and run["municipality_code"] == "1480"
+    assert run["amount"] == "18600.00" and run["municipality_code"] == "1480" and run["source"] == "supplied"
     detail = client.get(f"/api/v1/payment/settlements/{run['id']}").json()
     assert [line["case_reference"] for line in detail["lines"]] == ["API-1", ""]
     assert client.get(f"/api/v1/payment/settlements/{run['id']}/reproduction").json() == {

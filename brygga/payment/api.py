@@ -88,6 +88,7 @@ class RunOut(Schema):
     period: str
     sequence: int
     status: str
+    source: str  # cases | supplied | demo: where the run's facts came from
     amount_per_day: Decimal | None
     amount_source: str
     payable_days: Decimal
@@ -170,6 +171,7 @@ def _run_out(run: SettlementRun) -> dict[str, Any]:
         "period": run.period,
         "sequence": run.sequence,
         "status": run.status,
+        "source": run.source,
         "amount_per_day": run.amount_per_day,
         "amount_source": run.amount_source,
         "payable_days": totals["payable_days"],
@@ -251,6 +253,7 @@ def list_settlements(
             "period": run.period,
             "sequence": run.sequence,
             "status": run.status,
+            "source": run.source,
             "amount_per_day": run.amount_per_day,
             "amount_source": run.amount_source,
             "payable_days": cents(run.total_days),
