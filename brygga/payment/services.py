@@ -352,8 +352,10 @@ def settle_last_month(actor: Actor, today: dt.date | None = None) -> ScheduledSe
     year, month = previous_month(today)
     rules = [r.params().as_dict() for r in current_rules()]
     done: set[int] = set()
-    for run in SettlementRun.objects.filter(year=year, month=month).exclude(
-        status=SettlementRun.Status.SUPERSEDED
+    for run in (
+        SettlementRun.objects.filter(year=year, month=month)
+        .exclude(status=SettlementRun.Status.SUPERSEDED)
+        .only("id", "municipality_id", "status", "rules")  # not the stored facts
     ):
         if run.status == SettlementRun.Status.CLOSED or run.rules == rules:
             done.add(run.municipality_id)
