@@ -7,13 +7,14 @@ on a closed settlement is refused with a reason."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import replace
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -373,8 +374,21 @@ def test_settle_last_month_leaves_a_closed_month_alone_and_refuses_a_user_withou
     result = services.settle_last_month(region, today=dt.date(2022, 4, 2))
     assert len(result.created) == 48 and "Göteborg" in result.already_settled
     assert SettlementRun.objects.filter(municipality=gothenburg()).count() == 1
-    with pytest.raises(Exception, match="payment.manage"):
-        call_command("settle_last_month", "--user", "sjukskoterska-saknas")
+    with pytest.raises(CommandError, match="payment.manage"):
+        call_command("settle_last_month", "--user", nurse.user.username)
+    assert SettlementRun.objects.count() == 49
+
+
+def test_settle_payment_command_settles_from_the_cases_by_default(nurse, physician, region) -> None:  # type: ignore[no-untyped-def]
+    case = stay(nurse, physician, ready="2022-03-14", discharged="2022-03-24")
+    out = io.StringIO()
+    call_command(
+        "settle_payment", "--year", "2022", "--month", "3", "--user", region.user.username,
+        "--municipality", "1480", stdout=out,
+    )  # fmt: skip
+    assert "65100.00 kr" in out.getvalue() and "Ärendena i brygga" in out.getvalue()
+    run = SettlementRun.objects.get()
+    assert run.source == "cases" and str(case.pk) in lines_by_case(run)
 
 
 # --- the settlement page -------------------------------------------------------------------------------------
