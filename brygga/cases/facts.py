@@ -8,7 +8,7 @@ Two ways in, one mapping (``facts_from_rows``):
 * ``iter_stay_facts_fields(cases)``: any number of cases streamed in chunks (``iterator(chunk_size=...)``),
   with the payment events and the municipal participants of each chunk read in bulk: 1 + 2 queries per
   chunk, never one per case, and memory bounded by the chunk size. It reads plain rows (``values_list``),
-  not model instances: building ~7 objects per case was most of the time of a month's settlement.
+  not model instances (building them was a large part of the adapter's time; ADR 0202).
 
 ``payment_cases(...)`` chooses the cases a month's settlement needs (docs/payment.md)."""
 
