@@ -27,6 +27,7 @@ import argparse
 import datetime as dt
 import html
 import http.client
+import itertools
 import json
 import os
 import platform
@@ -52,6 +53,11 @@ from bench.load import HOST, Result, free_port, start_gunicorn  # noqa: E402
 HEALTH = "GET /healthz"
 INBOX = "GET /arenden/ (inbox, open)"
 CASE = "GET /arenden/<id>/ (case page)"
+ROLE_LABELS = {
+    "ward_nurse": "— ward",
+    "municipal_contact": "— contact point",
+    "care_coordinator": "— vårdcentral",
+}
 STATS = "GET /statistik/… (statistics pages)"
 
 
@@ -177,7 +183,12 @@ def summary(r: Result) -> dict[str, Any]:
 
 
 def web_part(port: int, manifest: dict[str, Any], users: int, rounds: int) -> dict[str, Any]:
-    chosen = manifest["web_users"][:users]
+    # Fewer users than accounts: the busiest unit of each kind in turn (ward, contact point, vårdcentral).
+    by_role: dict[str, list[dict[str, Any]]] = {}
+    for u in manifest["web_users"]:
+        by_role.setdefault(u["role"], []).append(u)
+    interleaved = [u for group in itertools.zip_longest(*by_role.values()) for u in group if u]
+    chosen = interleaved[:users]
     samples = {int(k): v for k, v in manifest["case_samples"].items()}
     with ThreadPoolExecutor(max_workers=4) as pool:  # logins: argon2 hashing, unmeasured
         sessions = list(
@@ -186,13 +197,18 @@ def web_part(port: int, manifest: dict[str, Any], users: int, rounds: int) -> di
     plans = []
     for session, user in zip(sessions, chosen, strict=True):
         cases = samples.get(user["unit_id"]) or []
-        actions: list[tuple[str, Any]] = [(HEALTH, "/healthz"), (INBOX, "/arenden/")]
+        inbox = f"{INBOX} {ROLE_LABELS.get(user['role'], user['role'])}"
+        actions: list[tuple[str, Any]] = [(HEALTH, "/healthz"), (inbox, "/arenden/")]
         if cases:
             actions.append((CASE, lambda rng, cases=cases: f"/arenden/{rng.choice(cases)}/"))
         plans.append((session, actions))
     closed_loop(plans, 1)  # warm-up round, unmeasured
     results, wall = closed_loop(plans, rounds)
-    ordered = [results[n] for n in (HEALTH, INBOX, CASE) if n in results]
+    per_kind = [r for name, r in sorted(results.items()) if name.startswith(f"{INBOX} ")]
+    results[INBOX] = Result(
+        INBOX, [ms for r in per_kind for ms in r.latencies_ms], sum(r.errors for r in per_kind), wall
+    )
+    ordered = [results[n] for n in (HEALTH, INBOX, CASE) if n in results] + per_kind
     print(f"\n### Web: {len(sessions)} concurrent users, {rounds} rounds, {wall:.1f} s\n")
     print(table(ordered, len(sessions)))
     health = results[HEALTH]
