@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from django.db.models import Prefetch, prefetch_related_objects
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
 from brygga.access.services import lookup_person
@@ -447,10 +447,41 @@ def _on_case(request: HttpRequest, case_id: int, scope: str, payload: Schema) ->
 # --- endpoints ----------------------------------------------------------------------------------------------
 
 
-@router.get("/", response=list[CaseOut], summary="Den aktiva enhetens ärenden (inkorgen; loggas)")
-def list_cases(request: HttpRequest, status: str = "open", q: str = "") -> list[dict[str, Any]]:
-    rows = selectors.inbox(_actor(request), status=status, q=q)
-    cases = [r.case for r in rows]
+def _page_query(request: HttpRequest, number: int) -> str:
+    query = request.GET.copy()
+    query["page"] = str(number)
+    return query.urlencode()
+
+
+@router.get(
+    "/",
+    response=list[CaseOut],
+    summary="Den aktiva enhetens ärenden (inkorgen, det brådskande först; sidindelad; loggas)",
+    description=(
+        "Sidindelad: `page` (från 1) och `page_size` (högst 200, standard 50). Svaret har rubrikerna "
+        "`X-Total-Count` och `X-Page-Count`, och `Link` med `rel=next`/`rel=prev` när det finns fler sidor."
+    ),
+)
+def list_cases(
+    request: HttpRequest,
+    response: HttpResponse,
+    status: str = "open",
+    q: str = "",
+    page: int = 1,
+    page_size: int = selectors.PAGE_SIZE,
+) -> list[dict[str, Any]]:
+    found = selectors.inbox_page(
+        _actor(request), status=status, q=q, kind="case", page=page, per_page=max(1, min(page_size, 200))
+    )
+    response["X-Total-Count"] = str(found.paginator.count)
+    response["X-Page-Count"] = str(found.paginator.num_pages)
+    links = []
+    for rel, number in (("prev", found.number - 1), ("next", found.number + 1)):
+        if 1 <= number <= found.paginator.num_pages:
+            links.append(f'<{request.path}?{_page_query(request, number)}>; rel="{rel}"')
+    if links:
+        response["Link"] = ", ".join(links)
+    cases = [r.case for r in found.object_list if r.case is not None]
     prefetch_related_objects(
         cases, Prefetch("participants", queryset=Participant.objects.select_related("unit"))
     )

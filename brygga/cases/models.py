@@ -154,10 +154,25 @@ class Participant(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Denormalised from the case for the inbox, so it is filtered, ordered and paged in the database from this
+    # table alone (ADR 0105). Kept in step by brygga.cases.services._event, which every state change calls;
+    # ``refresh_inbox`` recomputes them after a bulk load. ``next_due_at``: the earliest open deadline of what
+    # this unit's role must do (selectors.deadlines), null when none.
+    case_status = models.CharField(max_length=12, blank=True, default="", db_default="")
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    next_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "unit"], name="one_participation_per_unit")]
-        indexes = [models.Index(fields=["unit", "status", "needs_ack"])]
+        indexes = [
+            models.Index(fields=["unit", "status", "needs_ack"]),
+            # The inbox: a unit's active rows by case status (the filters), then what is due.
+            models.Index(
+                fields=["unit", "case_status", "next_due_at"],
+                condition=models.Q(status="active"),
+                name="participant_inbox",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.unit_id}@{self.case_id}"

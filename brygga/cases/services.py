@@ -13,7 +13,8 @@ from typing import Any
 
 from django.core.files.base import File
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import Case as DbCase
+from django.db.models import DateTimeField, F, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,7 +23,7 @@ from brygga.access.models import AccessLogEntry, Involvement
 from brygga.access.services import end_involvement, involve, log_access, open_person, record_change
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
-from brygga.cases import messaging, rules
+from brygga.cases import messaging, rules, selectors
 from brygga.cases.models import Case, CaseEvent, Meeting, Message, Participant, PlanningBasis
 from brygga.cases.video import video_provider
 from brygga.core.errors import DomainError, NotFound, Problem
@@ -118,6 +119,7 @@ def _event(
     )
     Case.objects.filter(pk=case.pk).update(last_event_at=now)
     case.last_event_at = now
+    keep_inbox_in_step(case)
     if notify:
         Participant.objects.filter(case=case, status=Participant.Status.ACTIVE).exclude(
             unit=actor.unit
@@ -125,6 +127,23 @@ def _event(
     action = AccessLogEntry.Action.CREATE if kind == Kind.ADMITTED else AccessLogEntry.Action.UPDATE
     record_change(actor, case.person, f"case:{case.pk}/{kind}", action)
     return event
+
+
+def keep_inbox_in_step(case: Case) -> None:
+    """Copy the case's status, last event and each role's next open deadline onto its participant rows, so the
+    inbox can filter, order and page in the database (ADR 0105). Called by ``_event`` — every state change
+    writes an event after changing the case. The case is read again first: a caller may hold a stale copy."""
+    case = Case.objects.get(pk=case.pk)
+    due = {role: selectors.next_due_at(case, role) for role in Participant.Role.values}
+    Participant.objects.filter(case=case).update(
+        case_status=case.status,
+        last_event_at=case.last_event_at,
+        next_due_at=DbCase(
+            *[When(role=role, then=Value(at)) for role, at in due.items() if at is not None],
+            default=Value(None, output_field=DateTimeField()),
+            output_field=DateTimeField(),
+        ),
+    )
 
 
 def _require(actor: Actor, perm: Perm, field: str = "") -> None:

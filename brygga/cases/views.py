@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import Q
@@ -56,20 +57,26 @@ def _date(value: str, field: str) -> dt.date | None:
 @require_GET
 @actor_required(Perm.CASE_READ)
 def inbox(request: HttpRequest) -> HttpResponse:
+    """The active unit's inbox: discharge cases, SIPs and care requests in one list, paged in the database."""
     actor: Actor = request.actor  # type: ignore[attr-defined]
     status = request.GET.get("status", "open")
+    status = status if status in selectors.FILTERS else "open"
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in selectors.KINDS else ""
     q = request.GET.get("q", "")
-    rows = selectors.inbox(actor, status=status, q=q)
-    prefix = reverse("cases:inbox")  # reversed once, not twice per row
-    for row in rows:
-        row.detail_url = f"{prefix}{row.case.pk}/"  # type: ignore[attr-defined]
+    page = selectors.inbox_page(actor, status=status, q=q, kind=kind, page=request.GET.get("page"))
+    query = {k: v for k, v in (("status", status), ("kind", kind), ("q", q.strip())) if v}
     return render(
         request,
         "cases/inbox.html",
         {
-            "rows": rows,
+            "page": page,
+            "rows": page.object_list,
+            "page_query": urlencode(query),
             "summaries": selectors.inbox_summaries(actor),
             "status": status,
+            "kind": kind,
+            "kinds": [("", _("Alla slag"))] + [(k, str(label)) for k, label in selectors.KINDS.items()],
             "q": q,
             "filters": [
                 ("open", _("Pågående")),

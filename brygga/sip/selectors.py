@@ -4,9 +4,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import Case as DbCase
+from django.db.models import (
+    CharField,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -51,16 +67,22 @@ def _due_state(due_at: dt.datetime, now: dt.datetime, soon: dt.timedelta = rules
     return None
 
 
+def _most_urgent(
+    *candidates: tuple[str, dt.datetime, str, str] | None,
+) -> tuple[str, dt.datetime, str, str] | None:
+    found = [c for c in candidates if c is not None]
+    return min(found, key=lambda c: (STATE_ORDER[c[0]], c[1])) if found else None
+
+
 def _sip_item(sip: Sip, participant: SipParticipant, unit: Unit, now: dt.datetime) -> InboxItem:
     url = reverse("sip:detail", args=[sip.pk])
     follow_ups = [f for f in sip.follow_ups.all() if f.done_at is None and f.responsible_unit_id == unit.pk]
-    for follow_up in sorted(follow_ups, key=lambda f: f.due_on):
-        due = _end_of_day(follow_up.due_on)
+    follow_up = None
+    if follow_ups:
+        due = _end_of_day(min(f.due_on for f in follow_ups))
         state = _due_state(due, now)
-        if state:
-            return InboxItem(
-                "sip", sip.pk, sip.person, state, _("Uppföljning av SIP"), "R-VG-SIP-1", due, url
-            )
+        follow_up = (state, due, str(_("Uppföljning av SIP")), "R-VG-SIP-1") if state else None
+    summons = None
     case = sip.case
     if (
         case is not None
@@ -69,18 +91,14 @@ def _sip_item(sip: Sip, participant: SipParticipant, unit: Unit, now: dt.datetim
         and case.sip_summons_due_at is not None
         and case.sip_summons_sent_at is None
     ):
-        state = _due_state(case.sip_summons_due_at, now, dt.timedelta(hours=12))
-        if state:
-            return InboxItem(
-                "sip",
-                sip.pk,
-                sip.person,
-                state,
-                _("Kallelse till SIP"),
-                "R-SIP-K-1",
-                case.sip_summons_due_at,
-                url,
-            )
+        state = _due_state(case.sip_summons_due_at, now, SUMMONS_DUE_SOON)
+        summons = (
+            (state, case.sip_summons_due_at, str(_("Kallelse till SIP")), "R-SIP-K-1") if state else None
+        )
+    urgent = _most_urgent(follow_up, summons)
+    if urgent:
+        state, due, label, rule = urgent
+        return InboxItem("sip", sip.pk, sip.person, state, label, rule, due, url)
     if participant.acknowledged_at is None:
         label = _("Kallelse till SIP-möte") if sip.status == Sip.Status.SUMMONED else _("Ny händelse i SIP")
         return InboxItem("sip", sip.pk, sip.person, "new", label, "R-VG-SIP-1", sip.meeting_at, url)
@@ -93,7 +111,7 @@ def _care_request_item(request: CareRequest, unit: Unit, now: dt.datetime) -> In
     if request.to_unit_id == unit.pk:
         due = request.answer_due_at
         assert due is not None
-        state = _due_state(due, now, dt.timedelta(hours=4)) or (
+        state = _due_state(due, now, CARE_REQUEST_DUE_SOON) or (
             "new" if request.opened_at is None else "awaiting_answer"
         )
         return InboxItem(
@@ -118,31 +136,162 @@ def _care_request_item(request: CareRequest, unit: Unit, now: dt.datetime) -> In
     )
 
 
-def inbox_items(unit: Unit, now: dt.datetime | None = None) -> list[InboxItem]:
-    """The SIPs and care requests that concern the unit and need attention or are under way: overdue and
-    due-soon follow-ups and summons deadlines first, then new, then awaiting an answer. No access-log entry
-    is written here (there is no actor): the caller that shows the items logs them, as one list read
-    (``brygga.access.services.log_list_access``). Need-to-know: only persons the unit is involved with, and a
-    planned participant sees a SIP only once it has been summoned."""
-    now = now or timezone.now()
-    items: list[InboxItem] = []
-    participants = (
+# --- the inbox in the database ------------------------------------------------------------------------------
+# The unit inbox (brygga.cases.selectors.inbox_page) pages discharge cases, SIPs and care requests together.
+# Each kind contributes one queryset with the same five annotated columns; their UNION ALL is ordered and
+# sliced in the database, so an overdue item is never lost behind newer ones (ADR 0105). The tier is the
+# state as a number: 0 overdue or escalated, 1 due soon, 2 new or unacknowledged, 3 the rest.
+
+INBOX_COLUMNS = ("ib_kind", "ib_row", "ib_tier", "ib_due", "ib_last")
+INBOX_ORDER = (
+    "ib_tier",
+    F("ib_due").asc(nulls_last=True),
+    F("ib_last").desc(nulls_last=True),
+    "ib_kind",
+    F("ib_row").desc(),
+)
+SUMMONS_DUE_SOON = dt.timedelta(hours=12)
+CARE_REQUEST_DUE_SOON = dt.timedelta(hours=4)
+Search = Callable[[str], Q]
+
+
+def _tier(*whens: When) -> DbCase:
+    return DbCase(*whens, default=Value(3), output_field=IntegerField())
+
+
+def _columns(
+    qs: QuerySet[Any], kind: str, tier: DbCase, due: Any, last: Any, only_urgent: bool
+) -> QuerySet[Any]:
+    qs = qs.annotate(
+        ib_kind=Value(kind, output_field=CharField()),
+        ib_row=F("pk"),
+        ib_tier=tier,
+        ib_due=due,
+        ib_last=last,
+    )
+    if only_urgent:
+        qs = qs.filter(ib_tier__lte=1)
+    return qs.order_by().values(*INBOX_COLUMNS)
+
+
+def sip_inbox_source(
+    unit: Unit,
+    now: dt.datetime,
+    *,
+    only_new: bool = False,
+    only_urgent: bool = False,
+    search: Search | None = None,
+) -> QuerySet[Any]:
+    """The unit's SIP rows (one per SipParticipant) as inbox columns. Need-to-know as ``inbox_items``."""
+    today = timezone.localdate(now)
+    soon_day = timezone.localdate(now + rules.DUE_SOON)
+    follow_up = (
+        FollowUp.objects.filter(sip=OuterRef("sip_id"), done_at__isnull=True, responsible_unit=unit)
+        .order_by("due_on")
+        .values("due_on")[:1]
+    )
+    summons_open = Q(
+        sip__initiated_by_unit=unit,
+        sip__summoned_at__isnull=True,
+        sip__case__sip_summons_sent_at__isnull=True,
+        sip__case__sip_summons_due_at__isnull=False,
+    )
+    qs = (
         SipParticipant.objects.filter(unit=unit, sip__person_id__in=involved_person_ids(unit))
         .filter(Q(sip__summoned_at__isnull=False) | Q(sip__initiated_by_unit=unit))
         .exclude(sip__status=Sip.Status.CLOSED)
-        .select_related("sip__person", "sip__case")
-        .prefetch_related("sip__follow_ups")
+        .annotate(ib_follow_up=Subquery(follow_up))
     )
-    for participant in participants:
-        items.append(_sip_item(participant.sip, participant, unit, now))
-    requests = CareRequest.objects.filter(
-        Q(to_unit=unit, status=CareRequest.Status.SENT)
-        | Q(from_unit=unit, status=CareRequest.Status.NEEDS_INFO)
-    ).select_related("person")
-    for request in requests:
-        items.append(_care_request_item(request, unit, now))
-    items.sort(key=lambda i: (i.priority, i.due_at or now + dt.timedelta(days=3650)))
-    return items
+    if only_new:
+        qs = qs.filter(acknowledged_at__isnull=True)
+    if search is not None:
+        qs = qs.filter(search("sip__person__"))
+    tier = _tier(
+        When(Q(ib_follow_up__lt=today) | (summons_open & Q(sip__case__sip_summons_due_at__lt=now)), then=0),
+        When(
+            Q(ib_follow_up__lt=soon_day)
+            | (summons_open & Q(sip__case__sip_summons_due_at__lt=now + SUMMONS_DUE_SOON)),
+            then=1,
+        ),
+        When(acknowledged_at__isnull=True, then=2),
+    )
+    due = DbCase(
+        When(summons_open, then=F("sip__case__sip_summons_due_at")),
+        default=Value(None, output_field=DateTimeField()),
+        output_field=DateTimeField(),
+    )
+    return _columns(qs, "sip", tier, due, F("sip__last_event_at"), only_urgent)
+
+
+def care_request_inbox_source(
+    unit: Unit,
+    now: dt.datetime,
+    *,
+    only_new: bool = False,
+    only_urgent: bool = False,
+    search: Search | None = None,
+) -> QuerySet[Any]:
+    """The care requests the unit must answer (sent to it) or supplement (it was asked), as inbox columns."""
+    incoming = Q(to_unit=unit, status=CareRequest.Status.SENT)
+    qs = CareRequest.objects.filter(incoming | Q(from_unit=unit, status=CareRequest.Status.NEEDS_INFO))
+    if only_new:
+        qs = qs.filter(incoming, opened_at__isnull=True)
+    if search is not None:
+        qs = qs.filter(search("person__"))
+    qs = qs.annotate(ib_clock=Coalesce("awaiting_since", "sent_at"))
+    deadline = rules.care_request_answer_deadline()
+    tier = _tier(
+        When(incoming & Q(ib_clock__lt=now - deadline), then=0),
+        When(incoming & Q(ib_clock__lt=now - deadline + CARE_REQUEST_DUE_SOON), then=1),
+        When(incoming & Q(opened_at__isnull=True), then=2),
+    )
+    due = DbCase(
+        When(incoming, then=ExpressionWrapper(F("ib_clock") + Value(deadline), output_field=DateTimeField())),
+        default=Value(None, output_field=DateTimeField()),
+        output_field=DateTimeField(),
+    )
+    return _columns(qs, "care_request", tier, due, F("last_event_at"), only_urgent)
+
+
+def combine(parts: list[QuerySet[Any]]) -> QuerySet[Any]:
+    """One ordered queryset of inbox columns from the kinds' sources (UNION ALL when more than one)."""
+    if not parts:
+        return SipParticipant.objects.none().values(*INBOX_COLUMNS)
+    qs = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    return qs.order_by(*INBOX_ORDER)
+
+
+def items_for(unit: Unit, now: dt.datetime, entries: list[dict[str, Any]]) -> dict[tuple[str, int], Any]:
+    """The SIP and care-request inbox items for inbox column rows, keyed by (kind, row): two queries for the
+    SIP rows (with their follow-ups) and one for the care requests, whatever the number of rows."""
+    sip_rows = [e["ib_row"] for e in entries if e["ib_kind"] == "sip"]
+    request_rows = [e["ib_row"] for e in entries if e["ib_kind"] == "care_request"]
+    found: dict[tuple[str, int], Any] = {}
+    if sip_rows:
+        for participant in (
+            SipParticipant.objects.filter(pk__in=sip_rows)
+            .select_related("sip__person", "sip__case")
+            .prefetch_related("sip__follow_ups")
+        ):
+            found[("sip", participant.pk)] = (_sip_item(participant.sip, participant, unit, now), participant)
+    if request_rows:
+        for request in CareRequest.objects.filter(pk__in=request_rows).select_related("person"):
+            found[("care_request", request.pk)] = (_care_request_item(request, unit, now), None)
+    return found
+
+
+def inbox_items(unit: Unit, now: dt.datetime | None = None, limit: int | None = None) -> list[InboxItem]:
+    """The SIPs and care requests that concern the unit and need attention or are under way, from the same
+    database source as the unit inbox (``brygga.cases.selectors.inbox_page``) and in its order: overdue and
+    due-soon follow-ups and summons deadlines first, then new, then the rest. No access-log entry is written
+    here (there is no actor): the caller that shows the items logs them, as one list read
+    (``brygga.access.services.log_list_access``). Need-to-know: only persons the unit is involved with, and a
+    planned participant sees a SIP only once it has been summoned."""
+    now = now or timezone.now()
+    source = combine([sip_inbox_source(unit, now), care_request_inbox_source(unit, now)])
+    entries = list(source[:limit] if limit else source)
+    found = items_for(unit, now, entries)
+    return [found[(e["ib_kind"], e["ib_row"])][0] for e in entries if (e["ib_kind"], e["ib_row"]) in found]
 
 
 def sips_for_unit(unit: Unit, include_closed: bool = False) -> list[Sip]:

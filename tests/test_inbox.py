@@ -1,0 +1,407 @@
+"""The unit inbox (ADR 0103, 0105): discharge cases, SIPs and care requests in one list, ordered (overdue and
+escalated, due soon, new and unacknowledged, the rest) and paged in the database so nothing urgent is lost
+behind newer rows; filters, kind and search work with paging; protected names are never searchable; only the
+persons on the page are access-logged; the number of queries does not grow with the page; and the
+participant rows' ``next_due_at``/``case_status``/``last_event_at`` stay in step with every state change."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from brygga.access.models import AccessLogEntry, Involvement
+from brygga.access.services import involve
+from brygga.accounts.permissions import Role
+from brygga.cases import selectors, services
+from brygga.cases.models import Case, Participant
+from brygga.sip import services as sip_services
+from brygga.sip.consent import record_consent
+from brygga.sip.models import SipParticipant
+from tests.factories import CONTACT_POINT, PRIMARY_CARE, WARD, actor, make_person, unit
+
+pytestmark = pytest.mark.django_db
+
+T0 = dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.UTC)
+HOME = "Göteborg hemsjukvård"
+FAR = dt.date(2026, 12, 31)
+PLANNING_ANSWERS = {
+    "lives_alone": "ja",
+    "home_care_before": "nej",
+    "home_health_before": "nej",
+    "aids_needed": "nej",
+    "cognitive_impairment": "nej",
+    "relatives_informed": "ja",
+}
+
+
+@pytest.fixture
+def nurse():  # type: ignore[no-untyped-def]
+    return actor(Role.WARD_NURSE, WARD)
+
+
+@pytest.fixture
+def vc():  # type: ignore[no-untyped-def]
+    return actor(Role.CARE_COORDINATOR, PRIMARY_CARE)
+
+
+def client_for(a) -> Client:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(a.user)
+    return client
+
+
+def admit(nurse, at, *, assessed=False, expected=FAR, person=None) -> Case:  # type: ignore[no-untyped-def]
+    with time_machine.travel(at, tick=False):
+        return services.admit(
+            nurse,
+            person or make_person("1480"),
+            admitted_at=at,
+            care_type="somatic",
+            expected_discharge_date=expected,
+            need_assessed_at=at if assessed else None,
+        )
+
+
+def overdue_behind_a_page(nurse) -> Case:  # type: ignore[no-untyped-def]
+    """One case whose admission notice (R-INS-2) is overdue, then 55 newer cases with nothing due."""
+    overdue = admit(nurse, T0, assessed=True)
+    for n in range(55):
+        admit(nurse, T0 + dt.timedelta(hours=1, minutes=n))
+    return overdue
+
+
+def assert_in_step(case: Case) -> None:
+    case.refresh_from_db()
+    rows = list(Participant.objects.filter(case=case))
+    assert rows
+    for p in rows:
+        assert p.next_due_at == selectors.next_due_at(case, p.role), p.role
+        assert p.case_status == case.status and p.last_event_at == case.last_event_at
+
+
+# --- ordering and paging ------------------------------------------------------------------------------------
+
+
+def test_r_ins_2_overdue_case_older_than_a_page_of_newer_ones_is_first_on_page_one(nurse) -> None:
+    """The old inbox cut at the newest rows before sorting; the overdue case must still come first."""
+    overdue = overdue_behind_a_page(nurse)
+    with time_machine.travel(T0 + dt.timedelta(hours=30), tick=False):
+        page = selectors.inbox_page(nurse)
+        assert page.paginator.count == 56 and page.paginator.num_pages == 2
+        assert page.object_list[0].case.pk == overdue.pk
+        assert page.object_list[0].tier == 0 and page.object_list[0].priority == 0
+        second = selectors.inbox_page(nurse, page=2)
+    assert len(page.object_list) == 50 and len(second.object_list) == 6
+    shown = [r.case.pk for r in page.object_list] + [r.case.pk for r in second.object_list]
+    assert len(set(shown)) == 56  # every case exactly once across the pages
+    # Within a tier, the most recent activity first.
+    rest = [r.case.last_event_at for r in page.object_list[1:]]
+    assert rest == sorted(rest, reverse=True)
+
+
+def test_database_tier_agrees_with_the_deadlines_shown(nurse, vc) -> None:
+    """Escalated (unacknowledged too long), due soon and new rows get the tier the row shows."""
+    due_soon = admit(nurse, T0, expected=dt.date(2026, 11, 2))  # R-UTS-1 at 23:59:59 the same day
+    with time_machine.travel(T0 + dt.timedelta(hours=1), tick=False):
+        services.send_admission_notice(nurse, due_soon)
+    with time_machine.travel(T0 + dt.timedelta(hours=14), tick=False):
+        rows = selectors.inbox(nurse)
+        assert [(r.tier, r.priority) for r in rows] == [(1, 1)]
+    # The vårdcentral has not acknowledged the notice: escalated after 24 hours (ADR 0103).
+    with time_machine.travel(T0 + dt.timedelta(hours=26), tick=False):
+        rows = selectors.inbox(vc)
+        assert rows[0].escalated and rows[0].tier == 0 and rows[0].priority == 0
+
+
+def test_filters_and_kind_work_with_paging(nurse) -> None:
+    cases = [admit(nurse, T0 + dt.timedelta(minutes=n), assessed=n % 2 == 0) for n in range(12)]
+    with time_machine.travel(T0 + dt.timedelta(hours=1), tick=False):
+        services.send_admission_notice(nurse, cases[0])
+        services.send_discharge_info(nurse, cases[0], summary_given=True)
+        services.discharge(nurse, cases[0])
+    with time_machine.travel(T0 + dt.timedelta(hours=30), tick=False):
+        urgent = selectors.inbox_page(nurse, status="urgent", per_page=4)
+        assert urgent.paginator.count == 5 and urgent.paginator.num_pages == 2  # the 5 open overdue notices
+        last = selectors.inbox_page(nurse, status="urgent", per_page=4, page=2)
+        assert all(r.priority == 0 for r in list(urgent.object_list) + list(last.object_list))
+        assert selectors.inbox_page(nurse, status="open").paginator.count == 11
+        discharged = selectors.inbox_page(nurse, status="discharged")
+        assert [r.case.pk for r in discharged.object_list] == [cases[0].pk]
+        assert selectors.inbox_page(nurse, status="all", kind="sip").paginator.count == 0
+        assert selectors.inbox_page(nurse, status="all", kind="case").paginator.count == 12
+        # The page links keep the filter.
+        html = client_for(nurse).get(reverse("cases:inbox"), {"status": "all", "page": "2"}).content.decode()
+    assert "Sida 1 av 1" not in html  # 12 rows: one page only, no navigation
+    assert selectors.inbox_page(nurse, status="no-such-filter").paginator.count == 11  # falls back to open
+
+
+def test_page_navigation_is_accessible_and_keeps_filters(nurse) -> None:
+    overdue_behind_a_page(nurse)
+    with time_machine.travel(T0 + dt.timedelta(hours=30), tick=False):
+        html = client_for(nurse).get(reverse("cases:inbox"), {"status": "all", "page": "2"}).content.decode()
+    assert 'aria-label="Sidor i inkorgen"' in html and 'aria-current="page"' in html
+    assert "Sida 2 av 2" in html and "status=all&amp;page=1" in html and 'rel="prev"' in html
+
+
+# --- SIPs and care requests ---------------------------------------------------------------------------------
+
+
+def _consent(vc, person):  # type: ignore[no-untyped-def]
+    return record_consent(
+        vc,
+        person,
+        given_by="person",
+        form="verbal",
+        purpose="SIP och vårdbegäran",
+        parties=[unit(HOME)],
+        categories=["sip", "health", "medications", "efforts"],
+        exclusions_note="Inget",
+    )
+
+
+def _care_request(vc, person):  # type: ignore[no-untyped-def]
+    return sip_services.send_care_request(
+        vc,
+        person,
+        to_unit=unit(HOME),
+        reason="Behöver hjälp med sårvård i hemmet.",
+        health_summary="Venöst bensår, i övrigt stabil.",
+        requested_efforts=["wound_care"],
+        medication_responsibility="person",
+        start_on=dt.date(2026, 11, 5),
+        contact_name="Fia Fastvård",
+        contact_phone="031-123 45 67",
+    )
+
+
+def test_sip_and_care_request_items_for_the_right_unit_only(vc) -> None:
+    home = actor(Role.HOME_CARE_NURSE, HOME)
+    other = actor(Role.HOME_CARE_NURSE, "Borås hemsjukvård")
+    person = make_person("1480", given_name="Sigrid", family_name="Sipsson")
+    involve(person, unit(PRIMARY_CARE), Involvement.Kind.OTHER, "test:listning", at=T0 - dt.timedelta(days=1))
+    with time_machine.travel(T0, tick=False):
+        _consent(vc, person)
+        sip = sip_services.start_sip(vc, person, need_description="Behöver hemsjukvård")
+        request = _care_request(vc, person)
+        home_rows = selectors.inbox(home)
+        vc_rows = selectors.inbox(vc)
+    assert [(r.kind, r.item.pk, r.item.state) for r in home_rows] == [("care_request", request.pk, "new")]
+    assert [(r.kind, r.item.pk) for r in vc_rows] == [("sip", sip.pk)]  # the initiator; HOME not summoned yet
+    assert home_rows[0].kind_label == "Vårdbegäran" and vc_rows[0].kind_label == "SIP"
+    assert selectors.inbox(other) == []
+    # The answer clock (24 h): overdue after a day, before newer items.
+    with time_machine.travel(T0 + dt.timedelta(hours=25), tick=False):
+        admit(actor(Role.WARD_NURSE, WARD), T0 + dt.timedelta(hours=25), person=make_person("1480"))
+        row = selectors.inbox(home)[0]
+        assert row.kind == "care_request" and row.tier == 0 and row.item.state == "overdue"
+        html = client_for(home).get(reverse("cases:inbox")).content.decode()
+    assert "Vårdbegäran" in html and "Sigrid Sipsson" in html
+    assert reverse("sip:care_request", args=[request.pk]) in html
+    # Kind filter and the unacknowledged filter: opening the request is its acknowledgement.
+    with time_machine.travel(T0 + dt.timedelta(hours=1), tick=False):
+        assert selectors.inbox_page(home, kind="care_request", status="unacknowledged").paginator.count == 1
+        sip_services.open_care_request(home, request.pk)
+        assert selectors.inbox_page(home, kind="care_request", status="unacknowledged").paginator.count == 0
+        assert selectors.inbox_page(home, status="discharged").paginator.count == 0  # cases only
+
+
+def test_r_vg_sip_1_overdue_follow_up_is_first_and_sip_is_acknowledged_through_its_service(vc) -> None:
+    home = actor(Role.HOME_CARE_NURSE, HOME)
+    nurse = actor(Role.WARD_NURSE, WARD)
+    person = make_person("1480")
+    involve(person, unit(PRIMARY_CARE), Involvement.Kind.OTHER, "test:listning", at=T0 - dt.timedelta(days=1))
+    with time_machine.travel(T0, tick=False):
+        _consent(vc, person)
+        sip = sip_services.start_sip(vc, person, need_description="Behöver hemsjukvård")
+        sip_services.add_participant(vc, sip, kind="unit", unit=unit(HOME))
+        sip_services.summon(vc, sip, meeting_at=T0 + dt.timedelta(days=1))
+        sip_services.add_follow_up(
+            vc, sip, due_on=dt.date(2026, 11, 10), description="Sårläkning", responsible_unit=unit(HOME)
+        )
+    for n in range(3):
+        admit(nurse, T0 + dt.timedelta(days=9, minutes=n), person=make_person("1480"))
+    # HOME was summoned: a new SIP item to acknowledge.
+    with time_machine.travel(T0 + dt.timedelta(hours=2), tick=False):
+        row = selectors.inbox(home)[0]
+        assert row.kind == "sip" and row.tier == 2 and row.needs_ack
+        html = client_for(home).get(reverse("cases:inbox")).content.decode()
+        assert reverse("sip:action", args=[sip.pk, "acknowledge"]) in html
+        response = client_for(home).post(reverse("sip:action", args=[sip.pk, "acknowledge"]))
+        assert response.status_code == 302
+        assert SipParticipant.objects.get(sip=sip, unit=unit(HOME)).acknowledged_at is not None
+        assert selectors.inbox_page(home, status="unacknowledged").paginator.count == 0
+    # The follow-up date has passed: overdue, first.
+    with time_machine.travel(dt.datetime(2026, 11, 11, 9, 0, tzinfo=dt.UTC), tick=False):
+        row = selectors.inbox(home)[0]
+        assert (row.kind, row.tier, row.item.state, row.item.rule) == ("sip", 0, "overdue", "R-VG-SIP-1")
+        summary = next(s for s in selectors.inbox_summaries(home) if s["unit"] == unit(HOME))
+        assert summary["overdue"] >= 1 and summary["open"] >= 1
+
+
+# --- search and protected identity --------------------------------------------------------------------------
+
+
+def test_search_by_personnummer_and_name_with_paging(nurse) -> None:
+    overdue_behind_a_page(nurse)
+    named = make_person("1480", given_name="Gunvor", family_name="Sökbar")
+    case = admit(nurse, T0 + dt.timedelta(hours=3), person=named)
+    with time_machine.travel(T0 + dt.timedelta(hours=30), tick=False):
+        by_name = selectors.inbox_page(nurse, q="sökbar")
+        assert [r.case.pk for r in by_name.object_list] == [case.pk]
+        digits = named.identifier
+        dashed = f"{digits[:8]}-{digits[8:]}"
+        assert [r.case.pk for r in selectors.inbox_page(nurse, q=dashed).object_list] == [case.pk]
+        everyone = selectors.inbox_page(nurse, q="Testsson", per_page=20)
+        assert everyone.paginator.count == 56 and everyone.paginator.num_pages == 3
+
+
+def test_protected_persons_name_is_never_searchable(nurse) -> None:
+    hidden = make_person("1480", protected=True, given_name="Hemliga", family_name="Skyddsson")
+    case = admit(nurse, T0, person=hidden)
+    with time_machine.travel(T0 + dt.timedelta(hours=1), tick=False):
+        assert selectors.inbox_page(nurse, q="Skyddsson").paginator.count == 0
+        assert selectors.inbox_page(nurse, q="Hemliga").paginator.count == 0
+        rows = selectors.inbox_page(nurse, q=hidden.identifier).object_list
+        html = client_for(nurse).get(reverse("cases:inbox")).content.decode()
+    assert [r.case.pk for r in rows] == [case.pk] and rows[0].name == "Skyddad identitet"
+    assert "Skyddsson" not in html and "Skyddad identitet" in html
+
+
+# --- access log and queries ---------------------------------------------------------------------------------
+
+
+def test_only_the_persons_on_the_page_are_access_logged(nurse) -> None:
+    overdue = overdue_behind_a_page(nurse)
+    what = f"inkorg:{unit(WARD).pk}"
+    before = AccessLogEntry.objects.filter(what=what).count()
+    with time_machine.travel(T0 + dt.timedelta(hours=30), tick=False):
+        client_for(nurse).get(reverse("cases:inbox"))
+    entries = AccessLogEntry.objects.filter(what=what, user=nurse.user, action="read")
+    assert entries.count() - before == 50
+    assert entries.filter(person=overdue.person).exists()
+    newest_not_shown = (
+        Case.objects.exclude(pk=overdue.pk).order_by("last_event_at", "pk").values_list("person", flat=True)
+    )[:5]
+    assert not entries.filter(person__in=list(newest_not_shown)).exists()
+
+
+def _count_queries(client: Client) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("cases:inbox"), {"status": "all"})
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_page_runs_a_bounded_number_of_queries(nurse, vc) -> None:
+    """The same number of queries for 3 rows and for a full page of 50 (no N+1)."""
+    home = actor(Role.HOME_CARE_NURSE, HOME)
+    person = make_person("1480")
+    involve(person, unit(PRIMARY_CARE), Involvement.Kind.OTHER, "test:listning", at=T0 - dt.timedelta(days=1))
+    with time_machine.travel(T0, tick=False):
+        _consent(vc, person)
+        _care_request(vc, person)
+    for n in range(3):
+        admit(nurse, T0 + dt.timedelta(minutes=n))
+    with time_machine.travel(T0 + dt.timedelta(hours=2), tick=False):
+        few = _count_queries(client_for(nurse))
+        few_home = _count_queries(client_for(home))
+    for n in range(55):
+        admit(nurse, T0 + dt.timedelta(hours=1, minutes=n))
+    with time_machine.travel(T0 + dt.timedelta(hours=2), tick=False):
+        many = _count_queries(client_for(nurse))
+    assert many == few and many <= 20
+    assert few_home <= 20
+
+
+# --- next_due_at in step ------------------------------------------------------------------------------------
+
+
+def test_next_due_at_stays_in_step_with_every_state_change(nurse, vc) -> None:
+    physician = actor(Role.PHYSICIAN, WARD)
+    contact = actor(Role.MUNICIPAL_CONTACT, CONTACT_POINT)
+    case = admit(nurse, T0, assessed=True, expected=dt.date(2026, 11, 9))
+    assert_in_step(case)
+    ward = Participant.objects.get(case=case, role="ward")
+    assert ward.next_due_at == T0 + dt.timedelta(hours=24)  # R-INS-2
+    with time_machine.travel(T0 + dt.timedelta(hours=2), tick=False):
+        services.send_admission_notice(nurse, case)
+    assert_in_step(case)
+    eod = timezone.make_aware(dt.datetime.combine(dt.date(2026, 11, 9), dt.time(23, 59, 59)))
+    assert Participant.objects.get(case=case, role="ward").next_due_at == eod  # R-UTS-1
+    assert Participant.objects.get(case=case, role="primary_care").next_due_at == eod  # R-FVK-1
+    assert Participant.objects.get(case=case, role="municipality").next_due_at is None
+    with time_machine.travel(T0 + dt.timedelta(hours=3), tick=False):
+        services.change_expected_date(nurse, case, dt.date(2026, 11, 7), "medical_condition")
+    assert_in_step(case)
+    assert Participant.objects.get(case=case, role="ward").next_due_at == timezone.make_aware(
+        dt.datetime.combine(dt.date(2026, 11, 7), dt.time(23, 59, 59))
+    )
+    with time_machine.travel(T0 + dt.timedelta(hours=4), tick=False):
+        services.save_planning_basis(
+            nurse,
+            case,
+            answers=PLANNING_ANSWERS,
+            needs={"social_services": "ja", "municipal_health": "nej", "primary_care": "ja"},
+        )
+    assert_in_step(case)
+    ready = T0 + dt.timedelta(days=1)
+    with time_machine.travel(ready, tick=False):
+        services.set_discharge_ready(physician, case)
+    assert_in_step(case)
+    assert Participant.objects.get(case=case, role="primary_care").next_due_at == ready + dt.timedelta(days=3)
+    with time_machine.travel(ready + dt.timedelta(hours=1), tick=False):
+        services.withdraw_discharge_ready(physician, case, "medical_condition")
+    assert_in_step(case)
+    with time_machine.travel(ready + dt.timedelta(hours=2), tick=False):
+        services.set_discharge_ready(physician, case)
+        services.acknowledge(contact, case)
+    assert_in_step(case)
+    with time_machine.travel(ready + dt.timedelta(hours=3), tick=False):
+        services.send_sip_summons(vc, case)
+        services.appoint_coordinator(vc, case, "Frida Fast", "031-1")
+    assert_in_step(case)
+    assert Participant.objects.get(case=case, role="primary_care").next_due_at is None
+    with time_machine.travel(ready + dt.timedelta(hours=4), tick=False):
+        services.start_leave(nurse, case)
+    assert_in_step(case)
+    assert Participant.objects.get(case=case, role="ward").case_status == Case.Status.ON_LEAVE
+    with time_machine.travel(ready + dt.timedelta(hours=5), tick=False):
+        services.end_leave(nurse, case)
+        services.send_discharge_info(nurse, case, summary_given=True)
+    assert_in_step(case)
+    assert Participant.objects.get(case=case, role="ward").next_due_at is None
+    with time_machine.travel(ready + dt.timedelta(hours=6), tick=False):
+        services.discharge(nurse, case)
+    assert_in_step(case)
+    assert set(Participant.objects.filter(case=case).values_list("case_status", flat=True)) == {"discharged"}
+
+
+def test_refresh_inbox_recomputes_rows_written_around_the_services(nurse) -> None:
+    case = admit(nurse, T0, assessed=True)
+    Participant.objects.filter(case=case).update(case_status="", last_event_at=None, next_due_at=None)
+    call_command("refresh_inbox", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert_in_step(case)
+    call_command("refresh_inbox", stdout=open("/dev/null", "w"))  # noqa: SIM115  (idempotent)
+    assert_in_step(case)
+
+
+def test_api_inbox_list_pages_with_headers(nurse) -> None:
+    """GET /api/v1/cases/ lists the inbox's discharge cases, paged, with the overdue case first."""
+    overdue = overdue_behind_a_page(nurse)
+    client = client_for(nurse)
+    with time_machine.travel(T0 + dt.timedelta(hours=30), tick=False):
+        first = client.get("/api/v1/cases/", {"status": "all", "page_size": 20})
+        third = client.get("/api/v1/cases/", {"status": "all", "page_size": 20, "page": 3})
+    assert first.status_code == 200 and third.status_code == 200
+    assert first.json()[0]["id"] == overdue.pk and len(first.json()) == 20 and len(third.json()) == 16
+    assert first["X-Total-Count"] == "56" and first["X-Page-Count"] == "3"
+    assert 'rel="next"' in first["Link"] and "page=2" in first["Link"] and "status=all" in first["Link"]
+    assert 'rel="prev"' in third["Link"] and 'rel="next"' not in third["Link"]
