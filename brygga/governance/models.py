@@ -526,3 +526,19 @@ class NoticeSubscription(models.Model):
     @property
     def kind_list(self) -> list[str]:
         return [k for k in self.kinds.split(",") if k]
+
+
+class ForumChange(models.Model):
+    """Who changed a forum, its mandate areas or its seats through the pages, and what."""
+
+    forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="changes")
+    at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=30)
+    note = models.CharField(max_length=400, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.forum}: {self.action}"

@@ -19,6 +19,7 @@ Rules (codes appear in every refusal and flag):
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -42,6 +43,9 @@ from brygga.governance.models import (
     Decision,
     Endorsement,
     Forum,
+    ForumChange,
+    ForumMandate,
+    ForumMember,
     GoalFollowUp,
     GoalStatus,
     GovernanceCase,
@@ -835,3 +839,138 @@ def visible_cases(actor: Actor) -> Q:
     """Everyone with GOVERNANCE_VIEW sees every case: governance cases hold no personal data."""
     actor.require(Perm.GOVERNANCE_VIEW)
     return Q()
+
+
+# --- Editing forums and their seats (GOVERNANCE_MANAGE; every change kept in ForumChange) -------------------
+
+FORUM_CODE_RE = r"^[-a-z0-9_]{2,40}$"
+
+
+@dataclass
+class ForumInput:
+    code: str
+    name: str
+    kind: str
+    mandate: str
+    areas: list[str]
+    meeting_frequency: str = ""
+    convener: str = ""
+    requires_balance: bool = False
+    source: str = ""
+
+
+def _forum_change(actor: Actor, forum: Forum, action: str, note: str) -> None:
+    ForumChange.objects.create(forum=forum, at=timezone.now(), by=actor.user, action=action, note=note[:400])
+
+
+def save_forum(actor: Actor, data: ForumInput, forum: Forum | None = None) -> Forum:
+    """Create a forum or change one: name, kind, mandate text, decision areas, frequency, convener, and
+    whether the mandate requires balance between region and municipalities (R-GOV-3). A working forum only
+    prepares (R-GOV-2: no decision area); a decision forum needs at least one. Refused whole."""
+    actor.require(Perm.GOVERNANCE_MANAGE)
+    problems: list[Problem] = []
+    code = data.code.strip()
+    if forum is None:
+        if not re.match(FORUM_CODE_RE, code):
+            problems.append(
+                Problem("code", "R-GOV-FORUM", _("Koden är 2–40 små bokstäver, siffror eller bindestreck."))
+            )
+        elif code == "nytt" or Forum.objects.filter(code=code).exists():
+            problems.append(Problem("code", "R-GOV-FORUM", _("Det finns redan ett forum med koden.")))
+    if not data.name.strip():
+        problems.append(Problem("name", "R-GOV-FORUM", _("Ange forumets namn.")))
+    if data.kind not in Forum.Kind.values:
+        problems.append(Problem("kind", "R-GOV-FORUM", _("Välj beslutsforum eller arbetsforum.")))
+    if len(data.mandate.strip()) < 10:
+        problems.append(Problem("mandate", "R-GOV-FORUM", _("Beskriv mandat och uppgift.")))
+    areas = set(data.areas)
+    if not areas <= set(MandateArea.values):
+        problems.append(Problem("areas", "R-GOV-FORUM", _("Okänt beslutsområde.")))
+    deciding = areas - {MandateArea.PREPARATION}
+    if data.kind == Forum.Kind.WORKING and deciding:
+        problems.append(
+            Problem("areas", "R-GOV-2", _("Ett arbetsforum bereder men beslutar inte: välj bara beredning."))
+        )
+    if data.kind == Forum.Kind.DECISION and not deciding:
+        problems.append(Problem("areas", "R-GOV-2", _("Ett beslutsforum behöver minst ett beslutsområde.")))
+    if problems:
+        raise DomainError(problems)
+    if data.kind == Forum.Kind.WORKING:
+        areas = {MandateArea.PREPARATION}
+    fields = {
+        "name": data.name.strip(),
+        "kind": data.kind,
+        "mandate": data.mandate.strip(),
+        "meeting_frequency": data.meeting_frequency.strip()[:120],
+        "convener": data.convener.strip()[:200],
+        "requires_balance": data.requires_balance,
+        "source": data.source.strip()[:300],
+    }
+    with transaction.atomic():
+        if forum is None:
+            forum = Forum.objects.create(code=code, **fields)
+            action = "created"
+        else:
+            for name, value in fields.items():
+                setattr(forum, name, value)
+            forum.save()
+            action = "updated"
+        old_areas = set(forum.mandates.values_list("area", flat=True))
+        forum.mandates.exclude(area__in=areas).delete()
+        for area in sorted(areas - old_areas):
+            ForumMandate.objects.create(forum=forum, area=area)
+        _forum_change(actor, forum, action, ", ".join(sorted(areas)))
+    return forum
+
+
+def add_forum_member(
+    actor: Actor,
+    forum: Forum,
+    title: str,
+    side: str,
+    role: str = ForumMember.Role.MEMBER,
+    organisation: Organisation | None = None,
+    subregion: Subregion | None = None,
+) -> tuple[ForumMember, Problem | None]:
+    """Add a seat (by title and party, not a person's name). Returns the seat and, where the mandate requires
+    balance, the R-GOV-3 flag if the forum is now unbalanced — a warning, not a refusal, since seats are
+    added one at a time and the seed's own SITIV list is unbalanced."""
+    actor.require(Perm.GOVERNANCE_MANAGE)
+    problems: list[Problem] = []
+    if not title.strip():
+        problems.append(Problem("title", "R-GOV-FORUM", _("Ange uppdrag eller titel.")))
+    if side not in Side.values:
+        problems.append(Problem("side", "R-GOV-FORUM", _("Välj part.")))
+    if role not in ForumMember.Role.values:
+        problems.append(Problem("role", "R-GOV-FORUM", _("Välj roll.")))
+    if organisation is not None and side in (Side.REGION, Side.MUNICIPAL):
+        region_side = organisation.is_region_side
+        if region_side != (side == Side.REGION):
+            problems.append(
+                Problem("organisation", "R-GOV-3", _("Organisationen hör inte till den valda parten."))
+            )
+    if problems:
+        raise DomainError(problems)
+    with transaction.atomic():
+        member = ForumMember.objects.create(
+            forum=forum,
+            title=title.strip()[:200],
+            side=side,
+            role=role,
+            organisation=organisation,
+            subregion=subregion,
+        )
+        _forum_change(
+            actor, forum, "member_added", f"{member.title} ({Side(side).label}, {member.get_role_display()})"
+        )
+    return member, forum_balance(forum).problem
+
+
+def remove_forum_member(actor: Actor, member: ForumMember) -> Problem | None:
+    """Remove a seat; returns the R-GOV-3 flag if the forum is now unbalanced where that is required."""
+    actor.require(Perm.GOVERNANCE_MANAGE)
+    forum = member.forum
+    with transaction.atomic():
+        _forum_change(actor, forum, "member_removed", f"{member.title} ({member.get_side_display()})")
+        member.delete()
+    return forum_balance(forum).problem

@@ -24,6 +24,7 @@ from brygga.governance.models import (
     ConsultationResponse,
     Decision,
     Forum,
+    ForumMember,
     GoalCategory,
     GoalStatus,
     GovernanceCase,
@@ -31,8 +32,10 @@ from brygga.governance.models import (
     ManagementPlan,
     MandateArea,
     Meeting,
+    Side,
 )
 from brygga.governance.services import MinuteDecision
+from brygga.organisations.models import Organisation, Subregion
 
 CASE_ACTIONS: dict[str, object] = {
     CaseState.INVENTORY: gettext_lazy("Till behovsinventering"),
@@ -554,3 +557,102 @@ def quarterly_report_pdf(request: HttpRequest, year: int, quarter: int) -> HttpR
 def report_current(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     return redirect("governance:report", year=today.year, quarter=(today.month - 1) // 3 + 1)
+
+
+# --- Editing forums and their seats ----------------------------------------------------------------------
+
+
+def _forum_input(request: HttpRequest, code: str = "") -> services.ForumInput:
+    post = request.POST
+    return services.ForumInput(
+        code=post.get("code", code),
+        name=post.get("name", ""),
+        kind=post.get("kind", ""),
+        mandate=post.get("mandate", ""),
+        areas=post.getlist("areas"),
+        meeting_frequency=post.get("meeting_frequency", ""),
+        convener=post.get("convener", ""),
+        requires_balance=post.get("requires_balance") == "on",
+        source=post.get("source", ""),
+    )
+
+
+def _forum_form_context(forum: Forum | None) -> dict[str, object]:
+    return {
+        "forum": forum,
+        "kinds": Forum.Kind.choices,
+        "areas": MandateArea.choices,
+        "chosen_areas": list(forum.mandates.values_list("area", flat=True)) if forum else [],
+        "members": forum.members.select_related("organisation", "subregion") if forum else [],
+        "balance": services.forum_balance(forum) if forum else None,
+        "sides": Side.choices,
+        "roles": ForumMember.Role.choices,
+        "organisations": Organisation.objects.filter(principal__isnull=True).order_by("kind", "name"),
+        "subregions": Subregion.objects.all(),
+        "changes": forum.changes.select_related("by")[:20] if forum else [],
+    }
+
+
+def _refused(request: HttpRequest, forum: Forum | None, exc: DomainError, action: str) -> HttpResponse:
+    return render(
+        request,
+        "governance/forum_form.html",
+        {
+            **_forum_form_context(forum),
+            "errors": exc.problems,
+            "field_errors": {p.field: str(p.message) for p in exc.problems},
+            "action": action,
+            "form": request.POST,
+            "chosen_areas": request.POST.getlist("areas")
+            if action == "forum"
+            else _forum_form_context(forum)["chosen_areas"],
+        },
+        status=400,
+    )
+
+
+@actor_required(Perm.GOVERNANCE_MANAGE)
+def forum_new(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            forum = services.save_forum(request.actor, _forum_input(request))  # type: ignore[attr-defined]
+        except DomainError as exc:
+            return _refused(request, None, exc, "forum")
+        messages.success(request, _("Forumet är skapat. Lägg till ledamöter."))
+        return redirect("governance:forum_edit", code=forum.code)
+    return render(request, "governance/forum_form.html", {**_forum_form_context(None), "action": "forum"})
+
+
+@actor_required(Perm.GOVERNANCE_MANAGE)
+def forum_edit(request: HttpRequest, code: str) -> HttpResponse:
+    forum = get_object_or_404(Forum, code=code)
+    actor = request.actor  # type: ignore[attr-defined]
+    if request.method == "POST":
+        action = request.POST.get("action", "forum")
+        flag = None
+        try:
+            if action == "forum":
+                services.save_forum(actor, _forum_input(request, forum.code), forum)
+            elif action == "add-member":
+                org_id, sub_id = request.POST.get("organisation", ""), request.POST.get("subregion", "")
+                _member, flag = services.add_forum_member(
+                    actor,
+                    forum,
+                    request.POST.get("title", ""),
+                    request.POST.get("side", ""),
+                    request.POST.get("role", ForumMember.Role.MEMBER),
+                    organisation=Organisation.objects.filter(pk=org_id).first() if org_id.isdigit() else None,
+                    subregion=Subregion.objects.filter(pk=sub_id).first() if sub_id.isdigit() else None,
+                )
+            elif action == "remove-member":
+                member = get_object_or_404(ForumMember, pk=request.POST.get("member") or 0, forum=forum)
+                flag = services.remove_forum_member(actor, member)
+            else:
+                raise NotFound
+        except DomainError as exc:
+            return _refused(request, forum, exc, action)
+        messages.success(request, _("Forumet är uppdaterat."))
+        if flag is not None:
+            messages.warning(request, f"{flag.message} ({flag.rule})")
+        return redirect("governance:forum_edit", code=forum.code)
+    return render(request, "governance/forum_form.html", {**_forum_form_context(forum), "action": ""})
