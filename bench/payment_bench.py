@@ -38,15 +38,22 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brygga.settings")
 
 BASELINE = """
-WITH cand AS (
-  SELECT c.id, c.municipality_id, c.admitted_at, c.sip_needed, c.sip_summons_sent_at,
-         coalesce(c.discharged_at, d.died_at) AS out_at
+WITH base AS MATERIALIZED (
+  -- the cheap columns first: discharged in the month, or not discharged and not closed before it
+  SELECT c.id, c.municipality_id, c.admitted_at, c.sip_needed, c.sip_summons_sent_at, c.discharged_at
   FROM cases_case c
+  WHERE c.municipality_id IS NOT NULL AND c.status <> 'cancelled' AND c.admitted_at < %(end)s
+    AND ((c.discharged_at >= %(start)s AND c.discharged_at < %(end)s)
+         OR (c.discharged_at IS NULL AND (c.closed_at IS NULL OR c.closed_at >= %(start)s)))
+),
+cand AS (
+  SELECT base.*, coalesce(base.discharged_at, d.died_at) AS out_at
+  FROM base
   LEFT JOIN LATERAL (SELECT min(x.occurred_at) AS died_at FROM cases_caseevent x
-                     WHERE x.case_id = c.id AND x.kind = 'died') d ON c.discharged_at IS NULL
-  WHERE c.municipality_id IS NOT NULL AND c.status <> 'cancelled'
-    AND NOT EXISTS (SELECT 1 FROM cases_caseevent x WHERE x.case_id = c.id AND x.kind = 'cancelled')
-    AND coalesce(c.discharged_at, d.died_at) >= %(start)s AND coalesce(c.discharged_at, d.died_at) < %(end)s
+                     WHERE x.case_id = base.id AND x.kind = 'died') d ON base.discharged_at IS NULL
+  WHERE NOT EXISTS (SELECT 1 FROM cases_caseevent x WHERE x.case_id = base.id AND x.kind = 'cancelled')
+    AND coalesce(base.discharged_at, d.died_at) >= %(start)s
+    AND coalesce(base.discharged_at, d.died_at) < %(end)s
 ),
 stay AS (
   SELECT cand.*, r.id AS set_id, r.occurred_at AS set_at,
