@@ -172,3 +172,20 @@ def test_member_refusals_and_permission_denied_change_nothing(ref, gits) -> None
     assert forum_state(forum) == before
     assert not Forum.objects.filter(code="x-y").exists() and not ForumChange.objects.exists()
     assert ForumMember.objects.filter(forum=forum).count() == len(before[5])
+
+
+def test_r_gov_10_a_case_with_a_personnummer_is_refused_and_nothing_saved(ref) -> None:  # type: ignore[no-untyped-def]
+    from brygga.governance.models import GovernanceCase
+
+    nurse = actor(Role.WARD_NURSE)
+    with pytest.raises(DomainError) as exc:
+        services.raise_case(nurse, "need", "Bättre sök", "Patienten 19121212-1212 syntes inte i sökningen.")
+    assert {(p.field, p.rule) for p in exc.value.problems} == {("description", "R-GOV-10")}
+    assert not GovernanceCase.objects.exists()
+    web = as_actor(Client(), nurse)
+    response = web.post(
+        "/forvaltning/arenden/nytt/",
+        {"kind": "need", "title": "Sök", "description": "Gäller 121212-1212 igen."},
+    )
+    assert response.status_code == 400 and "R-GOV-10" in response.content.decode()
+    assert not GovernanceCase.objects.exists()

@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, NotFound, Problem
+from brygga.deviations.personal_data import personal_data_problems
 from brygga.governance.models import (
     AgendaItem,
     CaseEvent,
@@ -164,6 +165,10 @@ def raise_case(
         problems.append(Problem("title", "R-GOV-CASE", _("Ange en rubrik.")))
     if len(description.strip()) < 10:
         problems.append(Problem("description", "R-GOV-CASE", _("Beskriv behovet med minst några ord.")))
+    # R-GOV-10: a case is public on the roadmap; no identity numbers in it (names cannot be checked)
+    problems += personal_data_problems(
+        {"title": title, "description": description, "source_reference": source_reference}, rule="R-GOV-10"
+    )
     if on_behalf_of == GovernanceCase.Origin.SUBREGION and not actor.can(Perm.GOVERNANCE_DECIDE):
         problems.append(
             Problem("origin", "R-GOV-8", _("Bara en forumledamot kan väcka ett ärende för sin delregion."))
