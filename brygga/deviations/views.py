@@ -43,13 +43,14 @@ def deviation_list(request: HttpRequest) -> HttpResponse:
     _require_party_role(request)
     actor = request.actor  # type: ignore[attr-defined]
     principal = services.actor_principal(actor)
+    own = principal.pk if principal else None
     rows = list(selectors.visible_to(actor)[:300])
     return render(
         request,
         "deviations/list.html",
         {
-            "received": [d for d in rows if d.receiving_organisation_id == principal.pk],
-            "reported": [d for d in rows if d.reporting_organisation_id == principal.pk],
+            "received": [d for d in rows if d.receiving_organisation_id == own],
+            "reported": [d for d in rows if d.reporting_organisation_id == own],
             "today": timezone.localdate(),
             "open_states": selectors.OPEN_STATES,
         },

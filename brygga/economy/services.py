@@ -735,6 +735,7 @@ def create_price_list(
         )
     if problems:
         raise DomainError(problems)
+    assert responsibility_object is not None
     with transaction.atomic():
         price_list = PriceList.objects.create(
             responsibility_object=responsibility_object, year=year_value, name=name.strip(), note=note.strip()

@@ -219,7 +219,7 @@ KEY_ROWS = 4
 
 @actor_required(Perm.ECONOMY_VIEW)
 def keys(request: HttpRequest) -> HttpResponse:
-    form: dict[str, str] = dict(request.POST.items())
+    form: dict[str, str] = {k: str(v) for k, v in request.POST.items()}
     editing = FinancingKey.objects.filter(code=request.GET.get("kod", "")).prefetch_related("parts").first()
     if request.method == "GET" and editing is not None:
         form = {"code": editing.code, "name": editing.name, "description": editing.description}
