@@ -294,3 +294,13 @@ def test_case_page_links_to_reporting_a_deviation() -> None:
 
     source = get_template("cases/detail.html").template.source
     assert "deviations:new" in source and "Rapportera avvikelse i samverkan" in source
+
+
+def test_demo_deviations_in_every_state_and_idempotent(demo) -> None:  # type: ignore[no-untyped-def]
+    from brygga.deviations.demo import load_deviations_demo
+
+    assert set(Deviation.objects.values_list("state", flat=True)) == set(S.values)
+    assert load_deviations_demo() == 0
+    assert Deviation.objects.count() == 5
+    contact = as_actor(Client(), actor(Role.MUNICIPAL_CONTACT, CONTACT_POINT))
+    assert contact.get("/avvikelser/").content.decode().count("AVV-") >= 4

@@ -14,6 +14,7 @@ from brygga.accounts.models import Membership, User
 from brygga.accounts.permissions import Role
 from brygga.cases.demo import load_cases_demo
 from brygga.demo import personas
+from brygga.deviations.demo import load_deviations_demo
 from brygga.economy.demo import load_economy_demo
 from brygga.governance.demo import load_governance_demo
 from brygga.organisations.models import Unit
@@ -69,6 +70,7 @@ def load_demo_data() -> DemoReport:
     load_cases_demo()
     load_economy_demo()
     load_governance_demo()
+    load_deviations_demo()
     load_payment_demo()
     load_sip_demo()
     return report
