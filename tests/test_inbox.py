@@ -121,6 +121,21 @@ def test_database_tier_agrees_with_the_deadlines_shown(nurse, vc) -> None:
         assert rows[0].escalated and rows[0].tier == 0 and rows[0].priority == 0
 
 
+def test_new_is_for_receiving_units_not_the_sending_ward(nurse) -> None:
+    """ADR 0103: a receiving unit's row is new until it acknowledges; the ward that made the case is not."""
+    contact = actor(Role.MUNICIPAL_CONTACT, CONTACT_POINT)
+    case = admit(nurse, T0)
+    with time_machine.travel(T0 + dt.timedelta(hours=1), tick=False):
+        services.send_admission_notice(nurse, case)
+        ward_row = selectors.inbox(nurse)[0]
+        contact_row = selectors.inbox(contact)[0]
+        assert (ward_row.new, ward_row.tier, ward_row.priority) == (False, 3, 3)
+        assert (contact_row.new, contact_row.tier, contact_row.priority) == (True, 2, 2)
+        services.acknowledge(contact, case)
+        contact_row = selectors.inbox(contact)[0]
+    assert (contact_row.new, contact_row.tier) == (False, 3)
+
+
 def test_filters_and_kind_work_with_paging(nurse) -> None:
     cases = [admit(nurse, T0 + dt.timedelta(minutes=n), assessed=n % 2 == 0) for n in range(12)]
     with time_machine.travel(T0 + dt.timedelta(hours=1), tick=False):

@@ -220,7 +220,7 @@ def _case_source(
             then=0,
         ),
         When(next_due_at__lt=now + rules.DUE_SOON, then=1),
-        When(Q(acknowledged_at__isnull=True) | Q(needs_ack=True), then=2),
+        When((Q(acknowledged_at__isnull=True) & ~Q(role=Participant.Role.WARD)) | Q(needs_ack=True), then=2),
         default=Value(3),
         output_field=IntegerField(),
     )
@@ -293,7 +293,8 @@ def inbox_rows(actor: Actor, entries: list[dict[str, Any]], now: dt.datetime) ->
                         and p.unacked_since
                         and now > p.unacked_since + rules.acknowledgement_deadline()
                     ),
-                    new=p.acknowledged_at is None,
+                    # New: a receiving unit has never acknowledged it (the sending ward made it).
+                    new=p.acknowledged_at is None and p.role != Participant.Role.WARD,
                 )
             )
         elif (entry["ib_kind"], entry["ib_row"]) in items:
