@@ -304,3 +304,18 @@ def test_demo_deviations_in_every_state_and_idempotent(demo) -> None:  # type: i
     assert Deviation.objects.count() == 5
     contact = as_actor(Client(), actor(Role.MUNICIPAL_CONTACT, CONTACT_POINT))
     assert contact.get("/avvikelser/").content.decode().count("AVV-") >= 4
+
+
+def test_api_counts_are_suppressed_and_need_the_overview_permission(nurse) -> None:  # type: ignore[no-untyped-def]
+    _many(nurse, 6, Category.ADMISSION_NOTICE, gothenburg(), T0)
+    _many(nurse, 1, Category.IT_SUPPORT, boras(), T0)
+    gits = as_actor(Client(), actor(Role.GITS_COORDINATOR, "GITS kansli"))
+    data = gits.get("/api/v1/deviations/counts?year=2026&quarter=1").json()
+    assert data["total"] == 7
+    by_category = {row["label"]: row["count"] for row in data["by_category"]}
+    assert by_category[str(Category.IT_SUPPORT.label)] == "<5"
+    assert by_category[str(Category.ADMISSION_NOTICE.label)] == ".."
+    bad = gits.get("/api/v1/deviations/counts?year=2026&quarter=5")
+    assert bad.status_code == 400 and bad.json()["problems"][0]["rule"] == "R-AVV-FIELD"
+    web = as_actor(Client(), nurse)
+    assert web.get("/api/v1/deviations/counts?year=2026&quarter=1").status_code == 403

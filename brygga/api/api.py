@@ -88,6 +88,7 @@ def invalid_payload(request: HttpRequest, exc: NinjaValidationError) -> HttpResp
 
 def _register_routers() -> None:
     from brygga.cases.api import router as cases_router
+    from brygga.deviations.api import router as deviations_router
     from brygga.documents.api import router as documents_router
     from brygga.economy.api import router as economy_router
     from brygga.governance.api import router as governance_router
@@ -106,6 +107,7 @@ def _register_routers() -> None:
     api.add_router("/governance", governance_router)
     api.add_router("/economy", economy_router)
     api.add_router("/documents", documents_router)
+    api.add_router("/deviations", deviations_router)
 
 
 _register_routers()
