@@ -220,6 +220,11 @@ def test_sip_and_care_request_items_for_the_right_unit_only(vc) -> None:
         html = client_for(home).get(reverse("cases:inbox")).content.decode()
     assert "Vårdbegäran" in html and "Sigrid Sipsson" in html
     assert reverse("sip:care_request", args=[request.pk]) in html
+    # /sip/ "Att göra" reads the same source and points to the inbox.
+    with time_machine.travel(T0 + dt.timedelta(hours=25), tick=False):
+        sip_page = client_for(home).get(reverse("sip:index")).content.decode()
+    assert reverse("sip:care_request", args=[request.pk]) in sip_page
+    assert f"{reverse('cases:inbox')}?kind=care_request" in sip_page
     # Kind filter and the unacknowledged filter: opening the request is its acknowledgement.
     with time_machine.travel(T0 + dt.timedelta(hours=1), tick=False):
         assert selectors.inbox_page(home, kind="care_request", status="unacknowledged").paginator.count == 1
