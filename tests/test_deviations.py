@@ -289,11 +289,21 @@ def test_report_form_refuses_personnummer_next_to_the_field_and_keeps_nothing(nu
     assert deviation.state == S.CLOSED
 
 
-def test_case_page_links_to_reporting_a_deviation() -> None:
-    from django.template.loader import get_template
+def test_case_page_links_to_reporting_a_deviation_with_the_counterparty_and_no_personal_data(demo) -> None:  # type: ignore[no-untyped-def]
+    from brygga.accounts.models import User
+    from brygga.cases.models import Case
 
-    source = get_template("cases/detail.html").template.source
-    assert "deviations:new" in source and "Rapportera avvikelse i samverkan" in source
+    client = Client()
+    client.force_login(User.objects.get(username="lakare"))
+    case = Case.objects.filter(ward__name="Sahlgrenska, medicinavdelning", municipality__isnull=False).first()
+    assert case is not None
+    page = client.get(f"/arenden/{case.pk}/").content.decode()
+    assert "Rapportera avvikelse i samverkan" in page
+    href = page.split("/avvikelser/ny/?", 1)[1].split('"', 1)[0]
+    assert f"mottagare={case.municipality.organisation_id}" in href
+    assert case.person.identifier not in href and case.person.family_name not in href
+    form = client.get("/avvikelser/ny/?" + href.replace("&amp;", "&")).content.decode()
+    assert f'value="{case.municipality.organisation_id}" selected' in form
 
 
 def test_demo_deviations_in_every_state_and_idempotent(demo) -> None:  # type: ignore[no-untyped-def]
