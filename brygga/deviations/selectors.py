@@ -92,7 +92,7 @@ class QuarterCounts:
                 for label, cell in self.by_category
             ]
             + [_("Delregion %(name)s: %(n)s") % {"name": name, "n": cell} for name, cell in self.by_subregion]
-            + [_("Obesvarade efter svarstiden: %s") % self.open_overdue]
+            + [_("Obesvarade efter svarstiden, per i dag: %s") % self.open_overdue]
         )
 
 
