@@ -19,7 +19,7 @@ from ninja import Field, Router, Schema, Status
 
 from brygga.access.services import lookup_person
 from brygga.accounts.context import Actor
-from brygga.cases import selectors, services
+from brygga.cases import messages_api, messaging, selectors, services
 from brygga.cases.models import Case, CaseEvent, Participant
 from brygga.core.errors import DomainError, NotFound
 from brygga.core.idempotency import KEY_CONFLICT, AnswerShape, idempotency_key, run_idempotent
@@ -670,4 +670,70 @@ def _batch_item(actor: Actor, key: str | None, item: BatchItem) -> tuple[int, di
         f"{item.op}:{item.case_id or item.external_id}",
         body,
         lambda: op(actor, _find_case(actor, item.case_id, item.external_id), parsed),
+    )
+
+
+# --- messages (the generic threads, brygga.cases.messaging) -------------------------------------------------
+
+MESSAGE_ENVELOPE: dict[int, Any] = {code: dict[str, Any] for code in (200, 201, 400, 403, 404, 409, 422, 503)}
+
+
+@router.get("/{case_id}/messages", response=list[dict[str, Any]], summary="Ärendets meddelanden (loggas)")
+def case_messages(request: HttpRequest, case_id: int) -> list[dict[str, Any]]:
+    case = services.open_case(_actor(request), case_id, what="api/meddelanden")
+    return messages_api.list_messages(messaging.CaseSubject(case))
+
+
+def _on_case_message(
+    request: HttpRequest, case_id: int, scope: str, body: Any, change: Callable[[Actor, Any], dict[str, Any]]
+) -> Status[dict[str, Any]]:
+    actor = _actor(request)
+
+    def op() -> tuple[int, dict[str, Any]]:
+        case = services.open_case(actor, case_id, what=f"api/{scope}")
+        return 201 if scope != "pin" else 200, {"message": change(actor, messaging.CaseSubject(case))}
+
+    return _respond(execute_answer(actor, _key(request), f"{scope}:{case_id}", body, op))
+
+
+@router.post(
+    "/{case_id}/messages",
+    response=MESSAGE_ENVELOPE,
+    summary="Skicka ett meddelande (ny tråd eller svar); rättslig grund per mottagare (R-SEK-2)",
+)
+def send_case_message(
+    request: HttpRequest, case_id: int, payload: messages_api.MessageIn
+) -> Status[dict[str, Any]]:
+    return _on_case_message(
+        request,
+        case_id,
+        "message",
+        messages_api.body_of(payload),
+        lambda a, s: messages_api.send(a, s, payload),
+    )
+
+
+@router.post("/{case_id}/messages/{message_id}/forward", response=MESSAGE_ENVELOPE, summary="Vidaresänd")
+def forward_case_message(
+    request: HttpRequest, case_id: int, message_id: int, payload: messages_api.ForwardIn
+) -> Status[dict[str, Any]]:
+    return _on_case_message(
+        request,
+        case_id,
+        f"forward:{message_id}",
+        messages_api.body_of(payload),
+        lambda a, s: messages_api.forward(a, s, message_id, payload),
+    )
+
+
+@router.post("/{case_id}/messages/{message_id}/pin", response=MESSAGE_ENVELOPE, summary="Fäst eller lossa")
+def pin_case_message(
+    request: HttpRequest, case_id: int, message_id: int, payload: messages_api.PinIn
+) -> Status[dict[str, Any]]:
+    return _on_case_message(
+        request,
+        case_id,
+        "pin",
+        {"message": message_id, **payload.dict()},
+        lambda a, s: messages_api.pin(a, s, message_id, payload),
     )

@@ -16,6 +16,7 @@ from ninja import Router, Schema, Status
 
 from brygga.access.services import log_list_access, open_person
 from brygga.accounts.context import Actor
+from brygga.cases import messages_api, messaging
 from brygga.cases.models import Case
 from brygga.core.errors import DomainError, NotFound
 from brygga.core.idempotency import KEY_CONFLICT, AnswerShape, idempotency_key, jsonable, run_idempotent
@@ -578,3 +579,93 @@ def supplement(request: HttpRequest, request_id: int, payload: TextIn) -> Status
         payload.dict(),
         lambda a, cr: services.supplement_care_request(a, cr, text=payload.text),
     )
+
+
+# --- messages (the generic threads, brygga.cases.messaging) -------------------------------------------------
+
+
+def _subject(actor: Actor, kind: str, pk: int, what: str) -> messaging.Subject:
+    if kind == "sip":
+        return messaging.subject_for(services.open_sip(actor, pk, what=what))
+    return messaging.subject_for(services.open_care_request(actor, pk, what=what))
+
+
+def _on_message(
+    request: HttpRequest,
+    kind: str,
+    pk: int,
+    scope: str,
+    body: Any,
+    change: Callable[[Actor, messaging.Subject], dict[str, Any]],
+) -> Status[dict[str, Any]]:
+    actor = _actor(request)
+
+    def op() -> tuple[int, dict[str, Any]]:
+        subject = _subject(actor, kind, pk, f"api/{scope}")
+        return (200 if scope == "pin" else 201), {"ok": True, "message": change(actor, subject)}
+
+    return idempotent(request, f"{kind}:{scope}:{pk}", body, op)
+
+
+def _message_routes(prefix: str, kind: str, label: str) -> None:
+    """GET and POST {prefix}/messages, POST {prefix}/messages/{message_id}/forward|pin for one subject."""
+
+    def list_messages(request: HttpRequest, pk: int) -> list[dict[str, Any]]:
+        return messages_api.list_messages(_subject(_actor(request), kind, pk, "api/meddelanden"))
+
+    def send_message(
+        request: HttpRequest, pk: int, payload: messages_api.MessageIn
+    ) -> Status[dict[str, Any]]:
+        return _on_message(
+            request,
+            kind,
+            pk,
+            "message",
+            messages_api.body_of(payload),
+            lambda a, s: messages_api.send(a, s, payload),
+        )
+
+    def forward_message(
+        request: HttpRequest, pk: int, message_id: int, payload: messages_api.ForwardIn
+    ) -> Status[dict[str, Any]]:
+        return _on_message(
+            request,
+            kind,
+            pk,
+            f"forward:{message_id}",
+            messages_api.body_of(payload),
+            lambda a, s: messages_api.forward(a, s, message_id, payload),
+        )
+
+    def pin_message(
+        request: HttpRequest, pk: int, message_id: int, payload: messages_api.PinIn
+    ) -> Status[dict[str, Any]]:
+        return _on_message(
+            request,
+            kind,
+            pk,
+            "pin",
+            {"message": message_id, **payload.dict()},
+            lambda a, s: messages_api.pin(a, s, message_id, payload),
+        )
+
+    for view in (list_messages, send_message, forward_message, pin_message):
+        view.__name__ = f"{kind}_{view.__name__}"  # unique OpenAPI operation ids
+    router.get(f"{prefix}/messages", response=list[dict[str, Any]], summary=f"{label}: meddelanden (loggas)")(
+        list_messages
+    )
+    router.post(
+        f"{prefix}/messages",
+        response=ENVELOPE,
+        summary=f"{label}: skicka ett meddelande; rättslig grund per mottagare (R-SEK-2)",
+    )(send_message)
+    router.post(
+        f"{prefix}/messages/{{message_id}}/forward", response=ENVELOPE, summary=f"{label}: vidaresänd"
+    )(forward_message)
+    router.post(
+        f"{prefix}/messages/{{message_id}}/pin", response=ENVELOPE, summary=f"{label}: fäst eller lossa"
+    )(pin_message)
+
+
+_message_routes("/{pk}", "sip", "SIP")
+_message_routes("/care-requests/{pk}", "care_request", "Vårdbegäran")
