@@ -195,6 +195,17 @@ def test_discharge_case_through_sip_and_an_accepted_care_request(session: Any, e
     pdf = vc.request.get(sip_url + "plan.pdf")
     assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
 
+    # The established plan is frozen as a PDF and signed (PAdES, issue 7); the SIP page shows the signature.
+    submit(vc, "form#sign-plan", "Underteckna planen")
+    assert re.search(r"/dokument/\d+/$", vc.url), vc.url
+    assert "SIP" in vc.inner_text("main") and "Det här är viktigt för dig" in vc.inner_text("main")
+    with vc.expect_navigation():
+        vc.get_by_role("button", name="Underteckna version 1").click()
+    assert "Giltig underskrift" in vc.inner_text("main") and "Ogiltig" not in vc.inner_text("main")
+    screenshot(vc, "sip-plan-signed")
+    vc.goto(sip_url)
+    assert "1 underskrift på version 1" in vc.inner_text("main")
+
     # Step 5: the follow-up is done.
     vc.locator("form.inline").first.get_by_label("Resultat").fill("Hemtjänsten fungerar.")
     submit(vc, "form.inline >> nth=0", "Markera som gjord")
