@@ -123,6 +123,17 @@ def test_a_new_sip_version_needs_new_signatures_and_the_old_stays_valid(vc, home
     assert report.valid
 
 
+def test_the_plan_document_is_not_edited_as_free_text_dok_sig_8(vc, person) -> None:  # type: ignore[no-untyped-def]
+    from brygga.documents.signed import revise_document
+
+    sip = established_sip(vc, person)
+    version = signing.plan_document(vc, sip.pk)
+    with pytest.raises(DomainError) as exc:
+        revise_document(vc, version.document_id, "Annan rubrik", "Annan text")
+    assert exc.value.problems[0].rule == "DOK-SIG-8"
+    assert DocumentVersion.objects.filter(document_id=version.document_id).count() == 1
+
+
 def test_a_unit_outside_the_sip_gets_not_found_and_nothing_is_written(vc, person) -> None:  # type: ignore[no-untyped-def]
     sip = established_sip(vc, person)
     stranger = actor(Role.WARD_NURSE, OTHER_WARD, username="stranger")

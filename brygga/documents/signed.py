@@ -2,7 +2,9 @@
 
 Refusals: DOK-SIG-1 an empty title or text, DOK-SIG-2 signing a version that is no longer the latest,
 DOK-SIG-3 signing the same version twice, DOK-SIG-4 the stored file no longer matches its digest,
-DOK-SIG-5 the signing service is unavailable. A document of a person the unit may not see is NotFound."""
+DOK-SIG-5 the signing service is unavailable, DOK-SIG-7 (sip.signing) a plan not yet established,
+DOK-SIG-8 free-text editing of a document its owner renders.
+A document of a person the unit may not see is NotFound."""
 
 from __future__ import annotations
 
@@ -127,6 +129,11 @@ def create_document(
         return _new_version(document, 1, title, body, actor, data=data)
 
 
+# Owners whose documents are renderings the owning app makes (document_for_owner); they are never edited
+# as free text here, or the next rendering would no longer follow the object it shows.
+OWN_PDF_OWNERS = {"sip_plan"}
+
+
 def document_for_owner(
     actor: Actor, person_id: int, owner_type: str, owner_id: str, title: str, body: str, data: bytes
 ) -> DocumentVersion:
@@ -188,6 +195,12 @@ def revise_document(actor: Actor, document_id: int | str, title: str, body: str)
     title, body = _validate(title, body)
     with transaction.atomic():
         document = _document_for(actor, document_id, "dokument:{pk}/ny version", Action.UPDATE)
+        if document.owner_type in OWN_PDF_OWNERS:
+            raise DomainError.single(
+                "document",
+                "DOK-SIG-8",
+                _("Dokumentet ändras där det hör hemma (till exempel i SIP:en), inte som fritext här."),
+            )
         Document.objects.select_for_update().filter(pk=document.pk).first()
         current = document.current
         return _new_version(document, current.number + 1, title, body, actor)
