@@ -254,7 +254,13 @@ def statistics_part(port: int, manifest: dict[str, Any], concurrency: int, round
 
 
 def ingest_part(
-    port: int, manifest: dict[str, Any], clients: int, count: int, retry_share: float, batch: int = 1
+    port: int,
+    manifest: dict[str, Any],
+    clients: int,
+    count: int,
+    retry_share: float,
+    batch: int = 1,
+    cleanup: bool = False,
 ) -> dict[str, Any]:
     """``batch`` 1: one POST /api/v1/cases/ per admission (Idempotency-Key header); more: POST
     /api/v1/cases/batch with that many ``create`` items, each with its own idempotency key."""
@@ -374,6 +380,21 @@ def ingest_part(
         f"Retries with the same key and body: {len(sample)}, answered replayed {replayed}, "
         f"same case {same_case}; counts after the retries unchanged: {after == before}"
     )
+    if cleanup:  # benchmark database only: leave the inboxes as the data set built them
+        from django.db import transaction
+
+        from brygga.access.models import Involvement
+        from brygga.cases.models import Participant
+
+        ids = list(cases.values_list("id", flat=True))
+        # _raw_delete: plain DELETEs, as the events are immutable through the ORM on purpose.
+        with transaction.atomic():
+            CaseEvent.objects.filter(case_id__in=ids)._raw_delete("default")
+            Participant.objects.filter(case_id__in=ids)._raw_delete("default")
+            Involvement.objects.filter(source__in=[f"case:{i}" for i in ids])._raw_delete("default")
+            IdempotencyRecord.objects.filter(key__in=external)._raw_delete("default")
+            Case.objects.filter(id__in=ids)._raw_delete("default")
+        print(f"Removed the {len(ids)} ingested cases again (--ingest-cleanup)")
     return {
         "clients": clients,
         "batch": batch,
@@ -404,6 +425,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ingest-clients", type=int, default=8)
     parser.add_argument("--ingest-batch", type=int, default=1, help=">1: POST /cases/batch with this many")
     parser.add_argument("--retry-share", type=float, default=0.05)
+    parser.add_argument(
+        "--ingest-cleanup", action="store_true", help="delete the ingested cases after the checks (bench DB)"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="gthread threads per worker (1: sync)")
     parser.add_argument("--manifest", type=Path, default=None)
@@ -488,7 +512,13 @@ def main(argv: list[str] | None = None) -> int:
             out["statistics"] = statistics_part(port, manifest, args.stat_concurrency, args.stat_rounds)
         if "ingest" in parts:
             out["ingest"] = ingest_part(
-                port, manifest, args.ingest_clients, args.ingest, args.retry_share, args.ingest_batch
+                port,
+                manifest,
+                args.ingest_clients,
+                args.ingest,
+                args.retry_share,
+                args.ingest_batch,
+                args.ingest_cleanup or args.smoke,
             )
     finally:
         server.terminate()
