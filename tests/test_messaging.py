@@ -406,3 +406,22 @@ def test_api_case_message_refusal_is_stored_and_replayed_with_the_acknowledgemen
         f"{url}/{message_id}/pin", {"pinned": True}, content_type="application/json", **headers
     )
     assert pin.status_code == 200 and pin.json()["message"]["pinned"] is True
+
+
+def test_the_shared_action_dispatch_answers_404_for_an_unknown_action_on_all_three_pages(
+    vc, nurse, person
+) -> None:  # type: ignore[no-untyped-def]
+    consent(vc, person)
+    sip = summoned_sip(vc, person)
+    request = care_request(vc, person)
+    case = noticed_case(nurse)
+    assert client_for(vc).post(reverse("sip:action", args=[sip.pk, "nope"])).status_code == 404
+    assert (
+        client_for(vc).post(reverse("sip:care_request_action", args=[request.pk, "nope"])).status_code == 404
+    )
+    assert client_for(nurse).post(reverse("cases:action", args=[case.pk, "nope"])).status_code == 404
+    # A refused message on the case page re-renders it with the rule next to the text field.
+    response = client_for(nurse).post(
+        reverse("cases:action", args=[case.pk, "message"]), {"category": "other", "subject": "x", "body": "y"}
+    )
+    assert response.status_code == 403 and 'id="error-message-body"' in response.content.decode()

@@ -81,6 +81,11 @@ def run(name: str, actor: Actor, obj: Any, request: HttpRequest) -> str:
     return ACTIONS[name](actor, messaging.subject_for(obj), request)
 
 
+def handlers() -> dict[str, Callable[[Actor, Any, HttpRequest], str]]:
+    """The thread actions as ``run_action`` message handlers (actor, object, request)."""
+    return {name: (lambda actor, obj, request, name=name: run(name, actor, obj, request)) for name in ACTIONS}
+
+
 def context(actor: Actor, obj: Any, url_name: str, pk: int, **extra: Any) -> dict[str, Any]:
     """What the partial needs, for a page whose action URL is ``url_name`` with (pk, action name)."""
     subject = messaging.subject_for(obj)

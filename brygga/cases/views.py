@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +24,7 @@ from brygga.accounts.permissions import Perm
 from brygga.cases import message_views, rules, selectors, services
 from brygga.cases.models import Case, CaseEvent, Meeting, Participant, PlanningBasis
 from brygga.core.errors import DomainError, NotFound, Problem
-from brygga.core.views import actor_required
+from brygga.core.views import actor_required, run_action
 from brygga.organisations.models import Unit
 from brygga.people.presenters import person_summary
 
@@ -426,29 +426,20 @@ ACTIONS: dict[str, Handler] = {
 @require_POST
 @actor_required(Perm.CASE_READ)
 def action(request: HttpRequest, case_id: int, name: str) -> HttpResponse:
-    handler = ACTIONS.get(name)
-    if handler is None and name not in message_views.ACTIONS:
-        raise Http404
     actor: Actor = request.actor  # type: ignore[attr-defined]
-    case = services.open_case(actor, case_id, what=name)
-    try:
-        if handler is None:  # the message thread actions, shared with the SIP and care request pages
-            message = message_views.run(name, actor, case, request)
-        else:
-            message = handler(actor, case, request.POST)
-    except DomainError as exc:
-        case = services.open_case(actor, case_id)
-        context = _detail_context(request, case)
-        context.update(
-            {
-                "errors": exc.problems,
-                "action": name,
-                "form": request.POST,
-                "field_errors": {p.field: p.message for p in exc.problems},
-            }
-        )
-        return render(request, "cases/detail.html", context, status=exc.status if exc.status < 500 else 400)
-    messages.success(request, message)
-    if name == "close" or (name == "reject"):
-        return redirect("cases:inbox")
-    return redirect(reverse("cases:detail", args=[case.pk]) + f"#{name}")
+
+    def success_url(case: Case) -> str:
+        if name in ("close", "reject"):
+            return reverse("cases:inbox")
+        return reverse("cases:detail", args=[case.pk]) + f"#{name}"
+
+    return run_action(
+        request,
+        name,
+        handlers=ACTIONS,
+        message_handlers=message_views.handlers(),
+        open_object=lambda what: services.open_case(actor, case_id, what=what),
+        context=lambda case: _detail_context(request, case),
+        template="cases/detail.html",
+        success_url=success_url,
+    )

@@ -38,3 +38,52 @@ def actor_required(perm: Perm | None = None, needs_unit: bool = True) -> Callabl
         return wrapped
 
     return decorator
+
+
+def run_action(
+    request: HttpRequest,
+    name: str,
+    *,
+    handlers: dict[str, Callable[..., str]],
+    open_object: Callable[[str], Any],
+    context: Callable[[Any], dict[str, Any]],
+    template: str,
+    success_url: Callable[[Any], str],
+    message_handlers: dict[str, Callable[..., str]] | None = None,
+) -> HttpResponse:
+    """One POST action of an object page (a case, a SIP, a care request): look the handler up (404 if none),
+    open the object through its checked path (``open_object(what)``, logged), run the handler, and either
+    redirect with the Swedish success message or re-render the page with the refusal next to the fields.
+
+    ``handlers`` take (actor, object, request.POST); ``message_handlers`` (the shared message thread actions)
+    take (actor, object, request), because they also read the uploaded files."""
+    from django.contrib import messages as flash
+
+    from brygga.core.errors import DomainError
+
+    message_handlers = message_handlers or {}
+    handler = handlers.get(name)
+    thread_handler = message_handlers.get(name)
+    if handler is None and thread_handler is None:
+        raise Http404
+    actor = request.actor  # type: ignore[attr-defined]
+    obj = open_object(name)
+    try:
+        if handler is not None:
+            text = handler(actor, obj, request.POST)
+        else:
+            assert thread_handler is not None
+            text = thread_handler(actor, obj, request)
+    except DomainError as exc:
+        page = context(open_object(""))
+        page.update(
+            {
+                "errors": exc.problems,
+                "action": name,
+                "form": request.POST,
+                "field_errors": {p.field: p.message for p in exc.problems},
+            }
+        )
+        return render(request, template, page, status=exc.status if exc.status < 500 else 400)
+    flash.success(request, text)
+    return redirect(success_url(obj))

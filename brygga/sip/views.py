@@ -24,7 +24,7 @@ from brygga.accounts.permissions import Perm
 from brygga.cases import message_views, messaging
 from brygga.cases.models import Case, Thread
 from brygga.core.errors import DomainError, NotFound
-from brygga.core.views import actor_required
+from brygga.core.views import actor_required, run_action
 from brygga.organisations.models import Unit
 from brygga.people.models import Person
 from brygga.people.presenters import display_identifier, display_name, person_summary
@@ -398,23 +398,17 @@ ACTIONS: dict[str, Handler] = {
 @require_POST
 @actor_required(Perm.PERSON_READ)
 def action(request: HttpRequest, sip_id: int, name: str) -> HttpResponse:
-    handler = ACTIONS.get(name)
-    if handler is None and name not in message_views.ACTIONS:
-        raise Http404
     actor: Actor = request.actor  # type: ignore[attr-defined]
-    sip = services.open_sip(actor, sip_id, what=name)
-    try:
-        if handler is None:  # the message thread actions (brygga.cases.message_views)
-            message = message_views.run(name, actor, sip, request)
-        else:
-            message = handler(actor, sip, request.POST)
-    except DomainError as exc:
-        sip = services.open_sip(actor, sip_id)
-        context = _detail_context(request, sip)
-        context.update({"action": name, "form": request.POST, **_errors(exc)})
-        return render(request, "sip/detail.html", context, status=exc.status if exc.status < 500 else 400)
-    messages.success(request, message)
-    return redirect(reverse("sip:detail", args=[sip.pk]) + f"#{name}")
+    return run_action(
+        request,
+        name,
+        handlers=ACTIONS,
+        message_handlers=message_views.handlers(),
+        open_object=lambda what: services.open_sip(actor, sip_id, what=what),
+        context=lambda sip: _detail_context(request, sip),
+        template="sip/detail.html",
+        success_url=lambda sip: reverse("sip:detail", args=[sip.pk]) + f"#{name}",
+    )
 
 
 # --- consent ------------------------------------------------------------------------------------------------
@@ -666,22 +660,14 @@ CARE_REQUEST_ACTIONS: dict[str, Callable[[Actor, CareRequest, Any], str]] = {
 @require_POST
 @actor_required(Perm.PERSON_READ)
 def care_request_action(request: HttpRequest, request_id: int, name: str) -> HttpResponse:
-    handler = CARE_REQUEST_ACTIONS.get(name)
-    if handler is None and name not in message_views.ACTIONS:
-        raise Http404
     actor: Actor = request.actor  # type: ignore[attr-defined]
-    found = services.open_care_request(actor, request_id, what=name)
-    try:
-        if handler is None:  # the message thread actions (brygga.cases.message_views)
-            message = message_views.run(name, actor, found, request)
-        else:
-            message = handler(actor, found, request.POST)
-    except DomainError as exc:
-        found = services.open_care_request(actor, request_id)
-        context = _care_request_context(request, found)
-        context.update({"action": name, "form": request.POST, **_errors(exc)})
-        return render(
-            request, "sip/care_request.html", context, status=exc.status if exc.status < 500 else 400
-        )
-    messages.success(request, message)
-    return redirect(reverse("sip:care_request", args=[found.pk]) + f"#{name}")
+    return run_action(
+        request,
+        name,
+        handlers=CARE_REQUEST_ACTIONS,
+        message_handlers=message_views.handlers(),
+        open_object=lambda what: services.open_care_request(actor, request_id, what=what),
+        context=lambda found: _care_request_context(request, found),
+        template="sip/care_request.html",
+        success_url=lambda found: reverse("sip:care_request", args=[found.pk]) + f"#{name}",
+    )
