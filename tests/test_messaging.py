@@ -251,6 +251,8 @@ def test_legal_basis_is_stored_and_shown_on_every_message_of_the_page(vc, home, 
     page = client_for(home).get(reverse("sip:detail", args=[sip.pk])).content.decode()
     assert "Rättslig grund" in page and "Samtycke lämnat" in page and "(R-SEK-3)" in page
     assert "Meddelanden om SIP:en" in page and "Plan" in page
+    # Before writing, the form names each receiver with its basis, or the rule that would refuse it.
+    assert "Mottagare och rättslig grund" in page and f"{PRIMARY_CARE}: Samtycke lämnat" in page
 
 
 def test_thread_belongs_to_exactly_one_subject(nurse, vc, person) -> None:  # type: ignore[no-untyped-def]
@@ -425,3 +427,4 @@ def test_the_shared_action_dispatch_answers_404_for_an_unknown_action_on_all_thr
         reverse("cases:action", args=[case.pk, "message"]), {"category": "other", "subject": "x", "body": "y"}
     )
     assert response.status_code == 403 and 'id="error-message-body"' in response.content.decode()
+    assert "får inte ta emot" in response.content.decode()

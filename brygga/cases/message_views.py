@@ -86,15 +86,35 @@ def handlers() -> dict[str, Callable[[Actor, Any, HttpRequest], str]]:
     return {name: (lambda actor, obj, request, name=name: run(name, actor, obj, request)) for name in ACTIONS}
 
 
+def _recipients(subject: messaging.Subject, sender: Unit) -> list[dict[str, Any]]:
+    """Who would receive a message now and on which basis (or which rule refuses it), shown above the form
+    so the writer knows before writing (the same decision the service makes when sending)."""
+    from brygga.sip.consent import Basis, may_disclose
+
+    rows = []
+    for unit in subject.recipient_units(sender):
+        result = may_disclose(subject.person, messaging.MESSAGE_CATEGORY, unit, sender)
+        rows.append(
+            {
+                "unit": unit,
+                "basis": result if isinstance(result, Basis) else None,
+                "refusal": None if isinstance(result, Basis) else result,
+            }
+        )
+    return rows
+
+
 def context(actor: Actor, obj: Any, url_name: str, pk: int, **extra: Any) -> dict[str, Any]:
     """What the partial needs, for a page whose action URL is ``url_name`` with (pk, action name)."""
     subject = messaging.subject_for(obj)
+    sender = subject.sender_unit(actor) if actor.can(Perm.MESSAGE_SEND) else None
     return {
+        "recipients": _recipients(subject, sender) if sender is not None else [],
         "threads": messaging.thread_list(subject),
         "pinned": messaging.pinned_of(subject),
         "categories": Thread.Category.choices,
         "urls": {name: reverse(url_name, args=[pk, name]) for name in ACTIONS},
-        "can_write": actor.can(Perm.MESSAGE_SEND) and subject.sender_unit(actor) is not None,
+        "can_write": sender is not None,
         "can_forward_to_unit": subject.kind == "case",
         **extra,
     }
