@@ -70,7 +70,6 @@ class Migration(migrations.Migration):
             name="next_due_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
-        migrations.RunPython(fill, migrations.RunPython.noop),
         migrations.AddIndex(
             model_name="participant",
             index=models.Index(
@@ -79,4 +78,7 @@ class Migration(migrations.Migration):
                 name="participant_inbox",
             ),
         ),
+        # The index before the fill: on PostgreSQL, CREATE INDEX after the fill fails with "pending trigger
+        # events" (the fill updates rows this transaction already wrote, queueing deferred foreign-key checks).
+        migrations.RunPython(fill, migrations.RunPython.noop),
     ]
