@@ -207,9 +207,12 @@ def payment_cases(
     selected = Case.objects.filter(municipality__isnull=False, admitted_at__lt=end).exclude(
         status=Case.Status.CANCELLED
     )
+    # Three branches, each an index range on (discharged_at, closed_at), so ten years of closed stays are not
+    # read for one month.
     selected = selected.filter(
         Q(discharged_at__gte=window_start)
-        | Q(discharged_at__isnull=True) & (Q(closed_at__isnull=True) | Q(closed_at__gte=window_start))
+        | Q(discharged_at__isnull=True, closed_at__isnull=True)
+        | Q(discharged_at__isnull=True, closed_at__gte=window_start)
     )
     if municipality_ids is not None:
         selected = selected.filter(municipality_id__in=list(municipality_ids))

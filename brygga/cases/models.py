@@ -94,7 +94,13 @@ class Case(models.Model):
                 name="one_external_id_per_ward",
             )
         ]
-        indexes = [models.Index(fields=["status", "admitted_at"]), models.Index(fields=["person", "status"])]
+        indexes = [
+            models.Index(fields=["status", "admitted_at"]),
+            models.Index(fields=["person", "status"]),
+            # A month's settlement selects the stays discharged in its window, still open, or closed without a
+            # discharge inside it (cases.facts.payment_cases): each branch of the OR is a range here.
+            models.Index(fields=["discharged_at", "closed_at"], name="case_discharged_closed"),
+        ]
         verbose_name = _("ärende")
         verbose_name_plural = _("ärenden")
 
