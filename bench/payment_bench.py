@@ -46,37 +46,42 @@ WITH base AS MATERIALIZED (
     AND ((c.discharged_at >= %(start)s AND c.discharged_at < %(end)s)
          OR (c.discharged_at IS NULL AND (c.closed_at IS NULL OR c.closed_at >= %(start)s)))
 ),
-cand AS (
-  SELECT base.*, coalesce(base.discharged_at, d.died_at) AS out_at
-  FROM base
-  LEFT JOIN LATERAL (SELECT min(x.occurred_at) AS died_at FROM cases_caseevent x
-                     WHERE x.case_id = base.id AND x.kind = 'died') d ON base.discharged_at IS NULL
-  WHERE NOT EXISTS (SELECT 1 FROM cases_caseevent x WHERE x.case_id = base.id AND x.kind = 'cancelled')
-    AND coalesce(base.discharged_at, d.died_at) >= %(start)s
-    AND coalesce(base.discharged_at, d.died_at) < %(end)s
+ev AS MATERIALIZED (
+  -- the events the rules read, of those cases only, in one pass
+  SELECT e.case_id, e.id, e.kind, e.occurred_at, e.data
+  FROM cases_caseevent e JOIN base ON base.id = e.case_id
+  WHERE e.kind IN ('died', 'cancelled', 'discharge_ready_set', 'discharge_ready_withdrawn',
+                   'admission_notice_sent')
 ),
-stay AS (
-  SELECT cand.*, r.id AS set_id, r.occurred_at AS set_at,
-         coalesce((r.data->>'sip_needed')::boolean, cand.sip_needed) AS sip
-  FROM cand
-  JOIN LATERAL (SELECT e.id, e.occurred_at, e.data FROM cases_caseevent e
-                WHERE e.case_id = cand.id AND e.kind = 'discharge_ready_set'
-                ORDER BY e.occurred_at DESC, e.id DESC LIMIT 1) r ON true
-  WHERE NOT EXISTS (SELECT 1 FROM cases_caseevent w WHERE w.case_id = cand.id
-                    AND w.kind = 'discharge_ready_withdrawn' AND w.occurred_at >= r.occurred_at)
-    AND EXISTS (SELECT 1 FROM cases_caseevent n
-                JOIN cases_participant p ON p.case_id = n.case_id AND p.status = 'active'
-                     AND p.role = 'municipality'
-                JOIN organisations_unit u ON u.id = p.unit_id AND u.municipality_id = cand.municipality_id
-                WHERE n.case_id = cand.id AND n.kind = 'admission_notice_sent'
-                  AND n.data->'recipients' @> jsonb_build_array(jsonb_build_object('id', p.unit_id)))
+noticed AS (
+  -- an admission notice naming an active contact-point participant of the case's own municipality
+  SELECT DISTINCT ev.case_id
+  FROM ev JOIN base ON base.id = ev.case_id
+  JOIN cases_participant p ON p.case_id = ev.case_id AND p.status = 'active' AND p.role = 'municipality'
+  JOIN organisations_unit u ON u.id = p.unit_id AND u.municipality_id = base.municipality_id
+  WHERE ev.kind = 'admission_notice_sent'
+    AND ev.data->'recipients' @> jsonb_build_array(jsonb_build_object('id', p.unit_id))
+),
+per_case AS (
+  SELECT base.id, base.municipality_id, base.admitted_at, base.sip_summons_sent_at,
+         coalesce(base.discharged_at, min(ev.occurred_at) FILTER (WHERE ev.kind = 'died')) AS out_at,
+         bool_or(ev.kind = 'cancelled') AS cancelled,
+         max(ev.occurred_at) FILTER (WHERE ev.kind = 'discharge_ready_set') AS set_at,
+         max(ev.occurred_at) FILTER (WHERE ev.kind = 'discharge_ready_withdrawn') AS withdrawn_at,
+         coalesce(((array_agg(ev.data->>'sip_needed' ORDER BY ev.occurred_at DESC, ev.id DESC)
+                    FILTER (WHERE ev.kind = 'discharge_ready_set'))[1])::boolean, base.sip_needed) AS sip
+  FROM base LEFT JOIN ev ON ev.case_id = base.id
+  GROUP BY base.id, base.municipality_id, base.admitted_at, base.sip_summons_sent_at, base.discharged_at,
+           base.sip_needed
 ),
 counted AS (
   SELECT municipality_id,
          (out_at AT TIME ZONE 'Europe/Stockholm')::date - (set_at AT TIME ZONE 'Europe/Stockholm')::date
            + %(offset)s AS days
-  FROM stay
-  WHERE out_at >= set_at AND out_at >= admitted_at
+  FROM per_case JOIN noticed ON noticed.case_id = per_case.id
+  WHERE out_at >= %(start)s AND out_at < %(end)s AND NOT coalesce(cancelled, false)
+    AND set_at IS NOT NULL AND (withdrawn_at IS NULL OR withdrawn_at < set_at)
+    AND out_at >= set_at AND out_at >= admitted_at
     AND NOT (%(requires_sip)s AND sip AND sip_summons_sent_at IS NULL)
 )
 SELECT m.scb_code,
