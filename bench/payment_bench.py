@@ -95,6 +95,18 @@ GROUP BY m.scb_code
 
 
 def main(argv: list[str] | None = None) -> int:
+    smoke = "--smoke" in (sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(argv)
+    finally:
+        if smoke:  # the fresh smoke database goes again
+            from django.db import connections
+
+            connections.close_all()
+            _drop_smoke_database()
+
+
+def _main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -243,19 +255,31 @@ def _facts_from_cases(start: dt.datetime, end: dt.datetime) -> list:  # type: ig
     return facts
 
 
-def _smoke_database() -> None:
-    """Point Django at a fresh database named after the configured one (or brygga_bench_smoke)."""
-    import psycopg
-
+def _smoke_url() -> tuple[str, str]:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
         url = "postgres://postgres@127.0.0.1:5432/brygga_bench_smoke"
     base, _, name = url.rpartition("/")
-    name = f"{name}_paysmoke"
+    return base, name if name.endswith("_paysmoke") else f"{name}_paysmoke"
+
+
+def _smoke_database() -> None:
+    """Point Django at a fresh database named after the configured one (or brygga_bench_smoke)."""
+    import psycopg
+
+    base, name = _smoke_url()
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
     os.environ["DATABASE_URL"] = f"{base}/{name}"
+
+
+def _drop_smoke_database() -> None:
+    import psycopg
+
+    base, name = _smoke_url()
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 def _smoke_data() -> None:
