@@ -182,7 +182,10 @@ def summary(r: Result) -> dict[str, Any]:
     }
 
 
-def web_part(port: int, manifest: dict[str, Any], users: int, rounds: int) -> dict[str, Any]:
+def web_part(
+    port: int, manifest: dict[str, Any], users: int, rounds: int, inbox_query: str = ""
+) -> dict[str, Any]:
+    inbox_name = f"GET /arenden/?{inbox_query} (inbox)" if inbox_query else INBOX
     # Fewer users than accounts: the busiest unit of each kind in turn (ward, contact point, vårdcentral).
     by_role: dict[str, list[dict[str, Any]]] = {}
     for u in manifest["web_users"]:
@@ -197,8 +200,9 @@ def web_part(port: int, manifest: dict[str, Any], users: int, rounds: int) -> di
     plans = []
     for session, user in zip(sessions, chosen, strict=True):
         cases = samples.get(user["unit_id"]) or []
-        inbox = f"{INBOX} {ROLE_LABELS.get(user['role'], user['role'])}"
-        actions: list[tuple[str, Any]] = [(HEALTH, "/healthz"), (inbox, "/arenden/")]
+        inbox = f"{inbox_name} {ROLE_LABELS.get(user['role'], user['role'])}"
+        inbox_path = f"/arenden/?{inbox_query}" if inbox_query else "/arenden/"
+        actions: list[tuple[str, Any]] = [(HEALTH, "/healthz"), (inbox, inbox_path)]
         if cases:
             actions.append((CASE, lambda rng, cases=cases: f"/arenden/{rng.choice(cases)}/"))
         plans.append((session, actions))
@@ -206,11 +210,11 @@ def web_part(port: int, manifest: dict[str, Any], users: int, rounds: int) -> di
     cpu = time.process_time()
     results, wall = closed_loop(plans, rounds)
     cpu = time.process_time() - cpu  # the load generator's own share of the two cores
-    per_kind = [r for name, r in sorted(results.items()) if name.startswith(f"{INBOX} ")]
-    results[INBOX] = Result(
-        INBOX, [ms for r in per_kind for ms in r.latencies_ms], sum(r.errors for r in per_kind), wall
+    per_kind = [r for name, r in sorted(results.items()) if name.startswith(f"{inbox_name} ")]
+    results[inbox_name] = Result(
+        inbox_name, [ms for r in per_kind for ms in r.latencies_ms], sum(r.errors for r in per_kind), wall
     )
-    ordered = [results[n] for n in (HEALTH, INBOX, CASE) if n in results] + per_kind
+    ordered = [results[n] for n in (HEALTH, inbox_name, CASE) if n in results] + per_kind
     print(
         f"\n### Web: {len(sessions)} concurrent users, {rounds} rounds, {wall:.1f} s "
         f"(load generator CPU {cpu:.1f} s)\n"
@@ -225,7 +229,7 @@ def web_part(port: int, manifest: dict[str, Any], users: int, rounds: int) -> di
     }
     for r in ordered:
         out[r.name] = summary(r)
-    for name, label in ((INBOX, "inbox"), (CASE, "case")):
+    for name, label in ((inbox_name, "inbox"), (CASE, "case")):
         if name in results:
             out[f"ratio_{label}_p95"] = round(results[name].percentile(95) / health.percentile(95), 2)
             out[f"ratio_{label}_p50"] = round(results[name].percentile(50) / health.percentile(50), 2)
@@ -429,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parts", default="web,statistics,ingest")
     parser.add_argument("--users", type=int, default=50, help="concurrent web users")
     parser.add_argument("--rounds", type=int, default=20, help="rounds per web user (inbox, case, healthz)")
+    parser.add_argument("--inbox-query", default="", help='e.g. "status=all": another inbox filter')
     parser.add_argument("--stat-concurrency", type=int, default=20)
     parser.add_argument("--stat-rounds", type=int, default=20)
     parser.add_argument("--ingest", type=int, default=2000, help="admissions to POST")
@@ -517,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         if "web" in parts:
-            out["web"] = web_part(port, manifest, args.users, args.rounds)
+            out["web"] = web_part(port, manifest, args.users, args.rounds, args.inbox_query)
         if "statistics" in parts:
             out["statistics"] = statistics_part(port, manifest, args.stat_concurrency, args.stat_rounds)
         if "ingest" in parts:
