@@ -8,7 +8,9 @@ its immutable CaseEvent, opens the person to every receiving unit (``involve``) 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.core.files.base import File
@@ -104,8 +106,10 @@ def _event(
     occurred_at: dt.datetime | None = None,
     data: dict[str, Any] | None = None,
     notify: bool = True,
+    involved: bool | None = None,
 ) -> CaseEvent:
-    """Write the event, mark it unacknowledged for every other active unit, and log the change."""
+    """Write the event, mark it unacknowledged for every other active unit, and log the change. ``involved``:
+    the caller knows the active unit's involvement (it just opened it), so the log need not look it up."""
     now = _now()
     assert actor.unit is not None
     event = CaseEvent.objects.create(
@@ -117,16 +121,47 @@ def _event(
         unit=actor.unit,
         data=data or {},
     )
-    Case.objects.filter(pk=case.pk).update(last_event_at=now)
     case.last_event_at = now
-    keep_inbox_in_step(case)
+    pending = _inbox_pending.get()
+    if pending is None:
+        Case.objects.filter(pk=case.pk).update(last_event_at=now)
+        keep_inbox_in_step(case)
+    else:
+        pending[case.pk] = now
     if notify:
         Participant.objects.filter(case=case, status=Participant.Status.ACTIVE).exclude(
             unit=actor.unit
         ).update(needs_ack=True, unacked_since=Coalesce(F("unacked_since"), Value(now)))
     action = AccessLogEntry.Action.CREATE if kind == Kind.ADMITTED else AccessLogEntry.Action.UPDATE
-    record_change(actor, case.person, f"case:{case.pk}/{kind}", action)
+    what = f"case:{case.pk}/{kind}"
+    if involved is None:
+        record_change(actor, case.person, what, action)
+    else:
+        log_access(actor, case.person, action, what, had_involvement=involved)
     return event
+
+
+# Case pk -> its newest event time, while ``inbox_in_step_once`` defers the inbox columns to the end.
+_inbox_pending: ContextVar[dict[int, dt.datetime] | None] = ContextVar("brygga_inbox_pending", default=None)
+
+
+@contextmanager
+def inbox_in_step_once() -> Iterator[None]:
+    """Within the block, ``_event`` writes ``last_event_at`` and the inbox columns once per case at the end
+    instead of once per event (the result is the same: the last event's time, the case's final state). Use it
+    inside the transaction of a request that makes several changes, e.g. admission + notice."""
+    if _inbox_pending.get() is not None:
+        yield
+        return
+    pending: dict[int, dt.datetime] = {}
+    token = _inbox_pending.set(pending)
+    try:
+        yield
+    finally:
+        _inbox_pending.reset(token)
+    for pk, at in pending.items():
+        Case.objects.filter(pk=pk).update(last_event_at=at)
+        keep_inbox_in_step(Case(pk=pk))
 
 
 def keep_inbox_in_step(case: Case) -> None:
@@ -283,11 +318,16 @@ def admit(
         added_at=_now(),
         needs_ack=False,
     )
-    involve(person, ward, Involvement.Kind.INPATIENT_CASE, case.source)
+    # A new case is a new source: nothing to get or reopen (the unique constraint stays the guard).
+    Involvement.objects.create(
+        person=person, unit=ward, kind=Involvement.Kind.INPATIENT_CASE, source=case.source, started_at=_now()
+    )
     _event(
         case,
         actor,
         Kind.ADMITTED,
+        notify=False,  # only the ward itself takes part yet
+        involved=True,  # just opened above
         occurred_at=admitted_at,
         data={
             "ward": _unit_ref(ward),
@@ -349,20 +389,46 @@ def _resolve_recipients(units: Iterable[Unit | int | str]) -> list[Unit]:
 
 
 def _add_recipients(case: Case, units: list[Unit], addressing: str, at: dt.datetime) -> list[dict[str, Any]]:
-    added = []
-    for unit in units:
-        participant, created = Participant.objects.get_or_create(
-            case=case,
-            unit=unit,
-            defaults={"role": RECEIVING_KINDS[unit.kind], "addressing": addressing, "added_at": at},
+    """Add the units as participants and open the person to them: what exists is read once, the rest inserted
+    in one statement each (the case row is locked by the caller; the unique constraints stay the guard)."""
+    unit_ids = [u.pk for u in units]
+    existing = {p.unit_id: p for p in Participant.objects.filter(case=case, unit_id__in=unit_ids)}
+    reactivate = [p.pk for p in existing.values() if p.status != Participant.Status.ACTIVE]
+    if reactivate:
+        Participant.objects.filter(pk__in=reactivate).update(
+            status=Participant.Status.ACTIVE, rejected_reason="", rejected_text=""
         )
-        if not created and participant.status != Participant.Status.ACTIVE:
-            participant.status = Participant.Status.ACTIVE
-            participant.rejected_reason = participant.rejected_text = ""
-            participant.save(update_fields=["status", "rejected_reason", "rejected_text"])
-        involve(case.person, unit, Involvement.Kind.INPATIENT_CASE, case.source, at=at)
-        added.append({**_unit_ref(unit), "addressing": addressing})
-    return added
+    Participant.objects.bulk_create(
+        [
+            Participant(
+                case=case, unit=unit, role=RECEIVING_KINDS[unit.kind], addressing=addressing, added_at=at
+            )
+            for unit in units
+            if unit.pk not in existing
+        ]
+    )
+    source = case.source
+    opened = {
+        i.unit_id: i
+        for i in Involvement.objects.filter(person_id=case.person_id, source=source, unit_id__in=unit_ids)
+    }
+    ended = [i.pk for i in opened.values() if i.ended_at is not None]
+    if ended:
+        Involvement.objects.filter(pk__in=ended).update(ended_at=None)
+    Involvement.objects.bulk_create(
+        [
+            Involvement(
+                person_id=case.person_id,
+                unit=unit,
+                kind=Involvement.Kind.INPATIENT_CASE,
+                source=source,
+                started_at=at,
+            )
+            for unit in units
+            if unit.pk not in opened
+        ]
+    )
+    return [{**_unit_ref(unit), "addressing": addressing} for unit in units]
 
 
 @transaction.atomic
