@@ -177,6 +177,14 @@ def log_list_access(actor: Actor, persons: Iterable[Person], what: str) -> None:
         AccessLogEntry.objects.bulk_create(entries)
 
 
+def log_accesses(actor: Actor, rows: Iterable[tuple[Person, str, str, bool]]) -> None:
+    """Log many accesses of the same actor — (person, action, what, had_involvement) each — in one insert:
+    one entry (with its MAC) per row, in the given order. For set-based writes such as the batch ingest."""
+    entries = [_new_entry(actor, p, action, what, involved) for p, action, what, involved in rows]
+    if entries:
+        AccessLogEntry.objects.bulk_create(entries)
+
+
 SEAL_DELAY = dt.timedelta(seconds=60)
 
 

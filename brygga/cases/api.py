@@ -19,7 +19,7 @@ from ninja import Field, Router, Schema, Status
 
 from brygga.access.services import lookup_person
 from brygga.accounts.context import Actor
-from brygga.cases import messages_api, messaging, selectors, services
+from brygga.cases import ingest, messages_api, messaging, selectors, services
 from brygga.cases.models import Case, CaseEvent, Participant
 from brygga.core.errors import DomainError, NotFound
 from brygga.core.idempotency import KEY_CONFLICT, AnswerShape, idempotency_key, run_idempotent
@@ -344,15 +344,22 @@ def _find_case(actor: Actor, case_id: int | None, external_id: str | None) -> Ca
     return services.open_case(actor, case_id)
 
 
-def _fresh(pk: int) -> Case:
-    """The case as written, with everything ``case_out`` shows, in two statements (no N+1)."""
-    return (
+def _fresh_many(pks: list[int]) -> list[Case]:
+    """The cases as written, with everything ``case_out`` shows, in two statements (no N+1)."""
+    return list(
         Case.objects.select_related(
             "person__registered_municipality", "person__listed_unit", "ward", "site", "municipality"
         )
         .prefetch_related(Prefetch("participants", queryset=Participant.objects.select_related("unit")))
-        .get(pk=pk)
+        .filter(pk__in=pks)
     )
+
+
+def _fresh(pk: int) -> Case:
+    found = _fresh_many([pk])
+    if not found:
+        raise Case.DoesNotExist
+    return found[0]
 
 
 def _op_create(actor: Actor, data: CaseIn) -> tuple[int, Case]:
@@ -520,11 +527,21 @@ def create_case(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]
 def batch(request: HttpRequest, payload: BatchIn) -> dict[str, Any]:
     actor = _actor(request)
     batch_key = _key(request)
-    items = []
+    answers: dict[int, tuple[int, dict[str, Any]]] = {}
+    run: list[ingest.Item] = []  # consecutive ``create`` items: admitted set-based (brygga.cases.ingest)
     for index, item in enumerate(payload.items):
         key = item.idempotency_key or (f"{batch_key}:{index}" if batch_key else None)
-        status, answer = _batch_item(actor, key, item)
-        items.append({"index": index, "status": status, **answer})
+        data = _create_in(item) if item.op == "create" else None
+        if data is not None:
+            run.append(ingest.Item(index, key, data, data.dict()))
+            continue
+        answers.update(_admit_run(actor, run))
+        run = []
+        answers[index] = _batch_item(actor, key, item)
+    answers.update(_admit_run(actor, run))
+    items = [
+        {"index": index, "status": status, **answer} for index, (status, answer) in sorted(answers.items())
+    ]
     failed = [i for i in items if i["acknowledgement"]["code"] != "ok"]
     code = (
         "ok"
@@ -662,6 +679,32 @@ def acknowledge(request: HttpRequest, case_id: int) -> Status[dict[str, Any]]:
         return 200, case
 
     return _respond(execute(actor, _key(request), f"acknowledge:{case_id}", {}, op))
+
+
+def _create_in(item: BatchItem) -> CaseIn | None:
+    from pydantic import ValidationError
+
+    try:
+        return CaseIn(**item.payload)
+    except ValidationError:
+        return None  # answered by _batch_item with the schema problems
+
+
+def _admit_run(actor: Actor, run: list[ingest.Item]) -> dict[int, tuple[int, dict[str, Any]]]:
+    """A run of valid ``create`` items: validated each, written together (brygga.cases.ingest)."""
+    ids = {i.index: i.key or str(uuid.uuid4()) for i in run}
+    return ingest.admit_many(
+        actor,
+        run,
+        shape=_shape,
+        message_id=lambda i: ids[i.index],
+        answer_ok=lambda message_id, case: {
+            "acknowledgement": _ack("ok", message_id),
+            "case": case_out(case),
+        },
+        one_by_one=lambda i: execute(actor, i.key, "create", i.body, lambda: _op_create(actor, i.data)),
+        fetch=_fresh_many,
+    )
 
 
 def _batch_item(actor: Actor, key: str | None, item: BatchItem) -> tuple[int, dict[str, Any]]:
