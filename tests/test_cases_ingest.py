@@ -156,3 +156,21 @@ def test_bad_items_are_reported_by_index_with_the_rule_and_do_not_stop_the_other
     assert [i["status"] for i in again["items"]] == [201, 400, 400, 400, 404, 201]
     assert Case.objects.filter(person__in=[a, b, c]).count() == 2
     assert verify_access_log() == []
+
+
+@time_machine.travel(NOW, tick=False)
+def test_batch_statements_do_not_grow_with_the_number_of_items(ehr: Client) -> None:  # noqa: F811
+    counts = []
+    for size, tag in ((2, "a"), (8, "b")):
+        persons = [make_person("1480") for _ in range(size)]
+        items = [
+            {"op": "create", "payload": create_body(p.identifier, external_id=f"{tag}-{n}")}
+            for n, p in enumerate(persons)
+        ]
+        with CaptureQueriesContext(connection) as ctx:
+            assert (
+                post(ehr, "/batch", {"items": items}, key=f"size-{tag}").json()["acknowledgement"]["code"]
+                == "ok"
+            )
+        counts.append(len(ctx.captured_queries))
+    assert counts[1] <= counts[0] <= 25, counts  # 21 and 20 when written
