@@ -48,6 +48,35 @@ def involve(person: Person, unit: Unit, kind: str, source: str, at: dt.datetime 
     return involvement
 
 
+def involve_many(
+    rows: Iterable[tuple[int, Unit, str]], kind: str, at: dt.datetime | None = None, new_sources: bool = False
+) -> None:
+    """``involve`` for many (person id, unit, source) at once: one read of what exists, ended ones reopened,
+    the rest in one insert (the unique constraint stays the guard). ``new_sources``: the sources were just
+    created (a new case), so there is nothing to read."""
+    wanted = {(person_id, unit.pk, source): unit for person_id, unit, source in rows}
+    if not wanted:
+        return
+    existing: dict[tuple[int, int, str], Involvement] = {}
+    if not new_sources:
+        for i in Involvement.objects.filter(
+            source__in={s for _p, _u, s in wanted}, person_id__in={p for p, _u, _s in wanted}
+        ):
+            if (i.person_id, i.unit_id, i.source) in wanted:
+                existing[(i.person_id, i.unit_id, i.source)] = i
+    ended = [i.pk for i in existing.values() if i.ended_at is not None]
+    if ended:
+        Involvement.objects.filter(pk__in=ended).update(ended_at=None)
+    started = at or timezone.now()
+    Involvement.objects.bulk_create(
+        [
+            Involvement(person_id=p, unit=unit, kind=kind, source=s, started_at=started)
+            for (p, _u, s), unit in wanted.items()
+            if (p, _u, s) not in existing
+        ]
+    )
+
+
 def end_involvement(person: Person, unit: Unit | None, source: str, at: dt.datetime | None = None) -> int:
     """End the involvement(s) created by a source; for all units when unit is None."""
     qs = Involvement.objects.filter(person=person, source=source, ended_at__isnull=True)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brygga.access.models import AccessLogEntry, Involvement
-from brygga.access.services import _active_involvement_q, log_accesses
+from brygga.access.services import _active_involvement_q, involve_many, log_accesses
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.cases import selectors, services
@@ -299,7 +299,7 @@ def _write(
     if any(c.pk is None for c in cases):  # a backend without RETURNING: let the per-item path do it
         raise OperationalError("bulk insert returned no ids")
     participants: list[Participant] = []
-    involvements: list[Involvement] = []
+    involvements: list[tuple[int, Unit, str]] = []
     events: list[CaseEvent] = []
     log: list[tuple[Person, str, str, bool]] = []
     for plan in plans:
@@ -333,16 +333,7 @@ def _write(
                 )
             )
             added.append({**services._unit_ref(unit), "addressing": plan.addressing})
-        for unit in [ward, *plan.units]:
-            involvements.append(
-                Involvement(
-                    person=plan.person,
-                    unit=unit,
-                    kind=Involvement.Kind.INPATIENT_CASE,
-                    source=case.source,
-                    started_at=now,
-                )
-            )
+        involvements.extend((plan.person.pk, unit, case.source) for unit in [ward, *plan.units])
         person = plan.person
         events.append(
             CaseEvent(
@@ -387,7 +378,7 @@ def _write(
             )
             log.append((person, Action.UPDATE, f"case:{case.pk}/{services.Kind.ADMISSION_NOTICE_SENT}", True))
     Participant.objects.bulk_create(participants)
-    Involvement.objects.bulk_create(involvements)
+    involve_many(involvements, Involvement.Kind.INPATIENT_CASE, at=now, new_sources=True)
     CaseEvent.objects.bulk_create(events)
     log_accesses(actor, log)
     fresh = {c.pk: c for c in fetch([c.pk for c in cases])}

@@ -22,7 +22,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brygga.access.models import AccessLogEntry, Involvement
-from brygga.access.services import end_involvement, involve, log_access, open_person, record_change
+from brygga.access.services import (
+    end_involvement,
+    involve,
+    involve_many,
+    log_access,
+    open_person,
+    record_change,
+)
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.cases import messaging, rules, selectors
@@ -319,9 +326,7 @@ def admit(
         needs_ack=False,
     )
     # A new case is a new source: nothing to get or reopen (the unique constraint stays the guard).
-    Involvement.objects.create(
-        person=person, unit=ward, kind=Involvement.Kind.INPATIENT_CASE, source=case.source, started_at=_now()
-    )
+    involve_many([(person.pk, ward, case.source)], Involvement.Kind.INPATIENT_CASE, new_sources=True)
     _event(
         case,
         actor,
@@ -407,27 +412,7 @@ def _add_recipients(case: Case, units: list[Unit], addressing: str, at: dt.datet
             if unit.pk not in existing
         ]
     )
-    source = case.source
-    opened = {
-        i.unit_id: i
-        for i in Involvement.objects.filter(person_id=case.person_id, source=source, unit_id__in=unit_ids)
-    }
-    ended = [i.pk for i in opened.values() if i.ended_at is not None]
-    if ended:
-        Involvement.objects.filter(pk__in=ended).update(ended_at=None)
-    Involvement.objects.bulk_create(
-        [
-            Involvement(
-                person_id=case.person_id,
-                unit=unit,
-                kind=Involvement.Kind.INPATIENT_CASE,
-                source=source,
-                started_at=at,
-            )
-            for unit in units
-            if unit.pk not in opened
-        ]
-    )
+    involve_many([(case.person_id, u, case.source) for u in units], Involvement.Kind.INPATIENT_CASE, at=at)
     return [{**_unit_ref(unit), "addressing": addressing} for unit in units]
 
 
