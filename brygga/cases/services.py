@@ -273,7 +273,8 @@ def admit(
     external_id: str = "",
 ) -> Case:
     """Open the case for an inpatient stay at the actor's ward. ``need_assessed_at`` is when the physician
-    judged that the patient may need efforts after discharge (R-INS-1); it starts the 24-hour deadline."""
+    judged that the patient may need efforts after discharge (R-INS-1); it starts the 24-hour deadline.
+    The batch ingest (brygga.cases.ingest, ADR 0107) checks the same rules set-based: change both."""
     _require(actor, Perm.CASE_CREATE)
     ward = actor.unit
     if ward is None or ward.kind != Unit.Kind.WARD or ward.site_id is None:
