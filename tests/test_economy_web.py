@@ -113,3 +113,19 @@ def test_add_line_and_adopt_through_the_page(seeded) -> None:  # type: ignore[no
         gits.post(url + "rad/", {"name": "Sent", "amount": "5", "financing": f"key-{key.pk}"}).status_code
         == 400
     )
+
+
+def test_a_malformed_financing_choice_is_not_a_server_error(seeded) -> None:  # type: ignore[no-untyped-def]
+    """A tampered form value ("key-abc") gives an unfunded line, flagged as such, never a 500."""
+    from brygga.economy.models import ResponsibilityObject
+
+    gits_actor = actor(Role.GITS_COORDINATOR, "GITS kansli")
+    gits = as_actor(Client(), gits_actor)
+    obj = ResponsibilityObject.objects.create(code="trasig", name="Objekt")
+    budget = services.create_budget(gits_actor, obj, 2027, "Objekt 2027")
+    response = gits.post(
+        f"/ekonomi/budget/{budget.pk}/rad/", {"name": "Drift", "amount": "100", "financing": "key-abc"}
+    )
+    assert response.status_code == 302
+    line = budget.lines.get()
+    assert line.key_id is None and line.price_list_id is None

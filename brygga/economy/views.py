@@ -173,9 +173,7 @@ def seed_check(request: HttpRequest) -> HttpResponse:
 @actor_required(Perm.ECONOMY_MANAGE)
 def add_line(request: HttpRequest, budget_id: int) -> HttpResponse:
     budget = get_object_or_404(Budget, pk=budget_id)
-    financing = request.POST.get("financing", "")
-    key = FinancingKey.objects.filter(pk=financing[4:]).first() if financing.startswith("key-") else None
-    price_list = PriceList.objects.filter(pk=financing[5:]).first() if financing.startswith("list-") else None
+    key, price_list = _financing_choice(request.POST.get("financing", ""))
     try:
         services.add_line(
             request.actor,  # type: ignore[attr-defined]
