@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 
@@ -14,3 +16,20 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
 @pytest.fixture
 def demo(db):  # type: ignore[no-untyped-def]
     call_command("load_demo_data", verbosity=0)
+
+
+@pytest.fixture
+def isolated_documents(settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+    """Documents, attachments and the local signing CA in the test's own folder (never var/), the local
+    signer, and no virus scanner unless a test configures one. Returns that folder."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "documents")},
+        },
+    }
+    settings.BRYGGA_SIGNING_CA_DIR = tmp_path / "signing"
+    settings.BRYGGA_SIGNER = "local"
+    settings.BRYGGA_CLAMAV_HOST = ""
+    return tmp_path

@@ -30,15 +30,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def isolated_files(settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "documents": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "documents")},
-        },
-    }
-    return tmp_path / "documents"
+def isolated_files(isolated_documents: Path) -> Path:
+    return isolated_documents / "documents"
 
 
 @pytest.fixture

@@ -36,15 +36,8 @@ STOCKHOLM = dt.timezone(dt.timedelta(hours=1))
 
 
 @pytest.fixture(autouse=True)
-def isolated_files(settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "documents": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "documents")},
-        },
-    }
-    return tmp_path
+def isolated_files(isolated_documents: Path) -> Path:
+    return isolated_documents
 
 
 @pytest.fixture

@@ -25,17 +25,8 @@ PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 @pytest.fixture(autouse=True)
-def isolated_files(settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "documents": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "documents")},
-        },
-    }
-    settings.BRYGGA_SIGNING_CA_DIR = tmp_path / "signing"
-    settings.BRYGGA_CLAMAV_HOST = ""
-    return tmp_path
+def isolated_files(isolated_documents: Path) -> Path:
+    return isolated_documents
 
 
 def logged_in(role: Role, unit_name: str, username: str) -> Client:

@@ -37,17 +37,8 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 @pytest.fixture(autouse=True)
-def document_storage(settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
-    location = tmp_path / "documents"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "documents": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(location)},
-        },
-    }
-    settings.BRYGGA_CLAMAV_HOST = ""
-    return location
+def document_storage(isolated_documents: Path) -> Path:
+    return isolated_documents / "documents"
 
 
 def stored_files(location: Path) -> list[Path]:
