@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from brygga.accounts.context import Actor
 from brygga.accounts.models import Membership
 from brygga.accounts.permissions import Perm
+from brygga.core.bulk import insert_rows
 from brygga.core.errors import DomainError, NotFound, PermissionDenied, Problem
 from brygga.organisations.models import Municipality, Organisation
 from brygga.payment import adapter
@@ -203,18 +204,25 @@ def run_settlement(
     if facts is None:
         facts = adapter.case_facts(year, month, config.rules, [municipality.pk])
         source = source or SettlementRun.Source.CASES
-    return _settle(actor, municipality, year, month, facts, config, source or SettlementRun.Source.SUPPLIED)
+    source = source or SettlementRun.Source.SUPPLIED
+    return _settle(actor, year, month, [municipality], [(municipality, facts)], config, source)[0]
 
 
-def _settle(
-    actor: Actor,
-    municipality: Municipality,
-    year: int,
-    month: int,
-    facts: Iterable[StayFacts],
-    config: _Config,
-    source: str,
-) -> SettlementRun:
+@dataclass(frozen=True)
+class _Inputs:
+    """One municipality's month as it is settled and stored: its own facts, the rule versions and the amount,
+    and their digest (a re-run with the same digest returns the stored run)."""
+
+    municipality: Municipality
+    facts: list[StayFacts]
+    config: _Config
+    stored: dict[str, Any]
+    digest: str
+
+
+def _inputs(
+    municipality: Municipality, year: int, month: int, facts: Iterable[StayFacts], config: _Config
+) -> _Inputs:
     own = sorted(
         (f for f in facts if f.municipality_code == municipality.scb_code), key=lambda f: f.case_reference
     )
@@ -225,61 +233,91 @@ def _settle(
             "BETALNING-ARENDE",
             _("Ärendereferensen måste vara 1–60 tecken: %s") % too_long[0],
         )
-    rules, amount = config.rules, config.amount
-    inputs = {
+    stored = {
         "municipality": municipality.scb_code,
         "year": year,
         "month": month,
         "facts": [f.as_dict() for f in own],
-        "rules": [r.as_dict() for r in rules],
-        "amount_per_day": str(amount.amount) if amount else None,
+        "rules": [r.as_dict() for r in config.rules],
+        "amount_per_day": str(config.amount.amount) if config.amount else None,
         "engine": ENGINE_VERSION,
     }
-    digest = _digest(inputs)
+    return _Inputs(municipality, own, config, stored, _digest(stored))
+
+
+def _settle(
+    actor: Actor,
+    year: int,
+    month: int,
+    municipalities: list[Municipality],
+    facts: Iterable[tuple[Municipality, Iterable[StayFacts]]],
+    config: _Config,
+    source: str,
+) -> list[SettlementRun]:
+    """Settle the month for ``municipalities`` in one transaction: either every municipality's run is
+    stored or none is. ``facts`` gives each municipality's facts in turn (it may be a stream read while the
+    earlier ones are being stored, so only one municipality's facts are held at a time).
+
+    The municipality rows are locked first, in one statement and in id order, so two settlements of the
+    same month (two schedulers, or a page and the job) cannot both create the next run, and cannot
+    deadlock each other."""
+    ids = [m.pk for m in municipalities]
     with transaction.atomic():
-        # one settlement at a time per municipality (two schedulers, or a page and the job, cannot both
-        # create the month's next run)
-        Municipality.objects.select_for_update().filter(pk=municipality.pk).first()
-        runs = list(
+        list(Municipality.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
+        earlier: dict[int, list[SettlementRun]] = defaultdict(list)
+        for run in (
             SettlementRun.objects.select_for_update()
-            .filter(municipality=municipality, year=year, month=month)
-            .only("id", "sequence", "status", "input_digest")
+            .filter(municipality_id__in=ids, year=year, month=month)
+            .only("id", "municipality_id", "sequence", "status", "input_digest")
             .order_by("-sequence")
+        ):
+            earlier[run.municipality_id].append(run)
+        return [
+            _store(actor, _inputs(municipality, year, month, own, config), earlier[municipality.pk], source)
+            for municipality, own in facts
+        ]
+
+
+def _store(actor: Actor, inputs: _Inputs, runs: list[SettlementRun], source: str) -> SettlementRun:
+    """One municipality's run, inside ``_settle``'s transaction, given its earlier runs of the month (newest
+    first, locked)."""
+    municipality, stored, amount = inputs.municipality, inputs.stored, inputs.config.amount
+    if any(r.status == SettlementRun.Status.CLOSED for r in runs):
+        raise DomainError.single(
+            "month",
+            "BETALNING-STANGD",
+            _("Månaden är redan stängd för kommunen och räknas inte om."),
+            409,
         )
-        if any(r.status == SettlementRun.Status.CLOSED for r in runs):
-            raise DomainError.single(
-                "month",
-                "BETALNING-STANGD",
-                _("Månaden är redan stängd för kommunen och räknas inte om."),
-                409,
-            )
-        latest = next((r for r in runs if r.status == SettlementRun.Status.OPEN), None)
-        if latest is not None and latest.input_digest == digest:
-            return SettlementRun.objects.select_related("municipality").get(pk=latest.pk)
-        calculation = calculate(
-            municipality.scb_code, year, month, own, rules, amount.amount if amount else None
-        )
-        if latest is not None:
-            latest.status = SettlementRun.Status.SUPERSEDED
-            latest.save(update_fields=["status"])
-        run = SettlementRun.objects.create(
-            municipality=municipality,
-            year=year,
-            month=month,
-            sequence=(runs[0].sequence if runs else 0) + 1,
-            facts=inputs["facts"],
-            rules=inputs["rules"],
-            amount_per_day=amount.amount if amount else None,
-            amount_source=amount.source if amount else "",
-            problems=[p.as_dict() for p in calculation.problems],
-            input_digest=digest,
-            engine_version=ENGINE_VERSION,
-            source=source,
-            created_by=actor.user,
-        )
-        SettlementLine.objects.bulk_create(
-            [_line_row(run, position, line) for position, line in enumerate(calculation.lines, start=1)]
-        )
+    latest = next((r for r in runs if r.status == SettlementRun.Status.OPEN), None)
+    if latest is not None and latest.input_digest == inputs.digest:
+        return SettlementRun.objects.select_related("municipality").get(pk=latest.pk)
+    year, month = stored["year"], stored["month"]
+    per_day = amount.amount if amount else None
+    calculation = calculate(municipality.scb_code, year, month, inputs.facts, inputs.config.rules, per_day)
+    if latest is not None:
+        latest.status = SettlementRun.Status.SUPERSEDED
+        latest.save(update_fields=["status"])
+    run = SettlementRun.objects.create(
+        municipality=municipality,
+        year=year,
+        month=month,
+        sequence=(runs[0].sequence if runs else 0) + 1,
+        facts=stored["facts"],
+        rules=stored["rules"],
+        amount_per_day=per_day,
+        amount_source=amount.source if amount else "",
+        problems=[p.as_dict() for p in calculation.problems],
+        input_digest=inputs.digest,
+        engine_version=ENGINE_VERSION,
+        source=source,
+        created_by=actor.user,
+    )
+    insert_rows(
+        SettlementLine,
+        LINE_FIELDS,
+        (_line_values(run.pk, position, line) for position, line in enumerate(calculation.lines, start=1)),
+    )
     return run
 
 
@@ -290,8 +328,8 @@ def run_month(
     facts: Iterable[StayFacts] | None = None,
     today: dt.date | None = None,
 ) -> list[SettlementRun]:
-    """Settle the month for every municipality (each in its own transaction), ordered by name. Without
-    ``facts`` from the real cases, streamed one municipality at a time."""
+    """Settle the month for every municipality, all in one transaction, ordered by name. Without ``facts``
+    from the real cases, streamed one municipality at a time."""
     actor.require(Perm.PAYMENT_MANAGE)
     today = today or timezone.localdate()
     _check_month(year, month, today)
@@ -301,11 +339,8 @@ def run_month(
         for f in facts:
             by_code[f.municipality_code].append(f)
         config = _Config.current(year)
-        source = SettlementRun.Source.SUPPLIED
-        runs = [
-            _settle(actor, m, year, month, by_code.get(m.scb_code, []), config, source)
-            for m in municipalities
-        ]
+        supplied = ((m, by_code.get(m.scb_code, [])) for m in municipalities)
+        runs = _settle(actor, year, month, municipalities, supplied, config, SettlementRun.Source.SUPPLIED)
     else:
         runs = _run_from_cases(actor, year, month, municipalities)
     return sorted(runs, key=lambda r: r.municipality.name)
@@ -317,16 +352,18 @@ def _run_from_cases(
     """Stream the month's cases ordered by municipality and settle each municipality as soon as its cases
     are read, so at most one municipality's facts are held at a time."""
     config = _Config.current(year)
-    groups = adapter.by_municipality(year, month, config.rules, [m.pk for m in municipalities])
-    pending = next(groups, None)
-    runs = []
-    for municipality in municipalities:
-        facts: list[StayFacts] = []
-        if pending is not None and pending[0] == municipality.scb_code:
-            facts = pending[1]
-            pending = next(groups, None)
-        runs.append(_settle(actor, municipality, year, month, facts, config, SettlementRun.Source.CASES))
-    return runs
+
+    def per_municipality() -> Iterator[tuple[Municipality, list[StayFacts]]]:
+        groups = adapter.by_municipality(year, month, config.rules, [m.pk for m in municipalities])
+        pending = next(groups, None)
+        for municipality in municipalities:
+            facts: list[StayFacts] = []
+            if pending is not None and pending[0] == municipality.scb_code:
+                facts = pending[1]
+                pending = next(groups, None)
+            yield municipality, facts
+
+    return _settle(actor, year, month, municipalities, per_municipality(), config, SettlementRun.Source.CASES)
 
 
 def previous_month(today: dt.date) -> tuple[int, int]:
@@ -383,21 +420,39 @@ def manager_actor(username: str, channel: str = "command") -> Actor:
     raise PermissionDenied(Perm.PAYMENT_MANAGE.value)
 
 
-def _line_row(run: SettlementRun, position: int, line: Line) -> SettlementLine:
-    return SettlementLine(
-        run=run,
-        position=position,
-        case_reference=line.case_reference,
-        kind=line.kind.value,
-        rule_label=line.rule_label,
-        notice_date=line.notice_date,
-        discharge_date=line.discharge_date,
-        days=line.days,
-        payable_days=line.payable_days,
-        amount=line.amount,
-        exclusion_rule=line.exclusion_rule,
-        exclusion_reason=line.exclusion_reason[:300],
-        explanation=line.explanation[:400],
+LINE_FIELDS = (
+    "run",
+    "position",
+    "case_reference",
+    "kind",
+    "rule_label",
+    "notice_date",
+    "discharge_date",
+    "days",
+    "payable_days",
+    "amount",
+    "exclusion_rule",
+    "exclusion_reason",
+    "explanation",
+)
+
+
+def _line_values(run_id: int, position: int, line: Line) -> tuple[Any, ...]:
+    """A stored line's values in ``LINE_FIELDS`` order (texts cut to their columns' lengths)."""
+    return (
+        run_id,
+        position,
+        line.case_reference,
+        line.kind.value,
+        line.rule_label,
+        line.notice_date,
+        line.discharge_date,
+        line.days,
+        line.payable_days,
+        line.amount,
+        line.exclusion_rule,
+        line.exclusion_reason[:300],
+        line.explanation[:400],
     )
 
 
