@@ -51,6 +51,7 @@ class CaseRow(NamedTuple):
     discharged_at: dt.datetime | None
     sip_needed: bool
     sip_summons_sent_at: dt.datetime | None
+    municipality_id: int | None
 
     @classmethod
     def of(cls, case: Case) -> CaseRow:
@@ -64,6 +65,7 @@ class CaseRow(NamedTuple):
             case.discharged_at,
             case.sip_needed,
             case.sip_summons_sent_at,
+            case.municipality_id,
         )
 
 
@@ -84,6 +86,7 @@ CASE_COLUMNS = (
     "discharged_at",
     "sip_needed",
     "sip_summons_sent_at",
+    "municipality_id",
 )
 EVENT_COLUMNS = ("id", "kind", "occurred_at", "data")
 
@@ -182,11 +185,15 @@ def iter_stay_facts_fields(cases: QuerySet[Case], chunk_size: int = 2000) -> Ite
         events: dict[int, list[EventRow]] = defaultdict(list)
         for case_id, *event in _payment_events(ids).values_list("case_id", *EVENT_COLUMNS):
             events[case_id].append(EventRow(*event))
+        # The receiving units' municipality is compared here rather than in SQL: the join back to the cases
+        # table that F("case__municipality_id") needs made this query the slowest of the three.
+        municipality = {c.pk: c.municipality_id for c in chunk}
         units: dict[int, set[int]] = defaultdict(set)
-        for case_id, unit_id in (
-            _municipal_participants().filter(case_id__in=ids).values_list("case_id", "unit_id")
-        ):
-            units[case_id].add(unit_id)
+        for case_id, unit_id, unit_municipality in Participant.objects.filter(
+            case_id__in=ids, status=Participant.Status.ACTIVE, role=Participant.Role.MUNICIPALITY
+        ).values_list("case_id", "unit_id", "unit__municipality_id"):
+            if unit_municipality == municipality[case_id]:
+                units[case_id].add(unit_id)
         for case in chunk:
             fields = facts_from_rows(case, events.get(case.pk, ()), units.get(case.pk, set()))
             if fields is not None:
