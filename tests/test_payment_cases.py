@@ -26,7 +26,7 @@ from brygga.cases.models import Case, CaseEvent
 from brygga.core.errors import DomainError
 from brygga.organisations.models import Municipality
 from brygga.payment import adapter, services
-from brygga.payment.models import Dispute, SettlementRun
+from brygga.payment.models import Dispute, SettlementLine, SettlementRun
 from tests.factories import CONTACT_POINT, WARD, actor, make_person
 
 pytestmark = pytest.mark.django_db
@@ -377,6 +377,22 @@ def test_settle_last_month_leaves_a_closed_month_alone_and_refuses_a_user_withou
     with pytest.raises(CommandError, match="payment.manage"):
         call_command("settle_last_month", "--user", nurse.user.username)
     assert SettlementRun.objects.count() == 49
+
+
+def test_a_month_for_all_municipalities_is_stored_whole_or_not_at_all(nurse, physician, region) -> None:  # type: ignore[no-untyped-def]
+    """run_month settles the 49 municipalities in one transaction: when the last of them (by id) is closed
+    for the month, the refusal (BETALNING-STANGD) leaves no run of the 48 settled before it."""
+    stay(nurse, physician, ready="2022-03-14", discharged="2022-03-24")
+    last = Municipality.objects.order_by("-pk").first()
+    assert last is not None and last != gothenburg()
+    closed = services.run_settlement(region, last, 2022, 3, facts=[], today=TODAY)
+    services.close_settlement(region, closed.pk)
+    lines_before = SettlementLine.objects.count()
+    with pytest.raises(DomainError) as refused:
+        services.run_month(region, 2022, 3, today=TODAY)
+    assert refused.value.problems[0].rule == "BETALNING-STANGD" and refused.value.status == 409
+    assert list(SettlementRun.objects.values_list("pk", flat=True)) == [closed.pk]
+    assert SettlementLine.objects.count() == lines_before
 
 
 def test_settle_payment_command_settles_from_the_cases_by_default(nurse, physician, region) -> None:  # type: ignore[no-untyped-def]
