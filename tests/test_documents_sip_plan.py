@@ -70,7 +70,11 @@ def test_established_plan_is_frozen_as_the_persons_pdf_and_signed_by_two_partici
     sip = established_sip(vc, person)
     version = signing.plan_document(vc, sip.pk)
     document = version.document
-    assert (document.owner_type, document.owner_id, document.person_id) == ("sip_plan", str(sip.pk), person.pk)
+    assert (document.owner_type, document.owner_id, document.person_id) == (
+        "sip_plan",
+        str(sip.pk),
+        person.pk,
+    )
     # The frozen PDF is the plan for the person, not a text rendering of it.
     rendered = pdf.render_plan(sip, sip.current_version())
     assert version.unsigned_sha256 == hashlib.sha256(rendered).hexdigest()

@@ -5,6 +5,7 @@ handler with the subject and the request (the form and the uploaded files); the 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.http import HttpRequest
@@ -83,7 +84,7 @@ def run(name: str, actor: Actor, obj: Any, request: HttpRequest) -> str:
 
 def handlers() -> dict[str, Callable[[Actor, Any, HttpRequest], str]]:
     """The thread actions as ``run_action`` message handlers (actor, object, request)."""
-    return {name: (lambda actor, obj, request, name=name: run(name, actor, obj, request)) for name in ACTIONS}
+    return {name: partial(run, name) for name in ACTIONS}
 
 
 def _recipients(subject: messaging.Subject, sender: Unit) -> list[dict[str, Any]]:
