@@ -14,4 +14,5 @@ urlpatterns = [
     path("tvist/<int:dispute_id>/beslut/", views.resolve, name="resolve"),
     path("regler/", views.rules, name="rules"),
     path("regler/belopp/", views.record_amount, name="record_amount"),
+    path("regler/<slug:code>/andra/", views.change_rule, name="change_rule"),
 ]

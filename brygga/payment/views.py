@@ -17,7 +17,7 @@ from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError
 from brygga.core.views import actor_required
 from brygga.organisations.models import Municipality
-from brygga.payment import exports, services
+from brygga.payment import exports, rule_changes, services
 from brygga.payment.engine import LineKind
 from brygga.payment.models import DailyAmount, Dispute, PaymentRule, SettlementRun
 
@@ -195,25 +195,75 @@ def export(request: HttpRequest, run_id: int, fmt: str) -> HttpResponse:
 
 
 @actor_required(Perm.PAYMENT_VIEW)
-def rules(request: HttpRequest, errors: list | None = None, status: int = 200) -> HttpResponse:
+def rules(
+    request: HttpRequest, errors: list | None = None, status: int = 200, failed_rule: str = ""
+) -> HttpResponse:
     actor: Actor = request.actor  # type: ignore[attr-defined]
-    current = {r.pk for r in services.current_rules()}
+    latest = services.current_rules()
+    can_manage = actor.can(Perm.PAYMENT_MANAGE)
     return render(
         request,
         "payment/rules.html",
         {
             "rules": PaymentRule.objects.order_by("valid_from", "code", "-version"),
-            "current": current,
+            "current": {r.pk for r in latest},
+            "rule_forms": [_rule_form(r, request, failed_rule) for r in latest] if can_manage else [],
+            "failed_rule": failed_rule,
             "amounts": DailyAmount.objects.select_related("recorded_by").order_by(
                 "-year", "-recorded_at", "-id"
             ),
             "current_amounts": {a.pk for a in (services.current_amount(y) for y in _amount_years()) if a},
-            "can_manage": actor.can(Perm.PAYMENT_MANAGE),
+            "can_manage": can_manage,
             "errors": errors or [],
-            "form": request.POST if errors else {},
+            "form": request.POST if errors and not failed_rule else {},
         },
         status=status,
     )
+
+
+def _rule_form(rule: PaymentRule, request: HttpRequest, failed_rule: str) -> dict[str, object]:
+    """One rule's change form: the rule's values, or what was posted when that form was refused. The refused
+    form's inputs get the ids the error summary links to (field-<name>); the others are prefixed per rule."""
+    failed = rule.code == failed_rule
+    values: dict[str, object] = {
+        "mode": "from_date",
+        "name": rule.name,
+        "rule_ids": rule.rule_ids,
+        "source": rule.source,
+        "valid_from": "",
+        "valid_to": rule.valid_to.isoformat() if rule.valid_to else "",
+        "requires_sip_summons": rule.requires_sip_summons,
+        "free_days": rule.free_days,
+        "average_threshold": rule.average_threshold,
+        "long_stay_days": rule.long_stay_days,
+        "long_stay_free_days": rule.long_stay_free_days,
+        "day_zero": rule.day_zero,
+        "window_months": rule.window_months,
+    }
+    if failed:
+        values.update({name: request.POST.get(name, "") for name in values})
+        values["requires_sip_summons"] = bool(request.POST.get("requires_sip_summons"))
+    return {
+        "rule": rule,
+        "values": values,
+        "open": failed,
+        "prefix": "field" if failed else f"rule-{rule.code}",
+    }
+
+
+@require_POST
+@actor_required(Perm.PAYMENT_MANAGE)
+def change_rule(request: HttpRequest, code: str) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    try:
+        rule = rule_changes.change_rule(actor, code, request.POST)
+    except DomainError as exc:
+        return rules(request, exc.problems, status=exc.status, failed_rule=code)
+    messages.success(
+        request,
+        _("Regeln är ändrad. Nästa avräkning använder %(rule)s.") % {"rule": f"{rule.code} v{rule.version}"},
+    )
+    return redirect("payment:rules")
 
 
 def _amount_years() -> list[int]:
