@@ -250,7 +250,8 @@ _A11Y_SCRIPT = """
     if (!img.hasAttribute('alt')) problems.push(`img without alt: ${img.src}`);
   }
   for (const el of document.querySelectorAll('a, button')) {
-    const name = (el.innerText || el.getAttribute('aria-label') || el.title || '').trim();
+    // textContent too: innerText is empty for content not rendered yet (a closed <details>)
+    const name = (el.innerText || el.textContent || el.getAttribute('aria-label') || el.title || '').trim();
     if (!name && el.offsetParent !== null) problems.push(`${el.tagName.toLowerCase()} without a name`);
   }
   const ids = {};
