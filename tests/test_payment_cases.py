@@ -407,6 +407,23 @@ def test_settle_payment_command_settles_from_the_cases_by_default(nurse, physici
     assert run.source == "cases" and str(case.pk) in lines_by_case(run)
 
 
+def test_the_api_settles_a_month_from_the_cases_when_no_facts_are_given(
+    nurse, physician, region, client
+) -> None:  # type: ignore[no-untyped-def]
+    """R-VG-BET-5: notice 14 March, discharged 24 March → 10 days, 7 payable → 65 100 kr (9 300 kr a day)."""
+    case = stay(nurse, physician, ready="2022-03-14", discharged="2022-03-24")
+    client.force_login(region.user)
+    body = {"year": 2022, "month": 3, "municipality_code": "1480"}
+    response = client.post("/api/v1/payment/settlements", body, content_type="application/json")
+    assert response.status_code == 201, response.content
+    [run] = response.json()
+    assert run["source"] == "cases" and run["amount"] == "65100.00"
+    detail = client.get(f"/api/v1/payment/settlements/{run['id']}").json()
+    assert str(case.pk) in [line["case_reference"] for line in detail["lines"]]
+    again = client.post("/api/v1/payment/settlements", body, content_type="application/json").json()
+    assert [r["id"] for r in again] == [run["id"]] and SettlementRun.objects.count() == 1
+
+
 # --- the settlement page -------------------------------------------------------------------------------------
 
 

@@ -78,7 +78,7 @@ class RunIn(Schema):
     year: int
     month: int
     municipality_code: str | None = None  # None: every municipality
-    facts: list[StayFactsIn]
+    facts: list[StayFactsIn] | None = None  # None: read from the cases in brygga (the adapter, ADR 0202)
 
 
 class RunOut(Schema):
@@ -271,10 +271,16 @@ def read_settlement(request: HttpRequest, run_id: int) -> dict[str, Any]:
     return _detail_out(services.open_run(actor, run_id))
 
 
-@router.post("/settlements", response={201: list[RunOut]}, summary="Avräkna en månad från StayFacts (region)")
+@router.post(
+    "/settlements",
+    response={201: list[RunOut]},
+    summary="Avräkna en månad från ärendena, eller från givna StayFacts (region)",
+)
 def run_settlement(request: HttpRequest, payload: RunIn) -> Status[list[dict[str, Any]]]:
+    """Without ``facts`` the month is settled from the cases in brygga; with them, from those facts. The
+    same inputs give the same stored run back (a retry creates nothing new)."""
     actor = _actor(request, Perm.PAYMENT_MANAGE)
-    facts = [f.to_facts() for f in payload.facts]
+    facts = [f.to_facts() for f in payload.facts] if payload.facts is not None else None
     if payload.municipality_code:
         municipality = Municipality.objects.filter(scb_code=payload.municipality_code).first()
         if municipality is None:
