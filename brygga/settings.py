@@ -152,6 +152,9 @@ SESSION_COOKIE_AGE = int(os.environ.get("BRYGGA_SESSION_IDLE_MINUTES", "30")) * 
 SESSION_SAVE_EVERY_REQUEST = True  # the cookie age is therefore an idle timeout
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
+# Synthetic stays `load_demo_data` adds once, so the statistics and payment pages have volume
+# (brygga/statistics/demo.py).
+BRYGGA_DEMO_SYNTHETIC_STAYS = int(os.environ.get("BRYGGA_DEMO_SYNTHETIC_STAYS", "1500"))
 # Need-to-know: how long a unit keeps access after its involvement ended (e.g. follow-up questions).
 BRYGGA_INVOLVEMENT_GRACE_DAYS = int(os.environ.get("BRYGGA_INVOLVEMENT_GRACE_DAYS", "30"))
 # Access log: the HMAC key that makes entries tamper-evident. Defaults to a key derived from SECRET_KEY.

@@ -13,6 +13,14 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
         call_command("load_reference_data", verbosity=0)
 
 
+@pytest.fixture(autouse=True)
+def no_synthetic_demo_volume(settings):  # type: ignore[no-untyped-def]
+    """The demo's 1 500 synthetic stays (brygga/statistics/demo.py) take seconds per load; the unit tests'
+    demo fixture leaves them out (tests/test_statistics_demo.py writes a few itself, the browser tests' server
+    loads the full demo)."""
+    settings.BRYGGA_DEMO_SYNTHETIC_STAYS = 0
+
+
 @pytest.fixture
 def demo(db):  # type: ignore[no-untyped-def]
     call_command("load_demo_data", verbosity=0)

@@ -21,6 +21,7 @@ from brygga.organisations.models import Unit
 from brygga.payment.demo import load_payment_demo
 from brygga.people.services import register_person
 from brygga.sip.demo import load_sip_demo
+from brygga.statistics.demo import load_statistics_demo
 
 ADMIN_ROLES = {Role.LOCAL_ADMIN, Role.GITS_COORDINATOR}
 
@@ -71,6 +72,7 @@ def load_demo_data() -> DemoReport:
     load_economy_demo()
     load_governance_demo()
     load_deviations_demo()
+    load_statistics_demo()  # before the payment demo, which settles the previous month from the cases
     load_payment_demo()
     load_sip_demo()
     return report

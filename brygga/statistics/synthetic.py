@@ -40,6 +40,7 @@ REASONS = list(EXPECTED_DATE_REASONS)
 H = dt.timedelta(hours=1)
 D = dt.timedelta(days=1)
 
+SYNTHETIC_USERNAME = "syntetisk-statistik"  # who "wrote" the synthetic events; its existence marks them
 PERSON_COLS = [
     "id", "identifier", "id_kind", "given_name", "family_name", "street_address", "postal_code", "city",
     "registered_municipality_id", "protected_identity", "created_at", "updated_at",
@@ -110,7 +111,7 @@ class Generator:
         subregion_of = dict(Municipality.objects.values_list("pk", "subregion_id"))
         self.near = {m: by_subregion.get(subregion_of[m], self.wards) for m in self.municipalities}
         self.user, _created = User.objects.get_or_create(
-            username="syntetisk-statistik", defaults={"first_name": "Syntetisk", "last_name": "Användare"}
+            username=SYNTHETIC_USERNAME, defaults={"first_name": "Syntetisk", "last_name": "Användare"}
         )
         self.now = until or timezone.now()
         self.participants = participants
