@@ -1,6 +1,7 @@
 """Opt-in demo data for the statistics pages: `manage.py load_statistics_demo [--cases 3000]` writes synthetic
 stays (reserve numbers named "Syntetisk Person", no unit involved) over the last 12 months and refreshes the
-summary tables. Not part of load_demo_data: the stays would also show up in payment settlements."""
+summary tables. load_demo_data already adds 1 500 stays with participants (brygga/statistics/demo.py); this
+adds more, without participants, for the statistics only."""
 
 from __future__ import annotations
 
