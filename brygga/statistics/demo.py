@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from brygga.accounts.models import User
+from brygga.cases.management.commands.refresh_inbox import refresh_inbox
 from brygga.statistics import refresh as stats_refresh
 from brygga.statistics import synthetic
 
@@ -25,5 +26,6 @@ def load_statistics_demo(stays: int | None = None) -> int:
     written = 0
     if stays > 0 and not User.objects.filter(username=synthetic.SYNTHETIC_USERNAME).exists():
         written = synthetic.generate(stays, first, months=12, seed=2026, participants=True)["cases"]
+        refresh_inbox()  # the stays were written around the services: their inbox columns (ADR 0105)
     stats_refresh.refresh(first, last)
     return written
