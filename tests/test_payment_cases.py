@@ -19,6 +19,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from brygga.access.models import AccessLogEntry
 from brygga.accounts.permissions import Role
 from brygga.cases import services as cases
 from brygga.cases.facts import iter_stay_facts_fields, stay_facts_fields
@@ -422,6 +423,58 @@ def test_the_api_settles_a_month_from_the_cases_when_no_facts_are_given(
     assert str(case.pk) in [line["case_reference"] for line in detail["lines"]]
     again = client.post("/api/v1/payment/settlements", body, content_type="application/json").json()
     assert [r["id"] for r in again] == [run["id"]] and SettlementRun.objects.count() == 1
+
+
+# --- one case's payment page ---------------------------------------------------------------------------------
+
+
+def test_the_case_payment_page_shows_the_rule_in_force_and_the_cases_settlement_lines(  # type: ignore[no-untyped-def]
+    nurse, physician, region, client
+) -> None:
+    """R-VG-BET-5: notice 14 March, discharged 24 March → 10 days, more than 7: individual, 7 payable days.
+    Göteborg's contact point takes part in the case and sees its page (logged); the page links from the case
+    page and from the invoice basis."""
+    case = stay(nurse, physician, ready="2022-03-14", discharged="2022-03-24")
+    run = settle(region, 2022, 3)
+    contact = actor(Role.MUNICIPAL_CONTACT, CONTACT_POINT, username="kp-case")
+    client.force_login(contact.user)
+    url = reverse("payment:case", args=[case.pk])
+    logged = AccessLogEntry.objects.filter(person=case.person, what__endswith="/betalningsansvar").count()
+    page = client.get(url).content.decode()
+    assert "vg-average v1" in page and "10 dagar: mer än 7 dagar" in page
+    assert "2022-03" in page and "65\xa0100,00" in page and case.person.family_name not in page
+    assert (
+        AccessLogEntry.objects.filter(person=case.person, what__endswith="/betalningsansvar").count()
+        == logged + 1
+    )
+    assert url in client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert url in client.get(reverse("payment:settlement_detail", args=[run.pk])).content.decode()
+    client.force_login(region.user)  # the region settles but takes no part in the case: no link to open
+    basis = client.get(reverse("payment:settlement_detail", args=[run.pk])).content.decode()
+    assert f">{case.pk}<" in basis and url not in basis
+
+
+def test_a_stay_still_in_hospital_is_counted_to_today_on_its_payment_page(nurse, physician, client) -> None:  # type: ignore[no-untyped-def]
+    case = stay(nurse, physician, ready="2026-11-18", discharged=None)
+    client.force_login(actor(Role.MUNICIPAL_CONTACT, CONTACT_POINT, username="kp-open").user)
+    with time_machine.travel(at("2026-11-23"), tick=False):
+        page = client.get(reverse("payment:case", args=[case.pk])).content.decode()
+    assert "Ännu inte utskriven" in page and "5 dagar från meddelandet" in page
+    assert "Vistelsen finns inte i någon avräkning" in page
+
+
+def test_the_case_payment_page_is_need_to_know_and_needs_payment_view(nurse, physician, client) -> None:  # type: ignore[no-untyped-def]
+    case = stay(nurse, physician, ready="2022-03-14", discharged="2022-03-24")
+    url = reverse("payment:case", args=[case.pk])
+    client.force_login(nurse.user)  # takes part in the case, but may not see payment
+    assert client.get(url).status_code == 403
+    assert url not in client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    before = AccessLogEntry.objects.count()
+    other = actor(Role.MUNICIPAL_CONTACT, "Borås kontaktpunkt", username="kp-boras")
+    client.force_login(other.user)
+    assert client.get(url).status_code == 404  # not theirs: "not found", and nothing read or logged
+    assert client.get(reverse("payment:case", args=[999999])).status_code == 404
+    assert AccessLogEntry.objects.count() == before
 
 
 # --- the settlement page -------------------------------------------------------------------------------------

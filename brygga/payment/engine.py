@@ -396,6 +396,64 @@ def calculate(
     return Calculation(tuple(lines), tuple(problems))
 
 
+@dataclass(frozen=True)
+class StayExplanation:
+    """How the payment rules see one stay, for people checking it (the case's payment page): the rule in
+    force, whether the stay can create cost and why not, and its days as that rule counts them — up to the
+    discharge, or up to ``today`` while the patient is still in hospital."""
+
+    rule: RuleParams | None
+    rule_problem: str
+    exclusion: tuple[str, str] | None  # (rule id, Swedish reason)
+    notice_date: dt.date | None
+    discharge_date: dt.date | None
+    days: int | None
+    responsible_from: dt.date | None  # individual rules: the first day the municipality pays for
+    long_stay: bool  # average model: more than long_stay_days, calculated individually (R-VG-BET-5)
+    in_hospital: bool
+
+
+def explain(facts: StayFacts, rules: Sequence[RuleParams], today: dt.date) -> StayExplanation:
+    """The same rule choice and preconditions ``calculate`` applies, for one stay, without a month."""
+    rule, problem = select_rule(facts, rules)
+    discharge_date = local_date(facts.discharged_at)
+    in_hospital = discharge_date is None
+    if rule is None:
+        return StayExplanation(None, problem, None, None, discharge_date, None, None, False, in_hospital)
+    assessment = _assess(facts, rule)
+    if assessment.exclusion is not None or assessment.notice_date is None:
+        return StayExplanation(
+            rule,
+            "",
+            assessment.exclusion,
+            assessment.notice_date,
+            discharge_date,
+            None,
+            None,
+            False,
+            in_hospital,
+        )
+    end = discharge_date or today
+    offset = 1 if rule.kind == RuleKind.AVERAGE and rule.day_zero == DayZero.NOTICE_DAY_IS_ONE else 0
+    days = (end - assessment.notice_date).days + offset
+    if rule.kind == RuleKind.INDIVIDUAL:
+        start = assessment.notice_date + dt.timedelta(days=rule.free_days)
+        return StayExplanation(
+            rule, "", None, assessment.notice_date, discharge_date, days, start, False, in_hospital
+        )
+    return StayExplanation(
+        rule,
+        "",
+        None,
+        assessment.notice_date,
+        discharge_date,
+        days,
+        None,
+        days > rule.long_stay_days,
+        in_hospital,
+    )
+
+
 def _withdrawn_note(f: StayFacts) -> str:
     if f.was_withdrawn:
         return "Utskrivningsklar återtogs tidigare; dagarna räknas från det senaste meddelandet (R-UK-2)."

@@ -20,9 +20,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from brygga.access.services import visible_persons
 from brygga.accounts.context import Actor
 from brygga.accounts.models import Membership
 from brygga.accounts.permissions import Perm
+from brygga.cases.facts import stay_facts_fields
+from brygga.cases.models import Case, Participant
 from brygga.core.bulk import insert_rows
 from brygga.core.errors import DomainError, NotFound, PermissionDenied, Problem
 from brygga.organisations.models import Municipality, Organisation
@@ -34,7 +37,9 @@ from brygga.payment.engine import (
     LineKind,
     MonthSpan,
     RuleParams,
+    StayExplanation,
     calculate,
+    explain,
 )
 from brygga.payment.facts import StayFacts
 from brygga.payment.models import DailyAmount, Dispute, PaymentRule, SettlementLine, SettlementRun
@@ -364,6 +369,45 @@ def _run_from_cases(
             yield municipality, facts
 
     return _settle(actor, year, month, municipalities, per_municipality(), config, SettlementRun.Source.CASES)
+
+
+def explain_case(case: Case, today: dt.date | None = None) -> StayExplanation | None:
+    """How the rules in force see one case now (its payment page); None for a case without a municipality in
+    Västra Götaland. The caller has opened the case through the cases app's checked path."""
+    fields = stay_facts_fields(case)
+    if fields is None:
+        return None
+    rules = [r.params() for r in current_rules()]
+    return explain(StayFacts.from_dict(fields), rules, today or timezone.localdate())
+
+
+def case_lines(actor: Actor, case: Case) -> QuerySet[SettlementLine]:
+    """The settlement lines about ``case`` in the runs the actor may see, newest month first."""
+    return (
+        SettlementLine.objects.filter(
+            case_reference=str(case.pk),
+            run__in=visible_runs(actor),
+            run__source=SettlementRun.Source.CASES,
+        )
+        .select_related("run__municipality")
+        .order_by("-run__year", "-run__month", "-run__sequence", "position")
+    )
+
+
+def openable_cases(actor: Actor, run: SettlementRun, lines: list[SettlementLine]) -> set[str]:
+    """The case references of ``lines`` whose case the actor could open — the conditions of the cases app's
+    ``open_case`` (a unit taking part, a person it is involved with), in one query and logging nothing — so
+    the invoice basis links only to case payment pages that will open; the others stay plain references."""
+    if run.source != SettlementRun.Source.CASES or actor.unit is None or not actor.can(Perm.CASE_READ):
+        return set()
+    ids = {int(line.case_reference) for line in lines if line.case_reference.isdigit()}
+    openable = Case.objects.filter(
+        pk__in=ids,
+        participants__unit=actor.unit,
+        participants__status=Participant.Status.ACTIVE,
+        person__in=visible_persons(actor),
+    )
+    return {str(pk) for pk in openable.values_list("pk", flat=True)}
 
 
 def previous_month(today: dt.date) -> tuple[int, int]:

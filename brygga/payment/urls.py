@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:run_id>/underlag.<str:fmt>", views.export, name="export"),
     path("tvist/<int:dispute_id>/beslut/", views.resolve, name="resolve"),
     path("regler/", views.rules, name="rules"),
+    path("arende/<int:case_id>/", views.case_payment, name="case"),
     path("regler/belopp/", views.record_amount, name="record_amount"),
     path("regler/<slug:code>/andra/", views.change_rule, name="change_rule"),
 ]

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
+from brygga.cases import services as cases_services
 from brygga.core.errors import DomainError
 from brygga.core.views import actor_required
 from brygga.organisations.models import Municipality
@@ -125,6 +126,7 @@ def _detail(
         and own_municipality.pk == run.municipality_id
         and run.status == SettlementRun.Status.OPEN,
         "can_manage": actor.can(Perm.PAYMENT_MANAGE),
+        "openable": services.openable_cases(actor, run, lines),
         "errors": errors or [],
         "differences": services.reproduce(run) if checking else None,
         "versions": SettlementRun.objects.filter(
@@ -264,6 +266,23 @@ def change_rule(request: HttpRequest, code: str) -> HttpResponse:
         _("Regeln är ändrad. Nästa avräkning använder %(rule)s.") % {"rule": f"{rule.code} v{rule.version}"},
     )
     return redirect("payment:rules")
+
+
+@actor_required(Perm.PAYMENT_VIEW)
+def case_payment(request: HttpRequest, case_id: int) -> HttpResponse:
+    """One stay as the payment rules see it, and its lines in the settlements the actor may see. The case is
+    opened through the cases app's checked path (a unit taking part in it; the read is logged)."""
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    case = cases_services.open_case(actor, case_id, what="betalningsansvar")
+    return render(
+        request,
+        "payment/case.html",
+        {
+            "case": case,
+            "explanation": services.explain_case(case),
+            "lines": services.case_lines(actor, case),
+        },
+    )
 
 
 def _amount_years() -> list[int]:
