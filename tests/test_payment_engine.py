@@ -13,6 +13,7 @@ from brygga.payment.engine import (
     RuleParams,
     RuleScope,
     calculate,
+    explain,
     select_rule,
 )
 from brygga.payment.facts import CareType, DischargeReadyPeriod, StayFacts
@@ -348,3 +349,25 @@ def test_facts_round_trip_and_the_calculation_is_deterministic() -> None:
     first = calculate("1480", 2022, 3, VG_MARCH_2022, VG_RULES, Decimal("9300"))
     again = calculate("1480", 2022, 3, list(reversed(restored)), rules, Decimal("9300"))
     assert first == again
+
+
+def test_explain_one_stay_as_the_settlement_sees_it() -> None:
+    """engine.explain (the case's payment page) makes the same rule choice and precondition checks as
+    calculate: R-BET-1 before the agreement (responsible from notice + 3 days), R-VG-BET-1/5 after it,
+    R-VG-BET-2 exclusion without an admission notice, and a stay still in hospital counted to today."""
+    national = explain(stay("N", "2018-03-05", "2018-03-12"), VG_RULES, dt.date(2026, 11, 23))
+    assert (
+        national.rule == NATIONAL and national.responsible_from == dt.date(2018, 3, 8) and national.days == 7
+    )
+    average = explain(stay("A", "2022-03-14", "2022-03-18"), VG_RULES, dt.date(2026, 11, 23))
+    assert average.rule == VG_AVERAGE and average.days == 4 and not average.long_stay
+    long = explain(stay("L", "2022-03-14", "2022-03-24"), VG_RULES, dt.date(2026, 11, 23))
+    assert long.days == 10 and long.long_stay and long.responsible_from is None
+    still_in = explain(stay("S", "2022-03-14", None), VG_RULES, dt.date(2022, 3, 16))
+    assert still_in.in_hospital and still_in.days == 2
+    missing = explain(
+        stay("M", "2022-03-14", "2022-03-18", admission_notice=False), VG_RULES, dt.date(2026, 11, 23)
+    )
+    assert missing.exclusion is not None and missing.exclusion[0] == "R-VG-BET-2" and missing.days is None
+    none = explain(stay("X", "2017-06-01", "2017-06-09"), VG_RULES, dt.date(2026, 11, 23))
+    assert none.rule is None and "Ingen betalningsregel" in none.rule_problem
