@@ -27,6 +27,7 @@ from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.payment.engine import DayZero, RuleKind
 from brygga.payment.models import PaymentRule
+from brygga.payment.services import current_rules
 
 RULE = "BETALNING-REGEL"
 MODES = ("version", "from_date")
@@ -146,10 +147,7 @@ def _overlap(candidates: list[PaymentRule], replaced: set[str]) -> list[Problem]
     """R-GOV-1: two rules of the same basis (law / agreement) and care type on the same day are equally
     specific, and the engine refuses every stay on that day. ``replaced``: codes whose current versions are
     being replaced by the candidates."""
-    latest: dict[str, PaymentRule] = {}
-    for rule in PaymentRule.objects.order_by("code", "version"):
-        latest[rule.code] = rule
-    others = [r for code, r in latest.items() if code not in replaced]
+    others = [r for r in current_rules() if r.code not in replaced]
     problems = []
     for i, rule in enumerate(candidates):
         for other in others + candidates[i + 1 :]:
