@@ -222,32 +222,16 @@ def _validate(
 def _admit_problems(
     data: Any, person: Person, open_persons: set[int], taken: set[str], now: dt.datetime
 ) -> list[Problem]:
-    problems: list[Problem] = []
-    if data.care_type not in Case.CareType.values:
-        problems.append(Problem("care_type", "VARDFORM", _("Välj somatisk eller psykiatrisk vård.")))
-    if data.admitted_at > now + services.FUTURE_TOLERANCE:
-        problems.append(
-            Problem("admitted_at", "DATUM-FRAMTID", _("Inskrivningen får inte ligga i framtiden."))
-        )
-    if data.expected_discharge_date and data.expected_discharge_date < timezone.localdate(data.admitted_at):
-        problems.append(
-            Problem(
-                "expected_discharge_date",
-                "DATUM-ORDNING",
-                _("Beräknat utskrivningsdatum kan inte vara före inskrivningen."),
-            )
-        )
-    if data.need_assessed_at and data.need_assessed_at < data.admitted_at:
-        problems.append(
-            Problem("need_assessed_at", "DATUM-ORDNING", _("Bedömningen kan inte vara före inskrivningen."))
-        )
-    if person.pk in open_persons:
-        problems.append(
-            Problem("person", "ETT-VARDTILLFALLE", _("Personen har redan ett pågående vårdtillfälle."))
-        )
-    if data.external_id and data.external_id in taken:
-        problems.append(Problem("external_id", "DUBBLETT", _("Ett ärende med detta externa id finns redan.")))
-    return problems
+    """``services.admission_problems`` with the batch's set-based answers (open stays, taken external ids)."""
+    return services.admission_problems(
+        care_type=data.care_type,
+        admitted_at=data.admitted_at,
+        expected_discharge_date=data.expected_discharge_date,
+        need_assessed_at=data.need_assessed_at,
+        has_open_stay=person.pk in open_persons,
+        external_id_taken=bool(data.external_id) and data.external_id in taken,
+        now=now,
+    )
 
 
 def _notice(

@@ -261,28 +261,22 @@ def default_recipients(person: Person) -> list[Unit]:
     return recipients
 
 
-@transaction.atomic
-def admit(
-    actor: Actor,
-    person: Person,
+def admission_problems(
     *,
-    admitted_at: dt.datetime,
     care_type: str,
-    expected_discharge_date: dt.date | None = None,
-    need_assessed_at: dt.datetime | None = None,
-    external_id: str = "",
-) -> Case:
-    """Open the case for an inpatient stay at the actor's ward. ``need_assessed_at`` is when the physician
-    judged that the patient may need efforts after discharge (R-INS-1); it starts the 24-hour deadline.
-    The batch ingest (brygga.cases.ingest, ADR 0107) checks the same rules set-based: change both."""
-    _require(actor, Perm.CASE_CREATE)
-    ward = actor.unit
-    if ward is None or ward.kind != Unit.Kind.WARD or ward.site_id is None:
-        raise DomainError.single("ward", "OKAND-ENHET", _("Ett ärende skapas av en vårdavdelning."))
+    admitted_at: dt.datetime,
+    expected_discharge_date: dt.date | None,
+    need_assessed_at: dt.datetime | None,
+    has_open_stay: bool,
+    external_id_taken: bool,
+    now: dt.datetime,
+) -> list[Problem]:
+    """The rules a new admission is checked against, in one place for ``admit`` and the batch ingest (which
+    looks up the open stays and taken external ids for a whole batch at once and passes the answers in)."""
     problems: list[Problem] = []
     if care_type not in Case.CareType.values:
         problems.append(Problem("care_type", "VARDFORM", _("Välj somatisk eller psykiatrisk vård.")))
-    if admitted_at > _now() + FUTURE_TOLERANCE:
+    if admitted_at > now + FUTURE_TOLERANCE:
         problems.append(
             Problem("admitted_at", "DATUM-FRAMTID", _("Inskrivningen får inte ligga i framtiden."))
         )
@@ -298,12 +292,43 @@ def admit(
         problems.append(
             Problem("need_assessed_at", "DATUM-ORDNING", _("Bedömningen kan inte vara före inskrivningen."))
         )
-    if Case.objects.filter(person=person, status__in=OPEN).exists():
+    if has_open_stay:
         problems.append(
             Problem("person", "ETT-VARDTILLFALLE", _("Personen har redan ett pågående vårdtillfälle."))
         )
-    if external_id and Case.objects.filter(ward=ward, external_id=external_id).exists():
+    if external_id_taken:
         problems.append(Problem("external_id", "DUBBLETT", _("Ett ärende med detta externa id finns redan.")))
+    return problems
+
+
+@transaction.atomic
+def admit(
+    actor: Actor,
+    person: Person,
+    *,
+    admitted_at: dt.datetime,
+    care_type: str,
+    expected_discharge_date: dt.date | None = None,
+    need_assessed_at: dt.datetime | None = None,
+    external_id: str = "",
+) -> Case:
+    """Open the case for an inpatient stay at the actor's ward. ``need_assessed_at`` is when the physician
+    judged that the patient may need efforts after discharge (R-INS-1); it starts the 24-hour deadline.
+    Its checks are ``admission_problems``, which the batch ingest (cases.ingest, ADR 0107) calls too."""
+    _require(actor, Perm.CASE_CREATE)
+    ward = actor.unit
+    if ward is None or ward.kind != Unit.Kind.WARD or ward.site_id is None:
+        raise DomainError.single("ward", "OKAND-ENHET", _("Ett ärende skapas av en vårdavdelning."))
+    problems = admission_problems(
+        care_type=care_type,
+        admitted_at=admitted_at,
+        expected_discharge_date=expected_discharge_date,
+        need_assessed_at=need_assessed_at,
+        has_open_stay=Case.objects.filter(person=person, status__in=OPEN).exists(),
+        external_id_taken=bool(external_id)
+        and Case.objects.filter(ward=ward, external_id=external_id).exists(),
+        now=_now(),
+    )
     if problems:
         raise DomainError(problems)
     assert ward.site is not None
