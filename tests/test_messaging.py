@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from brygga.cases.models import Case, CaseEvent, Message, Thread
 from brygga.core.errors import DomainError, NotFound
 from brygga.documents.attachments import open_attachment
 from brygga.documents.models import Attachment
+from brygga.organisations.models import Unit
 from brygga.sip import services as sip_services
 from brygga.sip.consent import withdraw_consent
 from brygga.sip.models import CareRequest, Event, Sip, SipParticipant
@@ -419,3 +421,44 @@ def test_the_shared_action_dispatch_answers_404_for_an_unknown_action_on_all_thr
     )
     assert response.status_code == 403 and 'id="error-message-body"' in response.content.decode()
     assert "får inte ta emot" in response.content.decode()
+
+
+# --- from the case to a recorded consent (R-SEK-3) ------------------------------------------------------------
+
+
+def test_r_sek_3_a_refused_receiver_links_to_the_consent_form_prefilled_with_the_cases_receivers(
+    nurse,
+) -> None:  # type: ignore[no-untyped-def]
+    """The ward records the consent at admission and passes it on (R-SEK-3): from the case, the consent form
+    starts with the case's receiving units and purpose; once recorded, the message has its basis."""
+    case = noticed_case(nurse)
+    receivers = set(
+        case.participants.filter(status="active").exclude(role="ward").values_list("unit_id", flat=True)
+    )
+    assert unit(CONTACT_POINT).pk in receivers
+    client = client_for(nurse)
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    link = reverse("sip:consents", args=[case.person_id]) + f"?arende={case.pk}#consent"
+    assert "får inte ta emot" in page and link.replace("&", "&amp;") in page
+    assert "Registrera patientens samtycke för mottagarna" in page  # next to the refused receivers
+    form = client.get(link.split("#")[0]).content.decode()
+    assert f"ärende {case.pk}" in form
+    parties = form.split('id="field-parties"')[1].split("</select>")[0]
+    selected = {int(pk) for pk in re.findall(r'<option value="(\d+)" selected>', parties)}
+    assert selected == receivers
+    share_consent(nurse, case.person, list(Unit.objects.filter(pk__in=receivers)))
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    recipients = page.split('class="recipients"')[1].split("</ul>")[0]
+    assert "får inte ta emot" not in recipients, recipients
+    assert "Registrera patientens samtycke för mottagarna" not in page
+
+
+def test_the_consent_form_takes_no_prefill_from_a_case_the_unit_does_not_take_part_in(nurse) -> None:  # type: ignore[no-untyped-def]
+    case = noticed_case(nurse)
+    other = actor(Role.WARD_NURSE, "NÄL, medicinavdelning", username="nal-nurse")
+    involve(case.person, other.unit, Involvement.Kind.OTHER, "test", at=timezone.now())
+    form = client_for(other).get(reverse("sip:consents", args=[case.person_id]) + f"?arende={case.pk}")
+    assert form.status_code == 200
+    body = form.content.decode()
+    assert f"ärende {case.pk}" not in body
+    assert " selected>" not in body.split('id="field-parties"')[1].split("</select>")[0]

@@ -109,8 +109,14 @@ def context(actor: Actor, obj: Any, url_name: str, pk: int, **extra: Any) -> dic
     """What the partial needs, for a page whose action URL is ``url_name`` with (pk, action name)."""
     subject = messaging.subject_for(obj)
     sender = subject.sender_unit(actor) if actor.can(Perm.MESSAGE_SEND) else None
+    recipients = _recipients(subject, sender) if sender is not None else []
+    refused = any(r["refusal"] for r in recipients)
     return {
-        "recipients": _recipients(subject, sender) if sender is not None else [],
+        "recipients": recipients,
+        # a receiver refused for want of a basis: the way to record the consent, with the case's receivers
+        "consent_url": reverse("sip:consents", args=[subject.person.pk]) + f"?arende={pk}#consent"
+        if refused and subject.kind == "case" and actor.can(Perm.CONSENT_RECORD)
+        else "",
         "threads": messaging.thread_list(subject),
         "pinned": messaging.pinned_of(subject),
         "categories": Thread.Category.choices,

@@ -152,6 +152,7 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "is_receiver": participant is not None and participant.role != Participant.Role.WARD,
         "header": selectors.status_header(case),
         "can_view_payment": actor.can(Perm.PAYMENT_VIEW),
+        "can_record_consent": actor.can(Perm.CONSENT_RECORD),
         "participants": participants,
         "active_units": [p.unit for p in participants if p.status == Participant.Status.ACTIVE],
         "events": CaseEvent.objects.filter(case=case)

@@ -22,7 +22,7 @@ from brygga.access.services import log_access, log_list_access, lookup_person, o
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.cases import message_views, messaging
-from brygga.cases.models import Case, Thread
+from brygga.cases.models import Case, Participant, Thread
 from brygga.core.errors import DomainError, NotFound
 from brygga.core.views import actor_required, run_action
 from brygga.organisations.models import Unit
@@ -436,9 +436,32 @@ def _consents_context(request: HttpRequest, person: Person) -> dict[str, Any]:
         "can_record": actor.can(Perm.CONSENT_RECORD),
         "can_offer": actor.can(Perm.SIP_MANAGE),
         "today": timezone.localdate(),
-        "form": {},
+        **_consent_prefill(request, actor, person),
         "errors": [],
         "action": "",
+    }
+
+
+def _consent_prefill(request: HttpRequest, actor: Actor, person: Person) -> dict[str, Any]:
+    """``?arende=<id>`` (the link from a discharge case, R-SEK-3: the ward records the consent and passes it
+    on): the consent form starts with that case's receiving units and its purpose. Only a case of this person
+    that the active unit takes part in is used; anything else starts an empty form."""
+    case = (
+        Case.objects.filter(
+            pk=int(request.GET["arende"]) if request.GET.get("arende", "").isdigit() else 0,
+            person=person,
+            participants__unit=actor.unit,
+            participants__status=Participant.Status.ACTIVE,
+        ).first()
+        if request.method == "GET"
+        else None
+    )
+    if case is None:
+        return {"form": {}, "prefill_parties": set()}
+    receivers = case.participants.filter(status=Participant.Status.ACTIVE).exclude(role=Participant.Role.WARD)
+    return {
+        "form": {"purpose": _("Samordnad utskrivning från slutenvården (ärende %(n)s)") % {"n": case.pk}},
+        "prefill_parties": set(receivers.values_list("unit_id", flat=True)),
     }
 
 
