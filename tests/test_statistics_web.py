@@ -112,11 +112,26 @@ def test_drill_down_to_municipality_and_ward(client: Client, stats) -> None:  # 
     assert client.get(reverse("statistics:area", args=["person", "1"])).status_code == 404
 
 
-def test_roles_without_statistics_view_are_refused(client: Client, stats) -> None:  # type: ignore[no-untyped-def]
+def test_everyone_reads_the_published_levels_but_wards_and_the_full_csv_need_statistics_view(  # type: ignore[no-untyped-def]
+    client: Client, stats
+) -> None:
+    """Everyone following the process reads the levels also published as open data (region, delregion,
+    municipality, hospital); the ward level and the CSV with wards are the statistics role's and GITS'."""
     as_user(client, Role.WARD_NURSE, WARD, "nurse")
-    assert client.get(reverse("statistics:overview")).status_code == 403
+    overview = client.get(reverse("statistics:overview"), {"fran": "2026-09", "till": "2026-10"})
+    assert overview.status_code == 200 and "79,1" in overview.content.decode()
+    assert 'href="/statistik/"' in client.get("/").content.decode()
+    assert reverse("statistics:export_csv") not in overview.content.decode()
     assert client.get(reverse("statistics:export_csv")).status_code == 403
-    assert 'href="/statistik/"' not in client.get("/").content.decode()
+    site = unit(WARD).site
+    hospital = client.get(reverse("statistics:area", args=["sjukhus", site.pk])).content.decode()
+    main = hospital.split("<main")[1]
+    assert "Avdelningarna visas bara" in main and "/statistik/avdelning/" not in main and "Jämförelse" not in main
+    ward = client.get(reverse("statistics:area", args=["avdelning", unit(WARD).hsa_id]))
+    assert ward.status_code == 403
+    api = client.get("/api/v1/statistics/monthly", {"level": "unit"})
+    assert api.status_code == 403
+    assert client.get("/api/v1/statistics/monthly", {"level": "municipality"}).status_code == 200
 
 
 def test_csv_export_is_suppressed(client: Client, stats) -> None:  # type: ignore[no-untyped-def]
@@ -175,5 +190,6 @@ def test_api_monthly_rows_are_suppressed_and_need_the_permission(client: Client,
     assert rows["1490"]["inskrivna"] == "<5" and rows["1480"]["inskrivna"] == 40
     assert client.get("/api/v1/statistics/monthly", {"level": "patient"}).status_code == 400
     client.logout()
-    as_user(client, Role.WARD_NURSE, WARD, "nurse")
-    assert client.get("/api/v1/statistics/monthly").status_code == 403
+    as_user(client, Role.WARD_NURSE, WARD, "nurse")  # the published levels yes, the wards no
+    assert client.get("/api/v1/statistics/monthly").status_code == 200
+    assert client.get("/api/v1/statistics/monthly", {"level": "unit"}).status_code == 403

@@ -71,7 +71,10 @@ class Perm(StrEnum):
     # The receiving organisation investigates and answers a collaboration deviation (brygga.deviations)
     DEVIATION_HANDLE = "deviation.handle"
     # Oversight
-    STATISTICS_VIEW = "statistics.view"
+    # The process statistics at the levels also published as open data (region, delregion, municipality,
+    # hospital): aggregates with small counts suppressed, so everyone following the process may read them.
+    STATISTICS_VIEW_PUBLISHED = "statistics.view_published"
+    STATISTICS_VIEW = "statistics.view"  # all levels, wards included, and the full CSV
     PAYMENT_VIEW = "payment.view"
     PAYMENT_MANAGE = "payment.manage"
     PAYMENT_DISPUTE = "payment.dispute"  # the municipality disputes a line of its settlement
@@ -91,7 +94,7 @@ class Perm(StrEnum):
 
 
 _CLINICAL_READ = {Perm.PERSON_READ, Perm.CASE_READ}
-_EVERYONE = {Perm.GOVERNANCE_RAISE, Perm.GOVERNANCE_VIEW}
+_EVERYONE = {Perm.GOVERNANCE_RAISE, Perm.GOVERNANCE_VIEW, Perm.STATISTICS_VIEW_PUBLISHED}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.WARD_NURSE: frozenset(

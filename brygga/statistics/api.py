@@ -37,7 +37,8 @@ def monthly(
     to_month: str | None = None,
 ) -> list[dict[str, Any]]:
     actor: Actor = request.actor  # type: ignore[attr-defined]
-    actor.require(Perm.STATISTICS_VIEW)
+    # the levels published as open data for everyone; wards only for the statistics role and GITS
+    actor.require(Perm.STATISTICS_VIEW if level == Level.UNIT else Perm.STATISTICS_VIEW_PUBLISHED)
     if level not in Level.values:
         raise DomainError.single(
             "level", "NIVA", "Okänd nivå: region, subregion, municipality, site eller unit."

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.core.views import actor_required
 from brygga.statistics import charts, opendata, selectors
@@ -114,6 +115,10 @@ def _render_area(request: HttpRequest, level: str, key: str) -> HttpResponse:
         else selectors.CHILD_LEVEL.get(Level(level))
     )
     comparison = None
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    wards_hidden = child_level == Level.UNIT and not actor.can(Perm.STATISTICS_VIEW)
+    if wards_hidden:  # the ward level is not published; only the statistics role and GITS see it
+        child_level = None
     if child_level:
         parent = None if level == Level.REGION else key
         children = selectors.totals(child_level, first, last, parent_key=parent)
@@ -138,6 +143,7 @@ def _render_area(request: HttpRequest, level: str, key: str) -> HttpResponse:
         "metrics": [selectors.METRICS[c] for c in selectors.COMPARABLE],
         "compare_slug": compare_slug,
         "is_region": level == Level.REGION,
+        "wards_hidden": wards_hidden,
         "buckets": buckets,
         "buckets_chart": charts.bar_chart(_("Dagar från utskrivningsklar till utskriven"), buckets, "antal"),
         "ready_total": s.count(period_row["ready_discharged"]),
@@ -154,16 +160,18 @@ def _render_area(request: HttpRequest, level: str, key: str) -> HttpResponse:
     return render(request, "statistics/area.html", context)
 
 
-@actor_required(Perm.STATISTICS_VIEW)
+@actor_required(Perm.STATISTICS_VIEW_PUBLISHED)
 def overview(request: HttpRequest) -> HttpResponse:
     return _render_area(request, Level.REGION, REGION_KEY)
 
 
-@actor_required(Perm.STATISTICS_VIEW)
+@actor_required(Perm.STATISTICS_VIEW_PUBLISHED)
 def area(request: HttpRequest, level_slug: str, key: str) -> HttpResponse:
     level = LEVEL_SLUGS.get(level_slug)
     if level is None:
         raise Http404
+    if level == Level.UNIT:
+        request.actor.require(Perm.STATISTICS_VIEW)  # type: ignore[attr-defined]
     return _render_area(request, level, key)
 
 
