@@ -126,7 +126,11 @@ def test_everyone_reads_the_published_levels_but_wards_and_the_full_csv_need_sta
     site = unit(WARD).site
     hospital = client.get(reverse("statistics:area", args=["sjukhus", site.pk])).content.decode()
     main = hospital.split("<main")[1]
-    assert "Avdelningarna visas bara" in main and "/statistik/avdelning/" not in main and "Jämförelse" not in main
+    assert (
+        "Avdelningarna visas bara" in main
+        and "/statistik/avdelning/" not in main
+        and "Jämförelse" not in main
+    )
     ward = client.get(reverse("statistics:area", args=["avdelning", unit(WARD).hsa_id]))
     assert ward.status_code == 403
     api = client.get("/api/v1/statistics/monthly", {"level": "unit"})
