@@ -25,7 +25,6 @@ from brygga.cases.models import Case, CaseEvent, Message, Thread
 from brygga.core.errors import DomainError, NotFound
 from brygga.documents.attachments import open_attachment
 from brygga.documents.models import Attachment
-from brygga.organisations.models import Unit
 from brygga.sip import services as sip_services
 from brygga.sip.consent import withdraw_consent
 from brygga.sip.models import CareRequest, Event, Sip, SipParticipant
@@ -446,7 +445,30 @@ def test_r_sek_3_a_refused_receiver_links_to_the_consent_form_prefilled_with_the
     parties = form.split('id="field-parties"')[1].split("</select>")[0]
     selected = {int(pk) for pk in re.findall(r'<option value="(\d+)" selected>', parties)}
     assert selected == receivers
-    share_consent(nurse, case.person, list(Unit.objects.filter(pk__in=receivers)))
+    assert f'name="arende" value="{case.pk}"' in form
+    refused = client.post(  # no category chosen: refused, the choice of receivers kept
+        link.split("#")[0], {"action": "consent", "arende": case.pk, "parties": sorted(receivers)}
+    )
+    assert refused.status_code == 400
+    kept = refused.content.decode().split('id="field-parties"')[1].split("</select>")[0]
+    assert {int(pk) for pk in re.findall(r'<option value="(\d+)" selected>', kept)} == receivers
+    done = client.post(
+        link.split("#")[0],
+        {
+            "action": "consent",
+            "arende": case.pk,
+            "given_by": "person",
+            "consent_form": "verbal",
+            "purpose": f"Samordnad utskrivning (ärende {case.pk})",
+            "parties": sorted(receivers),
+            "categories": ["health"],
+            "exclusions_note": "Inga undantag.",
+        },
+    )
+    assert (
+        done.status_code == 302
+        and done["Location"] == reverse("cases:detail", args=[case.pk]) + "#messages-title"
+    )
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     recipients = page.split('class="recipients"')[1].split("</ul>")[0]
     assert "får inte ta emot" not in recipients, recipients

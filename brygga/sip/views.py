@@ -442,26 +442,35 @@ def _consents_context(request: HttpRequest, person: Person) -> dict[str, Any]:
     }
 
 
+def _case_of(actor: Actor, person: Person, case_id: str) -> Case | None:
+    """A case of ``person`` that the active unit takes part in, or None."""
+    if not case_id.isdigit():
+        return None
+    return Case.objects.filter(
+        pk=int(case_id),
+        person=person,
+        participants__unit=actor.unit,
+        participants__status=Participant.Status.ACTIVE,
+    ).first()
+
+
 def _consent_prefill(request: HttpRequest, actor: Actor, person: Person) -> dict[str, Any]:
     """``?arende=<id>`` (the link from a discharge case, R-SEK-3: the ward records the consent and passes it
-    on): the consent form starts with that case's receiving units and its purpose. Only a case of this person
-    that the active unit takes part in is used; anything else starts an empty form."""
-    case = (
-        Case.objects.filter(
-            pk=int(request.GET["arende"]) if request.GET.get("arende", "").isdigit() else 0,
-            person=person,
-            participants__unit=actor.unit,
-            participants__status=Participant.Status.ACTIVE,
-        ).first()
-        if request.method == "GET"
-        else None
-    )
+    on): the consent form starts with that case's receiving units and its purpose, and returns to the case
+    once recorded. Only a case of this person that the active unit takes part in is used; anything else
+    starts an empty form."""
+    data = request.GET if request.method == "GET" else request.POST
+    case = _case_of(actor, person, data.get("arende", ""))
+    if request.method == "POST":  # a refused form shows what was chosen, and still returns to the case
+        posted = {int(v) for v in request.POST.getlist("parties") if v.isdigit()}
+        return {"form": {}, "prefill_parties": posted, "from_case": case.pk if case else None}
     if case is None:
-        return {"form": {}, "prefill_parties": set()}
+        return {"form": {}, "prefill_parties": set(), "from_case": None}
     receivers = case.participants.filter(status=Participant.Status.ACTIVE).exclude(role=Participant.Role.WARD)
     return {
         "form": {"purpose": _("Samordnad utskrivning från slutenvården (ärende %(n)s)") % {"n": case.pk}},
         "prefill_parties": set(receivers.values_list("unit_id", flat=True)),
+        "from_case": case.pk,
     }
 
 
@@ -548,6 +557,9 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
                 request, "sip/consents.html", context, status=exc.status if exc.status < 500 else 400
             )
         messages.success(request, message)
+        case = _case_of(actor, person, request.POST.get("arende", "")) if name == "consent" else None
+        if case is not None:  # came from the case (R-SEK-3): back to its messages
+            return redirect(reverse("cases:detail", args=[case.pk]) + "#messages-title")
         return redirect(reverse("sip:consents", args=[person.pk]) + f"#{name}")
     return render(request, "sip/consents.html", _consents_context(request, person))
 
