@@ -16,7 +16,7 @@ from typing import Any
 from django.core.files.base import File
 from django.db import transaction
 from django.db.models import Case as DbCase
-from django.db.models import DateTimeField, F, Value, When
+from django.db.models import DateTimeField, F, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -55,6 +55,14 @@ FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 # --- reading ------------------------------------------------------------------------------------------------
 
 
+def unit_cases(unit: Unit | None) -> QuerySet[Case]:
+    """The cases ``unit`` takes part in as an active participant: the need-to-know scope ``open_case`` checks,
+    for other apps that must know which cases a user could open (without reading or logging them)."""
+    if unit is None:
+        return Case.objects.none()
+    return Case.objects.filter(participants__unit=unit, participants__status=Participant.Status.ACTIVE)
+
+
 def open_case(actor: Actor, case_id: int | str, what: str = "") -> Case:
     """The case if the actor's role may read cases and the active unit takes part in it; the read is logged.
     A case of another unit and a case that does not exist both raise NotFound."""
@@ -65,8 +73,9 @@ def open_case(actor: Actor, case_id: int | str, what: str = "") -> Case:
     except (TypeError, ValueError) as exc:
         raise NotFound from exc
     case = (
-        Case.objects.select_related("person", "ward", "site", "municipality", "coordinator_unit")
-        .filter(pk=pk, participants__unit=actor.unit, participants__status=Participant.Status.ACTIVE)
+        unit_cases(actor.unit)
+        .select_related("person", "ward", "site", "municipality", "coordinator_unit")
+        .filter(pk=pk)
         .first()
     )
     if case is None:

@@ -25,7 +25,8 @@ from brygga.accounts.context import Actor
 from brygga.accounts.models import Membership
 from brygga.accounts.permissions import Perm
 from brygga.cases.facts import stay_facts_fields
-from brygga.cases.models import Case, Participant
+from brygga.cases.models import Case
+from brygga.cases.services import unit_cases
 from brygga.core.bulk import insert_rows
 from brygga.core.errors import DomainError, NotFound, PermissionDenied, Problem
 from brygga.organisations.models import Municipality, Organisation
@@ -401,12 +402,7 @@ def openable_cases(actor: Actor, run: SettlementRun, lines: list[SettlementLine]
     if run.source != SettlementRun.Source.CASES or actor.unit is None or not actor.can(Perm.CASE_READ):
         return set()
     ids = {int(line.case_reference) for line in lines if line.case_reference.isdigit()}
-    openable = Case.objects.filter(
-        pk__in=ids,
-        participants__unit=actor.unit,
-        participants__status=Participant.Status.ACTIVE,
-        person__in=visible_persons(actor),
-    )
+    openable = unit_cases(actor.unit).filter(pk__in=ids, person__in=visible_persons(actor))
     return {str(pk) for pk in openable.values_list("pk", flat=True)}
 
 

@@ -23,6 +23,7 @@ from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.cases import message_views, messaging
 from brygga.cases.models import Case, Participant, Thread
+from brygga.cases.services import unit_cases
 from brygga.core.errors import DomainError, NotFound
 from brygga.core.views import actor_required, run_action
 from brygga.organisations.models import Unit
@@ -446,12 +447,7 @@ def _case_of(actor: Actor, person: Person, case_id: str) -> Case | None:
     """A case of ``person`` that the active unit takes part in, or None."""
     if not case_id.isdigit():
         return None
-    return Case.objects.filter(
-        pk=int(case_id),
-        person=person,
-        participants__unit=actor.unit,
-        participants__status=Participant.Status.ACTIVE,
-    ).first()
+    return unit_cases(actor.unit).filter(pk=int(case_id), person=person).first()
 
 
 def _consent_prefill(request: HttpRequest, actor: Actor, person: Person) -> dict[str, Any]:
