@@ -190,12 +190,30 @@ def _main(argv: list[str] | None = None) -> int:
             cursor.execute(BASELINE, params)
             return {code: Decimal(payable) for code, payable, _stays in cursor.fetchall()}
 
+    def read_only() -> int:
+        """The floor under the settlement from the cases: the adapter's own queries and chunks
+        (``brygga.cases.facts.bulk_queries``), rows fetched as plain tuples, with no processing at all."""
+        from brygga.cases.facts import bulk_queries, payment_cases
+        from brygga.payment.adapter import CHUNK_SIZE, month_bounds
+
+        bounds = month_bounds(year, month, [r.params() for r in services.current_rules()])
+        case_rows, per_chunk = bulk_queries(payment_cases(*bounds))
+        rows = 0
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(*case_rows.query.sql_with_params())
+            cases = cursor.fetchall()
+            for first in range(0, len(cases), CHUNK_SIZE):
+                for query in per_chunk([c[0] for c in cases[first : first + CHUNK_SIZE]]):
+                    cursor.execute(*query.query.sql_with_params())
+                    rows += len(cursor.fetchall())
+        return rows + len(cases)
+
     path = "settle_last_month" if use_service else "run_month (from the cases)"
     if not (use_service or from_cases_ok):
         path = "stay_facts_fields per case + run_month"
     print(f"Settlement of {year}-{month:02d} for all municipalities via {path}; baseline: one SQL statement")
     baseline()  # warm the cache once, for both
-    engine_times, sql_times, nojit_times = [], [], []
+    engine_times, sql_times, nojit_times, read_times = [], [], [], []
     for _ in range(args.repeat):
         reset()
         t0 = time.perf_counter()
@@ -207,6 +225,9 @@ def _main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         nojit_totals = baseline(jit=False)
         nojit_times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        read_rows = read_only()
+        read_times.append(time.perf_counter() - t0)
         assert nojit_totals == sql_totals, "the SQL gave other totals without JIT"
     runs = SettlementRun.objects.filter(year=year, month=month, status=SettlementRun.Status.OPEN)
     lines = SettlementLine.objects.filter(run__in=runs).count()
@@ -226,6 +247,9 @@ def _main(argv: list[str] | None = None) -> int:
           f"{[round(t, 3) for t in nojit_times]}")  # fmt: skip
     ratio = statistics.median(engine_times) / statistics.median(sql_times)
     ratio_nojit = statistics.median(engine_times) / statistics.median(nojit_times)
+    floor = statistics.median(read_times) / statistics.median(nojit_times)
+    print(f"reading the input rows only ({read_rows:,} rows, no processing): best {min(read_times):.3f} s, "
+          f"median {statistics.median(read_times):.3f} s = {floor:.1f}× JIT off")  # fmt: skip
     print(f"ratio settlement/baseline (median): {ratio:.1f} with the default JIT, "
           f"{ratio_nojit:.1f} with JIT off")  # fmt: skip
     if differ:

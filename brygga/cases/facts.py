@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import Any, NamedTuple
 
@@ -193,35 +193,53 @@ def _case_row(values: tuple[Any, ...]) -> CaseRow:
     )
 
 
-def iter_stay_facts_fields(cases: QuerySet[Case], chunk_size: int = 2000) -> Iterator[dict[str, Any]]:
-    """Stream the facts of every case in ``cases`` (its ordering is kept): per chunk of ``chunk_size`` cases
-    one fetch of the cases' columns and two bulk reads (payment events, municipal participants). The chunk's
-    ids go to the database as one parameter and the timestamps are read as text (``brygga.core.bulk``:
-    both were larger costs than the queries themselves; ADR 0203)."""
-    rows = (
-        _case_row(values)
-        for values in cases.filter(municipality__isnull=False)
+def bulk_queries(
+    cases: QuerySet[Case],
+) -> tuple[
+    QuerySet[Case, tuple[Any, ...]], Callable[[list[int]], tuple[QuerySet[Any, tuple[Any, ...]], ...]]
+]:
+    """The queries of the bulk read, without the mapping (the settlement benchmark times them alone): the
+    cases' ``_TEXT_CASE_COLUMNS``, and for a chunk of case ids their payment events in order
+    (case_id, id, kind, occurred_at as text, data) and their active municipal participants (case_id, unit_id,
+    the unit's municipality_id). The chunk's ids go to the database as one parameter and the timestamps are
+    read as text (``brygga.core.bulk``: both cost more than the queries themselves did; ADR 0203)."""
+    case_rows = (
+        cases.filter(municipality__isnull=False)
         .annotate(**{f"{name}_text": utc_text(name) for name in CASE_TIMESTAMPS})
         .values_list(*_TEXT_CASE_COLUMNS)
-        .iterator(chunk_size=chunk_size)
     )
-    while chunk := list(islice(rows, chunk_size)):
-        ids = id_set([c.pk for c in chunk])
-        events: dict[int, list[EventRow]] = defaultdict(list)
-        for case_id, pk, kind, occurred_at, data in (
+
+    def per_chunk(case_ids: list[int]) -> tuple[QuerySet[Any, tuple[Any, ...]], ...]:
+        ids = id_set(case_ids)
+        events = (
             CaseEvent.objects.filter(case_id__in=ids, kind__in=PAYMENT_EVENT_KINDS)
             .order_by("case_id", "occurred_at", "id")
             .annotate(occurred_at_text=utc_text("occurred_at"))
             .values_list("case_id", "id", "kind", "occurred_at_text", "data")
-        ):
+        )
+        # The receiving units' municipality is compared in Python rather than in SQL: the join back to the
+        # cases table that F("case__municipality_id") needs made this query the slowest of the three.
+        participants = Participant.objects.filter(
+            case_id__in=ids, status=Participant.Status.ACTIVE, role=Participant.Role.MUNICIPALITY
+        ).values_list("case_id", "unit_id", "unit__municipality_id")
+        return events, participants
+
+    return case_rows, per_chunk
+
+
+def iter_stay_facts_fields(cases: QuerySet[Case], chunk_size: int = 2000) -> Iterator[dict[str, Any]]:
+    """Stream the facts of every case in ``cases`` (its ordering is kept): per chunk of ``chunk_size`` cases
+    one fetch of the cases' columns and two bulk reads (``bulk_queries``)."""
+    case_rows, per_chunk = bulk_queries(cases)
+    rows = (_case_row(values) for values in case_rows.iterator(chunk_size=chunk_size))
+    while chunk := list(islice(rows, chunk_size)):
+        event_rows, participant_rows = per_chunk([c.pk for c in chunk])
+        events: dict[int, list[EventRow]] = defaultdict(list)
+        for case_id, pk, kind, occurred_at, data in event_rows:
             events[case_id].append(EventRow(pk, kind, parse_utc(occurred_at), data))  # type: ignore[arg-type]
-        # The receiving units' municipality is compared here rather than in SQL: the join back to the cases
-        # table that F("case__municipality_id") needs made this query the slowest of the three.
         municipality = {c.pk: c.municipality_id for c in chunk}
         units: dict[int, set[int]] = defaultdict(set)
-        for case_id, unit_id, unit_municipality in Participant.objects.filter(
-            case_id__in=ids, status=Participant.Status.ACTIVE, role=Participant.Role.MUNICIPALITY
-        ).values_list("case_id", "unit_id", "unit__municipality_id"):
+        for case_id, unit_id, unit_municipality in participant_rows:
             if unit_municipality == municipality[case_id]:
                 units[case_id].add(unit_id)
         for case in chunk:
