@@ -18,7 +18,11 @@ to these stays: discharged (or died) in the month, not cancelled; the latest dis
 SIP summons sent when a SIP was needed; days = discharge date − notice date in Swedish local time
 (notice day is day 0); stays over ``long_stay_days`` charged individually (days − free days), the rest
 together: max(0, S − threshold × N). It reads the rule's parameters from the database, and the run fails
-if any municipality's payable days differ between the two. PostgreSQL only."""
+if any municipality's payable days differ between the two. PostgreSQL only.
+
+The statement is timed twice per repetition, as PostgreSQL runs it by default (its JIT compiles it) and with
+JIT off, and so are the adapter's own queries alone (``brygga.cases.facts.bulk_queries``, rows fetched with
+no processing): the floor under any settlement that reads the cases that way."""
 
 # ruff: noqa: S608 — the SQL is fixed text; values are passed as parameters
 from __future__ import annotations
