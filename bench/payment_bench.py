@@ -134,7 +134,7 @@ def _main(argv: list[str] | None = None) -> int:
     from brygga.accounts.context import Actor
     from brygga.accounts.models import Membership
     from brygga.payment import services
-    from brygga.payment.engine import DayZero, MonthSpan
+    from brygga.payment.engine import MonthSpan
     from brygga.payment.models import SettlementLine, SettlementRun
 
     if connection.vendor != "postgresql":
@@ -152,7 +152,7 @@ def _main(argv: list[str] | None = None) -> int:
     params = {
         "start": start,
         "end": end,
-        "offset": 1 if rule.day_zero == DayZero.NOTICE_DAY_IS_ONE else 0,
+        "offset": rule.day_offset,
         "requires_sip": rule.requires_sip_summons,
         "long_days": rule.long_stay_days,
         "long_free": rule.long_stay_free_days,

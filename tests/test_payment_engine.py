@@ -206,6 +206,12 @@ def test_day_zero_convention_is_configurable() -> None:
     day_one = RuleParams(**{**VG_AVERAGE.__dict__, "day_zero": DayZero.NOTICE_DAY_IS_ONE})
     assert total(calculate("1480", 2022, 5, facts, [VG_AVERAGE], Decimal("9300"))) == Decimal("9300.00")
     assert total(calculate("1480", 2022, 5, facts, [day_one], Decimal("9300"))) == Decimal("18600.00")
+    # the case's payment page counts the same way as the settlement
+    assert explain(facts[0], [VG_AVERAGE], dt.date(2022, 6, 1)).days == 4
+    assert explain(facts[0], [day_one], dt.date(2022, 6, 1)).days == 5
+    # the individual rules count from the notice day as day 0 whatever day_zero says
+    individual = RuleParams(**{**NATIONAL.__dict__, "day_zero": DayZero.NOTICE_DAY_IS_ONE})
+    assert individual.day_offset == 0 and explain(facts[0], [individual], dt.date(2022, 6, 1)).days == 4
 
 
 def test_three_month_window_decides_whether_the_month_pays() -> None:

@@ -80,6 +80,12 @@ class RuleParams:
     def label(self) -> str:
         return f"{self.code} v{self.version}"
 
+    @property
+    def day_offset(self) -> int:
+        """Added to D - N when counting a stay's days: 1 for the average model with the day-1 convention
+        (R-VG-BET-8), else 0 (the individual rules count from the notice day as day 0)."""
+        return 1 if self.kind == RuleKind.AVERAGE and self.day_zero == DayZero.NOTICE_DAY_IS_ONE else 0
+
     def applies_on(self, day: dt.date, care_type: CareType) -> bool:
         in_time = self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
         return in_time and (self.care_type is None or self.care_type == care_type)
@@ -278,8 +284,7 @@ def _assess(facts: StayFacts, rule: RuleParams) -> _Assessment:
 
 def _average_days(a: _Assessment) -> int:
     assert a.notice_date is not None and a.discharge_date is not None
-    offset = 1 if a.rule.day_zero == DayZero.NOTICE_DAY_IS_ONE else 0
-    return (a.discharge_date - a.notice_date).days + offset
+    return (a.discharge_date - a.notice_date).days + a.rule.day_offset
 
 
 def calculate(
@@ -434,8 +439,7 @@ def explain(facts: StayFacts, rules: Sequence[RuleParams], today: dt.date) -> St
             in_hospital,
         )
     end = discharge_date or today
-    offset = 1 if rule.kind == RuleKind.AVERAGE and rule.day_zero == DayZero.NOTICE_DAY_IS_ONE else 0
-    days = (end - assessment.notice_date).days + offset
+    days = (end - assessment.notice_date).days + rule.day_offset
     if rule.kind == RuleKind.INDIVIDUAL:
         start = assessment.notice_date + dt.timedelta(days=rule.free_days)
         return StayExplanation(
