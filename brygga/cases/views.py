@@ -4,7 +4,6 @@ and redirects; a DomainError re-renders the page with the Swedish messages next 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -24,34 +23,10 @@ from brygga.accounts.permissions import Perm
 from brygga.cases import message_views, rules, selectors, services
 from brygga.cases.models import Case, CaseEvent, Meeting, Participant, PlanningBasis
 from brygga.core.errors import DomainError, NotFound, Problem
+from brygga.core.inputs import form_date, form_datetime
 from brygga.core.views import actor_required, run_action
 from brygga.organisations.models import Unit
 from brygga.people.presenters import person_summary
-
-
-def _datetime(value: str, field: str, required: bool = False) -> dt.datetime | None:
-    value = (value or "").strip()
-    if not value:
-        if required:
-            raise DomainError.single(field, "DATUM-FORMAT", _("Ange datum och tid."))
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise DomainError.single(
-            field, "DATUM-FORMAT", _("Ange datum och tid som ÅÅÅÅ-MM-DD TT:MM.")
-        ) from exc
-    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
-
-
-def _date(value: str, field: str) -> dt.date | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise DomainError.single(field, "DATUM-FORMAT", _("Ange datum som ÅÅÅÅ-MM-DD.")) from exc
 
 
 @require_GET
@@ -107,7 +82,7 @@ def new_case(request: HttpRequest) -> HttpResponse:
             context["errors"] = exc.problems
             return render(request, "cases/new.html", context, status=400)
         try:
-            admitted_at = _datetime(request.POST.get("admitted_at", ""), "admitted_at", required=True)
+            admitted_at = form_datetime(request.POST.get("admitted_at", ""), "admitted_at", required=True)
             assert admitted_at is not None
             assessed = request.POST.get("need_assessed") == "on"
             case = services.admit(
@@ -115,7 +90,7 @@ def new_case(request: HttpRequest) -> HttpResponse:
                 person,
                 admitted_at=admitted_at,
                 care_type=request.POST.get("care_type", ""),
-                expected_discharge_date=_date(
+                expected_discharge_date=form_date(
                     request.POST.get("expected_discharge_date", ""), "expected_discharge_date"
                 ),
                 need_assessed_at=admitted_at if assessed else None,
@@ -238,7 +213,7 @@ def _notice(actor: Actor, case: Case, post: Any) -> str:
         actor,
         case,
         recipients=manual or None,
-        assessed_at=_datetime(post.get("assessed_at", ""), "assessed_at"),
+        assessed_at=form_datetime(post.get("assessed_at", ""), "assessed_at"),
     )
     return _("Inskrivningsmeddelandet är skickat.")
 
@@ -257,7 +232,7 @@ def _expected_date(actor: Actor, case: Case, post: Any) -> str:
     services.change_expected_date(
         actor,
         case,
-        _date(post.get("expected_discharge_date", ""), "expected_discharge_date"),
+        form_date(post.get("expected_discharge_date", ""), "expected_discharge_date"),
         post.get("reason", ""),
         post.get("comment", ""),
     )
@@ -265,7 +240,7 @@ def _expected_date(actor: Actor, case: Case, post: Any) -> str:
 
 
 def _discharge_ready(actor: Actor, case: Case, post: Any) -> str:
-    services.set_discharge_ready(actor, case, _datetime(post.get("at", ""), "discharge_ready_at"))
+    services.set_discharge_ready(actor, case, form_datetime(post.get("at", ""), "discharge_ready_at"))
     return _("Patienten är markerad som utskrivningsklar.")
 
 
@@ -310,7 +285,7 @@ def _meeting(actor: Actor, case: Case, post: Any) -> str:
         actor,
         case,
         form=post.get("form", ""),
-        starts_at=_datetime(post.get("starts_at", ""), "starts_at", required=True),
+        starts_at=form_datetime(post.get("starts_at", ""), "starts_at", required=True),
         participants=[int(u) for u in post.getlist("participants") if u.isdigit()],
         location=post.get("location", ""),
         note=post.get("note", ""),
@@ -329,7 +304,10 @@ def _checked_post(post: Any, name: str) -> bool:
 
 def _discharge(actor: Actor, case: Case, post: Any) -> str:
     services.discharge(
-        actor, case, _datetime(post.get("discharged_at", ""), "discharged_at"), post.get("destination", "")
+        actor,
+        case,
+        form_datetime(post.get("discharged_at", ""), "discharged_at"),
+        post.get("destination", ""),
     )
     return _("Patienten är utskriven och utskrivningsmeddelandet skickat.")
 
@@ -340,13 +318,13 @@ def _close(actor: Actor, case: Case, post: Any) -> str:
 
 
 def _transfer(actor: Actor, case: Case, post: Any) -> str:
-    services.transfer(actor, case, post.get("to_ward", ""), _datetime(post.get("at", ""), "at"))
+    services.transfer(actor, case, post.get("to_ward", ""), form_datetime(post.get("at", ""), "at"))
     return _("Patienten är flyttad.")
 
 
 def _leave_start(actor: Actor, case: Case, post: Any) -> str:
     services.start_leave(
-        actor, case, expected_return=_date(post.get("expected_return", ""), "expected_return")
+        actor, case, expected_return=form_date(post.get("expected_return", ""), "expected_return")
     )
     return _("Permissionen är registrerad.")
 
@@ -357,7 +335,7 @@ def _leave_end(actor: Actor, case: Case, post: Any) -> str:
 
 
 def _death(actor: Actor, case: Case, post: Any) -> str:
-    died_at = _datetime(post.get("died_at", ""), "died_at", required=True)
+    died_at = form_datetime(post.get("died_at", ""), "died_at", required=True)
     assert died_at is not None
     services.record_death(actor, case, died_at)
     return _("Dödsfallet är registrerat.")
@@ -371,7 +349,7 @@ def _cancel_notice(actor: Actor, case: Case, post: Any) -> str:
 
 
 def _correct_notice(actor: Actor, case: Case, post: Any) -> str:
-    new_time = _datetime(post.get("new_time", ""), "new_time", required=True)
+    new_time = form_datetime(post.get("new_time", ""), "new_time", required=True)
     assert new_time is not None
     services.correct_notice(actor, case, post.get("target_event", ""), new_time, post.get("reason", ""))
     return _("Uppgiften är rättad. Mottagarna har fått besked.")

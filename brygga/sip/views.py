@@ -5,7 +5,6 @@ with the Swedish messages next to the fields."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +24,7 @@ from brygga.cases import message_views, messaging
 from brygga.cases.models import Case, Participant, Thread
 from brygga.cases.services import unit_cases
 from brygga.core.errors import DomainError, NotFound
+from brygga.core.inputs import form_date, form_datetime
 from brygga.core.views import actor_required, run_action
 from brygga.organisations.models import Unit
 from brygga.people.models import Person
@@ -41,33 +41,6 @@ from brygga.sip.models import (
     SipOffer,
     SipParticipant,
 )
-
-
-def _datetime(value: str, field: str, required: bool = False) -> dt.datetime | None:
-    value = (value or "").strip()
-    if not value:
-        if required:
-            raise DomainError.single(field, "DATUM-FORMAT", _("Ange datum och tid."))
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise DomainError.single(
-            field, "DATUM-FORMAT", _("Ange datum och tid som ÅÅÅÅ-MM-DD TT:MM.")
-        ) from exc
-    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
-
-
-def _date(value: str, field: str, required: bool = False) -> dt.date | None:
-    value = (value or "").strip()
-    if not value:
-        if required:
-            raise DomainError.single(field, "DATUM-FORMAT", _("Ange datum."))
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise DomainError.single(field, "DATUM-FORMAT", _("Ange datum som ÅÅÅÅ-MM-DD.")) from exc
 
 
 def _errors(exc: DomainError) -> dict[str, Any]:
@@ -299,7 +272,7 @@ def _summon(actor: Actor, sip: Sip, post: Any) -> str:
     services.summon(
         actor,
         sip,
-        meeting_at=_datetime(post.get("meeting_at", ""), "meeting_at", required=True),
+        meeting_at=form_datetime(post.get("meeting_at", ""), "meeting_at", required=True),
         location=post.get("location", ""),
     )
     return _("Kallelsen till SIP-mötet är skickad.")
@@ -307,7 +280,7 @@ def _summon(actor: Actor, sip: Sip, post: Any) -> str:
 
 def _meeting(actor: Actor, sip: Sip, post: Any) -> str:
     services.record_meeting(
-        actor, sip, held_at=_datetime(post.get("held_at", ""), "held_at"), note=post.get("note", "")
+        actor, sip, held_at=form_datetime(post.get("held_at", ""), "held_at"), note=post.get("note", "")
     )
     return _("Mötet är registrerat. Skriv planen.")
 
@@ -340,7 +313,7 @@ def _establish(actor: Actor, sip: Sip, post: Any) -> str:
     services.establish(
         actor,
         sip,
-        follow_up_on=_date(post.get("follow_up_on", ""), "follow_up_on"),
+        follow_up_on=form_date(post.get("follow_up_on", ""), "follow_up_on"),
         follow_up_description=post.get("follow_up_description", ""),
         follow_up_unit=post.get("follow_up_unit") or None,
     )
@@ -351,7 +324,7 @@ def _follow_up(actor: Actor, sip: Sip, post: Any) -> str:
     services.add_follow_up(
         actor,
         sip,
-        due_on=_date(post.get("due_on", ""), "due_on", required=True),
+        due_on=form_date(post.get("due_on", ""), "due_on", required=True),
         description=post.get("description", ""),
         responsible_unit=post.get("responsible_unit") or None,
     )
@@ -484,8 +457,8 @@ def _record_consent(actor: Actor, person: Person, post: Any) -> str:
         exclusions_note=post.get("exclusions_note", ""),
         representative_name=post.get("representative_name", ""),
         representative_relation=post.get("representative_relation", ""),
-        given_at=_datetime(post.get("given_at", ""), "given_at"),
-        valid_until=_date(post.get("valid_until", ""), "valid_until"),
+        given_at=form_datetime(post.get("given_at", ""), "given_at"),
+        valid_until=form_date(post.get("valid_until", ""), "valid_until"),
     )
     return _("Samtycket är registrerat.")
 
@@ -499,7 +472,7 @@ def _withdraw_consent(actor: Actor, person: Person, post: Any) -> str:
 
 
 def _assessment(actor: Actor, person: Person, post: Any) -> str:
-    valid_until = _date(post.get("valid_until", ""), "valid_until", required=True)
+    valid_until = form_date(post.get("valid_until", ""), "valid_until", required=True)
     assert valid_until is not None
     consent_services.record_assessment(
         actor,
@@ -604,7 +577,7 @@ def new_care_request(request: HttpRequest) -> HttpResponse:
             requested_efforts=request.POST.getlist("requested_efforts"),
             efforts_detail=request.POST.get("efforts_detail", ""),
             medication_responsibility=request.POST.get("medication_responsibility", ""),
-            start_on=_date(request.POST.get("start_on", ""), "start_on"),
+            start_on=form_date(request.POST.get("start_on", ""), "start_on"),
             contact_name=request.POST.get("contact_name", ""),
             contact_phone=request.POST.get("contact_phone", ""),
             sip=sip,
