@@ -43,7 +43,7 @@ def make_person(municipality_code: str = "1480", protected: bool = False, **over
     )
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("username",)
@@ -54,10 +54,11 @@ class UserFactory(factory.django.DjangoModelFactory):
     last_name = factory.Sequence(lambda n: f"Användare{n}")
 
     @factory.post_generation
-    def password(self, create: bool, extracted: str | None, **kwargs: object) -> None:
-        self.set_password(extracted or "ett-langt-testlosenord")
+    def password(user: User, create: bool, extracted: str | None, **kwargs: object) -> None:
+        # factory_boy calls a post_generation hook with the built model instance, not the factory.
+        user.set_password(extracted or "ett-langt-testlosenord")
         if create:
-            self.save(update_fields=["password"])
+            user.save(update_fields=["password"])
 
 
 def unit(name: str) -> Unit:
@@ -71,7 +72,7 @@ PRIMARY_CARE = "Närhälsan Göteborg vårdcentral"
 
 
 def actor(role: Role, unit_name: str = WARD, username: str | None = None) -> Actor:
-    user = UserFactory(username=username or f"{role.value}-{unit_name}"[:150])
+    user = UserFactory.create(username=username or f"{role.value}-{unit_name}"[:150])
     membership, _ = Membership.objects.get_or_create(
         user=user, unit=unit(unit_name), defaults={"role": role.value, "valid_from": dt.date(2000, 1, 1)}
     )

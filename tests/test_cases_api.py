@@ -4,6 +4,7 @@ acknowledgements, structured errors naming the rule, batch submission, need-to-k
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 import time_machine
@@ -44,7 +45,7 @@ def create_body(identifier: str, **extra: object) -> dict[str, object]:
 
 
 def post(client: Client, path: str, body: object, key: str | None = None):  # type: ignore[no-untyped-def]
-    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    headers: dict[str, Any] = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
     return client.post(f"/api/v1/cases{path}", body, content_type="application/json", **headers)
 
 

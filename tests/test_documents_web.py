@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -152,8 +153,9 @@ def test_paper_record_form_registers_and_the_person_page_marks_it(person) -> Non
 
 def test_api_attach_sign_verify_with_a_token(person) -> None:  # type: ignore[no-untyped-def]
     nurse = actor(Role.WARD_NURSE, WARD, username="api-nurse")
-    _token, raw = ApiToken.issue(nurse.membership, "test")  # type: ignore[arg-type]
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    assert nurse.membership is not None
+    _token, raw = ApiToken.issue(nurse.membership, "test")
+    auth: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
     client = Client()
     created = client.post(
         "/api/v1/documents/attachments",

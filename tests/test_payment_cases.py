@@ -106,7 +106,7 @@ def settle(region, year: int, month: int, municipality: Municipality | None = No
     return services.run_settlement(region, municipality or gothenburg(), year, month, today=TODAY)
 
 
-def lines_by_case(run: SettlementRun) -> dict[str, object]:
+def lines_by_case(run: SettlementRun) -> dict[str, SettlementLine]:
     return {line.case_reference: line for line in run.lines.all()}
 
 

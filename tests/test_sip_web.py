@@ -5,6 +5,7 @@ CarePlan."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from brygga.access.models import AccessLogEntry, Involvement
 from brygga.access.services import involve
+from brygga.accounts.context import Actor
 from brygga.accounts.models import ApiToken
 from brygga.accounts.permissions import Role
 from brygga.sip import services
@@ -185,7 +187,8 @@ def test_care_request_through_the_pages(vc, person) -> None:  # type: ignore[no-
 # --- API ----------------------------------------------------------------------------------------------------
 
 
-def _auth(a) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _auth(a: Actor) -> dict[str, Any]:
+    assert a.membership is not None
     _obj, raw = ApiToken.issue(a.membership, "test")
     return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
 

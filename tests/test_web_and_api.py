@@ -4,6 +4,7 @@ token auth, structured errors, and access-logged person reads through both chann
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pyotp
 import pytest
@@ -187,7 +188,7 @@ def test_api_revoked_token_is_refused(client: Client) -> None:
 
 def test_api_lookup_is_logged_and_bad_numbers_get_structured_errors(client: Client) -> None:
     person = make_person()
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {_token()}"}
+    auth: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {_token()}"}
     ok = client.post(
         "/api/v1/persons/lookup", {"identifier": person.identifier}, content_type="application/json", **auth
     )
@@ -216,7 +217,7 @@ def test_api_lookup_is_logged_and_bad_numbers_get_structured_errors(client: Clie
 
 def test_api_person_read_needs_involvement_and_masks_protected_identity(client: Client) -> None:
     person = make_person(protected=True)
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {_token()}"}
+    auth: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {_token()}"}
     assert client.get(f"/api/v1/persons/{person.pk}", **auth).status_code == 404
     involve(person, unit(WARD), Involvement.Kind.INPATIENT_CASE, "case:1")
     data = client.get(f"/api/v1/persons/{person.pk}", **auth).json()
