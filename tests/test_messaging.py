@@ -184,7 +184,7 @@ def test_message_on_a_care_request_between_sender_and_receiver(vc, home, person)
     assert [u["unit"]["name"] for u in message.legal_basis["units"]] == [PRIMARY_CARE]
     assert Event.objects.filter(care_request=request, kind="message_sent").count() == 1
     pinned = messaging.pin_message(vc, subject, message)
-    assert pinned.pinned and messaging.pinned_of(subject) == [message]
+    assert pinned.pinned and messaging.pinned_of(subject, vc.unit) == [message]
     forwarded = messaging.forward_message(vc, subject, message, include_text=False, reason="Till teamet")
     assert forwarded.thread.subject == "VB: Tid" and forwarded.quoted == ""
     with pytest.raises(DomainError) as exc:
@@ -350,7 +350,7 @@ def test_a_message_of_another_subject_cannot_be_answered_through_this_one(vc, pe
     with pytest.raises(NotFound):
         messaging.send_message(vc, messaging.subject_for(request), body="c", reply_to=on_sip)
     with pytest.raises(NotFound):
-        messaging.message_of(messaging.subject_for(request), on_sip.pk)
+        messaging.message_of(messaging.subject_for(request), on_sip.pk, vc.unit)
 
 
 # --- the API ------------------------------------------------------------------------------------------------

@@ -739,8 +739,9 @@ MESSAGE_ENVELOPE: dict[int, Any] = {code: dict[str, Any] for code in (200, 201, 
 
 @router.get("/{case_id}/messages", response=list[dict[str, Any]], summary="Ärendets meddelanden (loggas)")
 def case_messages(request: HttpRequest, case_id: int) -> list[dict[str, Any]]:
-    case = services.open_case(_actor(request), case_id, what="api/meddelanden")
-    return messages_api.list_messages(messaging.CaseSubject(case))
+    actor = _actor(request)
+    case = services.open_case(actor, case_id, what="api/meddelanden")
+    return messages_api.list_messages(actor, messaging.CaseSubject(case))
 
 
 def _on_case_message(

@@ -29,7 +29,7 @@ def _files(request: HttpRequest) -> list[Any]:
 
 def _message(actor: Actor, subject: messaging.Subject, request: HttpRequest) -> str:
     post = request.POST
-    reply_to = messaging.message_of(subject, post["reply_to"]) if post.get("reply_to") else None
+    reply_to = messaging.message_of(subject, post["reply_to"], actor.unit) if post.get("reply_to") else None
     messaging.send_message(
         actor,
         subject,
@@ -44,14 +44,14 @@ def _message(actor: Actor, subject: messaging.Subject, request: HttpRequest) -> 
 
 
 def _pin(actor: Actor, subject: messaging.Subject, request: HttpRequest) -> str:
-    message = messaging.message_of(subject, request.POST.get("message"))
+    message = messaging.message_of(subject, request.POST.get("message"), actor.unit)
     messaging.pin_message(actor, subject, message, request.POST.get("pinned", "1") == "1")
     return _("Meddelandet är fäst.") if message.pinned else _("Meddelandet är inte längre fäst.")
 
 
 def _forward(actor: Actor, subject: messaging.Subject, request: HttpRequest) -> str:
     post = request.POST
-    message = messaging.message_of(subject, post.get("message"))
+    message = messaging.message_of(subject, post.get("message"), actor.unit)
     to_unit = None
     if (post.get("to_unit") or "").strip():
         from brygga.cases.services import _resolve_recipients
@@ -117,8 +117,8 @@ def context(actor: Actor, obj: Any, url_name: str, pk: int, **extra: Any) -> dic
         "consent_url": reverse("sip:consents", args=[subject.person.pk]) + f"?arende={pk}#consent"
         if refused and subject.kind == "case" and actor.can(Perm.CONSENT_RECORD)
         else "",
-        "threads": messaging.thread_list(subject),
-        "pinned": messaging.pinned_of(subject),
+        "threads": messaging.thread_list(subject, actor.unit),
+        "pinned": messaging.pinned_of(subject, actor.unit),
         "categories": Thread.Category.choices,
         "urls": {name: reverse(url_name, args=[pk, name]) for name in ACTIONS},
         "can_write": sender is not None,

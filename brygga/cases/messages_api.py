@@ -67,16 +67,17 @@ def body_of(payload: Schema) -> dict[str, Any]:
     return data
 
 
-def list_messages(subject: messaging.Subject) -> list[dict[str, Any]]:
+def list_messages(actor: Actor, subject: messaging.Subject) -> list[dict[str, Any]]:
+    """The messages the actor's unit may read (messaging.Readable)."""
     return [
         messaging.message_out(m)
-        for thread in messaging.thread_list(subject)
+        for thread in messaging.thread_list(subject, actor.unit)
         for m in thread.message_list  # type: ignore[attr-defined]
     ]
 
 
 def send(actor: Actor, subject: messaging.Subject, payload: MessageIn) -> dict[str, Any]:
-    reply_to = messaging.message_of(subject, payload.reply_to) if payload.reply_to else None
+    reply_to = messaging.message_of(subject, payload.reply_to, actor.unit) if payload.reply_to else None
     message = messaging.send_message(
         actor,
         subject,
@@ -91,7 +92,7 @@ def send(actor: Actor, subject: messaging.Subject, payload: MessageIn) -> dict[s
 
 
 def forward(actor: Actor, subject: messaging.Subject, message_id: int, payload: ForwardIn) -> dict[str, Any]:
-    message = messaging.message_of(subject, message_id)
+    message = messaging.message_of(subject, message_id, actor.unit)
     to_unit = None
     if payload.to_unit:
         from brygga.cases.services import _resolve_recipients
@@ -112,5 +113,5 @@ def forward(actor: Actor, subject: messaging.Subject, message_id: int, payload: 
 
 
 def pin(actor: Actor, subject: messaging.Subject, message_id: int, payload: PinIn) -> dict[str, Any]:
-    message = messaging.message_of(subject, message_id)
+    message = messaging.message_of(subject, message_id, actor.unit)
     return messaging.message_out(messaging.pin_message(actor, subject, message, payload.pinned))

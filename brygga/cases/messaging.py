@@ -13,6 +13,13 @@ documented assessment. Without a basis for every receiver the message is refused
 consent was withdrawn, R-SEK-4 when excluded) and nothing is written. The basis is stored on the message and
 shown with it.
 
+Reading follows the same rule (``Readable``): a unit reads a message it sent or received (it is named in the
+stored basis), or one that a unit holding it — the sender or a receiver — could disclose to it today (same
+principal and secrecy area, or a recorded consent or assessment naming it, R-SEK-1..4). A unit that joins a
+case later therefore reads what its own principal already holds, but not what another principal sent before
+it took part: that needs a basis first. A thread none of whose messages the unit may read is not shown at all
+(its subject is text too); a message it may not read is not found.
+
 Attachments go through ``brygga.documents.attachments.add_attachment`` (owner type ``message``) inside the
 same transaction: a refused file means no message."""
 
@@ -131,12 +138,47 @@ def subject_for(obj: Any) -> Subject:
 # --- reading ------------------------------------------------------------------------------------------------
 
 
+class Readable:
+    """Which messages about ``person`` the unit ``reader`` may read (the module docstring; R-SEK-1..4). One
+    per page or request: each unit holding messages is asked ``decide_disclosure`` at most once."""
+
+    def __init__(self, person: Person, reader: Unit | None, now: dt.datetime | None = None) -> None:
+        self.person, self.reader, self.now = person, reader, now or _now()
+        self._decided: dict[int, bool] = {}
+
+    def _may_disclose(self, holder_id: int) -> bool:
+        from brygga.sip.consent import decide_disclosure
+
+        assert self.reader is not None
+        if holder_id not in self._decided:
+            holder = Unit.objects.select_related("organisation__principal").filter(pk=holder_id).first()
+            allowed = holder is not None
+            if holder is not None:
+                try:
+                    decide_disclosure(self.person, MESSAGE_CATEGORY, self.reader, holder, self.now)
+                except DomainError:
+                    allowed = False
+            self._decided[holder_id] = allowed
+        return self._decided[holder_id]
+
+    def __call__(self, message: Message) -> bool:
+        if self.reader is None:
+            return False
+        if message.unit_id == self.reader.pk:
+            return True
+        receivers = [u["unit"]["id"] for u in (message.legal_basis or {}).get("units", [])]
+        if self.reader.pk in receivers:
+            return True
+        return any(self._may_disclose(holder) for holder in [message.unit_id, *receivers])
+
+
 def threads_of(subject: Subject) -> QuerySet[Thread]:
     return Thread.objects.filter(**{subject.kind: subject.obj})
 
 
-def message_of(subject: Subject, message_id: int | str | None) -> Message:
-    """A message of one of the subject's threads, or NotFound (also for another subject's message)."""
+def message_of(subject: Subject, message_id: int | str | None, reader: Unit | None) -> Message:
+    """A message of one of the subject's threads that ``reader`` may read, or NotFound (also for another
+    subject's message, and for one the unit has no basis to read)."""
     try:
         pk = int(message_id or 0)
     except (TypeError, ValueError) as exc:
@@ -146,36 +188,55 @@ def message_of(subject: Subject, message_id: int | str | None) -> Message:
         .select_related("thread")
         .first()
     )
-    if found is None:
+    if found is None or not Readable(subject.person, reader)(found):
         raise NotFound
     return found
 
 
-def thread_list(subject: Subject) -> list[Thread]:
-    """The subject's threads for a page, each with ``message_list`` and every message's ``attachment_list``.
+def thread_list(subject: Subject, reader: Unit | None) -> list[Thread]:
+    """The subject's threads that ``reader`` may read, for a page: each with ``message_list`` (the messages
+    the unit may read) and ``hidden_count`` (those it may not), and every message's ``attachment_list``.
     The caller has opened the subject through its checked path (the read is logged there)."""
     from brygga.documents.models import Attachment
 
-    threads = list(threads_of(subject).prefetch_related("messages"))
-    message_ids = [str(m.pk) for t in threads for m in t.messages.all()]
+    readable = Readable(subject.person, reader)
+    threads = []
+    for thread in threads_of(subject).prefetch_related("messages"):
+        messages = list(thread.messages.all())
+        thread.message_list = [m for m in messages if readable(m)]  # type: ignore[attr-defined]
+        thread.hidden_count = len(messages) - len(thread.message_list)  # type: ignore[attr-defined]
+        if thread.message_list:  # type: ignore[attr-defined]
+            threads.append(thread)
+    message_ids = [str(m.pk) for t in threads for m in t.message_list]  # type: ignore[attr-defined]
     by_message: dict[str, list[Attachment]] = {}
     for attachment in Attachment.objects.filter(owner_type="message", owner_id__in=message_ids).order_by(
         "pk"
     ):
         by_message.setdefault(attachment.owner_id, []).append(attachment)
     for thread in threads:
-        thread.message_list = list(thread.messages.all())  # type: ignore[attr-defined]
         for message in thread.message_list:  # type: ignore[attr-defined]
             message.attachment_list = by_message.get(str(message.pk), [])
     return threads
 
 
-def pinned_of(subject: Subject) -> list[Message]:
-    return list(
-        Message.objects.filter(pinned=True, **{f"thread__{subject.kind}": subject.obj}).select_related(
-            "thread"
-        )
-    )
+def pinned_of(subject: Subject, reader: Unit | None) -> list[Message]:
+    readable = Readable(subject.person, reader)
+    pinned = Message.objects.filter(pinned=True, **{f"thread__{subject.kind}": subject.obj})
+    return [m for m in pinned.select_related("thread") if readable(m)]
+
+
+def may_read_message(actor: Actor, message_id: int | str) -> bool:
+    """Whether the actor's unit may read the message (for its attachments; the person's access is checked
+    by the caller)."""
+    message = Message.objects.filter(pk=_int_or_zero(message_id)).select_related("thread__person").first()
+    return message is not None and Readable(message.thread.person, actor.unit)(message)
+
+
+def _int_or_zero(value: int | str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 # --- the legal basis (R-SEK-2) ------------------------------------------------------------------------------

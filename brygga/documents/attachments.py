@@ -25,7 +25,7 @@ from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, NotFound
 from brygga.documents.detection import HEAD_BYTES, detect
 from brygga.documents.models import Attachment
-from brygga.documents.owners import check_owner
+from brygga.documents.owners import check_owner, may_read
 from brygga.documents.scanning import ScannerUnavailable, scan_stream, scanner_configured
 
 Action = AccessLogEntry.Action
@@ -148,15 +148,26 @@ def open_attachment(actor: Actor, attachment_id: int | str) -> Attachment:
     if attachment is None:
         raise NotFound
     open_person(actor, attachment.person_id, f"bilaga:{attachment.pk}", action=Action.READ)
+    if not may_read(actor, attachment.owner_type, attachment.owner_id):
+        raise NotFound  # e.g. a message the unit has no basis to read (R-SEK-2)
     return attachment
 
 
 def attachments_for(
     actor: Actor, person_id: int | str, owner_type: str | None = None, owner_id: str | None = None
 ):  # type: ignore[no-untyped-def]
-    """Attachments of a person (optionally of one owner), after the access check; the listing is logged."""
+    """Attachments of a person (optionally of one owner) that the actor may read, after the access check; the
+    listing is logged."""
     person = open_person(actor, person_id, "bilagor")
     qs = Attachment.objects.filter(person=person).select_related("unit", "uploaded_by")
     if owner_type is not None:
         qs = qs.filter(owner_type=owner_type, owner_id=str(owner_id))
-    return person, qs
+    readable: dict[tuple[str, str], bool] = {}
+    shown = []
+    for attachment in qs:
+        key = (attachment.owner_type, attachment.owner_id)
+        if key not in readable:
+            readable[key] = may_read(actor, *key)
+        if readable[key]:
+            shown.append(attachment)
+    return person, shown

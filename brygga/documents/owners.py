@@ -5,7 +5,11 @@ care request) with a check that the owner concerns the person, typically in thei
     register_owner("sip", _("SIP"), lambda person, owner_id: Plan.objects.filter(pk=owner_id,
                                                                                  person=person).exists())
 
-An unregistered owner type is refused (fail closed). "person" (filed directly on the person) always exists."""
+An unregistered owner type is refused (fail closed). "person" (filed directly on the person) always exists.
+
+Reading: whoever may open the person may read what is filed on the person, unless the owning app registers a
+stricter reader check with ``register_reader`` (messages: only units with a basis to read the message,
+``brygga.cases.messaging.Readable``). ``may_read`` is asked for every attachment downloaded or listed."""
 
 from __future__ import annotations
 
@@ -14,16 +18,29 @@ from collections.abc import Callable
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from brygga.accounts.context import Actor
 from brygga.core.errors import DomainError
 from brygga.people.models import Person
 
 OwnerCheck = Callable[[Person, str], bool]
+ReaderCheck = Callable[[Actor, str], bool]
 
 _OWNERS: dict[str, tuple[str | Promise, OwnerCheck]] = {}
+_READERS: dict[str, ReaderCheck] = {}
 
 
 def register_owner(owner_type: str, label: str | Promise, check: OwnerCheck) -> None:
     _OWNERS[owner_type] = (label, check)
+
+
+def register_reader(owner_type: str, check: ReaderCheck) -> None:
+    """``check(actor, owner_id)``: whether the actor's unit may read what belongs to that owner."""
+    _READERS[owner_type] = check
+
+
+def may_read(actor: Actor, owner_type: str, owner_id: str) -> bool:
+    check = _READERS.get(owner_type)
+    return check is None or check(actor, owner_id)
 
 
 def owner_label(owner_type: str) -> str:

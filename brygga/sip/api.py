@@ -611,7 +611,8 @@ def _message_routes(prefix: str, kind: str, label: str) -> None:
     """GET and POST {prefix}/messages, POST {prefix}/messages/{message_id}/forward|pin for one subject."""
 
     def list_messages(request: HttpRequest, pk: int) -> list[dict[str, Any]]:
-        return messages_api.list_messages(_subject(_actor(request), kind, pk, "api/meddelanden"))
+        actor = _actor(request)
+        return messages_api.list_messages(actor, _subject(actor, kind, pk, "api/meddelanden"))
 
     def send_message(
         request: HttpRequest, pk: int, payload: messages_api.MessageIn
