@@ -61,7 +61,8 @@ def test_synthetic_stays_with_participants_look_like_the_services_wrote_them() -
             )
         )
         assert involved == {(p.unit_id, case.closed_at) for p in Participant.objects.filter(case=case)}
-        assert stay_facts_fields(case)["admission_notice_sent_at"] == notice.occurred_at
+        facts = stay_facts_fields(case)
+        assert facts is not None and facts["admission_notice_sent_at"] == notice.occurred_at
     # Acknowledgement state: closed stays are acknowledged; some open ones wait for it.
     closed_receivers = Participant.objects.filter(case__status=Case.Status.CLOSED).exclude(role="ward")
     assert not closed_receivers.filter(needs_ack=True).exists()

@@ -86,7 +86,7 @@ def kinds(case: Case) -> list[str]:
 
 def test_admission_records_event_municipality_ward_site_and_involves_the_ward(nurse) -> None:  # type: ignore[no-untyped-def]
     case = admitted_case(nurse)
-    assert case.municipality.scb_code == "1480"
+    assert case.municipality is not None and case.municipality.scb_code == "1480"
     assert case.ward == unit(WARD) and case.site.name == "Sahlgrenska"
     event = CaseEvent.objects.get(case=case)
     assert event.kind == K.ADMITTED and event.occurred_at == T0 and event.unit == unit(WARD)
@@ -193,6 +193,7 @@ def test_receiver_rejects_misdirected_notice_with_reason_and_sender_sees_it_R_IN
     participant = Participant.objects.get(case=case, unit=unit(CONTACT_POINT))
     assert participant.status == "rejected" and participant.rejected_reason == "not_registered"
     ward_row = selectors.inbox(nurse)[0]
+    assert ward_row.participant is not None
     assert ward_row.participant.needs_ack is True  # the sender is notified
     event = CaseEvent.objects.get(case=case, kind=K.ADMISSION_NOTICE_REJECTED)
     assert event.data["reason"] == "not_registered" and event.unit == unit(CONTACT_POINT)
@@ -627,6 +628,7 @@ def test_inbox_acknowledgement_and_escalation(nurse, contact) -> None:  # type: 
     case = noticed_case(nurse)
     with time_machine.travel(T0 + dt.timedelta(hours=3), tick=False):
         row = selectors.inbox(contact)[0]
+        assert row.participant is not None
         assert row.new and row.participant.needs_ack and not row.escalated
     with time_machine.travel(T0 + dt.timedelta(hours=27), tick=False):
         row = selectors.inbox(contact)[0]
@@ -635,6 +637,7 @@ def test_inbox_acknowledgement_and_escalation(nurse, contact) -> None:  # type: 
         assert summary["escalated"] == 1 and summary["unacknowledged"] == 1
         services.acknowledge(contact, case)
         row = selectors.inbox(contact)[0]
+        assert row.participant is not None
         assert not row.escalated and not row.participant.needs_ack
     assert AccessLogEntry.objects.filter(what__startswith="inkorg:", person=case.person).exists()
 

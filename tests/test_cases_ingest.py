@@ -4,6 +4,8 @@ transaction — with the same rows, answers, access-log entries and idempotency 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import time_machine
 from django.db import connection
@@ -96,7 +98,7 @@ def test_batch_of_creates_writes_what_the_single_path_writes_R_INS_2_R_INS_7(ehr
 @time_machine.travel(NOW, tick=False)
 def test_retry_of_the_same_batch_replays_and_duplicates_nothing(ehr: Client) -> None:  # noqa: F811
     persons = [make_person("1480") for _ in range(3)]
-    items = [
+    items: list[dict[str, Any]] = [
         {
             "op": "create",
             "idempotency_key": f"r-{n}",

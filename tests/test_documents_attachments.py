@@ -285,4 +285,5 @@ def test_files_left_behind_by_a_rolled_back_transaction_are_cleaned_up(
     assert orphan != kept.file.name
     assert remove_orphans() == []  # within the grace period: maybe a transaction still in flight
     assert remove_orphans(now=timezone.now() + dt.timedelta(hours=2)) == [orphan]
+    assert kept.file.name is not None
     assert [p.name for p in stored_files(document_storage)] == [Path(kept.file.name).name]

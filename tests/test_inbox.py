@@ -25,6 +25,7 @@ from brygga.cases.models import Case, Participant
 from brygga.sip import services as sip_services
 from brygga.sip.consent import record_consent
 from brygga.sip.models import SipParticipant
+from brygga.sip.selectors import InboxItem
 from tests.factories import CONTACT_POINT, PRIMARY_CARE, WARD, actor, make_person, unit
 
 pytestmark = pytest.mark.django_db
@@ -197,6 +198,12 @@ def _care_request(vc, person):  # type: ignore[no-untyped-def]
     )
 
 
+def item_of(row: selectors.InboxRow) -> InboxItem:
+    """The SIP or care-request item of an inbox row (a discharge case's row has none)."""
+    assert row.item is not None
+    return row.item
+
+
 def test_sip_and_care_request_items_for_the_right_unit_only(vc) -> None:
     home = actor(Role.HOME_CARE_NURSE, HOME)
     other = actor(Role.HOME_CARE_NURSE, "Borås hemsjukvård")
@@ -208,15 +215,18 @@ def test_sip_and_care_request_items_for_the_right_unit_only(vc) -> None:
         request = _care_request(vc, person)
         home_rows = selectors.inbox(home)
         vc_rows = selectors.inbox(vc)
-    assert [(r.kind, r.item.pk, r.item.state) for r in home_rows] == [("care_request", request.pk, "new")]
-    assert [(r.kind, r.item.pk) for r in vc_rows] == [("sip", sip.pk)]  # the initiator; HOME not summoned yet
+    assert [(r.kind, item_of(r).pk, item_of(r).state) for r in home_rows] == [
+        ("care_request", request.pk, "new")
+    ]
+    # the initiator; HOME not summoned yet
+    assert [(r.kind, item_of(r).pk) for r in vc_rows] == [("sip", sip.pk)]
     assert home_rows[0].kind_label == "Vårdbegäran" and vc_rows[0].kind_label == "SIP"
     assert selectors.inbox(other) == []
     # The answer clock (24 h): overdue after a day, before newer items.
     with time_machine.travel(T0 + dt.timedelta(hours=25), tick=False):
         admit(actor(Role.WARD_NURSE, WARD), T0 + dt.timedelta(hours=25), person=make_person("1480"))
         row = selectors.inbox(home)[0]
-        assert row.kind == "care_request" and row.tier == 0 and row.item.state == "overdue"
+        assert row.kind == "care_request" and row.tier == 0 and item_of(row).state == "overdue"
         html = client_for(home).get(reverse("cases:inbox")).content.decode()
     assert "Vårdbegäran" in html and "Sigrid Sipsson" in html
     assert reverse("sip:care_request", args=[request.pk]) in html
@@ -261,7 +271,8 @@ def test_r_vg_sip_1_overdue_follow_up_is_first_and_sip_is_acknowledged_through_i
     # The follow-up date has passed: overdue, first.
     with time_machine.travel(dt.datetime(2026, 11, 11, 9, 0, tzinfo=dt.UTC), tick=False):
         row = selectors.inbox(home)[0]
-        assert (row.kind, row.tier, row.item.state, row.item.rule) == ("sip", 0, "overdue", "R-VG-SIP-1")
+        item = item_of(row)
+        assert (row.kind, row.tier, item.state, item.rule) == ("sip", 0, "overdue", "R-VG-SIP-1")
         summary = next(s for s in selectors.inbox_summaries(home) if s["unit"] == unit(HOME))
         assert summary["overdue"] >= 1 and summary["open"] >= 1
 
@@ -418,8 +429,9 @@ def test_api_inbox_list_pages_with_headers(nurse) -> None:
     overdue = overdue_behind_a_page(nurse)
     client = client_for(nurse)
     with time_machine.travel(T0 + dt.timedelta(hours=30), tick=False):
-        first = client.get("/api/v1/cases/", {"status": "all", "page_size": 20})
-        third = client.get("/api/v1/cases/", {"status": "all", "page_size": 20, "page": 3})
+        query: dict[str, str | int] = {"status": "all", "page_size": 20}
+        first = client.get("/api/v1/cases/", query)
+        third = client.get("/api/v1/cases/", {**query, "page": 3})
     assert first.status_code == 200 and third.status_code == 200
     assert first.json()[0]["id"] == overdue.pk and len(first.json()) == 20 and len(third.json()) == 16
     assert first["X-Total-Count"] == "56" and first["X-Page-Count"] == "3"
