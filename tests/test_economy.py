@@ -38,6 +38,7 @@ def complete_population_year(year: int) -> None:
     """A synthetic, complete population year for all 49 municipalities (the latest figure in the registry)."""
     for municipality in Municipality.objects.all():
         latest = municipality.population_figures.order_by("-year").first()
+        assert latest is not None
         PopulationFigure.objects.update_or_create(
             municipality=municipality,
             year=year,

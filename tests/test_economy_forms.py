@@ -68,6 +68,7 @@ def snapshot(budget: Budget) -> tuple:  # type: ignore[type-arg]
 def test_edit_a_line_through_the_page_recalculates_and_records_who(seeded, gits, web) -> None:  # type: ignore[no-untyped-def]
     budget = shvo_2023()
     line = budget.lines.get(amount=Decimal("3600000"))
+    assert line.key_id is not None
     key = FinancingKey.objects.get(pk=line.key_id)
     page = web.get(f"/ekonomi/rad/{line.pk}/")
     assert page.status_code == 200 and line.name in page.content.decode()
@@ -98,6 +99,7 @@ def test_line_form_refusals_are_named_next_to_the_field_and_change_nothing(
 ) -> None:  # type: ignore[no-untyped-def]
     budget = shvo_2023()
     line = budget.lines.first()
+    assert line is not None
     before = snapshot(budget)
     response = web.post(f"/ekonomi/rad/{line.pk}/", {**data, "financing": ""})
     body = response.content.decode()
@@ -109,6 +111,7 @@ def test_line_form_refusals_are_named_next_to_the_field_and_change_nothing(
 def test_r_eco_2_a_line_cannot_have_both_key_and_price_list(seeded, gits) -> None:  # type: ignore[no-untyped-def]
     budget = shvo_2023()
     line = budget.lines.first()
+    assert line is not None
     before = snapshot(budget)
     with pytest.raises(DomainError) as exc:
         services.update_line(
@@ -147,8 +150,12 @@ def test_delete_line_and_refusals_for_invoiced_or_adopted(seeded, gits, web) -> 
 def test_permission_denied_changes_nothing(seeded) -> None:  # type: ignore[no-untyped-def]
     budget = shvo_2023()
     line = budget.lines.first()
+    assert line is not None
     price_list = PriceList.objects.first()
+    assert price_list is not None
     item = price_list.items.first()
+    organisation = Organisation.objects.first()
+    assert item is not None and organisation is not None
     before = snapshot(budget)
     usage_before = list(Subscription.objects.values_list("pk", "quantity"))
     keys_before = list(FinancingKey.objects.values_list("code", "parts__percent"))
@@ -166,7 +173,7 @@ def test_permission_denied_changes_nothing(seeded) -> None:  # type: ignore[no-u
             {
                 "action": "usage",
                 "item": item.pk,
-                "organisation": Organisation.objects.first().pk,
+                "organisation": organisation.pk,
                 "quantity": "3",
             },
         ).status_code
@@ -191,6 +198,7 @@ def test_permission_denied_changes_nothing(seeded) -> None:  # type: ignore[no-u
 
 def test_r_eco_1_key_not_summing_to_100_is_refused_next_to_the_field(seeded, web) -> None:  # type: ignore[no-untyped-def]
     key = FinancingKey.objects.prefetch_related("parts").first()
+    assert key is not None
     prefill = web.get(f"/ekonomi/nycklar/?kod={key.code}").content.decode()
     assert f'value="{key.code}"' in prefill and "selected" in prefill
     before = list(FinancingKey.objects.values_list("code", "parts__party", "parts__percent"))
@@ -265,6 +273,7 @@ def test_demo_population_makes_2024_complete_with_sources_and_the_demo_invoices(
 
 def test_price_list_items_and_usage_rows_through_the_page(seeded, gits, web) -> None:  # type: ignore[no-untyped-def]
     obj = ResponsibilityObject.objects.first()
+    assert obj is not None
     refused = web.post("/ekonomi/prislistor/", {"responsibility_object": obj.pk, "year": "2026", "name": ""})
     assert refused.status_code == 400 and "R-ECO-PRICE" in refused.content.decode()
     assert PriceList.objects.count() == 1

@@ -203,7 +203,7 @@ def test_a_delregion_raising_a_case_stands_behind_it(ref, member_boras) -> None:
         "Gör adressfälten obligatoriska i inskrivningsmeddelandet.",
         on_behalf_of=GovernanceCase.Origin.SUBREGION,
     )
-    assert case.origin_subregion.name == "Södra Älvsborg"
+    assert case.origin_subregion is not None and case.origin_subregion.name == "Södra Älvsborg"
     assert case.endorsement_count == 1
 
 

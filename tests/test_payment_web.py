@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -129,7 +130,7 @@ def test_municipality_cannot_record_amounts(client: Client) -> None:
     assert response.status_code == 403 and not DailyAmount.objects.filter(year=2025).exists()
 
 
-FACTS_JSON = {
+FACTS_JSON: dict[str, Any] = {  # the JSON body of a settlement request
     "year": 2022,
     "month": 3,
     "municipality_code": "1480",
@@ -166,7 +167,7 @@ def test_api_runs_a_settlement_from_stay_facts_and_reproduces_it(client: Client)
 
 def test_api_refuses_naive_times_and_municipal_runs(client: Client) -> None:
     as_user(client, Role.GITS_COORDINATOR, GITS, "gits")
-    naive = {**FACTS_JSON, "facts": [{**FACTS_JSON["facts"][0], "admitted_at": "2022-03-01T08:00:00"}]}  # type: ignore[dict-item]
+    naive = {**FACTS_JSON, "facts": [{**FACTS_JSON["facts"][0], "admitted_at": "2022-03-01T08:00:00"}]}
     response = client.post("/api/v1/payment/settlements", naive, content_type="application/json")
     assert response.status_code == 400 and response.json()["problems"][0]["rule"] == "SCHEMA-TIDSZON"
     other = Client()

@@ -34,7 +34,7 @@ def test_kommunalforbund_vastkom_region_and_hospitals() -> None:
     assert Municipality.objects.get(name="Lilla Edet").association.short_name == "GR"
     assert Municipality.objects.get(name="Lilla Edet").subregion.name == "Fyrbodal"
     su = Organisation.objects.get(name="Sahlgrenska Universitetssjukhuset")
-    assert su.principal.short_name == "VGR"
+    assert su.principal is not None and su.principal.short_name == "VGR"
     assert set(Site.objects.filter(organisation=su).values_list("name", flat=True)) == {
         "Sahlgrenska",
         "Östra sjukhuset",

@@ -4,6 +4,7 @@ a basis — a withdrawn consent, an excluded party, an excluded category, anothe
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, cast
 
 import pytest
 import time_machine
@@ -44,7 +45,7 @@ def nurse():  # type: ignore[no-untyped-def]
 
 
 def consent(nurse, person, **overrides):  # type: ignore[no-untyped-def]
-    fields = {
+    fields: dict[str, Any] = {
         "given_by": Consent.GivenBy.PERSON,
         "form": "verbal",
         "purpose": "Planering inför utskrivning",
@@ -224,6 +225,7 @@ def test_only_physicians_make_assessments_and_for_a_limited_time(person, nurse) 
 def test_overview_shows_basis_or_rule_for_each_piece(person, nurse) -> None:  # type: ignore[no-untyped-def]
     consent(nurse, person, categories=["health"])
     rows = disclosure_overview(person, unit(WARD), [unit(HOME)], ["health", "social"])
-    cells = {c["category"]: c for c in rows[0]["cells"]}
+    # disclosure_overview builds each row's "cells" as a list of dicts (category, label, basis, refusal)
+    cells = {c["category"]: c for c in cast(list[dict[str, Any]], rows[0]["cells"])}
     assert cells["health"]["basis"].kind == "consent"
     assert cells["social"]["refusal"].rule == "R-SEK-2"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,7 +32,7 @@ def at(month: int, day: int, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime(2026, month, day, hour, minute, tzinfo=STO)
 
 
-PLANNING = {
+PLANNING: dict[str, Any] = {  # keyword arguments of services.save_planning_basis
     "answers": {
         "lives_alone": "ja",
         "home_care_before": "nej",
@@ -277,7 +278,8 @@ def test_update_statistics_task_runs_the_refresh(scenario) -> None:  # type: ign
 
     with time_machine.travel(REFRESHED_AT, tick=False):
         result = update_statistics_task.enqueue("2026-10-01", "2026-11-01")
-    assert result.return_value["first"] == "2026-10" and _row(NOV).closed == 1
+    value = result.return_value
+    assert value is not None and value["first"] == "2026-10" and _row(NOV).closed == 1
 
 
 def test_synthetic_stays_roll_up_consistently_over_the_levels() -> None:

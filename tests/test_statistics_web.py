@@ -28,7 +28,7 @@ SEP = dt.date(2026, 9, 1)
 OCT = dt.date(2026, 10, 1)
 
 
-def _stat(month: dt.date, level: str, key: str, name: str, parent: str = "", **counts: int) -> None:
+def _stat(month: dt.date, level: str, key: str, name: str, parent: str = "", **counts: int | Decimal) -> None:
     MonthlyProcessStat.objects.create(
         month=month, level=level, key=key, name=name, parent_key=parent, computed_at=timezone.now(), **counts
     )
@@ -40,6 +40,7 @@ def stats() -> None:
     gbg = Municipality.objects.get(scb_code="1480")
     boras = Municipality.objects.get(scb_code="1490")
     site = unit(WARD).site
+    assert site is not None
     for month in (SEP, OCT):
         _stat(
             month, Level.REGION, "vg", "Västra Götaland",
@@ -106,6 +107,7 @@ def test_drill_down_to_municipality_and_ward(client: Client, stats) -> None:  # 
     )  # breadcrumb to delregion
     assert "<td>&lt;5</td>" in page  # 3 notices in October
     site = unit(WARD).site
+    assert site is not None
     hospital = client.get(reverse("statistics:area", args=["sjukhus", site.pk])).content.decode()
     assert WARD in hospital  # its wards are compared
     assert client.get(reverse("statistics:area", args=["kommun", "9999"])).status_code == 404
@@ -124,6 +126,7 @@ def test_everyone_reads_the_published_levels_but_wards_and_the_full_csv_need_sta
     assert reverse("statistics:export_csv") not in overview.content.decode()
     assert client.get(reverse("statistics:export_csv")).status_code == 403
     site = unit(WARD).site
+    assert site is not None
     hospital = client.get(reverse("statistics:area", args=["sjukhus", site.pk])).content.decode()
     main = hospital.split("<main")[1]
     assert (
