@@ -44,7 +44,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install
-	$(VENV)/bin/mypy brygga
+	$(VENV)/bin/mypy brygga tests
 
 check: lint typecheck test
 

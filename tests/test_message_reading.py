@@ -155,9 +155,8 @@ def test_r_sek_1_a_unit_of_the_holders_own_principal_reads_what_its_principal_ho
     colleague = actor(Role.WARD_NURSE)  # Sahlgrenska, medicinavdelning: Västra Götalandsregionen
     subject = messaging.subject_for(sip)
     sip_services.add_participant(vc, sip, kind="unit", unit=colleague.unit)
-    assert [m.body for t in messaging.thread_list(subject, colleague.unit) for m in t.message_list] == [
-        SECRET
-    ]  # type: ignore[attr-defined]
+    threads = messaging.thread_list(subject, colleague.unit)
+    assert [m.body for t in threads for m in t.message_list] == [SECRET]  # type: ignore[attr-defined]
 
 
 def test_the_page_and_the_api_show_the_later_unit_nothing_of_the_earlier_message(

@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from brygga.access.models import AccessLogEntry, Involvement
 from brygga.access.services import involve
+from brygga.accounts.context import Actor
 from brygga.accounts.models import ApiToken
 from brygga.accounts.permissions import Role
 from brygga.cases import messaging
@@ -137,7 +139,8 @@ def client_for(a) -> Client:  # type: ignore[no-untyped-def]
     return client
 
 
-def auth(a) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def auth(a: Actor) -> dict[str, Any]:
+    assert a.membership is not None
     _obj, raw = ApiToken.issue(a.membership, "test")
     return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
 
@@ -478,6 +481,7 @@ def test_r_sek_3_a_refused_receiver_links_to_the_consent_form_prefilled_with_the
 def test_the_consent_form_takes_no_prefill_from_a_case_the_unit_does_not_take_part_in(nurse) -> None:  # type: ignore[no-untyped-def]
     case = noticed_case(nurse)
     other = actor(Role.WARD_NURSE, "NÄL, medicinavdelning", username="nal-nurse")
+    assert other.unit is not None
     involve(case.person, other.unit, Involvement.Kind.OTHER, "test", at=timezone.now())
     form = client_for(other).get(reverse("sip:consents", args=[case.person_id]) + f"?arende={case.pk}")
     assert form.status_code == 200
