@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -101,7 +103,8 @@ def test_r_sek_2_a_unit_that_joined_later_does_not_read_another_principals_earli
     messaging.pin_message(vc, subject, message)
     assert messaging.pinned_of(subject, later.unit) == []
     assert messaging.pinned_of(subject, vc.unit) == [message]
-    assert not messaging.may_read_message(later, message.pk)
+    assert messaging.readable_messages(later, [str(message.pk)]) == set()
+    assert messaging.readable_messages(vc, [str(message.pk), "x", "999999"]) == {str(message.pk)}
     assert messaging.thread_list(subject, None) == []  # no unit, nothing read (fail closed)
 
 
@@ -115,6 +118,28 @@ def test_r_sek_2_the_earlier_messages_attachments_are_not_found_nor_listed_for_t
         open_attachment(later, attachment.pk)
     _person, for_later = attachments_for(later, person.pk)
     assert attachment not in list(for_later)
+
+
+def test_listing_a_persons_attachments_checks_the_messages_in_one_go(
+    vc: Actor, sip: Sip, person: Person
+) -> None:
+    """The reader check takes all of a listing's messages at once: more message attachments, same queries."""
+    share_consent(vc, person, [unit(LATER)], ("sip", "health"))  # so that the later messages can be sent
+    with CaptureQueriesContext(connection) as one:
+        attachments_for(vc, person.pk)
+    for n in range(3):
+        messaging.send_message(
+            vc,
+            messaging.subject_for(sip),
+            body=f"Bilaga {n}",
+            category="other",
+            title=f"Bilaga {n}",
+            files=[SimpleUploadedFile(f"b{n}.pdf", PDF, content_type="application/pdf")],
+        )
+    with CaptureQueriesContext(connection) as four:
+        _person, listed = attachments_for(vc, person.pk)
+    assert len([a for a in listed if a.owner_type == "message"]) == 4
+    assert len(four.captured_queries) == len(one.captured_queries)
 
 
 def test_r_sek_3_after_a_consent_naming_it_the_later_unit_reads_the_earlier_message(

@@ -10,6 +10,7 @@ import hashlib
 import os
 import secrets
 import unicodedata
+from collections import defaultdict
 from collections.abc import Iterator
 
 from django.conf import settings
@@ -25,7 +26,7 @@ from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, NotFound
 from brygga.documents.detection import HEAD_BYTES, detect
 from brygga.documents.models import Attachment
-from brygga.documents.owners import check_owner, may_read
+from brygga.documents.owners import check_owner, readable_owners
 from brygga.documents.scanning import ScannerUnavailable, scan_stream, scanner_configured
 
 Action = AccessLogEntry.Action
@@ -148,7 +149,7 @@ def open_attachment(actor: Actor, attachment_id: int | str) -> Attachment:
     if attachment is None:
         raise NotFound
     open_person(actor, attachment.person_id, f"bilaga:{attachment.pk}", action=Action.READ)
-    if not may_read(actor, attachment.owner_type, attachment.owner_id):
+    if attachment.owner_id not in readable_owners(actor, attachment.owner_type, [attachment.owner_id]):
         raise NotFound  # e.g. a message the unit has no basis to read (R-SEK-2)
     return attachment
 
@@ -162,12 +163,9 @@ def attachments_for(
     qs = Attachment.objects.filter(person=person).select_related("unit", "uploaded_by")
     if owner_type is not None:
         qs = qs.filter(owner_type=owner_type, owner_id=str(owner_id))
-    readable: dict[tuple[str, str], bool] = {}
-    shown = []
-    for attachment in qs:
-        key = (attachment.owner_type, attachment.owner_id)
-        if key not in readable:
-            readable[key] = may_read(actor, *key)
-        if readable[key]:
-            shown.append(attachment)
-    return person, shown
+    attachments = list(qs)
+    owners: dict[str, list[str]] = defaultdict(list)
+    for attachment in attachments:
+        owners[attachment.owner_type].append(attachment.owner_id)
+    readable = {kind: readable_owners(actor, kind, ids) for kind, ids in owners.items()}
+    return person, [a for a in attachments if a.owner_id in readable[a.owner_type]]

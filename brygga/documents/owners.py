@@ -9,7 +9,8 @@ An unregistered owner type is refused (fail closed). "person" (filed directly on
 
 Reading: whoever may open the person may read what is filed on the person, unless the owning app registers a
 stricter reader check with ``register_reader`` (messages: only units with a basis to read the message,
-``brygga.cases.messaging.Readable``). ``may_read`` is asked for every attachment downloaded or listed."""
+``brygga.cases.messaging.Readable``). ``readable_owners`` is asked for every attachment downloaded or
+listed, for all of a listing's owners of one type at once."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from brygga.core.errors import DomainError
 from brygga.people.models import Person
 
 OwnerCheck = Callable[[Person, str], bool]
-ReaderCheck = Callable[[Actor, str], bool]
+ReaderCheck = Callable[[Actor, list[str]], set[str]]
 
 _OWNERS: dict[str, tuple[str | Promise, OwnerCheck]] = {}
 _READERS: dict[str, ReaderCheck] = {}
@@ -34,13 +35,14 @@ def register_owner(owner_type: str, label: str | Promise, check: OwnerCheck) -> 
 
 
 def register_reader(owner_type: str, check: ReaderCheck) -> None:
-    """``check(actor, owner_id)``: whether the actor's unit may read what belongs to that owner."""
+    """``check(actor, owner_ids)``: those of the owners whose things the actor's unit may read. It takes them
+    all at once so that a listing costs one check, not one per owner."""
     _READERS[owner_type] = check
 
 
-def may_read(actor: Actor, owner_type: str, owner_id: str) -> bool:
+def readable_owners(actor: Actor, owner_type: str, owner_ids: list[str]) -> set[str]:
     check = _READERS.get(owner_type)
-    return check is None or check(actor, owner_id)
+    return set(owner_ids) if check is None else check(actor, owner_ids)
 
 
 def owner_label(owner_type: str) -> str:
