@@ -330,11 +330,14 @@ def test_token_use_is_recorded_at_most_once_a_minute() -> None:
     """last_used_at has one-minute resolution, so concurrent requests of one integration do not queue on the
     token's row lock (each request is one transaction)."""
     ward = unit(WARD)
+    start = dt.datetime(2026, 11, 23, 9, tzinfo=dt.UTC)
+    # The token's membership is valid from the day it is created: create it on the test's own day, not
+    # the real today, so the test passes on any date.
     out = io.StringIO()
-    call_command("create_api_token", "ehr-su", ward.hsa_id, "--name", "Journalsystem SU", stdout=out)
+    with time_machine.travel(start - dt.timedelta(days=1), tick=False):
+        call_command("create_api_token", "ehr-su", ward.hsa_id, "--name", "Journalsystem SU", stdout=out)
     raw = out.getvalue().strip().splitlines()[-1]
     client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    start = dt.datetime(2026, 11, 23, 9, tzinfo=dt.UTC)
     with time_machine.travel(start, tick=False):
         assert client.get("/api/v1/units").status_code == 200
     with time_machine.travel(start + dt.timedelta(seconds=30), tick=False):
