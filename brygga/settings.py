@@ -219,6 +219,8 @@ TASKS = {
 
 EMAIL_BACKEND = os.environ.get("BRYGGA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("BRYGGA_FROM_EMAIL", "brygga@localhost")
+# For the file-based e-mail backend (filebased.EmailBackend), e.g. in the browser tests.
+EMAIL_FILE_PATH = os.environ.get("BRYGGA_EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 # Notifications (brygga.receiving, ADR 0901): the links in e-mail and SMS start with this address; the SMS
 # adapter's default records what it would send instead of calling an operator.
 BRYGGA_BASE_URL = os.environ.get("BRYGGA_BASE_URL", "http://127.0.0.1:8000")

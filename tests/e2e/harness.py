@@ -93,6 +93,9 @@ def server_env(var_dir: Path) -> dict[str, str]:
         BRYGGA_VAR_DIR=str(var_dir),
         DATABASE_URL=f"sqlite:///{var_dir / 'e2e.sqlite3'}",
         BRYGGA_STATIC_ROOT=str(var_dir / "static"),
+        # Notification e-mail lands in files a test can read (the worker sends it: `manage.py db_worker`).
+        BRYGGA_EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        BRYGGA_EMAIL_FILE_PATH=str(var_dir / "mail"),
         PYTHONUNBUFFERED="1",
     )
     return env
