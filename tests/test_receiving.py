@@ -379,3 +379,68 @@ def test_vardcentral_sees_the_sections_of_its_own_basis(nurse: Actor, case: Case
 def test_share_consent_helper_is_enough_for_messages_too(nurse: Actor, case: Case) -> None:
     share_consent(nurse, case.person, [unit(CONTACT_POINT)], ("health",))
     assert not planning.sections_for(case, unit(CONTACT_POINT))[0].shown  # health ≠ social situation
+
+
+# --- 4. SIP from the case -----------------------------------------------------------------------------------
+
+
+def summons_form(hours: int = 24) -> dict[str, str]:
+    at = timezone.localtime() + dt.timedelta(hours=hours)
+    return {
+        "need_description": "Hemtjänst och vårdcentralens insatser",
+        "meeting_at": at.strftime("%Y-%m-%dT%H:%M"),
+        "location": "Vårdcentralen",
+    }
+
+
+def test_the_summons_on_the_case_creates_the_linked_sip_with_the_cases_units_R_SIP_K_1(
+    nurse: Actor, contact: Actor, case: Case
+) -> None:
+    from brygga.sip.models import Sip
+
+    consent(nurse, case, [unit(CONTACT_POINT)], ["sip"])
+    vc = Client()
+    vc.force_login(actor(Role.CARE_COORDINATOR, PRIMARY_CARE).user)
+    response = vc.post(reverse("cases:action", args=[case.pk, "sip-summons"]), summons_form())
+    assert response.status_code == 302, response.content.decode()[:3000]
+    sip = Sip.objects.get(case=case)
+    units = set(sip.participants.filter(unit__isnull=False).values_list("unit__name", flat=True))
+    assert units == {WARD, CONTACT_POINT, PRIMARY_CARE}
+    assert sip.status == "summoned"
+    case.refresh_from_db()
+    assert case.sip_summons_sent_at is not None  # the case's deadline is met by the same summons
+    # Both link to each other; the contact point opens the SIP and the person of its own case.
+    kp = Client()
+    kp.force_login(contact.user)
+    page = kp.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert reverse("sip:detail", args=[sip.pk]) in page
+    sip_page = kp.get(reverse("sip:detail", args=[sip.pk]))
+    assert (
+        sip_page.status_code == 200 and reverse("cases:detail", args=[case.pk]) in sip_page.content.decode()
+    )
+    assert kp.get(reverse("web:person_detail", args=[case.person_id])).status_code == 200
+
+
+def test_summons_without_consent_is_refused_with_the_rule_and_creates_no_sip_R_SEK_2(case: Case) -> None:
+    from brygga.sip.models import Sip
+
+    vc = Client()
+    vc.force_login(actor(Role.CARE_COORDINATOR, PRIMARY_CARE).user)
+    response = vc.post(reverse("cases:action", args=[case.pk, "sip-summons"]), summons_form())
+    assert response.status_code in (400, 403)  # the page re-renders with the refusal
+    body = response.content.decode()
+    assert "R-SEK-2" in body and "Hemtjänst och vårdcentralens insatser" in body  # typed text kept
+    assert not Sip.objects.exists()
+    case.refresh_from_db()
+    assert case.sip_summons_sent_at is None
+
+
+def test_only_the_vardcentral_summons_from_the_case_R_FVK_2(contact: Actor, case: Case) -> None:
+    from brygga.receiving.sip import summon_sip_from_case
+    from brygga.sip.models import Sip
+
+    with pytest.raises(DomainError):
+        summon_sip_from_case(
+            contact, case, need_description="x", meeting_at=timezone.now() + dt.timedelta(days=1)
+        )
+    assert not Sip.objects.exists()

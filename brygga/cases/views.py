@@ -30,6 +30,7 @@ from brygga.core.views import actor_required, run_action
 from brygga.organisations.models import Unit
 from brygga.people.presenters import person_summary
 from brygga.receiving import services as receiving_services
+from brygga.receiving.sip import sip_of_case, summon_sip_from_case
 from brygga.receiving.views import receiving_context
 
 
@@ -159,6 +160,7 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     assert actor.unit is not None
     return {
         **receiving_context(case, actor.unit, participants),
+        "case_sip": sip_of_case(case),
         "case": case,
         "summary": person_summary(case.person),
         "participant": participant,
@@ -297,8 +299,14 @@ def _coordinator(actor: Actor, case: Case, post: Any) -> str:
 
 
 def _sip(actor: Actor, case: Case, post: Any) -> str:
-    services.send_sip_summons(actor, case)
-    return _("Kallelse till SIP är registrerad.")
+    summon_sip_from_case(
+        actor,
+        case,
+        need_description=post.get("need_description", ""),
+        meeting_at=form_datetime(post.get("meeting_at", ""), "meeting_at", required=True),
+        location=post.get("location", ""),
+    )
+    return _("Kallelse till SIP är skickad till ärendets enheter. SIP:en är kopplad till ärendet.")
 
 
 def _planning(actor: Actor, case: Case, post: Any) -> str:
