@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brygga.accounts.context import Actor
+from brygga.cases import actions
 from brygga.cases import services as case_services
 from brygga.cases.models import Case, CaseEvent
 from brygga.core.errors import DomainError, Problem
@@ -30,8 +31,7 @@ def save_receiver_plan(
 ) -> ReceiverPlan:
     """A receiving unit records its decisions, the efforts it plans and whether it is ready to receive the
     patient. Only an active receiving participant with Perm.CASE_RECEIVE, only while the case is open."""
-    participant = case_services._receiver(actor, case)
-    case_services._require_state(case, case_services.OPEN)
+    participant = actions.check(actor, case, "receiver-plan")
     problems = []
     for name, value, label in (
         ("decisions", decisions, _("Beslut")),

@@ -13,8 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from brygga.accounts.context import Actor
-from brygga.accounts.permissions import Perm
-from brygga.cases import services as case_services
+from brygga.cases import actions
 from brygga.cases.models import Case, Participant
 from brygga.core.errors import DomainError
 from brygga.sip import services as sip_services
@@ -35,12 +34,7 @@ def summon_sip_from_case(
     """R-FVK-2, R-SIP-K-1: the fast vårdkontakt's vårdcentral summons to SIP from the case. The case's units
     become the SIP's participants; ``sip_services.summon`` checks R-SIP-1/R-SIP-3 and the legal basis per
     unit and records the case's summons (the 3-day deadline shows as met on both)."""
-    participant = case_services._receiver(actor, case, Perm.SIP_MANAGE)
-    if participant.role != Participant.Role.PRIMARY_CARE:
-        raise DomainError.single(
-            "sip", "R-FVK-2", _("Kallelse till SIP skickas av fast vårdkontakt."), status=403
-        )
-    case_services._require_state(case, case_services.OPEN)
+    actions.check(actor, case, "sip-summons")
     if case.sip_summons_sent_at is not None:
         raise DomainError.single("sip", "FEL-STATUS", _("Kallelsen är redan skickad."), status=409)
     sip = sip_of_case(case)
