@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "brygga.economy",
     "brygga.deviations",
     "brygga.documents",
+    "brygga.receiving",
     "brygga.api",
     "brygga.web",
     "brygga.demo",
@@ -104,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "brygga.accounts.context_processors.active_unit",
+                "brygga.receiving.context_processors.unread_count",
             ],
         },
     },
@@ -217,6 +219,14 @@ TASKS = {
 
 EMAIL_BACKEND = os.environ.get("BRYGGA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("BRYGGA_FROM_EMAIL", "brygga@localhost")
+# For the file-based e-mail backend (filebased.EmailBackend), e.g. in the browser tests.
+EMAIL_FILE_PATH = os.environ.get("BRYGGA_EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+# Notifications (brygga.receiving, ADR 0901): the links in e-mail and SMS start with this address; the SMS
+# adapter's default records what it would send instead of calling an operator.
+BRYGGA_BASE_URL = os.environ.get("BRYGGA_BASE_URL", "http://127.0.0.1:8000")
+BRYGGA_SMS_ADAPTER = os.environ.get("BRYGGA_SMS_ADAPTER", "brygga.receiving.sms.LocalSmsAdapter")
+# How often an open inbox asks for its rows again (seconds; 0 turns it off).
+BRYGGA_INBOX_REFRESH_SECONDS = int(os.environ.get("BRYGGA_INBOX_REFRESH_SECONDS", "30"))
 
 NINJA_PAGINATION_PER_PAGE = 50
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("ekonomi/", include("brygga.economy.urls")),
     path("avvikelser/", include("brygga.deviations.urls")),
     path("dokument/", include("brygga.documents.urls")),
+    path("aviseringar/", include("brygga.receiving.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("brygga.web.urls")),

@@ -132,9 +132,23 @@ def test_case_from_admission_to_closing_across_ward_vardcentral_and_contact_poin
     submit(physician, "discharge-ready", "Markera utskrivningsklar")
     assert "Kallelse till SIP" in physician.inner_text("main")  # both principals → R-SIP-K-1 deadline
 
-    # The vårdcentral sends the SIP summons within the 3 days.
+    # The vårdcentral summons to SIP from the case within the 3 days; the person has consented (R-SEK-3).
+    e2e_server.shell(
+        "from brygga.accounts.context import Actor; from brygga.accounts.models import Membership; "
+        "from brygga.people.models import Person; from brygga.organisations.models import Unit; "
+        "from brygga.sip.consent import record_consent; "
+        "m = Membership.objects.get(user__username='sjukskoterska', unit__name='Sahlgrenska, medicinavdelning'); "
+        f"record_consent(Actor.for_membership(m), Person.objects.get(identifier='{IDENTIFIER.replace('-', '')}'), "
+        "given_by='person', form='verbal', purpose='SIP', categories=['sip'], exclusions_note='Inget', "
+        "parties=list(Unit.objects.filter(name='Göteborg kontaktpunkt')))"
+    )
     vc.goto(case_url)
-    submit(vc, "sip-summons", "Registrera skickad kallelse")
+    vc.get_by_text("Kalla till SIP från ärendet").click()
+    vc.get_by_label("SIP-möte (datum och tid)").fill(
+        (local_now + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    )
+    submit(vc, "sip-summons", "Skicka kallelse till SIP")
+    assert "SIP kopplad till ärendet" in vc.inner_text("main")
 
     # The ward sends the discharge information, discharges and closes.
     nurse.goto(case_url)
@@ -164,6 +178,9 @@ def test_case_from_admission_to_closing_across_ward_vardcentral_and_contact_poin
     ):
         assert kind in kinds, kind
 
-    # After closing, the contact point still sees the history (grace period) but not in "Pågående".
-    contact.goto("/arenden/")
+    # After closing, the contact point still sees the history (grace period) but not in "Pågående"; the SIP
+    # started from the case goes on and stays in its inbox.
+    contact.goto("/arenden/?kind=case")
     assert "Berit Webbtestsson" not in contact.inner_text("main")
+    contact.goto("/arenden/?kind=sip")
+    assert "Berit Webbtestsson" in contact.inner_text("main")

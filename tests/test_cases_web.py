@@ -73,9 +73,14 @@ def test_case_from_admission_to_closing_across_three_units() -> None:
         == 302
     )
     assert post(physician, case, "discharge-ready").status_code == 302
-    assert post(vc, case, "sip-summons").status_code == 302
     recorder = actor(Role.WARD_NURSE, WARD, username="samtycke")
-    share_consent(recorder, person, [unit(CONTACT_POINT)])  # R-SEK-2: the person consents
+    share_consent(recorder, person, [unit(CONTACT_POINT)], ("health", "sip"))  # R-SEK-2: the person consents
+    summons = {
+        "need_description": "Hemtjänst och vårdcentralens insatser",
+        "meeting_at": (now + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        "location": "Vårdcentralen",
+    }
+    assert post(vc, case, "sip-summons", summons).status_code == 302
     assert (
         post(
             nurse, case, "message", {"category": "discharge", "subject": "Hemgång", "body": "Hem i morgon"}

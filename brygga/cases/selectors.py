@@ -136,6 +136,9 @@ class InboxRow:
     participant: Participant | None = None
     case: Case | None = None
     deadlines: list[tuple[Deadline, str]] = field(default_factory=list)
+    # The case's other running deadlines (another unit's to meet), shown so a unit without deadlines of its
+    # own (the municipality) still sees what the case is waiting for; they do not change the row's tier.
+    case_deadlines: list[tuple[Deadline, str]] = field(default_factory=list)
     escalated: bool = False
     new: bool = False
     item: InboxItem | None = None
@@ -277,6 +280,8 @@ def inbox_rows(actor: Actor, entries: list[dict[str, Any]], now: dt.datetime) ->
                 continue
             case = p.case
             dls = [(d, d.state(now)) for d in deadlines(case, p.role)]
+            own = {(d.rule, d.due_at) for d, _s in dls}
+            others = [(d, d.state(now)) for d in deadlines(case) if (d.rule, d.due_at) not in own]
             rows.append(
                 InboxRow(
                     kind="case",
@@ -288,6 +293,7 @@ def inbox_rows(actor: Actor, entries: list[dict[str, Any]], now: dt.datetime) ->
                     participant=p,
                     case=case,
                     deadlines=[(d, s) for d, s in dls if s != "done"],
+                    case_deadlines=[(d, s) for d, s in others if s != "done"],
                     escalated=bool(
                         p.needs_ack
                         and p.unacked_since

@@ -32,7 +32,7 @@ from brygga.access.services import (
 )
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
-from brygga.cases import messaging, rules, selectors
+from brygga.cases import actions, messaging, rules, selectors
 from brygga.cases.models import Case, CaseEvent, Meeting, Message, Participant, PlanningBasis
 from brygga.cases.video import video_provider
 from brygga.core.errors import DomainError, NotFound, Problem
@@ -462,9 +462,9 @@ def send_admission_notice(
     """Send the inskrivningsmeddelande (R-INS-1..4, R-INS-7). Without ``recipients`` the units are addressed
     from the person's folkbokföring and listing; a list overrides that (manual addressing). ``assessed_at``
     records a later assessment, which moves the 24-hour deadline (R-INS-3)."""
-    _require_ward(actor, case, Perm.CASE_CREATE)
+    actions.check(actor, case, "notice", state=False)
     case = _lock(case)
-    _require_state(case, OPEN)
+    actions.check_state(case, "notice")
     if case.notice_sent_at is not None:
         raise DomainError.single(
             "notice",
@@ -521,9 +521,9 @@ def send_admission_notice(
 @transaction.atomic
 def add_recipient(actor: Actor, case: Case, unit: Unit | int | str) -> CaseEvent:
     """Send the admission notice to one more unit (manual addressing, e.g. after a rejection)."""
-    _require_ward(actor, case, Perm.CASE_CREATE)
+    actions.check(actor, case, "add-recipient", state=False)
     case = _lock(case)
-    _require_state(case, OPEN)
+    actions.check_state(case, "add-recipient")
     if case.notice_sent_at is None:
         raise DomainError.single(
             "notice", "FEL-STATUS", _("Skicka inskrivningsmeddelandet först."), status=409
@@ -542,7 +542,7 @@ def add_recipient(actor: Actor, case: Case, unit: Unit | int | str) -> CaseEvent
 def reject_notice(actor: Actor, case: Case, reason: str, text: str = "") -> CaseEvent:
     """R-INS-7: a receiving unit rejects a misdirected notice with a reason. The sender sees the rejection;
     the rejecting unit's access to the person ends (after the grace period)."""
-    participant = _receiver(actor, case)
+    participant = actions.check(actor, case, "reject")
     case = _lock(case)
     if reason not in rules.REJECTION_REASONS:
         raise DomainError.single("reason", "R-INS-7", _("Välj ett skäl till att meddelandet avvisas."))
@@ -581,9 +581,9 @@ def change_expected_date(
 ) -> CaseEvent:
     """R-INS-5: the expected discharge date is a versioned value; each change records the old and new date
     and a coded reason, and notifies the receivers."""
-    _require_ward(actor, case)
+    actions.check(actor, case, "expected-date", state=False)
     case = _lock(case)
-    _require_state(case, OPEN)
+    actions.check_state(case, "expected-date")
     problems = []
     if new_date is None:
         problems.append(Problem("expected_discharge_date", "R-INS-5", _("Ange det nya datumet.")))
@@ -632,9 +632,9 @@ def set_discharge_ready(actor: Actor, case: Case, at: dt.datetime | None = None)
             _("Bara behandlande läkare kan bedöma att patienten är utskrivningsklar."),
             status=403,
         )
-    _require_ward(actor, case, Perm.CASE_SET_DISCHARGE_READY)
+    actions.check(actor, case, "discharge-ready", state=False)
     case = _lock(case)
-    _require_state(case, OPEN)
+    actions.check_state(case, "discharge-ready")
     if case.discharge_ready_at is not None:
         raise DomainError.single(
             "discharge_ready_at", "FEL-STATUS", _("Patienten är redan utskrivningsklar."), status=409
@@ -674,9 +674,9 @@ def withdraw_discharge_ready(
             _("Bara behandlande läkare kan återta bedömningen utskrivningsklar."),
             status=403,
         )
-    _require_ward(actor, case, Perm.CASE_SET_DISCHARGE_READY)
+    actions.check(actor, case, "withdraw-discharge-ready", state=False)
     case = _lock(case)
-    _require_state(case, OPEN)
+    actions.check_state(case, "withdraw-discharge-ready")
     if case.discharge_ready_at is None:
         raise DomainError.single(
             "discharge_ready_at", "FEL-STATUS", _("Patienten är inte utskrivningsklar."), status=409
@@ -703,13 +703,9 @@ def withdraw_discharge_ready(
 @transaction.atomic
 def appoint_coordinator(actor: Actor, case: Case, name: str, phone: str = "") -> CaseEvent:
     """R-FVK-1: the vårdcentral that received the notice appoints the fast vårdkontakt before discharge."""
-    participant = _receiver(actor, case, Perm.CASE_APPOINT_COORDINATOR)
-    if participant.role != Participant.Role.PRIMARY_CARE:
-        raise DomainError.single(
-            "coordinator", "R-FVK-1", _("Fast vårdkontakt utses av vårdcentralen."), status=403
-        )
+    participant = actions.check(actor, case, "coordinator", state=False)
     case = _lock(case)
-    _require_state(case, OPEN)
+    actions.check_state(case, "coordinator")
     if not name.strip():
         raise DomainError.single("coordinator_name", "R-FVK-1", _("Ange namnet på den fasta vårdkontakten."))
     previous = case.coordinator_name
@@ -744,9 +740,9 @@ def save_planning_basis(
 ) -> PlanningBasis:
     """The structured planning basis. Every question and every receiver's need is mandatory; "vet_ej" is an
     accepted, counted answer. Needs from both principals make the SIP summons deadline apply (R-SIP-K-1)."""
-    _require_ward(actor, case)
+    actions.check(actor, case, "planning", state=False)
     case = _lock(case)
-    _require_state(case, OPEN)
+    actions.check_state(case, "planning")
     problems = []
     clean_answers: dict[str, str] = {}
     for key, label in rules.PLANNING_QUESTIONS.items():
@@ -816,11 +812,10 @@ def save_planning_basis(
 @transaction.atomic
 def set_checklist_item(actor: Actor, case: Case, key: str, done: bool = True) -> CaseEvent:
     """Tick (or untick) a manual item of the discharge checklist."""
-    participant = participant_for(actor, case)
-    if participant is None or not (actor.can(Perm.CASE_UPDATE) or actor.can(Perm.CASE_RECEIVE)):
-        raise DomainError.single("checklist", "BEHORIGHET", _("Du kan inte ändra checklistan."), status=403)
+    # The ward's checklist: only the ward ticks it (the table, brygga.cases.actions).
+    participant = actions.check(actor, case, "checklist", state=False)
     case = _lock(case)
-    _require_state(case, OPEN)
+    actions.check_state(case, "checklist")
     if key not in rules.MANUAL_CHECKLIST_KEYS:
         raise DomainError.single("checklist", "CHECKLISTA", _("Okänd punkt i checklistan."))
     checklist = dict(case.checklist)
@@ -870,13 +865,9 @@ def checklist_status(case: Case) -> list[dict[str, Any]]:
 def send_sip_summons(actor: Actor, case: Case, at: dt.datetime | None = None) -> CaseEvent:
     """R-FVK-2, R-SIP-K-1: the fast vårdkontakt (vårdcentral) sends the summons to SIP; recorded whether it
     was within 3 days of the discharge-ready notice."""
-    participant = _receiver(actor, case, Perm.SIP_MANAGE)
-    if participant.role != Participant.Role.PRIMARY_CARE:
-        raise DomainError.single(
-            "sip", "R-FVK-2", _("Kallelse till SIP skickas av fast vårdkontakt."), status=403
-        )
+    actions.check(actor, case, "sip-summons", state=False)
     case = _lock(case)
-    _require_state(case, OPEN)
+    actions.check_state(case, "sip-summons")
     if case.sip_summons_sent_at is not None:
         raise DomainError.single("sip", "FEL-STATUS", _("Kallelsen är redan skickad."), status=409)
     at = at or _now()
@@ -907,11 +898,9 @@ def book_meeting(
 ) -> Meeting:
     """A planning meeting on site, by phone or by video (R-VG-PROC-2); a video link comes from the configured
     provider."""
-    participant = participant_for(actor, case)
-    if participant is None or not (actor.can(Perm.CASE_UPDATE) or actor.can(Perm.SIP_MANAGE)):
-        raise DomainError.single("meeting", "BEHORIGHET", _("Du kan inte boka möten i ärendet."), status=403)
+    participant = actions.check(actor, case, "meeting", state=False)
     case = _lock(case)
-    _require_state(case, OPEN)
+    actions.check_state(case, "meeting")
     problems = []
     if form not in Meeting.Form.values:
         problems.append(
@@ -963,9 +952,9 @@ def send_discharge_info(
 ) -> CaseEvent:
     """R-UTS-1: the information needed for care after discharge, to every receiver, before or on the
     discharge day; R-UTS-2: whether the patient was given the written summary."""
-    _require_ward(actor, case)
+    actions.check(actor, case, "discharge-info", state=False)
     case = _lock(case)
-    _require_state(case, OPEN)
+    actions.check_state(case, "discharge-info")
     at = at or _now()
     _not_before(at, case.admitted_at, "at", _("Informationen kan inte skickas före inskrivningen."))
     _not_future(at, "at")
@@ -986,9 +975,9 @@ def discharge(
 ) -> CaseEvent:
     """The patient leaves: checks the dates and the blocking checklist items (R-UTS-1, R-UTS-2), records the
     discharge and sends the discharge notice to every receiver, in one transaction."""
-    _require_ward(actor, case)
+    actions.check(actor, case, "discharge", state=False)
     case = _lock(case)
-    _require_state(case, OPEN)
+    actions.check_state(case, "discharge")
     at = discharged_at or _now()
     problems = []
     if at < case.admitted_at:
@@ -1042,11 +1031,9 @@ def discharge(
 def close_case(actor: Actor, case: Case) -> CaseEvent:
     """Close a discharged, deceased or cancelled case. Records whether it closed without a discharge-ready or
     discharge notice (a statistic the users ask for) and ends the units' involvements."""
-    if actor.unit is None or actor.unit.pk != case.ward_id:
-        raise DomainError.single("unit", "AVSANDARE", _("Ärendet avslutas av vårdavdelningen."), status=403)
-    _require(actor, Perm.CASE_UPDATE)
+    actions.check(actor, case, "close", state=False)
     case = _lock(case)
-    _require_state(case, (Status.DISCHARGED, Status.DIED, Status.CANCELLED))
+    actions.check_state(case, "close")
     previous = case.status
     now = _now()
     case.status = Status.CLOSED
@@ -1073,9 +1060,9 @@ def close_case(actor: Actor, case: Case) -> CaseEvent:
 def transfer(actor: Actor, case: Case, to_ward: Unit | int | str, at: dt.datetime | None = None) -> CaseEvent:
     """Omflyttning: the stay continues at another ward, at the same or another hospital. The case (and its
     deadlines and payment clock) continues; the new ward takes over as sender."""
-    _require_ward(actor, case)
+    actions.check(actor, case, "transfer", state=False)
     case = _lock(case)
-    _require_state(case, (Status.ADMITTED,))
+    actions.check_state(case, "transfer")
     if isinstance(to_ward, Unit):
         target: Unit | None = to_ward
     else:
@@ -1126,9 +1113,9 @@ def start_leave(
     actor: Actor, case: Case, at: dt.datetime | None = None, expected_return: dt.date | None = None
 ) -> CaseEvent:
     """Permission: the patient is away but still admitted."""
-    _require_ward(actor, case)
+    actions.check(actor, case, "leave-start", state=False)
     case = _lock(case)
-    _require_state(case, (Status.ADMITTED,))
+    actions.check_state(case, "leave-start")
     at = at or _now()
     _not_before(at, case.admitted_at, "at", _("Permissionen kan inte börja före inskrivningen."))
     if expected_return and expected_return < timezone.localdate(at):
@@ -1144,9 +1131,9 @@ def start_leave(
 
 @transaction.atomic
 def end_leave(actor: Actor, case: Case, at: dt.datetime | None = None) -> CaseEvent:
-    _require_ward(actor, case)
+    actions.check(actor, case, "leave-end", state=False)
     case = _lock(case)
-    _require_state(case, (Status.ON_LEAVE,))
+    actions.check_state(case, "leave-end")
     at = at or _now()
     started = (
         case.events.filter(kind=Kind.LEAVE_STARTED)
@@ -1164,9 +1151,9 @@ def end_leave(actor: Actor, case: Case, at: dt.datetime | None = None) -> CaseEv
 @transaction.atomic
 def record_death(actor: Actor, case: Case, died_at: dt.datetime) -> CaseEvent:
     """The patient died during the stay: the case stops without a discharge notice; the person is deceased."""
-    _require_ward(actor, case)
+    actions.check(actor, case, "death", state=False)
     case = _lock(case)
-    _require_state(case, OPEN)
+    actions.check_state(case, "death")
     _not_before(died_at, case.admitted_at, "died_at", _("Dödsfallet kan inte vara före inskrivningen."))
     _not_future(died_at, "died_at")
     case.status = Status.DIED
@@ -1181,9 +1168,9 @@ def record_death(actor: Actor, case: Case, died_at: dt.datetime) -> CaseEvent:
 @transaction.atomic
 def cancel_case(actor: Actor, case: Case, reason: str, text: str = "") -> CaseEvent:
     """Makulera: the case was wrong (wrong person, wrong stay, entered in error). Every unit's access ends."""
-    _require_ward(actor, case)
+    actions.check(actor, case, "cancel-case", state=False)
     case = _lock(case)
-    _require_state(case, OPEN)
+    actions.check_state(case, "cancel-case")
     if reason not in rules.CANCEL_REASONS or reason == "discharge_did_not_happen":
         raise DomainError.single("reason", "MAKULERING", _("Välj ett skäl till makuleringen."))
     case.status = Status.CANCELLED
@@ -1216,7 +1203,7 @@ def cancel_notice(
     * an admission notice: the receivers it went to leave the case and lose access;
     * a discharge notice: the discharge did not happen (utebliven utskrivning) — the case is open again and
       the ``discharged`` event it names is void for statistics and payment."""
-    _require_ward(actor, case)
+    actions.check(actor, case, "cancel-notice")
     case = _lock(case)
     target = _target_event(case, target_event_id, [Kind.ADMISSION_NOTICE_SENT, Kind.DISCHARGE_NOTICE_SENT])
     if reason not in rules.CANCEL_REASONS:
@@ -1267,7 +1254,7 @@ def correct_notice(
 ) -> CaseEvent:
     """Rättelse (MedCom RE_): a wrong time in a sent notice is corrected by a new event naming the old one;
     the case takes the corrected time, the history keeps both."""
-    _require_ward(actor, case)
+    actions.check(actor, case, "correct-notice")
     case = _lock(case)
     target = _target_event(case, target_event_id, CORRECTABLE.keys())
     field = CORRECTABLE[target.kind]
@@ -1321,7 +1308,7 @@ def correct_notice(
 def replace_reserve_number(actor: Actor, case: Case, new_person: Person) -> CaseEvent:
     """A reserve number replaced by the real personnummer: the reserve identity points to the real one, the
     case moves to it, and every unit of the case keeps access under the new identity."""
-    _require_ward(actor, case)
+    actions.check(actor, case, "replace-reserve")
     case = _lock(case)
     old = case.person
     if old.id_kind != IdKind.RESERVE:

@@ -4,10 +4,12 @@ and redirects; a DomainError re-renders the page with the Swedish messages next 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -27,6 +29,9 @@ from brygga.core.inputs import form_date, form_datetime
 from brygga.core.views import actor_required, run_action
 from brygga.organisations.models import Unit
 from brygga.people.presenters import person_summary
+from brygga.receiving import services as receiving_services
+from brygga.receiving.sip import sip_of_case, summon_sip_from_case
+from brygga.receiving.views import receiving_context
 
 
 @require_GET
@@ -41,10 +46,31 @@ def inbox(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")
     page = selectors.inbox_page(actor, status=status, q=q, kind=kind, page=request.GET.get("page"))
     query = {k: v for k, v in (("status", status), ("kind", kind), ("q", q.strip())) if v}
+    signature = _inbox_signature(page)
+    refresh = getattr(settings, "BRYGGA_INBOX_REFRESH_SECONDS", 30)
+    if request.GET.get("del") == "lista":
+        # The open inbox asking again (htmx): nothing changed → 204, htmx swaps nothing, nobody is disturbed.
+        if request.GET.get("sig") == signature:
+            return HttpResponse(status=204)
+        unread = sum(1 for row in page.object_list if row.needs_ack)
+        return render(
+            request,
+            "cases/_inbox_list.html",
+            {
+                "page": page,
+                "rows": page.object_list,
+                "page_query": urlencode(query),
+                "signature": signature,
+                "refresh_seconds": refresh,
+                "announce": _("Inkorgen är uppdaterad: %(n)s att kvittera på den här sidan.") % {"n": unread},
+            },
+        )
     return render(
         request,
         "cases/inbox.html",
         {
+            "signature": signature,
+            "refresh_seconds": refresh,
             "page": page,
             "rows": page.object_list,
             "page_query": urlencode(query),
@@ -64,6 +90,19 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "now": timezone.now(),
         },
     )
+
+
+def _inbox_signature(page: Any) -> str:
+    """What the list shows, in a short digest: when it differs, the open inbox replaces its list."""
+    parts = [str(page.paginator.count)]
+    for row in page.object_list:
+        p = row.participant
+        parts.append(
+            f"{row.kind}:{row.url}:{row.tier}:{row.needs_ack}:"
+            f"{p.last_event_at.isoformat() if p is not None and p.last_event_at else ''}:"
+            f"{getattr(row.item, 'state', '')}"
+        )
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
 @actor_required(Perm.CASE_CREATE)
@@ -118,7 +157,10 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     participant = services.participant_for(actor, case)
     planning = PlanningBasis.objects.filter(case=case).first()
     participants = list(case.participants.select_related("unit").order_by("role", "unit__name"))
+    assert actor.unit is not None
     return {
+        **receiving_context(case, actor.unit, participants),
+        "case_sip": sip_of_case(case),
         "case": case,
         "summary": person_summary(case.person),
         "participant": participant,
@@ -257,8 +299,14 @@ def _coordinator(actor: Actor, case: Case, post: Any) -> str:
 
 
 def _sip(actor: Actor, case: Case, post: Any) -> str:
-    services.send_sip_summons(actor, case)
-    return _("Kallelse till SIP är registrerad.")
+    summon_sip_from_case(
+        actor,
+        case,
+        need_description=post.get("need_description", ""),
+        meeting_at=form_datetime(post.get("meeting_at", ""), "meeting_at", required=True),
+        location=post.get("location", ""),
+    )
+    return _("Kallelse till SIP är skickad till ärendets enheter. SIP:en är kopplad till ärendet.")
 
 
 def _planning(actor: Actor, case: Case, post: Any) -> str:
@@ -371,6 +419,18 @@ def _cancel_case(actor: Actor, case: Case, post: Any) -> str:
     return _("Ärendet är makulerat.")
 
 
+def _receiver_plan(actor: Actor, case: Case, post: Any) -> str:
+    receiving_services.save_receiver_plan(
+        actor,
+        case,
+        decisions=post.get("decisions", ""),
+        efforts=post.get("efforts", ""),
+        ready_to_receive=_checked_post(post, "ready_to_receive"),
+        ready_from=form_date(post.get("ready_from", ""), "ready_from"),
+    )
+    return _("Er planering är sparad och syns för avdelningen.")
+
+
 def _acknowledge(actor: Actor, case: Case, post: Any) -> str:
     services.acknowledge(actor, case)
     return _("Kvitterat.")
@@ -400,6 +460,7 @@ ACTIONS: dict[str, Handler] = {
     "correct-notice": _correct_notice,
     "replace-reserve": _replace_reserve,
     "acknowledge": _acknowledge,
+    "receiver-plan": _receiver_plan,
 }
 
 

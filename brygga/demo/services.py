@@ -20,6 +20,7 @@ from brygga.governance.demo import load_governance_demo
 from brygga.organisations.models import Unit
 from brygga.payment.demo import load_payment_demo
 from brygga.people.services import register_person
+from brygga.receiving.demo import load_receiving_demo
 from brygga.sip.demo import load_sip_demo
 from brygga.statistics.demo import load_statistics_demo
 
@@ -75,4 +76,5 @@ def load_demo_data() -> DemoReport:
     load_statistics_demo()  # before the payment demo, which settles the previous month from the cases
     load_payment_demo()
     load_sip_demo()
+    load_receiving_demo()
     return report

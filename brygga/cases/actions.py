@@ -1,0 +1,140 @@
+"""Who may do what in a case, and in which state: ONE table (issue 18 item 5, ADR 0903).
+
+Each action of the case page has a row: the participant roles that may do it, the permissions of which
+the user's role must hold one, and the case states in which it can be done. The services call ``check``
+before they change anything (so a refusal names the same rule whatever the channel), and the case page
+asks ``allowed`` so it shows only the actions the user can actually take. ``irreversible`` actions
+(death, cancellation, annulment) are shown behind a separate, confirmed step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from brygga.accounts.context import Actor
+from brygga.accounts.permissions import Perm
+from brygga.cases.models import Case, Participant
+from brygga.core.errors import DomainError
+
+WARD = frozenset({Participant.Role.WARD})
+RECEIVERS = frozenset({Participant.Role.MUNICIPALITY, Participant.Role.PRIMARY_CARE})
+PRIMARY_CARE = frozenset({Participant.Role.PRIMARY_CARE})
+ANYONE = WARD | RECEIVERS
+
+OPEN = frozenset({Case.Status.ADMITTED, Case.Status.ON_LEAVE})
+ADMITTED = frozenset({Case.Status.ADMITTED})
+ENDED = frozenset({Case.Status.DISCHARGED, Case.Status.DIED, Case.Status.CANCELLED})
+ANY_STATE = frozenset(Case.Status.values)
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[str]
+    perms: tuple[Perm, ...]
+    states: frozenset[str]
+    irreversible: bool = False
+    # For the vårdcentral's steps: the rule and message a municipal unit is refused with.
+    refusal: tuple[str, str, str] | None = None
+
+
+TABLE: dict[str, Rule] = {
+    "notice": Rule(WARD, (Perm.CASE_CREATE,), OPEN),
+    "add-recipient": Rule(WARD, (Perm.CASE_CREATE,), OPEN),
+    "expected-date": Rule(WARD, (Perm.CASE_UPDATE,), OPEN),
+    "discharge-ready": Rule(WARD, (Perm.CASE_SET_DISCHARGE_READY,), OPEN),
+    "withdraw-discharge-ready": Rule(WARD, (Perm.CASE_SET_DISCHARGE_READY,), OPEN),
+    "planning": Rule(WARD, (Perm.CASE_UPDATE,), OPEN),
+    "checklist": Rule(WARD, (Perm.CASE_UPDATE,), OPEN),
+    "discharge-info": Rule(WARD, (Perm.CASE_UPDATE,), OPEN),
+    "discharge": Rule(WARD, (Perm.CASE_UPDATE,), OPEN),
+    "close": Rule(WARD, (Perm.CASE_UPDATE,), ENDED),
+    "transfer": Rule(WARD, (Perm.CASE_UPDATE,), ADMITTED),
+    "leave-start": Rule(WARD, (Perm.CASE_UPDATE,), ADMITTED),
+    "leave-end": Rule(WARD, (Perm.CASE_UPDATE,), frozenset({Case.Status.ON_LEAVE})),
+    "correct-notice": Rule(WARD, (Perm.CASE_UPDATE,), ANY_STATE),
+    "replace-reserve": Rule(WARD, (Perm.CASE_UPDATE,), ANY_STATE),
+    "death": Rule(WARD, (Perm.CASE_UPDATE,), OPEN, irreversible=True),
+    "cancel-case": Rule(WARD, (Perm.CASE_UPDATE,), OPEN, irreversible=True),
+    "cancel-notice": Rule(WARD, (Perm.CASE_UPDATE,), OPEN | {Case.Status.DISCHARGED}, irreversible=True),
+    "reject": Rule(RECEIVERS, (Perm.CASE_RECEIVE,), ANY_STATE),
+    "receiver-plan": Rule(RECEIVERS, (Perm.CASE_RECEIVE,), OPEN),
+    "coordinator": Rule(
+        PRIMARY_CARE,
+        (Perm.CASE_APPOINT_COORDINATOR,),
+        OPEN,
+        refusal=("coordinator", "R-FVK-1", "Fast vårdkontakt utses av vårdcentralen."),
+    ),
+    "sip-summons": Rule(
+        PRIMARY_CARE,
+        (Perm.SIP_MANAGE,),
+        OPEN,
+        refusal=("sip", "R-FVK-2", "Kallelse till SIP skickas av fast vårdkontakt."),
+    ),
+    "meeting": Rule(ANYONE, (Perm.CASE_UPDATE, Perm.SIP_MANAGE), OPEN),
+    "acknowledge": Rule(ANYONE, (Perm.CASE_READ,), ANY_STATE),
+}
+
+
+def _participant(actor: Actor, case: Case) -> Participant | None:
+    if actor.unit is None:
+        return None
+    return Participant.objects.filter(case=case, unit=actor.unit, status=Participant.Status.ACTIVE).first()
+
+
+def check(
+    actor: Actor, case: Case, name: str, participant: Participant | None = None, state: bool = True
+) -> Participant:
+    """Refuse unless the table allows ``name`` for this user and unit in the case's current state: the
+        permission (BEHORIGHET), the unit's role in the case (AVSANDARE for the ward's steps, MOTTAGARE for the
+        receivers', R-FVK-1 for the vårdcentral's), then the state (FEL-STATUS, 409) unless ``state`` is False
+    (the service locks the case and calls ``check_state`` on the fresh row). Returns the participant."""
+    rule = TABLE[name]
+    if not any(actor.can(p) for p in rule.perms):
+        raise DomainError.single(
+            "", "BEHORIGHET", _("Din roll i den aktiva enheten får inte göra detta."), status=403
+        )
+    participant = participant or _participant(actor, case)
+    if participant is None or participant.role not in rule.roles:
+        if rule.roles == WARD:
+            raise DomainError.single(
+                "unit",
+                "AVSANDARE",
+                _("Bara den vårdavdelning där patienten vårdas kan göra detta."),
+                status=403,
+            )
+        if rule.refusal is not None and participant is not None and participant.role in RECEIVERS:
+            field, code, message = rule.refusal
+            raise DomainError.single(field, code, _(message), status=403)
+        raise DomainError.single(
+            "unit", "MOTTAGARE", _("Bara en mottagande enhet i ärendet kan göra detta."), status=403
+        )
+    if state:
+        check_state(case, name)
+    return participant
+
+
+def allowed(actor: Actor, case: Case, participant: Participant | None) -> set[str]:
+    """Every action of the table this user may take in the case now (for the page)."""
+    found = set()
+    for name, rule in TABLE.items():
+        if (
+            participant is not None
+            and participant.role in rule.roles
+            and case.status in rule.states
+            and any(actor.can(p) for p in rule.perms)
+        ):
+            found.add(name)
+    return found
+
+
+def check_state(case: Case, name: str) -> None:
+    """Only the state part of ``check``, for a service that re-reads the case under a lock first."""
+    if case.status not in TABLE[name].states:
+        raise DomainError.single(
+            "status",
+            "FEL-STATUS",
+            _("Ärendet har status %(status)s; steget går inte att göra nu.")
+            % {"status": case.get_status_display()},
+            status=409,
+        )

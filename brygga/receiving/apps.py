@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class ReceivingConfig(AppConfig):
+    name = "brygga.receiving"
+    label = "receiving"
+    verbose_name = "Mottagande enheter"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from brygga.cases.models import CaseEvent
+        from brygga.receiving import notify
+
+        # Every state change of a case is a CaseEvent written by a service (ADR 0100); listening here keeps
+        # the cases app unaware of notifications. Bulk ingest (bulk_create) sends no signal,
+        # so it notifies nobody.
+        post_save.connect(notify.on_case_event, sender=CaseEvent, dispatch_uid="receiving-notify")

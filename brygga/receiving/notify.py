@@ -1,0 +1,231 @@
+"""Notifications that are not missed (issue 18 item 2, ADR 0901).
+
+When a case event concerns other units, every user of those units who wants it gets a ``Notification``: at
+once for what cannot wait (discharge-ready set or withdrawn, a rejected notice, death, cancellation, the
+unit's own deadline due soon, an escalation), otherwise in the next digest at the user's chosen hours. The
+background worker (django-tasks) delivers them through Django's e-mail backend or the SMS adapter; a failed
+delivery is retried with backoff (1, 2, 4, 8 minutes …) and after ``MAX_ATTEMPTS`` stays ``failed``, listed
+for the administrator. Nothing about the patient is in a notification: the unit, what kind of thing
+happened and a link (R-SEK)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from brygga.accounts.models import Membership
+from brygga.accounts.permissions import Perm
+from brygga.cases import rules
+from brygga.cases.models import Case, CaseEvent, Participant
+from brygga.organisations.models import Unit
+from brygga.receiving.models import Notification, NotificationPreference
+from brygga.receiving.sms import sms_adapter
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+SILENT = {CaseEvent.Kind.ADMITTED, CaseEvent.Kind.CHECKLIST_UPDATED, CaseEvent.Kind.ACKNOWLEDGED}
+URGENT = {
+    CaseEvent.Kind.DISCHARGE_READY_SET,
+    CaseEvent.Kind.DISCHARGE_READY_WITHDRAWN,
+    CaseEvent.Kind.ADMISSION_NOTICE_REJECTED,
+    CaseEvent.Kind.DIED,
+    CaseEvent.Kind.CANCELLED,
+    CaseEvent.Kind.NOTICE_CANCELLED,
+}
+
+
+def base_url() -> str:
+    return getattr(settings, "BRYGGA_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def next_digest(after: dt.datetime, hours: list[int]) -> dt.datetime:
+    """The first digest time strictly after ``after`` (local time), at one of ``hours``."""
+    local = timezone.localtime(after)
+    hours = hours or [7]
+    for days in range(0, 2):
+        day = local.date() + dt.timedelta(days=days)
+        for hour in hours:
+            at = timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+            if at > local:
+                return at
+    return timezone.make_aware(dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(hours[0])))
+
+
+def _recipients(unit: Unit) -> list[tuple[Any, NotificationPreference | None]]:
+    """The unit's users who may read its cases today, with their preference (None: the defaults)."""
+    today = timezone.localdate()
+    memberships = (
+        Membership.objects.filter(unit=unit, user__is_active=True, valid_from__lte=today)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .exclude(user__is_service_account=True)
+        .select_related("user")
+    )
+    prefs = {p.user_id: p for p in NotificationPreference.objects.filter(unit=unit)}
+    seen: set[int] = set()
+    found = []
+    for m in memberships:
+        if m.user_id in seen or not m.allows(Perm.CASE_READ):
+            continue
+        seen.add(m.user_id)
+        found.append((m.user, prefs.get(m.user_id)))
+    return found
+
+
+def _queue(
+    unit: Unit, source: str, subject: str, link: str, urgent: bool, now: dt.datetime
+) -> list[Notification]:
+    made = []
+    for user, pref in _recipients(unit):
+        channels = []
+        if (pref is None or pref.email) and user.email:
+            channels.append((Notification.Channel.EMAIL, user.email))
+        if pref is not None and pref.sms and pref.phone:
+            channels.append((Notification.Channel.SMS, pref.phone))
+        hours = pref.hours if pref is not None else [7, 13]
+        for channel, address in channels:
+            try:
+                with transaction.atomic():
+                    made.append(
+                        Notification.objects.create(
+                            user=user,
+                            unit=unit,
+                            channel=channel,
+                            address=address,
+                            urgent=urgent,
+                            subject=subject,
+                            link=link,
+                            source=source,
+                            next_attempt_at=now if urgent else next_digest(now, hours),
+                            created_at=now,
+                        )
+                    )
+            except IntegrityError:  # already queued for this source: a retry, nothing to add
+                continue
+    return made
+
+
+def notify_case_event(event: CaseEvent, now: dt.datetime | None = None) -> list[Notification]:
+    """Queue notifications for every other active unit of the event's case; returns what was queued."""
+    if event.kind in SILENT:
+        return []
+    now = now or timezone.now()
+    case = Case.objects.get(pk=event.case_id)
+    made: list[Notification] = []
+    participants = Participant.objects.filter(case=case, status=Participant.Status.ACTIVE).exclude(
+        unit_id=event.unit_id
+    )
+    link = base_url() + reverse("cases:detail", args=[case.pk])
+    for p in participants.select_related("unit"):
+        due_soon = p.next_due_at is not None and p.next_due_at < now + rules.DUE_SOON
+        subject = _("brygga: %(what)s i ett ärende för %(unit)s") % {
+            "what": event.get_kind_display().lower(),
+            "unit": p.unit.name,
+        }
+        made += _queue(p.unit, f"case_event:{event.pk}", subject, link, event.kind in URGENT or due_soon, now)
+    if made:
+        transaction.on_commit(_enqueue_delivery)
+    return made
+
+
+def on_case_event(sender: Any, instance: CaseEvent, created: bool, raw: bool = False, **kwargs: Any) -> None:
+    """post_save of a CaseEvent: notify after the service's transaction commits (nothing for a rollback)."""
+    if created and not raw and instance.kind not in SILENT:
+        transaction.on_commit(lambda: notify_case_event(instance))
+
+
+def notify_escalations(now: dt.datetime | None = None) -> list[Notification]:
+    """Rows left unacknowledged past the deadline (ADR 0103): one urgent notification per row and day."""
+    now = now or timezone.now()
+    made: list[Notification] = []
+    rows = Participant.objects.filter(
+        status=Participant.Status.ACTIVE,
+        needs_ack=True,
+        unacked_since__lt=now - rules.acknowledgement_deadline(),
+        case_status__in=[Case.Status.ADMITTED, Case.Status.ON_LEAVE],
+    ).select_related("unit")
+    for p in rows:
+        subject = _("brygga: ett ärende för %(unit)s är okvitterat för länge") % {"unit": p.unit.name}
+        link = base_url() + reverse("cases:detail", args=[p.case_id])
+        source = f"escalation:{p.pk}:{timezone.localdate(now).isoformat()}"
+        made += _queue(p.unit, source, subject, link, True, now)
+    return made
+
+
+def _enqueue_delivery() -> None:
+    from brygga.receiving.tasks import deliver_notifications
+
+    try:
+        deliver_notifications.enqueue()
+    except Exception:  # the cron sweep (manage.py deliver_notifications) delivers it later
+        log.exception("could not enqueue notification delivery")
+
+
+def _body(items: list[Notification]) -> str:
+    lines = [_("Det finns nytt i brygga för er enhet. Logga in för att läsa:"), ""]
+    lines += [f"- {n.subject.removeprefix('brygga: ')}\n  {n.link}" for n in items]
+    lines += [
+        "",
+        _("Meddelandet innehåller inga personuppgifter. Avsluta aviseringar under Mina aviseringar."),
+    ]
+    return "\n".join(lines)
+
+
+def _send(channel: str, address: str, items: list[Notification]) -> None:
+    if channel == Notification.Channel.SMS:
+        text = items[0].subject if len(items) == 1 else _("brygga: %(n)s nya händelser") % {"n": len(items)}
+        sms_adapter().send(address, f"{text} {items[0].link}")
+        return
+    subject = (
+        items[0].subject
+        if len(items) == 1
+        else _("brygga: sammanfattning, %(n)s nya händelser") % {"n": len(items)}
+    )
+    send_mail(subject, _body(items), None, [address], fail_silently=False)
+
+
+def deliver_due(now: dt.datetime | None = None) -> dict[str, int]:
+    """Send every notification that is due: urgent ones one by one, the rest as one digest per user and
+    channel. A failure is retried with backoff; after MAX_ATTEMPTS the row is ``failed``."""
+    now = now or timezone.now()
+    due = list(
+        Notification.objects.filter(status=Notification.Status.PENDING, next_attempt_at__lte=now).order_by(
+            "created_at", "id"
+        )
+    )
+    batches: dict[tuple[Any, ...], list[Notification]] = defaultdict(list)
+    for n in due:
+        key = (n.pk,) if n.urgent else ("digest", n.user_id, n.channel, n.address)
+        batches[key].append(n)
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    for items in batches.values():
+        ids = [n.pk for n in items]
+        try:
+            _send(items[0].channel, items[0].address, items)
+        except Exception as exc:  # noqa: BLE001 — any transport error: keep the row, try again later
+            attempts = items[0].attempts + 1
+            failed = attempts >= MAX_ATTEMPTS
+            Notification.objects.filter(pk__in=ids).update(
+                attempts=attempts,
+                last_error=str(exc)[:500],
+                status=Notification.Status.FAILED if failed else Notification.Status.PENDING,
+                next_attempt_at=now + dt.timedelta(minutes=2 ** (attempts - 1)),
+            )
+            counts["failed" if failed else "retry"] += len(ids)
+            log.warning("notification delivery failed (%s attempts): %s", attempts, exc)
+            continue
+        Notification.objects.filter(pk__in=ids).update(
+            status=Notification.Status.SENT, sent_at=now, attempts=items[0].attempts + 1, last_error=""
+        )
+        counts["sent"] += len(ids)
+    return counts
