@@ -15,7 +15,7 @@ register = template.Library()
 # A numbered rule a user can look up in the routines and docs (R-INS-2, R-SEK-3, DOK-BIL-1 …). Internal
 # codes such as PERSON, DATUM-FORMAT or TEXT-LANGD mean nothing to a nurse and are not shown on pages (the
 # API still names them).
-_LOOKUP_RULE = re.compile(r"^[A-Z]+(-[A-Z]+)*-\d+[a-z]?$")
+_LOOKUP_RULE = re.compile(r"^(R-[A-Z0-9-]+|[A-Z]+(-[A-Z]+)*-\d+[a-z]?)$")
 
 
 @register.filter
