@@ -201,6 +201,7 @@ def test_monthly_invoices_sum_exactly_every_month_and_every_party_over_the_year(
         [KeyPartInput(Party.REGION, 50), KeyPartInput(Party.MUNICIPALITIES, 50)],
     )
     services.add_line(gits, budget, "Personal", "333333.33", key=key_50)
+    services.adopt_budget(gits, budget)  # R-ECO-7: invoices only from an adopted budget
     per_party: dict[str, Decimal] = {}
     for month in range(1, 13):
         invoices = services.create_invoices(gits, budget, month)
@@ -228,6 +229,7 @@ def test_r_eco_4_no_invoices_for_a_closed_period(gits, key_70_30) -> None:  # ty
     complete_population_year(2030)
     budget = make_budget(gits)
     services.add_line(gits, budget, "Drift", "120000", key=key_70_30)
+    services.adopt_budget(gits, budget)
     first = services.create_invoices(gits, budget, 3)
     ids = sorted(i.pk for i in first)
     services.close_period(gits, 2030, 3)
@@ -254,6 +256,7 @@ def test_reinvoicing_an_open_period_replaces_not_duplicates(gits, key_70_30) -> 
     complete_population_year(2030)
     budget = make_budget(gits)
     services.add_line(gits, budget, "Drift", "120000", key=key_70_30)
+    services.adopt_budget(gits, budget)
     services.create_invoices(gits, budget, 1)
     services.create_invoices(gits, budget, 1)
     assert Invoice.objects.filter(budget=budget).count() == 50
@@ -362,12 +365,33 @@ def test_seed_loading_is_idempotent(seeded) -> None:  # type: ignore[no-untyped-
 def test_seed_2025_invoices_go_to_vgr_vastkom_each_municipality_and_other(seeded, gits) -> None:  # type: ignore[no-untyped-def]
     complete_population_year(2025)
     budget = Budget.objects.get(responsibility_object__code="gits-overgripande", year=2025)
+    services.adopt_budget(gits, budget)
     invoices = services.create_invoices(gits, budget, 1)
     assert {i.recipient for i in invoices} == {"VGR", "VästKom"}
     assert sum(i.total for i in invoices) == Decimal("243333.34")  # 2 920 000 / 12, first month takes the öre
     shvo = Budget.objects.get(responsibility_object__code="shvo", year=2025)
+    services.adopt_budget(gits, shvo)
     invoices = services.create_invoices(gits, shvo, 12)
     assert len(invoices) == 51  # VGR, 49 municipalities, SITIV/annan finansiär
     expected = sum(Decimal(spread_over_months(int(line.amount * 100))[11]) / 100 for line in shvo.lines.all())
     assert sum(i.total for i in invoices) == expected
     assert Organisation.objects.filter(pk__in=[i.organisation_id for i in invoices]).count() == 50
+
+
+@pytest.mark.parametrize("status", [Budget.Status.DRAFT, Budget.Status.ADOPTED])
+def test_r_eco_7_invoices_only_from_an_adopted_budget(gits, key_70_30, status) -> None:  # type: ignore[no-untyped-def]
+    """Money only from what was decided: a budget still a proposal ("Förslag") gives no invoice, refused with
+    the rule named and nothing written; the adopted one (the decision path, adopt_budget) invoices."""
+    complete_population_year(2030)
+    budget = make_budget(gits)
+    services.add_line(gits, budget, "Drift", "120000", key=key_70_30)
+    if status == Budget.Status.ADOPTED:
+        services.adopt_budget(gits, budget)
+        assert len(services.create_invoices(gits, budget, 1)) == 50
+        return
+    with pytest.raises(DomainError) as exc:
+        services.create_invoices(gits, budget, 1)
+    assert rules(exc) == {"R-ECO-7"} and exc.value.problems[0].field == "budget"
+    assert not Invoice.objects.filter(budget=budget).exists()
+    budget.refresh_from_db()
+    assert budget.status == Budget.Status.DRAFT

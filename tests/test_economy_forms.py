@@ -130,7 +130,10 @@ def test_delete_line_and_refusals_for_invoiced_or_adopted(seeded, gits, web) -> 
     complete_population_year(2023)
     budget = shvo_2023()
     first, second = list(budget.lines.all()[:2])
+    # Invoiced while adopted (R-ECO-7), then back to a proposal as data from before that rule could be.
+    Budget.objects.filter(pk=budget.pk).update(status=Budget.Status.ADOPTED)
     services.create_invoices(gits, budget, 1)
+    Budget.objects.filter(pk=budget.pk).update(status=Budget.Status.DRAFT)
     refused = web.post(f"/ekonomi/rad/{first.pk}/ta-bort/")
     assert refused.status_code == 400 and "R-ECO-4" in refused.content.decode()
     assert BudgetLine.objects.filter(pk=first.pk).exists()
@@ -257,6 +260,7 @@ def test_demo_population_makes_2024_complete_with_sources_and_the_demo_invoices(
     gits_2025 = Budget.objects.filter(year=2025)
     assert gits_2025.exists() and all(b.population_year == 2024 for b in gits_2025)
     shvo = Budget.objects.get(responsibility_object__code="shvo", year=2025)
+    services.adopt_budget(gits, shvo)
     invoices = services.create_invoices(gits, shvo, 1)
     assert len(invoices) >= 50 and sum(i.total for i in invoices) > 0
     # a truly missing year is still refused

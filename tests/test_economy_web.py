@@ -37,6 +37,10 @@ def test_invoices_through_the_page_and_closed_period_refused(seeded) -> None:  #
     gits_actor = actor(Role.GITS_COORDINATOR, "GITS kansli")
     gits = as_actor(Client(), gits_actor)
     budget = Budget.objects.get(responsibility_object__code="shvo", year=2025)
+    proposal = gits.post(f"/ekonomi/budget/{budget.pk}/fakturera/", {"month": "2"})
+    assert proposal.status_code == 400 and "R-ECO-7" in proposal.content.decode()  # still a proposal
+    assert not Invoice.objects.filter(budget=budget).exists()
+    services.adopt_budget(gits_actor, budget)
     response = gits.post(f"/ekonomi/budget/{budget.pk}/fakturera/", {"month": "2"})
     assert response.status_code == 302
     assert Invoice.objects.filter(budget=budget, period__month=2).count() == 51

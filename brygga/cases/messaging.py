@@ -40,12 +40,14 @@ from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.cases.models import Case, CaseEvent, Message, Participant, Thread
 from brygga.core.errors import DomainError, NotFound, Problem
+from brygga.core.limits import length_problems, limited
 from brygga.organisations.models import Unit
 from brygga.people.models import Person
 
 # The information category a free-text message is judged as (brygga.sip.rules.CATEGORIES).
 MESSAGE_CATEGORY = "health"
-MAX_TEXT = 20000
+MAX_TEXT = 20000  # a message's text (and a quoted part); refused above it, never cut (TEXT-LANGD)
+MAX_SUBJECT = 200  # a thread's subject line: Thread.subject's column
 
 
 class Subject(Protocol):
@@ -364,8 +366,10 @@ def send_message(
             problems.append(Problem("category", "MEDDELANDE-KATEGORI", _("Välj en kategori.")))
         if not title.strip():
             problems.append(Problem("subject", "MEDDELANDE-AMNE", _("Skriv ett ämne.")))
+        problems += length_problems({"subject": (title.strip(), MAX_SUBJECT)})
     elif getattr(reply_to.thread, f"{subject.kind}_id") != subject.obj.pk:
         raise NotFound
+    problems += length_problems({"body": (body.strip(), MAX_TEXT), "quote": (quote.strip(), MAX_TEXT)})
     if problems:
         raise DomainError(problems)
     basis = legal_basis(subject.person, sender, subject.recipient_units(sender))
@@ -374,7 +378,7 @@ def send_message(
         thread = Thread.objects.create(
             person=subject.person,
             category=category,
-            subject=title.strip()[:200],
+            subject=title.strip(),
             created_at=_now(),
             **{subject.kind: subject.obj},
         )
@@ -383,8 +387,8 @@ def send_message(
         subject,
         sender,
         thread,
-        body=body.strip()[:MAX_TEXT],
-        quoted=quote.strip()[:MAX_TEXT] if reply_to else "",
+        body=body.strip(),
+        quoted=quote.strip() if reply_to else "",
         in_reply_to=reply_to,
         files=files,
         basis=basis,
@@ -415,14 +419,17 @@ def forward_message(
     if to_unit is not None:
         added = subject.add_unit(actor, to_unit)
     category = category or message.thread.category
-    title = (title or "").strip() or f"VB: {message.thread.subject}"
+    typed = limited("subject", title, MAX_SUBJECT)
+    reason = limited("reason", reason, MAX_TEXT)
+    # Only the generated "VB: …" line is shortened to the column; what the user typed is checked above.
+    title = typed or f"VB: {message.thread.subject}"[:MAX_SUBJECT]
     if category not in Thread.Category.values:
         raise DomainError.single("category", "MEDDELANDE-KATEGORI", _("Välj en kategori."))
     basis = legal_basis(subject.person, sender, subject.recipient_units(sender))
     thread = Thread.objects.create(
         person=subject.person,
         category=category,
-        subject=title[:200],
+        subject=title,
         created_at=_now(),
         **{subject.kind: subject.obj},
     )
@@ -431,7 +438,7 @@ def forward_message(
         subject,
         sender,
         thread,
-        body=reason.strip()[:MAX_TEXT] or _("Vidaresänt meddelande."),
+        body=reason or _("Vidaresänt meddelande."),
         quoted=message.body if include_text else "",
         in_reply_to=message,
         files=files,

@@ -94,7 +94,14 @@ class Case(models.Model):
                 fields=["ward", "external_id"],
                 condition=~models.Q(external_id=""),
                 name="one_external_id_per_ward",
-            )
+            ),
+            # One open stay per person, whatever the timing (ADR 0108): a partial unique index, so two
+            # concurrent admissions of the same person cannot both commit (SQLite and PostgreSQL alike).
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=models.Q(status__in=["admitted", "on_leave"]),
+                name="one_open_stay_per_person",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "admitted_at"]),

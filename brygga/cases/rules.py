@@ -97,6 +97,10 @@ NURSING_AREAS = {
     "cognition": _("Kognition och kommunikation"),
 }
 
+# The planning basis' text limits (issue 13 item 3), in one place for the service, the page (maxlength) and
+# the API schema (maxLength): a longer text is refused with TEXT-LANGD, never cut.
+TEXT_LIMITS = {"needs_text": 1000, "nursing": 2000, "medications": 10000}
+
 
 @dataclass(frozen=True)
 class ChecklistItem:

@@ -14,10 +14,11 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.core.files.base import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Case as DbCase
 from django.db.models import DateTimeField, F, QuerySet, Value, When
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,7 +37,8 @@ from brygga.cases import actions, messaging, rules, selectors
 from brygga.cases.models import Case, CaseEvent, Meeting, Message, Participant, PlanningBasis
 from brygga.cases.video import video_provider
 from brygga.core.errors import DomainError, NotFound, Problem
-from brygga.organisations.models import Unit
+from brygga.core.limits import limited, too_long
+from brygga.organisations.models import Site, Unit
 from brygga.people.identifiers import IdKind
 from brygga.people.models import Person
 
@@ -50,6 +52,10 @@ RECEIVING_KINDS: dict[str, str] = {
     Unit.Kind.PRIMARY_CARE: Participant.Role.PRIMARY_CARE,
 }
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+# How far back an admission may be registered, and how far after it the expected discharge may lie: a date
+# outside these is a typing error (an admission in 1999), refused as DATUM-RIMLIG, never stored.
+ADMISSION_MAX_AGE = dt.timedelta(days=366)
+EXPECTED_STAY_MAX_DAYS = 366
 
 
 # --- reading ------------------------------------------------------------------------------------------------
@@ -301,16 +307,86 @@ def admission_problems(
         problems.append(
             Problem("need_assessed_at", "DATUM-ORDNING", _("Bedömningen kan inte vara före inskrivningen."))
         )
+    if admitted_at < now - ADMISSION_MAX_AGE:
+        problems.append(
+            Problem(
+                "admitted_at",
+                "DATUM-RIMLIG",
+                _("Inskrivningen kan inte ligga mer än ett år bakåt i tiden. Kontrollera datumet."),
+            )
+        )
+    if (
+        expected_discharge_date
+        and (expected_discharge_date - timezone.localdate(admitted_at)).days > EXPECTED_STAY_MAX_DAYS
+    ):
+        problems.append(
+            Problem(
+                "expected_discharge_date",
+                "DATUM-RIMLIG",
+                _("Beräknat utskrivningsdatum kan inte ligga mer än ett år efter inskrivningen."),
+            )
+        )
     if has_open_stay:
         problems.append(
-            Problem("person", "ETT-VARDTILLFALLE", _("Personen har redan ett pågående vårdtillfälle."))
+            Problem("identifier", "ETT-VARDTILLFALLE", _("Personen har redan ett pågående vårdtillfälle."))
         )
     if external_id_taken:
         problems.append(Problem("external_id", "DUBBLETT", _("Ett ärende med detta externa id finns redan.")))
     return problems
 
 
+def open_stay_problem(actor: Actor, person: Person) -> Problem | None:
+    """ETT-VARDTILLFALLE: the person already has an open stay. When the actor's unit takes part in that stay
+    the refusal names it and links to it, so the user goes on there instead of meeting a dead end; a stay
+    elsewhere is not named (need-to-know), only said to exist."""
+    existing = Case.objects.filter(person=person, status__in=OPEN).only("pk").first()
+    if existing is None:
+        return None
+    if unit_cases(actor.unit).filter(pk=existing.pk).exists():
+        return Problem(
+            "identifier",
+            "ETT-VARDTILLFALLE",
+            _("Personen har redan ett pågående vårdtillfälle (ärende %(n)s). Fortsätt i det ärendet.")
+            % {"n": existing.pk},
+            link=reverse("cases:detail", args=[existing.pk]),
+        )
+    return Problem(
+        "identifier",
+        "ETT-VARDTILLFALLE",
+        _(
+            "Personen har redan ett pågående vårdtillfälle på en annan enhet. Det avslutas eller flyttas "
+            "hit (överflyttning) av den enheten innan ett nytt ärende kan skapas."
+        ),
+    )
+
+
 @transaction.atomic
+def admit_with_notice(
+    actor: Actor,
+    person: Person,
+    *,
+    admitted_at: dt.datetime,
+    care_type: str,
+    expected_discharge_date: dt.date | None = None,
+    need_assessed: bool = True,
+    send_notice: bool = True,
+) -> Case:
+    """The admission form: open the case and, when the need is assessed at admission and the user asked for
+    it, send the admission notice, all in one transaction. A refused notice (R-INS-4: no expected discharge
+    date) leaves no case behind, so the user corrects the form and sends it again."""
+    case = admit(
+        actor,
+        person,
+        admitted_at=admitted_at,
+        care_type=care_type,
+        expected_discharge_date=expected_discharge_date,
+        need_assessed_at=admitted_at if need_assessed else None,
+    )
+    if need_assessed and send_notice:
+        send_admission_notice(actor, case)
+    return case
+
+
 def admit(
     actor: Actor,
     person: Person,
@@ -333,19 +409,60 @@ def admit(
         admitted_at=admitted_at,
         expected_discharge_date=expected_discharge_date,
         need_assessed_at=need_assessed_at,
-        has_open_stay=Case.objects.filter(person=person, status__in=OPEN).exists(),
+        has_open_stay=False,  # checked below, with a link to the stay
         external_id_taken=bool(external_id)
         and Case.objects.filter(ward=ward, external_id=external_id).exists(),
         now=_now(),
     )
+    open_stay = open_stay_problem(actor, person)
+    if open_stay is not None:
+        problems.append(open_stay)
     if problems:
         raise DomainError(problems)
-    assert ward.site is not None
+    site = ward.site
+    if site is None:  # excluded above; kept for the type checker without an assert
+        raise DomainError.single("ward", "OKAND-ENHET", _("Ett ärende skapas av en vårdavdelning."))
+    try:
+        # The partial unique constraint one_open_stay_per_person is the guard under any timing: two wards
+        # admitting the same person at once, or a double click, both reach this insert; the database lets
+        # one through and the other waits, then fails here and gets the same refusal as the check above.
+        # The whole write is one savepoint, so the refusal can still read which stay won.
+        with transaction.atomic():
+            return _open_case(
+                actor,
+                person,
+                ward,
+                site,
+                care_type=care_type,
+                admitted_at=admitted_at,
+                need_assessed_at=need_assessed_at,
+                expected_discharge_date=expected_discharge_date,
+                external_id=external_id,
+            )
+    except IntegrityError as exc:
+        lost = open_stay_problem(actor, person) or Problem(
+            "external_id", "DUBBLETT", _("Ett ärende med detta externa id finns redan.")
+        )
+        raise DomainError([lost], status=409) from exc
+
+
+def _open_case(
+    actor: Actor,
+    person: Person,
+    ward: Unit,
+    site: Site,
+    *,
+    care_type: str,
+    admitted_at: dt.datetime,
+    need_assessed_at: dt.datetime | None,
+    expected_discharge_date: dt.date | None,
+    external_id: str,
+) -> Case:
     case = Case.objects.create(
         person=person,
         municipality=person.registered_municipality,
         ward=ward,
-        site=ward.site,
+        site=site,
         care_type=care_type,
         admitted_at=admitted_at,
         need_assessed_at=need_assessed_at,
@@ -371,7 +488,7 @@ def admit(
         occurred_at=admitted_at,
         data={
             "ward": _unit_ref(ward),
-            "site": ward.site.name if ward.site else None,
+            "site": site.name,
             "care_type": care_type,
             "municipality": person.registered_municipality.scb_code
             if person.registered_municipality
@@ -554,7 +671,7 @@ def reject_notice(actor: Actor, case: Case, reason: str, text: str = "") -> Case
         )
     participant.status = Participant.Status.REJECTED
     participant.rejected_reason = reason
-    participant.rejected_text = text.strip()[:500]
+    participant.rejected_text = limited("text", text, 500)
     participant.needs_ack = False
     participant.save(update_fields=["status", "rejected_reason", "rejected_text", "needs_ack"])
     event = _event(
@@ -610,7 +727,7 @@ def change_expected_date(
         case,
         actor,
         Kind.EXPECTED_DATE_CHANGED,
-        data={"old": _iso(old), "new": _iso(new_date), "reason": reason, "comment": comment.strip()[:500]},
+        data={"old": _iso(old), "new": _iso(new_date), "reason": reason, "comment": limited("comment", comment, 500)},
     )
 
 
@@ -696,7 +813,7 @@ def withdraw_discharge_ready(
         actor,
         Kind.DISCHARGE_READY_WITHDRAWN,
         occurred_at=at,
-        data={"withdrawn_ready_at": _iso(previous), "reason": reason.strip()[:500]},
+        data={"withdrawn_ready_at": _iso(previous), "reason": limited("reason", reason, 500)},
     )
 
 
@@ -709,8 +826,8 @@ def appoint_coordinator(actor: Actor, case: Case, name: str, phone: str = "") ->
     if not name.strip():
         raise DomainError.single("coordinator_name", "R-FVK-1", _("Ange namnet på den fasta vårdkontakten."))
     previous = case.coordinator_name
-    case.coordinator_name = name.strip()[:200]
-    case.coordinator_phone = phone.strip()[:40]
+    case.coordinator_name = limited("coordinator_name", name, 200)
+    case.coordinator_phone = limited("coordinator_phone", phone, 40)
     case.coordinator_unit = participant.unit
     case.save(update_fields=["coordinator_name", "coordinator_phone", "coordinator_unit"])
     return _event(
@@ -767,14 +884,20 @@ def save_planning_basis(
                     _("Ange behov av %(q)s (ja, nej eller vet ej).") % {"q": label},
                 )
             )
-        clean_needs[key] = {"answer": value, "text": ((needs_text or {}).get(key) or "").strip()[:1000]}
+        text = ((needs_text or {}).get(key) or "").strip()
+        if too := too_long(f"needs_text.{key}", text, rules.TEXT_LIMITS["needs_text"]):
+            problems.append(too)
+        clean_needs[key] = {"answer": value, "text": text}
     if consent and consent not in rules.ANSWERS:
         problems.append(Problem("consent", "R-SEK-3", _("Samtycke anges som ja, nej eller vet ej.")))
+    nursing = {k: (v or "").strip() for k, v in (nursing_status or {}).items() if k in rules.NURSING_AREAS}
+    for k, v in nursing.items():
+        if too := too_long(f"nursing.{k}", v, rules.TEXT_LIMITS["nursing"]):
+            problems.append(too)
+    if too := too_long("medications", medications.strip(), rules.TEXT_LIMITS["medications"]):
+        problems.append(too)
     if problems:
         raise DomainError(problems)
-    nursing = {
-        k: (v or "").strip()[:2000] for k, v in (nursing_status or {}).items() if k in rules.NURSING_AREAS
-    }
     unknown = sum(1 for v in clean_answers.values() if v == "vet_ej") + sum(
         1 for v in clean_needs.values() if v["answer"] == "vet_ej"
     )
@@ -784,7 +907,7 @@ def save_planning_basis(
             "answers": clean_answers,
             "needs": clean_needs,
             "nursing_status": nursing,
-            "medications": medications.strip()[:10000],
+            "medications": medications.strip(),
             "consent": consent,
             "unknown_count": unknown,
             "updated_at": _now(),
@@ -925,8 +1048,8 @@ def book_meeting(
         case=case,
         form=form,
         starts_at=starts_at,
-        location=location.strip()[:200],
-        note=note.strip()[:500],
+        location=limited("location", location, 200),
+        note=limited("note", note, 500),
         booked_by=actor.user,
         booked_at=_now(),
     )
@@ -1021,7 +1144,7 @@ def discharge(
         actor,
         Kind.DISCHARGED,
         occurred_at=at,
-        data={"destination": destination.strip()[:200], "discharge_ready_at": _iso(case.discharge_ready_at)},
+        data={"destination": limited("destination", destination, 200), "discharge_ready_at": _iso(case.discharge_ready_at)},
     )
     _event(case, actor, Kind.DISCHARGE_NOTICE_SENT, occurred_at=now, data={"discharged_event": discharged.pk})
     return discharged
@@ -1175,7 +1298,7 @@ def cancel_case(actor: Actor, case: Case, reason: str, text: str = "") -> CaseEv
         raise DomainError.single("reason", "MAKULERING", _("Välj ett skäl till makuleringen."))
     case.status = Status.CANCELLED
     case.save(update_fields=["status"])
-    event = _event(case, actor, Kind.CANCELLED, data={"reason": reason, "text": text.strip()[:500]})
+    event = _event(case, actor, Kind.CANCELLED, data={"reason": reason, "text": limited("text", text, 500)})
     end_involvement(case.person, None, case.source)
     return event
 
@@ -1212,7 +1335,7 @@ def cancel_notice(
         "target_event": target.pk,
         "notice": target.kind,
         "reason": reason,
-        "text": text.strip()[:500],
+        "text": limited("text", text, 500),
     }
     if target.kind == Kind.DISCHARGE_NOTICE_SENT:
         _require_state(case, (Status.DISCHARGED,))
@@ -1299,7 +1422,7 @@ def correct_notice(
             "field": field,
             "old": _iso(old),
             "new": _iso(new_time),
-            "reason": reason.strip()[:500],
+            "reason": limited("reason", reason, 500),
         },
     )
 

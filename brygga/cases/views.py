@@ -25,7 +25,7 @@ from brygga.accounts.permissions import Perm
 from brygga.cases import message_views, rules, selectors, services
 from brygga.cases.models import Case, CaseEvent, Meeting, Participant, PlanningBasis
 from brygga.core.errors import DomainError, NotFound, Problem
-from brygga.core.inputs import form_date, form_datetime
+from brygga.core.inputs import form_date, form_datetime, required_datetime
 from brygga.core.views import actor_required, run_action
 from brygga.organisations.models import Unit
 from brygga.people.presenters import person_summary
@@ -116,29 +116,28 @@ def new_case(request: HttpRequest) -> HttpResponse:
             context["errors"] = [
                 Problem("identifier", "PERSON", _("Ingen person med det numret finns registrerad."))
             ]
+            context["field_errors"] = {"identifier": context["errors"][0].message}
             return render(request, "cases/new.html", context, status=400)
         except DomainError as exc:
             context["errors"] = exc.problems
+            context["field_errors"] = {p.field: p.message for p in exc.problems}
             return render(request, "cases/new.html", context, status=400)
         try:
-            admitted_at = form_datetime(request.POST.get("admitted_at", ""), "admitted_at", required=True)
-            assert admitted_at is not None
-            assessed = request.POST.get("need_assessed") == "on"
-            case = services.admit(
+            case = services.admit_with_notice(
                 actor,
                 person,
-                admitted_at=admitted_at,
+                admitted_at=required_datetime(request.POST.get("admitted_at", ""), "admitted_at"),
                 care_type=request.POST.get("care_type", ""),
                 expected_discharge_date=form_date(
                     request.POST.get("expected_discharge_date", ""), "expected_discharge_date"
                 ),
-                need_assessed_at=admitted_at if assessed else None,
+                need_assessed=request.POST.get("need_assessed") == "on",
+                send_notice=request.POST.get("send_notice") == "on",
             )
-            if assessed and request.POST.get("send_notice") == "on":
-                services.send_admission_notice(actor, case)
         except DomainError as exc:
             context["errors"] = exc.problems
-            return render(request, "cases/new.html", context, status=400)
+            context["field_errors"] = {p.field: p.message for p in exc.problems}
+            return render(request, "cases/new.html", context, status=exc.status if exc.status < 500 else 400)
         messages.success(request, _("Ärendet är skapat."))
         return redirect("cases:detail", case_id=case.pk)
     return render(request, "cases/new.html", context)
@@ -158,6 +157,7 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     planning = PlanningBasis.objects.filter(case=case).first()
     participants = list(case.participants.select_related("unit").order_by("role", "unit__name"))
     assert actor.unit is not None
+    answers, needs, nursing, medications, consent = _planning_values(request, planning)
     return {
         **receiving_context(case, actor.unit, participants),
         "case_sip": sip_of_case(case),
@@ -177,14 +177,12 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         .order_by("-occurred_at", "-id"),
         "checklist": services.checklist_status(case),
         "planning": planning,
-        "questions": [
-            (k, v, (planning.answers.get(k) if planning else "")) for k, v in rules.PLANNING_QUESTIONS.items()
-        ],
-        "needs": [(k, v, (planning.needs.get(k, {}) if planning else {})) for k, v in rules.NEEDS.items()],
-        "nursing": [
-            (k, v, (planning.nursing_status.get(k, "") if planning else ""))
-            for k, v in rules.NURSING_AREAS.items()
-        ],
+        "questions": [(k, v, answers.get(k, "")) for k, v in rules.PLANNING_QUESTIONS.items()],
+        "needs": [(k, v, needs.get(k, {})) for k, v in rules.NEEDS.items()],
+        "nursing": [(k, v, nursing.get(k, "")) for k, v in rules.NURSING_AREAS.items()],
+        "planning_medications": medications,
+        "planning_consent": consent,
+        "limits": rules.TEXT_LIMITS,
         "answers": rules.ANSWERS,
         "meetings": case.meetings.prefetch_related("participants"),
         "meeting_forms": Meeting.Form.choices,
@@ -205,6 +203,35 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "errors": [],
         "action": "",
     }
+
+
+def _planning_values(
+    request: HttpRequest, planning: PlanningBasis | None
+) -> tuple[dict[str, str], dict[str, dict[str, str]], dict[str, str], str, str]:
+    """What the planning form shows: after a refused planning submission exactly what was typed (every radio
+    and text), otherwise what is saved."""
+    match = request.resolver_match
+    if request.method == "POST" and match is not None and match.kwargs.get("name") == "planning":
+        post = request.POST
+        return (
+            {k: post.get(f"answers.{k}", "") for k in rules.PLANNING_QUESTIONS},
+            {
+                k: {"answer": post.get(f"needs.{k}", ""), "text": post.get(f"needs_text.{k}", "")}
+                for k in rules.NEEDS
+            },
+            {k: post.get(f"nursing.{k}", "") for k in rules.NURSING_AREAS},
+            post.get("medications", ""),
+            post.get("consent", ""),
+        )
+    if planning is None:
+        return {}, {}, {}, "", ""
+    return (
+        dict(planning.answers),
+        dict(planning.needs),
+        dict(planning.nursing_status),
+        planning.medications,
+        planning.consent,
+    )
 
 
 @require_GET
@@ -383,8 +410,7 @@ def _leave_end(actor: Actor, case: Case, post: Any) -> str:
 
 
 def _death(actor: Actor, case: Case, post: Any) -> str:
-    died_at = form_datetime(post.get("died_at", ""), "died_at", required=True)
-    assert died_at is not None
+    died_at = required_datetime(post.get("died_at", ""), "died_at")
     services.record_death(actor, case, died_at)
     return _("Dödsfallet är registrerat.")
 
@@ -397,8 +423,7 @@ def _cancel_notice(actor: Actor, case: Case, post: Any) -> str:
 
 
 def _correct_notice(actor: Actor, case: Case, post: Any) -> str:
-    new_time = form_datetime(post.get("new_time", ""), "new_time", required=True)
-    assert new_time is not None
+    new_time = required_datetime(post.get("new_time", ""), "new_time")
     services.correct_notice(actor, case, post.get("target_event", ""), new_time, post.get("reason", ""))
     return _("Uppgiften är rättad. Mottagarna har fått besked.")
 

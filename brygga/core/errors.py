@@ -13,6 +13,8 @@ class Problem:
     field: str
     rule: str
     message: str
+    # A page the user can go to about the problem (e.g. the stay that already is open); web only.
+    link: str = ""
 
     def as_dict(self) -> dict[str, str]:
         return {"field": self.field, "rule": self.rule, "message": str(self.message)}

@@ -38,3 +38,19 @@ def form_date(value: str | None, field: str, required: bool = False) -> dt.date 
         return dt.date.fromisoformat(value)
     except ValueError as exc:
         raise DomainError.single(field, "DATUM-FORMAT", _("Ange datum som ÅÅÅÅ-MM-DD.")) from exc
+
+
+def required_datetime(value: str | None, field: str) -> dt.datetime:
+    """``form_datetime`` for a field that must be filled in: a refusal naming the field when empty."""
+    parsed = form_datetime(value, field, required=True)
+    if parsed is None:  # form_datetime refuses an empty required field; this keeps the type exact
+        raise DomainError.single(field, "DATUM-FORMAT", _("Ange datum och tid."))
+    return parsed
+
+
+def required_date(value: str | None, field: str) -> dt.date:
+    """``form_date`` for a field that must be filled in."""
+    parsed = form_date(value, field, required=True)
+    if parsed is None:
+        raise DomainError.single(field, "DATUM-FORMAT", _("Ange datum."))
+    return parsed

@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -69,11 +70,15 @@ def run_action(
     actor = request.actor  # type: ignore[attr-defined]
     obj = open_object(name)
     try:
-        if handler is not None:
-            text = handler(actor, obj, request.POST)
-        else:
-            assert thread_handler is not None
-            text = thread_handler(actor, obj, request)
+        # One form, one transaction: a handler that makes several changes (or parses a field after a first
+        # change) leaves nothing behind when it is refused. The read of the object above stays logged.
+        with transaction.atomic():
+            if handler is not None:
+                text = handler(actor, obj, request.POST)
+            elif thread_handler is not None:
+                text = thread_handler(actor, obj, request)
+            else:  # pragma: no cover - excluded by the 404 above
+                raise Http404
     except DomainError as exc:
         page = context(open_object(""))
         page.update(

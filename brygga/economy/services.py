@@ -477,8 +477,9 @@ def invoice_period(year: int, month: int) -> InvoicePeriod:
 
 def create_invoices(actor: Actor | None, budget: Budget, month: int) -> list[Invoice]:
     """Create (or, in an open period, replace) the month's invoices of a budget: one per paying party.
-    Refused for a closed period (R-ECO-4), a month outside 1–12 (R-ECO-6) or a budget with flags
-    (R-ECO-1/2/3); a refusal writes nothing."""
+    Refused for a closed period (R-ECO-4), a month outside 1–12 (R-ECO-6), a budget with flags
+    (R-ECO-1/2/3) or a budget that is not adopted (R-ECO-7: money only from what was decided); a refusal
+    writes nothing."""
     if actor is not None:
         actor.require(Perm.ECONOMY_MANAGE)
     with transaction.atomic():
@@ -492,6 +493,18 @@ def create_invoices(actor: Actor | None, budget: Budget, month: int) -> list[Inv
                 % {"period": period},
             )
         split = monthly_split(budget, month)
+        budget = Budget.objects.select_for_update().get(pk=budget.pk)  # its status as of now, held
+        if budget.status != Budget.Status.ADOPTED:
+            raise DomainError.single(
+                "budget",
+                "R-ECO-7",
+                _(
+                    "Fakturor skapas bara från en beslutad budget. Budgeten är %(status)s; den beslutas "
+                    "först i forumet (beslutsvägen)."
+                )
+                % {"status": budget.get_status_display().lower()},
+                status=409,
+            )
         Invoice.objects.filter(budget=budget, period=period).delete()
         invoices = []
         for k, amounts in sorted(split.by_party.items(), key=lambda kv: split.recipients[kv[0]].recipient):

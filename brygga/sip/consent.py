@@ -31,6 +31,7 @@ from brygga.access.services import open_person, record_change
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, PermissionDenied, Problem
+from brygga.core.limits import length_problems
 from brygga.organisations.models import Unit
 from brygga.people.models import Person
 from brygga.sip import rules
@@ -265,6 +266,14 @@ def record_consent(
                 _("Samma uppgift kan inte både omfattas och vara undantagen."),
             )
         )
+    problems += length_problems(
+        {
+            "purpose": (purpose.strip(), 200),
+            "representative_name": (representative_name.strip(), 200),
+            "representative_relation": (representative_relation.strip(), 100),
+            "exclusions_note": (exclusions_note.strip(), 2000),
+        }
+    )
     if not exclusions_note.strip():
         problems.append(
             Problem(

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,7 +25,7 @@ from brygga.cases import message_views, messaging
 from brygga.cases.models import Case, Participant, Thread
 from brygga.cases.services import unit_cases
 from brygga.core.errors import DomainError, NotFound
-from brygga.core.inputs import form_date, form_datetime
+from brygga.core.inputs import form_date, form_datetime, required_date
 from brygga.core.views import actor_required, run_action
 from brygga.organisations.models import Unit
 from brygga.people.models import Person
@@ -472,8 +473,7 @@ def _withdraw_consent(actor: Actor, person: Person, post: Any) -> str:
 
 
 def _assessment(actor: Actor, person: Person, post: Any) -> str:
-    valid_until = form_date(post.get("valid_until", ""), "valid_until", required=True)
-    assert valid_until is not None
+    valid_until = required_date(post.get("valid_until", ""), "valid_until")
     consent_services.record_assessment(
         actor,
         person,
@@ -518,7 +518,8 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
         if handler is None:
             raise Http404
         try:
-            message = handler(actor, person, request.POST)
+            with transaction.atomic():  # one form, one transaction (the read above stays logged)
+                message = handler(actor, person, request.POST)
         except DomainError as exc:
             context = _consents_context(request, person)
             context.update({"action": name, "form": request.POST, **_errors(exc)})
