@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "brygga.accounts.middleware.ActiveUnitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "brygga.core.middleware.RefuseUnstorableInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -83,7 +83,6 @@ def new_case(request: HttpRequest) -> HttpResponse:
             return render(request, "cases/new.html", context, status=400)
         try:
             admitted_at = form_datetime(request.POST.get("admitted_at", ""), "admitted_at", required=True)
-            assert admitted_at is not None
             assessed = request.POST.get("need_assessed") == "on"
             case = services.admit(
                 actor,
@@ -336,7 +335,6 @@ def _leave_end(actor: Actor, case: Case, post: Any) -> str:
 
 def _death(actor: Actor, case: Case, post: Any) -> str:
     died_at = form_datetime(post.get("died_at", ""), "died_at", required=True)
-    assert died_at is not None
     services.record_death(actor, case, died_at)
     return _("Dödsfallet är registrerat.")
 
@@ -350,7 +348,6 @@ def _cancel_notice(actor: Actor, case: Case, post: Any) -> str:
 
 def _correct_notice(actor: Actor, case: Case, post: Any) -> str:
     new_time = form_datetime(post.get("new_time", ""), "new_time", required=True)
-    assert new_time is not None
     services.correct_notice(actor, case, post.get("target_event", ""), new_time, post.get("reason", ""))
     return _("Uppgiften är rättad. Mottagarna har fått besked.")
 

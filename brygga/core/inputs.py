@@ -6,6 +6,7 @@ an offset is Swedish local time. A bad value is a ``DomainError`` naming the fie
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal, overload
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +14,10 @@ from django.utils.translation import gettext as _
 from brygga.core.errors import DomainError
 
 
+@overload
+def form_datetime(value: str | None, field: str, required: Literal[True]) -> dt.datetime: ...
+@overload
+def form_datetime(value: str | None, field: str, required: bool = False) -> dt.datetime | None: ...
 def form_datetime(value: str | None, field: str, required: bool = False) -> dt.datetime | None:
     value = (value or "").strip()
     if not value:
@@ -28,6 +33,10 @@ def form_datetime(value: str | None, field: str, required: bool = False) -> dt.d
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
+@overload
+def form_date(value: str | None, field: str, required: Literal[True]) -> dt.date: ...
+@overload
+def form_date(value: str | None, field: str, required: bool = False) -> dt.date | None: ...
 def form_date(value: str | None, field: str, required: bool = False) -> dt.date | None:
     value = (value or "").strip()
     if not value:

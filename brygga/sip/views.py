@@ -473,7 +473,6 @@ def _withdraw_consent(actor: Actor, person: Person, post: Any) -> str:
 
 def _assessment(actor: Actor, person: Person, post: Any) -> str:
     valid_until = form_date(post.get("valid_until", ""), "valid_until", required=True)
-    assert valid_until is not None
     consent_services.record_assessment(
         actor,
         person,
