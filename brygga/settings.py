@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "brygga.accounts.middleware.ActiveUnitMiddleware",
+    "brygga.access.middleware.DeniedAccessLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "brygga.core.middleware.RefuseUnstorableInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -160,6 +161,9 @@ BRYGGA_DEMO_SYNTHETIC_STAYS = int(os.environ.get("BRYGGA_DEMO_SYNTHETIC_STAYS", 
 BRYGGA_INVOLVEMENT_GRACE_DAYS = int(os.environ.get("BRYGGA_INVOLVEMENT_GRACE_DAYS", "30"))
 # Access log: the HMAC key that makes entries tamper-evident. Defaults to a key derived from SECRET_KEY.
 BRYGGA_ACCESS_LOG_KEY = os.environ.get("BRYGGA_ACCESS_LOG_KEY", "")
+# The seals' anchor outside the database (ADR 0800): one signed line per seal, appended after each sealing.
+# Point it at storage the database administrators cannot rewrite; empty turns anchoring off.
+BRYGGA_ACCESS_LOG_ANCHOR = os.environ.get("BRYGGA_ACCESS_LOG_ANCHOR", str(VAR_DIR / "access-log-anchor.jsonl"))
 BRYGGA_ACCESS_LOG_RETENTION_YEARS = 5
 
 LANGUAGE_CODE = "sv"
