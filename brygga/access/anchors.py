@@ -1,8 +1,8 @@
 """The access log's anchor outside the database (ADR 0800).
 
-Seals inside the database prove that sealed entries are unchanged, but someone with database-owner rights could
-drop the last seals together with every entry after them, and the chain that is left would verify. So each
-seal, once committed, is also written as one line to an append-only file that the database cannot reach
+Seals inside the database prove that sealed entries are unchanged, but someone with database-owner rights
+could drop the last seals together with every entry after them, and the chain that is left would verify. So
+each seal, once committed, is also written as one line to an append-only file that the database cannot reach
 (``BRYGGA_ACCESS_LOG_ANCHOR``: a path on another volume, a WORM share or a file that log shipping sends to the
 log reviewers). Each line carries an HMAC with the log key. ``verify_access_log`` compares the database with
 the anchor: a seal that the anchor knows and the database lost (or that differs) is reported.
@@ -55,7 +55,7 @@ def _record(seal: AccessLogSeal) -> dict[str, Any]:
 
 
 def read_anchor(path: Path) -> tuple[dict[int, dict[str, Any]], list[str]]:
-    """The anchored seals by sequence, and the problems with the file itself (a line changed or unreadable)."""
+    """The anchored seals by sequence, and the problems with the file itself (changed or unreadable lines)."""
     anchored: dict[int, dict[str, Any]] = {}
     problems: list[str] = []
     if not path.exists():
@@ -77,7 +77,7 @@ def read_anchor(path: Path) -> tuple[dict[int, dict[str, Any]], list[str]]:
 
 def anchor_new_seals() -> int:
     """Append every committed seal the anchor does not have yet (in order; after a crash the next sealing run
-    catches up). Returns how many lines were written. A file lock keeps concurrent sealers from interleaving."""
+    catches up). Returns how many lines were written. A file lock keeps concurrent sealers apart."""
     path = anchor_path()
     if path is None:
         return 0

@@ -40,6 +40,14 @@ class Involvement(models.Model):
         return f"{self.unit_id}:{self.person_id}:{self.source}"
 
 
+class DenialReason(models.TextChoices):
+    """Why a request for a person's data was refused (the ``reason`` of a DENIED entry)."""
+
+    ROLE = "role", _("Rollen saknar behörighet")
+    NO_INVOLVEMENT = "no_involvement", _("Enheten medverkar inte i personens vård")
+    NOT_FOUND = "not_found", _("Finns inte eller tillhör inte enheten")
+
+
 class AccessLogEntry(models.Model):
     class Action(models.TextChoices):
         READ = "read", _("Läsning")
@@ -65,7 +73,7 @@ class AccessLogEntry(models.Model):
     channel = models.CharField(max_length=10)  # web | api | command
     had_involvement = models.BooleanField()
     # Why a DENIED attempt was refused (a DenialReason value); empty for every other action.
-    reason = models.CharField(max_length=30, blank=True, default="")
+    reason = models.CharField(max_length=30, blank=True, default="", choices=DenialReason.choices)
     mac = models.CharField(max_length=64)
 
     class Meta:
@@ -88,14 +96,6 @@ class AccessLogEntry(models.Model):
 
     def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("Access log entries are append-only.")
-
-
-class DenialReason(models.TextChoices):
-    """Why a request for a person's data was refused (the ``reason`` of a DENIED entry)."""
-
-    ROLE = "role", _("Rollen saknar behörighet")
-    NO_INVOLVEMENT = "no_involvement", _("Enheten medverkar inte i personens vård")
-    NOT_FOUND = "not_found", _("Finns inte eller tillhör inte enheten")
 
 
 class AccessLogSeal(models.Model):

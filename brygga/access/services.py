@@ -103,6 +103,12 @@ def visible_persons(actor: Actor) -> QuerySet[Person]:
     return Person.objects.filter(pk__in=involved_person_ids(actor.unit))
 
 
+def refused_person(model: Any, pk: int) -> int | None:
+    """The person a refused object concerns (``model`` has a ``person`` foreign key), for the DENIED log
+    entry the refusal leads to; None when the object does not exist. Only called on the way to NotFound."""
+    return model.objects.filter(pk=pk).values_list("person_id", flat=True).first()
+
+
 def open_person(
     actor: Actor, person_id: int | str, what: str = "person", action: str = Action.READ
 ) -> Person:

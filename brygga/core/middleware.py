@@ -16,6 +16,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
 from brygga.core.errors import Problem
@@ -109,3 +110,21 @@ class RefuseUnstorableInputMiddleware:
         if request.path.startswith("/api/"):
             return JsonResponse({"error": "invalid", "problems": [p.as_dict() for p in problems]}, status=400)
         return render(request, "web/bad_input.html", {"errors": problems}, status=400)
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` (with Django's never-cache set) on every answer to a signed-in user and on
+    every API answer: those are the responses that can carry personal data, and no browser cache, proxy or
+    back button may keep them (issue 20 item 5). Anonymous pages (login, published statistics) and static
+    files keep their own caching."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        personal = request.path.startswith("/api/") or (user is not None and user.is_authenticated)
+        if personal:
+            add_never_cache_headers(response)
+        return response

@@ -46,7 +46,16 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="accesslogentry",
             name="reason",
-            field=models.CharField(blank=True, default="", max_length=30),
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("role", "Rollen saknar behörighet"),
+                    ("no_involvement", "Enheten medverkar inte i personens vård"),
+                    ("not_found", "Finns inte eller tillhör inte enheten"),
+                ],
+                default="",
+                max_length=30,
+            ),
         ),
         # Existing seals were made with the unkeyed scheme; the default for new ones follows.
         migrations.AddField(
