@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -79,6 +80,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -86,9 +88,27 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "brygga.accounts.middleware.ActiveUnitMiddleware",
+    "brygga.core.middleware.NoStoreMiddleware",
+    "brygga.access.middleware.DeniedAccessLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "brygga.core.middleware.RefuseUnstorableInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# A strict Content-Security-Policy on every page (django-csp, ADR 0802): the pages have no scripts and no inline
+# styles, so nothing but the site's own style sheets, images and fonts may load, forms post only to the site,
+# and no other site may frame it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+    }
+}
 
 ROOT_URLCONF = "brygga.urls"
 WSGI_APPLICATION = "brygga.wsgi.application"
@@ -161,6 +181,11 @@ BRYGGA_DEMO_SYNTHETIC_STAYS = int(os.environ.get("BRYGGA_DEMO_SYNTHETIC_STAYS", 
 BRYGGA_INVOLVEMENT_GRACE_DAYS = int(os.environ.get("BRYGGA_INVOLVEMENT_GRACE_DAYS", "30"))
 # Access log: the HMAC key that makes entries tamper-evident. Defaults to a key derived from SECRET_KEY.
 BRYGGA_ACCESS_LOG_KEY = os.environ.get("BRYGGA_ACCESS_LOG_KEY", "")
+# The seals' anchor outside the database (ADR 0800): one signed line per seal, appended after each sealing.
+# Point it at storage the database administrators cannot rewrite; empty turns anchoring off.
+BRYGGA_ACCESS_LOG_ANCHOR = os.environ.get(
+    "BRYGGA_ACCESS_LOG_ANCHOR", str(VAR_DIR / "access-log-anchor.jsonl")
+)
 BRYGGA_ACCESS_LOG_RETENTION_YEARS = 5
 
 LANGUAGE_CODE = "sv"

@@ -21,6 +21,13 @@ def no_synthetic_demo_volume(settings):  # type: ignore[no-untyped-def]
     settings.BRYGGA_DEMO_SYNTHETIC_STAYS = 0
 
 
+@pytest.fixture(autouse=True)
+def no_access_log_anchor(settings):  # type: ignore[no-untyped-def]
+    """No test writes the seals' anchor in var/ (ADR 0800): it is off unless a test gives its own file (the
+    anchor is written when the sealing transaction commits, which a test's own transaction never does)."""
+    settings.BRYGGA_ACCESS_LOG_ANCHOR = ""
+
+
 @pytest.fixture
 def demo(db):  # type: ignore[no-untyped-def]
     call_command("load_demo_data", verbosity=0)

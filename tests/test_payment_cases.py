@@ -472,9 +472,11 @@ def test_the_case_payment_page_is_need_to_know_and_needs_payment_view(nurse, phy
     before = AccessLogEntry.objects.count()
     other = actor(Role.MUNICIPAL_CONTACT, "Borås kontaktpunkt", username="kp-boras")
     client.force_login(other.user)
-    assert client.get(url).status_code == 404  # not theirs: "not found", and nothing read or logged
+    assert client.get(url).status_code == 404  # not theirs: "not found", and nothing read
     assert client.get(reverse("payment:case", args=[999999])).status_code == 404
-    assert AccessLogEntry.objects.count() == before
+    assert AccessLogEntry.objects.exclude(action=AccessLogEntry.Action.DENIED).count() == before
+    # Each refused attempt is in the log for the reviewer (issue 13 item 8, ADR 0801).
+    assert AccessLogEntry.objects.filter(action=AccessLogEntry.Action.DENIED).count() == 2
 
 
 # --- the settlement page -------------------------------------------------------------------------------------

@@ -40,6 +40,14 @@ class Involvement(models.Model):
         return f"{self.unit_id}:{self.person_id}:{self.source}"
 
 
+class DenialReason(models.TextChoices):
+    """Why a request for a person's data was refused (the ``reason`` of a DENIED entry)."""
+
+    ROLE = "role", _("Rollen saknar behörighet")
+    NO_INVOLVEMENT = "no_involvement", _("Enheten medverkar inte i personens vård")
+    NOT_FOUND = "not_found", _("Finns inte eller tillhör inte enheten")
+
+
 class AccessLogEntry(models.Model):
     class Action(models.TextChoices):
         READ = "read", _("Läsning")
@@ -64,6 +72,8 @@ class AccessLogEntry(models.Model):
     what = models.CharField(max_length=200)  # e.g. "person", "case:42", "sip:7/pdf"
     channel = models.CharField(max_length=10)  # web | api | command
     had_involvement = models.BooleanField()
+    # Why a DENIED attempt was refused (a DenialReason value); empty for every other action.
+    reason = models.CharField(max_length=30, blank=True, default="", choices=DenialReason.choices)
     mac = models.CharField(max_length=64)
 
     class Meta:
@@ -89,8 +99,15 @@ class AccessLogEntry(models.Model):
 
 
 class AccessLogSeal(models.Model):
-    """A link in the chain over the log: the digest of every entry's MAC from first_id to last_id, chained to
-    the previous seal. Written by the scheduled sealing task."""
+    """A link in the chain over the log: a keyed digest (HMAC, ADR 0800) of every entry's MAC from first_id to
+    last_id and of the seal's own numbers, chained to the previous seal. ``high_id``/``high_count`` pin the
+    not-yet-sealed tail: when the seal was made, ``high_count`` entries had an id up to ``high_id``, a number
+    that can only grow in an append-only log. Written by the scheduled sealing task; append-only like the
+    entries (triggers), and each seal is also written to the anchor outside the database."""
+
+    class Scheme(models.TextChoices):
+        SHA256 = "sha256", "SHA-256 (före ADR 0800)"
+        HMAC_SHA256 = "hmac-sha256", "HMAC-SHA256"
 
     sequence = models.PositiveIntegerField(unique=True)
     first_id = models.BigIntegerField()
@@ -99,6 +116,9 @@ class AccessLogSeal(models.Model):
     digest = models.CharField(max_length=64)
     previous_digest = models.CharField(max_length=64)
     sealed_at = models.DateTimeField()
+    scheme = models.CharField(max_length=12, choices=Scheme.choices, default=Scheme.HMAC_SHA256)
+    high_id = models.BigIntegerField(default=0)
+    high_count = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["sequence"]

@@ -14,10 +14,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
-from brygga.access.models import AccessLogEntry, AccessLogSeal, Involvement, LogReview
+from brygga.access import anchors
+from brygga.access.models import AccessLogEntry, AccessLogSeal, DenialReason, Involvement, LogReview
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import NotFound, PermissionDenied
@@ -102,21 +103,27 @@ def visible_persons(actor: Actor) -> QuerySet[Person]:
     return Person.objects.filter(pk__in=involved_person_ids(actor.unit))
 
 
+def refused_person(model: Any, pk: int) -> int | None:
+    """The person a refused object concerns (``model`` has a ``person`` foreign key), for the DENIED log
+    entry the refusal leads to; None when the object does not exist. Only called on the way to NotFound."""
+    return model.objects.filter(pk=pk).values_list("person_id", flat=True).first()
+
+
 def open_person(
     actor: Actor, person_id: int | str, what: str = "person", action: str = Action.READ
 ) -> Person:
     """Return the person if the actor's role may read and the active unit is involved; log the access."""
-    if not actor.can(Perm.PERSON_READ) or actor.unit is None:
-        raise NotFound
     try:
         pk = int(person_id)
     except (TypeError, ValueError) as exc:
-        raise NotFound from exc
+        raise NotFound(DenialReason.NOT_FOUND) from exc
+    if not actor.can(Perm.PERSON_READ) or actor.unit is None:
+        raise NotFound(DenialReason.ROLE, pk)
     if not is_involved(actor.unit, pk):
-        raise NotFound
+        raise NotFound(DenialReason.NO_INVOLVEMENT, pk)
     person = Person.objects.select_related("registered_municipality", "listed_unit").filter(pk=pk).first()
     if person is None:
-        raise NotFound
+        raise NotFound(DenialReason.NOT_FOUND)
     log_access(actor, person, action, what, had_involvement=True)
     return person
 
@@ -169,10 +176,14 @@ def entry_mac(entry: AccessLogEntry) -> str:
         entry.channel,
         "1" if entry.had_involvement else "0",
     ]
+    if entry.reason:  # added with ADR 0801; entries without a reason keep the MAC they were written with
+        fields.append(entry.reason)
     return hmac.new(_log_key(), "\x1f".join(fields).encode(), hashlib.sha256).hexdigest()
 
 
-def _new_entry(actor: Actor, person: Person, action: str, what: str, had_involvement: bool) -> AccessLogEntry:
+def _new_entry(
+    actor: Actor, person: Person | None, action: str, what: str, had_involvement: bool, reason: str = ""
+) -> AccessLogEntry:
     unit = actor.unit
     entry = AccessLogEntry(
         at=timezone.now(),
@@ -183,11 +194,12 @@ def _new_entry(actor: Actor, person: Person, action: str, what: str, had_involve
         unit_hsa_id=unit.hsa_id if unit else "",
         role=actor.role or "",
         person=person,
-        person_identifier=person.identifier,
+        person_identifier=person.identifier if person else "",
         action=action,
         what=what[:200],
         channel=actor.channel,
         had_involvement=had_involvement,
+        reason=reason,
     )
     entry.mac = entry_mac(entry)
     return entry
@@ -195,6 +207,18 @@ def _new_entry(actor: Actor, person: Person, action: str, what: str, had_involve
 
 def log_access(actor: Actor, person: Person, action: str, what: str, had_involvement: bool) -> AccessLogEntry:
     entry = _new_entry(actor, person, action, what, had_involvement)
+    entry.save()
+    return entry
+
+
+def log_denied(actor: Actor, what: str, reason: str, person_id: int | None = None) -> AccessLogEntry:
+    """Log a refused attempt (R-LOG-1, issue 13 item 8): who asked, for what, and why it was refused, in the
+    same tamper-evident chain. Written by brygga.access.middleware after the request's own transaction has
+    rolled back, so the refusal is kept while nothing of the request is."""
+    person = Person.objects.filter(pk=person_id).first() if person_id is not None else None
+    entry = _new_entry(
+        actor, person, Action.DENIED, what, had_involvement=False, reason=reason or DenialReason.NOT_FOUND
+    )
     entry.save()
     return entry
 
@@ -215,11 +239,14 @@ def log_accesses(actor: Actor, rows: Iterable[tuple[Person, str, str, bool]]) ->
 
 
 SEAL_DELAY = dt.timedelta(seconds=60)
+GENESIS = "0" * 64
 
 
 def seal_access_log(now: dt.datetime | None = None) -> AccessLogSeal | None:
     """Chain every entry not yet sealed (older than a minute, so no slower transaction can still commit an
-    earlier id) into a new seal. Idempotent: with nothing new it writes nothing."""
+    earlier id) into a new keyed seal, pin the tail written since (``high_id``/``high_count``), and write the
+    seal to the anchor outside the database once committed. Idempotent: with nothing new it writes no seal
+    (but still anchors a seal that a crash left unanchored)."""
     now = now or timezone.now()
     with transaction.atomic():
         last = AccessLogSeal.objects.select_for_update().order_by("-sequence").first()
@@ -229,39 +256,74 @@ def seal_access_log(now: dt.datetime | None = None) -> AccessLogSeal | None:
             .order_by("id")
             .values_list("id", "mac")
         )
-        if not macs:
-            return None
-        previous = last.digest if last else "0" * 64
-        digest = _chain_digest(previous, [mac for _id, mac in macs])
-        return AccessLogSeal.objects.create(
-            sequence=(last.sequence + 1) if last else 1,
-            first_id=macs[0][0],
-            last_id=macs[-1][0],
-            entry_count=len(macs),
-            digest=digest,
-            previous_digest=previous,
-            sealed_at=now,
-        )
+        seal = None
+        if macs:
+            high = AccessLogEntry.objects.aggregate(high_id=Max("id"))["high_id"] or 0
+            seal = AccessLogSeal(
+                sequence=(last.sequence + 1) if last else 1,
+                first_id=macs[0][0],
+                last_id=macs[-1][0],
+                entry_count=len(macs),
+                previous_digest=last.digest if last else GENESIS,
+                sealed_at=now,
+                scheme=AccessLogSeal.Scheme.HMAC_SHA256,
+                high_id=high,
+                high_count=AccessLogEntry.objects.filter(id__lte=high).count(),
+            )
+            seal.digest = seal_digest(seal, [mac for _id, mac in macs])
+            seal.save()
+        transaction.on_commit(anchors.anchor_new_seals)
+    return seal
 
 
-def _chain_digest(previous: str, macs: list[str]) -> str:
-    h = hashlib.sha256(previous.encode())
+def seal_digest(seal: AccessLogSeal, macs: list[str]) -> str:
+    """The seal's digest in its scheme. Keyed (HMAC-SHA256 with the log key) since ADR 0800, over the previous
+    digest, the seal's own numbers and the entries' MACs: without the key no one can recompute a chain."""
+    if seal.scheme == AccessLogSeal.Scheme.SHA256:
+        h = hashlib.sha256(seal.previous_digest.encode())
+        for mac in macs:
+            h.update(mac.encode())
+        return h.hexdigest()
+    keyed = hmac.new(_log_key(), digestmod=hashlib.sha256)
+    header = [
+        seal.previous_digest,
+        str(seal.sequence),
+        str(seal.first_id),
+        str(seal.last_id),
+        str(seal.entry_count),
+        str(seal.high_id),
+        str(seal.high_count),
+        seal.sealed_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+    ]
+    keyed.update("\x1f".join(header).encode())
     for mac in macs:
-        h.update(mac.encode())
-    return h.hexdigest()
+        keyed.update(b"\x1e" + mac.encode())
+    return keyed.hexdigest()
 
 
 def verify_access_log() -> list[str]:
-    """Every problem found: entries whose content no longer matches their MAC, and seals whose range has
-    lost, gained or changed entries, or whose chain is broken. Empty means intact."""
+    """Every problem found: entries whose content no longer matches their MAC; seals whose range has lost,
+    gained or changed entries, whose chain or key is wrong, or that fall back to the unkeyed scheme; entries
+    removed from the tail the last seal pinned; and seals missing from, or differing from, the anchor outside
+    the database (a dropped last seal with everything after it). Empty means intact."""
     problems: list[str] = []
     for entry in AccessLogEntry.objects.order_by("id").iterator(chunk_size=2000):
         if not hmac.compare_digest(entry.mac, entry_mac(entry)):
             problems.append(f"Loggpost {entry.pk} har ändrats efter att den skrevs.")
-    previous = "0" * 64
+    previous = GENESIS
+    keyed_seen = False
+    last_seal: AccessLogSeal | None = None
+    expected_sequence = 1
     for seal in AccessLogSeal.objects.order_by("sequence"):
+        if seal.sequence != expected_sequence:
+            problems.append(f"Försegling {expected_sequence} saknas.")
+        expected_sequence = seal.sequence + 1
         if seal.previous_digest != previous:
             problems.append(f"Försegling {seal.sequence} hänger inte ihop med föregående försegling.")
+        if seal.scheme == AccessLogSeal.Scheme.HMAC_SHA256:
+            keyed_seen = True
+        elif keyed_seen:
+            problems.append(f"Försegling {seal.sequence} är inte nyckelsäkrad men följer på en som är det.")
         macs = list(
             AccessLogEntry.objects.filter(id__gte=seal.first_id, id__lte=seal.last_id)
             .order_by("id")
@@ -271,9 +333,18 @@ def verify_access_log() -> list[str]:
             problems.append(
                 f"Försegling {seal.sequence} omfattade {seal.entry_count} poster men {len(macs)} finns kvar."
             )
-        elif _chain_digest(seal.previous_digest, macs) != seal.digest:
+        elif not hmac.compare_digest(seal_digest(seal, macs), seal.digest):
             problems.append(f"Posterna i försegling {seal.sequence} har ändrats.")
         previous = seal.digest
+        last_seal = seal
+    if last_seal is not None and last_seal.scheme == AccessLogSeal.Scheme.HMAC_SHA256:
+        kept = AccessLogEntry.objects.filter(id__lte=last_seal.high_id).count()
+        if kept < last_seal.high_count:
+            problems.append(
+                f"{last_seal.high_count - kept} loggposter skrivna före försegling {last_seal.sequence} "
+                "har tagits bort."
+            )
+    problems += anchors.check_anchor(AccessLogSeal.objects.order_by("sequence"))
     return problems
 
 

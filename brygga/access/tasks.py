@@ -1,6 +1,6 @@
 """Background tasks of the access log (django-tasks; run by `manage.py db_worker`).
 
-Sealing is scheduled: cron (or the platform's scheduler) runs `manage.py seal_access_log` every 5 minutes,
+Sealing is scheduled: cron (or the platform's scheduler) runs `manage.py seal_access_log` every minute,
 or `manage.py seal_access_log --enqueue` to hand it to the worker. docs/operations.md shows the crontab."""
 
 from __future__ import annotations

@@ -4,11 +4,13 @@ review, and produce a person's log extract (R-LOG-1..3). A reviewer sees the log
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brygga.access import services
@@ -51,7 +53,8 @@ def log_search(request: HttpRequest) -> HttpResponse:
     actor: Actor = request.actor  # type: ignore[attr-defined]
     entries = scoped_log(actor)
     filters = {
-        key: request.GET.get(key, "").strip() for key in ("person", "user", "unit", "from", "to", "flagged")
+        key: request.GET.get(key, "").strip()
+        for key in ("person", "user", "unit", "from", "to", "flagged", "denied")
     }
     errors: list[Problem] = []
     if filters["person"]:
@@ -72,6 +75,8 @@ def log_search(request: HttpRequest) -> HttpResponse:
         entries = entries.filter(at__date__lte=end)
     if filters["flagged"]:
         entries = entries.filter(had_involvement=False, action__in=FLAGGABLE)
+    if filters["denied"]:
+        entries = entries.filter(action=AccessLogEntry.Action.DENIED)
     page = Paginator(entries.order_by("-at", "-id"), 50).get_page(request.GET.get("sida"))
     return render(
         request,
@@ -82,8 +87,27 @@ def log_search(request: HttpRequest) -> HttpResponse:
             "errors": errors,
             "outcomes": LogReview.Outcome.choices,
             "kinds": LogReview.Kind.choices,
+            "denied_by_user": denied_by_user(actor),
+            "denied_days": DENIED_SUMMARY_DAYS,
         },
     )
+
+
+DENIED_SUMMARY_DAYS = 30
+
+
+def denied_by_user(actor: Actor, days: int = DENIED_SUMMARY_DAYS, limit: int = 20) -> list[dict[str, Any]]:
+    """Refused attempts per user in the reviewer's part of the log over the last ``days`` days, most first: a
+    user who asks for many persons not theirs stands out (issue 13 item 8)."""
+    since = timezone.now() - dt.timedelta(days=days)
+    rows: Any = (
+        scoped_log(actor)
+        .filter(action=AccessLogEntry.Action.DENIED, at__gte=since)
+        .values("user_id", "user_label")
+        .annotate(count=Count("id"), last=Max("at"))
+        .order_by("-count", "user_label")[:limit]
+    )
+    return list(rows)
 
 
 @actor_required(Perm.ACCESS_LOG_REVIEW)

@@ -75,7 +75,13 @@ class Membership(models.Model):
             return self.role
 
     def is_valid_on(self, day) -> bool:
-        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
+        """Within its dates, at a unit that is still active: a deactivated unit's memberships (and so its API
+        tokens and sessions) stop working at once, fail closed (issue 20 item 5)."""
+        return (
+            self.unit.is_active
+            and self.valid_from <= day
+            and (self.valid_until is None or day <= self.valid_until)
+        )
 
     def allows(self, perm: Perm) -> bool:
         return self.is_valid_on(timezone.localdate()) and role_has(self.role, perm)

@@ -5,15 +5,79 @@ Errors are structured and name the field and the rule:
 
 from __future__ import annotations
 
+from typing import Any
+
+from csp.decorators import csp_exempt
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.schema import OpenAPISchema
 
 from brygga.api.auth import AUTH
 from brygga.core.errors import DomainError, NotFound, PermissionDenied
 
-api = NinjaAPI(
+ERROR_SCHEMA_NAME = "Error"
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": ERROR_SCHEMA_NAME,
+    "description": "Ett avvisat anrop: vilket fält och vilken regel det gäller, med ett meddelande.",
+    "type": "object",
+    "properties": {
+        "error": {"type": "string", "enum": ["invalid", "not_found", "forbidden", "unauthenticated"]},
+        "problems": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "rule": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+                "required": ["field", "rule", "message"],
+            },
+        },
+    },
+    "required": ["error", "problems"],
+}
+# Answers any operation can give, whatever it declares: a refused input (400, the input middleware), no
+# or a bad credential (401), not found or not yours (404), a body or parameter that breaks the schema (422).
+ALWAYS_POSSIBLE = {
+    "400": "Bad Request",
+    "401": "Unauthorized",
+    "404": "Not Found",
+    "422": "Unprocessable Entity",
+}
+
+
+class BryggaAPI(NinjaAPI):
+    """The document tells the truth about errors: every refusal in the structured error envelope (``Error``),
+    documented on every operation for the statuses any call can meet; where an endpoint answers a refusal with
+    its own body (the MedCom acknowledgement of the case endpoints), either body is documented."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})[ERROR_SCHEMA_NAME] = ERROR_SCHEMA
+        error_ref = {"$ref": f"#/components/schemas/{ERROR_SCHEMA_NAME}"}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for code, description in ALWAYS_POSSIBLE.items():
+                    responses.setdefault(code, {"description": description})
+                for code, response in responses.items():
+                    if int(code) < 400:
+                        continue
+                    content = response.setdefault("content", {}).setdefault("application/json", {})
+                    declared = content.get("schema")
+                    if declared is None or declared == error_ref:
+                        content["schema"] = error_ref
+                    else:
+                        content["schema"] = {"anyOf": [declared, error_ref]}
+        return schema
+
+
+api = BryggaAPI(
     title="brygga API",
     version="1",
     description=(
@@ -24,6 +88,9 @@ api = NinjaAPI(
     urls_namespace="api-v1",
     openapi_url="/openapi.json",
     docs_url="/docs",
+    # The interactive API documentation is the one page with scripts (Swagger UI) and shows no personal data:
+    # it is left out of the strict Content-Security-Policy (ADR 0802).
+    docs_decorator=csp_exempt(),
 )
 
 

@@ -126,7 +126,7 @@ class DischargeReadyIn(Schema):
     at: dt.datetime | None = None
 
 
-class WithdrawIn(Schema):
+class DischargeReadyWithdrawIn(Schema):
     reason: str
 
 
@@ -603,7 +603,7 @@ def discharge_ready(request: HttpRequest, case_id: int, payload: DischargeReadyI
     "/{case_id}/discharge-ready/withdraw", response=ENVELOPE, summary="Återta utskrivningsklar (R-UK-2)"
 )
 def withdraw_discharge_ready(
-    request: HttpRequest, case_id: int, payload: WithdrawIn
+    request: HttpRequest, case_id: int, payload: DischargeReadyWithdrawIn
 ) -> Status[dict[str, Any]]:
     actor = _actor(request)
     return _respond(

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from brygga.access.models import AccessLogEntry, Involvement
+from brygga.access.models import AccessLogEntry, DenialReason, Involvement
 from brygga.access.services import (
     end_involvement,
     involve,
@@ -30,6 +30,7 @@ from brygga.access.services import (
     log_access,
     open_person,
     record_change,
+    refused_person,
 )
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
@@ -72,12 +73,12 @@ def unit_cases(unit: Unit | None) -> QuerySet[Case]:
 def open_case(actor: Actor, case_id: int | str, what: str = "") -> Case:
     """The case if the actor's role may read cases and the active unit takes part in it; the read is logged.
     A case of another unit and a case that does not exist both raise NotFound."""
-    if not actor.can(Perm.CASE_READ) or actor.unit is None:
-        raise NotFound
     try:
         pk = int(case_id)
     except (TypeError, ValueError) as exc:
-        raise NotFound from exc
+        raise NotFound(DenialReason.NOT_FOUND) from exc
+    if not actor.can(Perm.CASE_READ) or actor.unit is None:
+        raise NotFound(DenialReason.ROLE, refused_person(Case, pk))
     case = (
         unit_cases(actor.unit)
         .select_related("person", "ward", "site", "municipality", "coordinator_unit")
@@ -85,7 +86,8 @@ def open_case(actor: Actor, case_id: int | str, what: str = "") -> Case:
         .first()
     )
     if case is None:
-        raise NotFound
+        refused_for = refused_person(Case, pk)
+        raise NotFound(DenialReason.NO_INVOLVEMENT if refused_for else DenialReason.NOT_FOUND, refused_for)
     open_person(actor, case.person_id, what=f"case:{case.pk}{'/' + what if what else ''}")
     return case
 

@@ -3,6 +3,7 @@ Swedish message next to the field and the API can return structured JSON — fro
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 
@@ -40,7 +41,23 @@ class DomainError(Exception):
 
 class NotFound(Exception):
     """The object does not exist *or* the caller may not know that it exists (need-to-know).
-    Both cases look identical to the caller on purpose."""
+    Both cases look identical to the caller on purpose.
+
+    The log reviewer sees the difference: ``reason`` (a ``brygga.access.models.DenialReason`` value) and the
+    person asked about, when known, are noted for the request, and a request answered 404 after a NotFound
+    writes a DENIED access-log entry (brygga.access.middleware, ADR 0801)."""
+
+    def __init__(self, reason: str = "", person_id: int | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.person_id = person_id
+        noted = REFUSALS.get()
+        if noted is not None:
+            noted.append(self)
+
+
+# The refusals raised while serving the current request (None outside a request: nothing is noted).
+REFUSALS: ContextVar[list[NotFound] | None] = ContextVar("brygga_refusals", default=None)
 
 
 class PermissionDenied(Exception):

@@ -6,6 +6,7 @@ an offset is Swedish local time. A bad value is a ``DomainError`` naming the fie
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal, overload
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +14,10 @@ from django.utils.translation import gettext as _
 from brygga.core.errors import DomainError
 
 
+@overload
+def form_datetime(value: str | None, field: str, required: Literal[True]) -> dt.datetime: ...
+@overload
+def form_datetime(value: str | None, field: str, required: bool = False) -> dt.datetime | None: ...
 def form_datetime(value: str | None, field: str, required: bool = False) -> dt.datetime | None:
     value = (value or "").strip()
     if not value:
@@ -28,6 +33,10 @@ def form_datetime(value: str | None, field: str, required: bool = False) -> dt.d
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
+@overload
+def form_date(value: str | None, field: str, required: Literal[True]) -> dt.date: ...
+@overload
+def form_date(value: str | None, field: str, required: bool = False) -> dt.date | None: ...
 def form_date(value: str | None, field: str, required: bool = False) -> dt.date | None:
     value = (value or "").strip()
     if not value:
@@ -42,15 +51,9 @@ def form_date(value: str | None, field: str, required: bool = False) -> dt.date 
 
 def required_datetime(value: str | None, field: str) -> dt.datetime:
     """``form_datetime`` for a field that must be filled in: a refusal naming the field when empty."""
-    parsed = form_datetime(value, field, required=True)
-    if parsed is None:  # form_datetime refuses an empty required field; this keeps the type exact
-        raise DomainError.single(field, "DATUM-FORMAT", _("Ange datum och tid."))
-    return parsed
+    return form_datetime(value, field, required=True)
 
 
 def required_date(value: str | None, field: str) -> dt.date:
     """``form_date`` for a field that must be filled in."""
-    parsed = form_date(value, field, required=True)
-    if parsed is None:
-        raise DomainError.single(field, "DATUM-FORMAT", _("Ange datum."))
-    return parsed
+    return form_date(value, field, required=True)

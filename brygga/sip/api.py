@@ -211,7 +211,7 @@ class ConsentIn(Schema):
     valid_until: dt.date | None = None
 
 
-class WithdrawIn(Schema):
+class ConsentWithdrawIn(Schema):
     note: str = ""
 
 
@@ -280,7 +280,10 @@ def disclosure(request: HttpRequest, person_id: int, to_unit: str, category: str
     actor = _actor(request)
     person = open_person(actor, person_id, what="samtycke/prövning")
     target = _unit(to_unit)
-    assert target is not None and actor.unit is not None
+    if target is None:
+        raise DomainError.single("to_unit", "OKAND-ENHET", "Ange den enhet som uppgiften ska lämnas till.")
+    if actor.unit is None:  # open_person has already refused an actor without an active unit
+        raise NotFound
     try:
         return Status(200, consent_services.decide_disclosure(person, category, target, actor.unit).as_dict())
     except DomainError as exc:
@@ -290,11 +293,6 @@ def disclosure(request: HttpRequest, person_id: int, to_unit: str, category: str
 @router.get("/care-requests/{request_id}", summary="Läs en vårdbegäran (loggas)")
 def read_care_request(request: HttpRequest, request_id: int) -> dict[str, Any]:
     return care_request_out(services.open_care_request(_actor(request), request_id, what="api"))
-
-
-@router.get("/{sip_id}", summary="Läs en SIP (kräver att enheten deltar; loggas)")
-def read_sip(request: HttpRequest, sip_id: int) -> dict[str, Any]:
-    return sip_out(services.open_sip(_actor(request), sip_id, what="api"))
 
 
 @router.get("/{sip_id}/careplan", summary="SIP som FHIR CarePlan (R4-formad JSON; loggas)")
@@ -472,7 +470,7 @@ def record_consent(request: HttpRequest, payload: ConsentIn) -> Status[dict[str,
 
 
 @router.post("/consents/{consent_id}/withdraw", response=ENVELOPE, summary="Återkalla samtycke")
-def withdraw(request: HttpRequest, consent_id: int, payload: WithdrawIn) -> Status[dict[str, Any]]:
+def withdraw(request: HttpRequest, consent_id: int, payload: ConsentWithdrawIn) -> Status[dict[str, Any]]:
     actor = _actor(request)
 
     def op() -> tuple[int, dict[str, Any]]:
@@ -670,3 +668,10 @@ def _message_routes(prefix: str, kind: str, label: str) -> None:
 
 _message_routes("/{pk}", "sip", "SIP")
 _message_routes("/care-requests/{pk}", "care_request", "Vårdbegäran")
+
+
+# Registered last on purpose: Django matches URL patterns in order and ``{sip_id}`` matches any single path
+# segment, so a GET /{sip_id} registered earlier answered 405 for POST /consents, /offers and /care-requests.
+@router.get("/{sip_id}", summary="Läs en SIP (kräver att enheten deltar; loggas)")
+def read_sip(request: HttpRequest, sip_id: int) -> dict[str, Any]:
+    return sip_out(services.open_sip(_actor(request), sip_id, what="api"))

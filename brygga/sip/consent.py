@@ -326,8 +326,10 @@ def withdraw_consent(
     actor: Actor, consent: Consent, note: str = "", at: dt.datetime | None = None
 ) -> Consent:
     """The person withdraws the consent (at any time, R-SEK-3); from ``at`` on it is no basis for anything."""
-    _require(actor, Perm.CONSENT_RECORD)
+    # Need-to-know first: another unit's consent is "not found" whatever the role (issue 20 item 5), like
+    # every other object that is not the unit's; only then may a role without the permission be told so.
     open_person(actor, consent.person_id, what=f"samtycke:{consent.pk}", action=AccessLogEntry.Action.UPDATE)
+    _require(actor, Perm.CONSENT_RECORD)
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     if consent.withdrawn_at is not None:
         raise DomainError.single("consent", "FEL-STATUS", _("Samtycket är redan återkallat."), status=409)

@@ -256,7 +256,16 @@ def care_request_inbox_source(
 def combine(parts: list[QuerySet[Any]]) -> QuerySet[Any]:
     """One ordered queryset of inbox columns from the kinds' sources (UNION ALL when more than one)."""
     if not parts:
-        return SipParticipant.objects.none().values(*INBOX_COLUMNS)
+        # A role that sees no kind (forum, statistics, log review…): the same columns over no rows, so the
+        # callers' ordering and paging work unchanged.
+        return _columns(
+            SipParticipant.objects.none(),
+            "",
+            _tier(),
+            Value(None, output_field=DateTimeField()),
+            Value(None, output_field=DateTimeField()),
+            only_urgent=False,
+        )
     qs = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
     return qs.order_by(*INBOX_ORDER)
 

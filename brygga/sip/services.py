@@ -17,8 +17,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from brygga.access.models import AccessLogEntry, Involvement
-from brygga.access.services import end_involvement, involve, is_involved, open_person, record_change
+from brygga.access.models import AccessLogEntry, DenialReason, Involvement
+from brygga.access.services import (
+    end_involvement,
+    involve,
+    is_involved,
+    open_person,
+    record_change,
+    refused_person,
+)
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.cases.models import Case, Participant
@@ -126,12 +133,12 @@ def open_sip(actor: Actor, sip_id: int | str, what: str = "") -> Sip:
     """The SIP if the actor's role may read personal data and the active unit takes part in it (a planned
     participant from the summons on); the read is logged. Another unit's SIP and a SIP that does not exist
     both raise NotFound."""
-    if not actor.can(Perm.PERSON_READ) or actor.unit is None:
-        raise NotFound
     try:
         pk = int(sip_id)
     except (TypeError, ValueError) as exc:
-        raise NotFound from exc
+        raise NotFound(DenialReason.NOT_FOUND) from exc
+    if not actor.can(Perm.PERSON_READ) or actor.unit is None:
+        raise NotFound(DenialReason.ROLE, refused_person(Sip, pk))
     sip = (
         Sip.objects.select_related("person", "case", "initiated_by_unit")
         .filter(pk=pk, participants__unit=actor.unit)
@@ -139,7 +146,8 @@ def open_sip(actor: Actor, sip_id: int | str, what: str = "") -> Sip:
         .first()
     )
     if sip is None:
-        raise NotFound
+        refused_for = refused_person(Sip, pk)
+        raise NotFound(DenialReason.NO_INVOLVEMENT if refused_for else DenialReason.NOT_FOUND, refused_for)
     open_person(actor, sip.person_id, what=f"{sip.source}{'/' + what if what else ''}")
     return sip
 
@@ -147,12 +155,12 @@ def open_sip(actor: Actor, sip_id: int | str, what: str = "") -> Sip:
 def open_care_request(actor: Actor, request_id: int | str, what: str = "") -> CareRequest:
     """The care request if the active unit sent or received it; the read is logged, and the receiver's
     first read is recorded (the request is then no longer new in its inbox)."""
-    if not actor.can(Perm.PERSON_READ) or actor.unit is None:
-        raise NotFound
     try:
         pk = int(request_id)
     except (TypeError, ValueError) as exc:
-        raise NotFound from exc
+        raise NotFound(DenialReason.NOT_FOUND) from exc
+    if not actor.can(Perm.PERSON_READ) or actor.unit is None:
+        raise NotFound(DenialReason.ROLE, refused_person(CareRequest, pk))
     found = (
         CareRequest.objects.select_related("person", "from_unit", "to_unit", "sip")
         .filter(pk=pk)
@@ -160,7 +168,8 @@ def open_care_request(actor: Actor, request_id: int | str, what: str = "") -> Ca
         .first()
     )
     if found is None:
-        raise NotFound
+        refused_for = refused_person(CareRequest, pk)
+        raise NotFound(DenialReason.NO_INVOLVEMENT if refused_for else DenialReason.NOT_FOUND, refused_for)
     open_person(actor, found.person_id, what=f"{found.source}{'/' + what if what else ''}")
     if found.to_unit_id == actor.unit.pk and found.opened_at is None:
         found.opened_at = _now()

@@ -1,4 +1,5 @@
-"""Seal the access-log entries written since the last seal (run every 5 minutes by cron or the worker)."""
+"""Seal the access-log entries written since the last seal and anchor the seal (every minute, by cron or the
+worker; ADR 0800)."""
 
 from __future__ import annotations
 
