@@ -199,8 +199,11 @@ BRYGGA_ATTACHMENT_MAX_BYTES = int(os.environ.get("BRYGGA_ATTACHMENT_MAX_BYTES", 
 BRYGGA_ATTACHMENT_MAX_TOTAL_BYTES = int(
     os.environ.get("BRYGGA_ATTACHMENT_MAX_TOTAL_BYTES", str(50 * 1024 * 1024))
 )
-# ClamAV daemon (clamd) for virus scanning; empty host means no scanner is configured.
+# ClamAV daemon (clamd) for virus scanning: a unix socket (BRYGGA_CLAMAV_SOCKET) or host and port. Outside
+# debug an attachment is refused unless a scanner said clean (BRYGGA_REQUIRE_VIRUS_SCAN, ADR 0402).
 BRYGGA_CLAMAV_HOST = os.environ.get("BRYGGA_CLAMAV_HOST", "")
+BRYGGA_CLAMAV_SOCKET = os.environ.get("BRYGGA_CLAMAV_SOCKET", "")
+BRYGGA_REQUIRE_VIRUS_SCAN = env_bool("BRYGGA_REQUIRE_VIRUS_SCAN", not DEBUG)
 BRYGGA_CLAMAV_PORT = int(os.environ.get("BRYGGA_CLAMAV_PORT", "3310"))
 BRYGGA_CLAMAV_TIMEOUT = float(os.environ.get("BRYGGA_CLAMAV_TIMEOUT", "30"))
 # Signing: "local" (a certificate authority the installation creates under var/signing) or "inera".
