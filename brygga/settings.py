@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "brygga.economy",
     "brygga.deviations",
     "brygga.documents",
+    "brygga.retention",
     "brygga.api",
     "brygga.web",
     "brygga.demo",
@@ -159,7 +160,9 @@ BRYGGA_DEMO_SYNTHETIC_STAYS = int(os.environ.get("BRYGGA_DEMO_SYNTHETIC_STAYS", 
 BRYGGA_INVOLVEMENT_GRACE_DAYS = int(os.environ.get("BRYGGA_INVOLVEMENT_GRACE_DAYS", "30"))
 # Access log: the HMAC key that makes entries tamper-evident. Defaults to a key derived from SECRET_KEY.
 BRYGGA_ACCESS_LOG_KEY = os.environ.get("BRYGGA_ACCESS_LOG_KEY", "")
-BRYGGA_ACCESS_LOG_RETENTION_YEARS = 5
+BRYGGA_ACCESS_LOG_RETENTION_YEARS = int(os.environ.get("BRYGGA_ACCESS_LOG_RETENTION_YEARS", "5"))
+# Retention (gallring) per kind of record: years and legal source may be overridden (docs/operations.md).
+BRYGGA_RETENTION_RULES = json.loads(os.environ.get("BRYGGA_RETENTION_RULES", "{}"))
 
 LANGUAGE_CODE = "sv"
 LANGUAGES = [("sv", _("Svenska")), ("en", _("Engelska"))]
