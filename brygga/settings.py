@@ -214,6 +214,11 @@ BRYGGA_SIGNER = os.environ.get("BRYGGA_SIGNER", "local")
 BRYGGA_SIGNING_CA_DIR = Path(os.environ.get("BRYGGA_SIGNING_CA_DIR", VAR_DIR / "signing"))
 # Key that protects the units' backup passphrases at rest. Defaults to a key derived from SECRET_KEY.
 BRYGGA_BACKUP_KEY = os.environ.get("BRYGGA_BACKUP_KEY", "")
+# Reserve copies out of brygga (SFTP, age-encrypted to each unit's key): brygga's SSH client key (the units
+# authorise its public half), the SFTP time-out, and when a unit's latest delivered copy counts as stale.
+BRYGGA_BACKUP_SSH_KEY = os.environ.get("BRYGGA_BACKUP_SSH_KEY", "")
+BRYGGA_BACKUP_SFTP_TIMEOUT = float(os.environ.get("BRYGGA_BACKUP_SFTP_TIMEOUT", "30"))
+BRYGGA_BACKUP_STALE_HOURS = int(os.environ.get("BRYGGA_BACKUP_STALE_HOURS", "6"))
 
 TASKS = {
     "default": {
