@@ -212,6 +212,11 @@ BRYGGA_CLAMAV_TIMEOUT = float(os.environ.get("BRYGGA_CLAMAV_TIMEOUT", "30"))
 # Signing: "local" (a certificate authority the installation creates under var/signing) or "inera".
 BRYGGA_SIGNER = os.environ.get("BRYGGA_SIGNER", "local")
 BRYGGA_SIGNING_CA_DIR = Path(os.environ.get("BRYGGA_SIGNING_CA_DIR", VAR_DIR / "signing"))
+# PAdES B-LT: the RFC 3161 time-stamping service (empty: the local CA's time-stamping unit, demo only), its
+# time-out, and extra trust roots as PEM files separated by ":" (the TSA's root, a signing service's CA).
+BRYGGA_TSA_URL = os.environ.get("BRYGGA_TSA_URL", "")
+BRYGGA_TSA_TIMEOUT = float(os.environ.get("BRYGGA_TSA_TIMEOUT", "15"))
+BRYGGA_SIGNING_TRUST_ROOTS = [p for p in os.environ.get("BRYGGA_SIGNING_TRUST_ROOTS", "").split(":") if p]
 # Key that protects the units' backup passphrases at rest. Defaults to a key derived from SECRET_KEY.
 BRYGGA_BACKUP_KEY = os.environ.get("BRYGGA_BACKUP_KEY", "")
 # Reserve copies out of brygga (SFTP, age-encrypted to each unit's key): brygga's SSH client key (the units
