@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "brygga.deviations",
     "brygga.documents",
     "brygga.receiving",
+    "brygga.retention",
     "brygga.api",
     "brygga.web",
     "brygga.demo",
@@ -186,7 +187,9 @@ BRYGGA_ACCESS_LOG_KEY = os.environ.get("BRYGGA_ACCESS_LOG_KEY", "")
 BRYGGA_ACCESS_LOG_ANCHOR = os.environ.get(
     "BRYGGA_ACCESS_LOG_ANCHOR", str(VAR_DIR / "access-log-anchor.jsonl")
 )
-BRYGGA_ACCESS_LOG_RETENTION_YEARS = 5
+BRYGGA_ACCESS_LOG_RETENTION_YEARS = int(os.environ.get("BRYGGA_ACCESS_LOG_RETENTION_YEARS", "5"))
+# Retention (gallring) per kind of record: years and legal source may be overridden (docs/operations.md).
+BRYGGA_RETENTION_RULES = json.loads(os.environ.get("BRYGGA_RETENTION_RULES", "{}"))
 
 LANGUAGE_CODE = "sv"
 LANGUAGES = [("sv", _("Svenska")), ("en", _("Engelska"))]
@@ -226,15 +229,28 @@ BRYGGA_ATTACHMENT_MAX_BYTES = int(os.environ.get("BRYGGA_ATTACHMENT_MAX_BYTES", 
 BRYGGA_ATTACHMENT_MAX_TOTAL_BYTES = int(
     os.environ.get("BRYGGA_ATTACHMENT_MAX_TOTAL_BYTES", str(50 * 1024 * 1024))
 )
-# ClamAV daemon (clamd) for virus scanning; empty host means no scanner is configured.
+# ClamAV daemon (clamd) for virus scanning: a unix socket (BRYGGA_CLAMAV_SOCKET) or host and port. Outside
+# debug an attachment is refused unless a scanner said clean (BRYGGA_REQUIRE_VIRUS_SCAN, ADR 0402).
 BRYGGA_CLAMAV_HOST = os.environ.get("BRYGGA_CLAMAV_HOST", "")
+BRYGGA_CLAMAV_SOCKET = os.environ.get("BRYGGA_CLAMAV_SOCKET", "")
+BRYGGA_REQUIRE_VIRUS_SCAN = env_bool("BRYGGA_REQUIRE_VIRUS_SCAN", not DEBUG)
 BRYGGA_CLAMAV_PORT = int(os.environ.get("BRYGGA_CLAMAV_PORT", "3310"))
 BRYGGA_CLAMAV_TIMEOUT = float(os.environ.get("BRYGGA_CLAMAV_TIMEOUT", "30"))
 # Signing: "local" (a certificate authority the installation creates under var/signing) or "inera".
 BRYGGA_SIGNER = os.environ.get("BRYGGA_SIGNER", "local")
 BRYGGA_SIGNING_CA_DIR = Path(os.environ.get("BRYGGA_SIGNING_CA_DIR", VAR_DIR / "signing"))
+# PAdES B-LT: the RFC 3161 time-stamping service (empty: the local CA's time-stamping unit, demo only), its
+# time-out, and extra trust roots as PEM files separated by ":" (the TSA's root, a signing service's CA).
+BRYGGA_TSA_URL = os.environ.get("BRYGGA_TSA_URL", "")
+BRYGGA_TSA_TIMEOUT = float(os.environ.get("BRYGGA_TSA_TIMEOUT", "15"))
+BRYGGA_SIGNING_TRUST_ROOTS = [p for p in os.environ.get("BRYGGA_SIGNING_TRUST_ROOTS", "").split(":") if p]
 # Key that protects the units' backup passphrases at rest. Defaults to a key derived from SECRET_KEY.
 BRYGGA_BACKUP_KEY = os.environ.get("BRYGGA_BACKUP_KEY", "")
+# Reserve copies out of brygga (SFTP, age-encrypted to each unit's key): brygga's SSH client key (the units
+# authorise its public half), the SFTP time-out, and when a unit's latest delivered copy counts as stale.
+BRYGGA_BACKUP_SSH_KEY = os.environ.get("BRYGGA_BACKUP_SSH_KEY", "")
+BRYGGA_BACKUP_SFTP_TIMEOUT = float(os.environ.get("BRYGGA_BACKUP_SFTP_TIMEOUT", "30"))
+BRYGGA_BACKUP_STALE_HOURS = int(os.environ.get("BRYGGA_BACKUP_STALE_HOURS", "6"))
 
 TASKS = {
     "default": {

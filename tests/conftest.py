@@ -46,5 +46,8 @@ def isolated_documents(settings, tmp_path: Path) -> Path:  # type: ignore[no-unt
     }
     settings.BRYGGA_SIGNING_CA_DIR = tmp_path / "signing"
     settings.BRYGGA_SIGNER = "local"
+    settings.BRYGGA_TSA_URL = ""
+    settings.BRYGGA_SIGNING_TRUST_ROOTS = []
     settings.BRYGGA_CLAMAV_HOST = ""
+    settings.BRYGGA_CLAMAV_SOCKET = ""
     return tmp_path

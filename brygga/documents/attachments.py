@@ -2,7 +2,8 @@
 
 Refusals (each names its rule): DOK-BIL-1 a type not on the allow-list (detected from the content),
 DOK-BIL-2 a file over the size limit, DOK-BIL-3 the owner's attachments together over the message limit,
-DOK-BIL-4 the scanner found malware, DOK-BIL-5 the scanner is configured but did not answer."""
+DOK-BIL-4 the scanner found malware, DOK-BIL-5 the scanner did not answer in time (or, outside debug, none is
+configured: nothing is stored unscanned)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from brygga.core.errors import DomainError, NotFound
 from brygga.documents.detection import HEAD_BYTES, detect
 from brygga.documents.models import Attachment
 from brygga.documents.owners import check_owner, readable_owners
-from brygga.documents.scanning import ScannerUnavailable, scan_stream, scanner_configured
+from brygga.documents.scanning import ScannerUnavailable, scan_required, scan_stream, scanner_configured
 
 Action = AccessLogEntry.Action
 
@@ -96,6 +97,14 @@ def add_attachment(
         for chunk in _chunks(upload):
             digest.update(chunk)
         scan = Attachment.Scan.NOT_SCANNED
+        if not scanner_configured() and scan_required():
+            # Fail closed: outside debug nothing is stored that no scanner has said is clean (ADR 0402).
+            raise DomainError.single(
+                "file",
+                "DOK-BIL-5",
+                _("Virussökning är inte konfigurerad, så filen kan inte tas emot. Kontakta förvaltningen."),
+                status=503,
+            )
         if scanner_configured():
             try:
                 result = scan_stream(_chunks(upload))

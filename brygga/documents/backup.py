@@ -30,6 +30,7 @@ from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.documents import pdf
+from brygga.documents.delivery import deliver_pending, queue_delivery
 from brygga.documents.extracts import ExtractPart
 from brygga.documents.models import Attachment, BackupKey, BackupSnapshot, DocumentVersion, PaperRecord
 from brygga.documents.owners import owner_label
@@ -178,7 +179,8 @@ def produce_snapshot(unit: Unit, actor: Actor | None = None) -> BackupSnapshot:
             "registered_municipality", "listed_unit"
         )
     )
-    data = encrypt_pdf(render_snapshot(unit, persons, now), unit_passphrase(unit))
+    plain = render_snapshot(unit, persons, now)
+    data = encrypt_pdf(plain, unit_passphrase(unit))
     with transaction.atomic():
         snapshot = BackupSnapshot(
             key=secrets.token_hex(16),
@@ -192,10 +194,14 @@ def produce_snapshot(unit: Unit, actor: Actor | None = None) -> BackupSnapshot:
         )
         snapshot.file.save(snapshot.key, ContentFile(data), save=False)
         snapshot.save()
+        # Out of brygga too, encrypted to the unit's own key, when the unit has a destination (ADR 0405).
+        queue_delivery(snapshot, plain)
         old = BackupSnapshot.objects.filter(unit=unit, paper_records__isnull=True).order_by(
             "-created_at", "-id"
         )[KEEP_SNAPSHOTS:]
         for stale in list(old):
+            for delivery in stale.deliveries.all():  # type: ignore[attr-defined]
+                transaction.on_commit(_deleter(delivery.payload.storage, delivery.payload.name))
             stale.delete()
             transaction.on_commit(_deleter(stale.file.storage, stale.file.name))
     return snapshot
@@ -219,6 +225,7 @@ def produce_all_snapshots() -> int:
     for unit in units_to_back_up():
         produce_snapshot(unit)
         count += 1
+    deliver_pending()
     return count
 
 

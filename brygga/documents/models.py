@@ -267,3 +267,65 @@ class PaperRecord(models.Model):
 
     def __str__(self) -> str:
         return f"Pappersrutin {self.pk}"
+
+
+def delivery_path(instance: models.Model, filename: str) -> str:
+    return _path("reservleverans", instance)
+
+
+class BackupDestination(models.Model):
+    """Where a unit's reserve copies go, out of brygga, encrypted to the unit's own key (ADR 0405): an age
+    public key the unit generated (it keeps the secret key, brygga never sees it) and an SFTP server the unit
+    administers, with that server's host key so brygga never talks to an impostor."""
+
+    unit = models.OneToOneField("organisations.Unit", on_delete=models.PROTECT, related_name="+")
+    age_recipient = models.CharField(_("enhetens publika nyckel (age)"), max_length=100)
+    sftp_host = models.CharField(_("SFTP-server"), max_length=200)
+    sftp_port = models.PositiveIntegerField(_("port"), default=22)
+    sftp_user = models.CharField(_("användarnamn"), max_length=100)
+    sftp_directory = models.CharField(_("katalog"), max_length=300, default=".")
+    sftp_host_key = models.TextField(_("serverns värdnyckel"))
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("mottagare av reservkopior")
+        verbose_name_plural = _("mottagare av reservkopior")
+
+    def __str__(self) -> str:
+        return f"Reservmottagare {self.unit_id}"
+
+
+class BackupDelivery(models.Model):
+    """One snapshot on its way to the unit's destination: the payload is already encrypted to the unit's key,
+    so retries send the same bytes; every attempt's outcome is kept."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Väntar")
+        DELIVERED = "delivered", _("Levererad")
+        SUPERSEDED = "superseded", _("Ersatt av nyare")
+
+    key = models.CharField(max_length=64, unique=True)
+    snapshot = models.ForeignKey(BackupSnapshot, on_delete=models.CASCADE, related_name="deliveries")
+    unit = models.ForeignKey("organisations.Unit", on_delete=models.PROTECT, related_name="+")
+    payload = models.FileField(storage=document_storage, upload_to=delivery_path, max_length=200)
+    remote_name = models.CharField(max_length=200)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["unit", "status"]),
+        ]
+        verbose_name = _("leverans av reservkopia")
+        verbose_name_plural = _("leveranser av reservkopior")
+
+    def __str__(self) -> str:
+        return f"Reservleverans {self.pk}"

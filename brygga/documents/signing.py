@@ -22,8 +22,9 @@ from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -51,6 +52,10 @@ class SignatureCheck:
     covers_document: bool = False
     valid: bool = False
     problem: str = ""
+    # PAdES level: "B-B" (signature only), "B-T" (with a valid RFC 3161 signature time-stamp), "B-LT" (and the
+    # certificates and revocation data needed to validate it later embedded in the document security store).
+    timestamped_at: dt.datetime | None = None
+    level: str = ""
 
 
 @dataclass
@@ -83,7 +88,7 @@ def _der(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
-def _key_info(key: ec.EllipticCurvePrivateKey) -> asn1_keys.PrivateKeyInfo:
+def _key_info(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> asn1_keys.PrivateKeyInfo:
     der = key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -173,6 +178,65 @@ class LocalCertificateAuthority:
     def certificate(self) -> x509.Certificate:
         return self.load()[1]
 
+    def ocsp_response(self, cert: x509.Certificate) -> bytes:
+        """The CA's own OCSP answer (RFC 6960, DER) that ``cert``, which it issued, is good: the revocation
+        data a local signature embeds. A production CA answers from its OCSP responder instead (AIA)."""
+        ca_key, ca_cert = self.load()
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        response = (
+            ocsp.OCSPResponseBuilder()
+            .add_response(
+                cert=cert,
+                issuer=ca_cert,
+                algorithm=hashes.SHA256(),
+                cert_status=ocsp.OCSPCertStatus.GOOD,
+                this_update=now - dt.timedelta(minutes=1),
+                next_update=now + dt.timedelta(days=7),
+                revocation_time=None,
+                revocation_reason=None,
+            )
+            .responder_id(ocsp.OCSPResponderEncoding.HASH, ca_cert)
+            .sign(ca_key, hashes.SHA256())
+        )
+        return response.public_bytes(serialization.Encoding.DER)
+
+    def time_stamping_unit(self) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+        """The local time-stamping certificate (tsa.key, tsa.pem), for installations without
+        ``BRYGGA_TSA_URL`` (demo and development): real RFC 3161 tokens, trusted only here."""
+        key_path, cert_path = self.directory / "tsa.key", self.directory / "tsa.pem"
+        ca_key, ca_cert = self.load()
+        if key_path.exists() and cert_path.exists():
+            key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+            if not isinstance(key, rsa.RSAPrivateKey):
+                raise SigningUnavailable("tsa.key is not an RSA key")
+            return key, x509.load_pem_x509_certificate(cert_path.read_bytes())
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # pyHanko's local TSA is RSA
+        now = dt.datetime.now(dt.UTC)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "brygga lokal tidsstämpel")]))
+            .issuer_name(ca_cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=10 * 365))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(**{**_KEY_USAGE_SIGN, "content_commitment": False}), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+            )
+            .sign(ca_key, hashes.SHA256())
+        )
+        key_path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        key_path.chmod(0o600)
+        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        return key, cert
+
     def issue(self, identity: SignerIdentity) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
         """A one-time signing certificate for one signature, as a signing service issues them."""
         ca_key, ca_cert = self.load()
@@ -205,25 +269,92 @@ class LocalCertificateAuthority:
         return key, cert
 
 
-def _pades_sign(pdf: bytes, key, cert, chain, field_name: str, reason: str) -> bytes:  # type: ignore[no-untyped-def]
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import fields, signers
+def extra_trust_roots() -> list[asn1_x509.Certificate]:
+    """Roots from ``BRYGGA_SIGNING_TRUST_ROOTS`` (PEM files): the time-stamping authority's, a signing
+    service's CA."""
+    from asn1crypto import pem
+
+    roots = []
+    for path in settings.BRYGGA_SIGNING_TRUST_ROOTS:
+        data = Path(path).read_bytes()
+        for _type, _headers, der in pem.unarmor(data, multiple=True):
+            roots.append(asn1_x509.Certificate.load(der))
+    return roots
+
+
+def _timestamper(ca: LocalCertificateAuthority | None):  # type: ignore[no-untyped-def]
+    """The RFC 3161 client for ``BRYGGA_TSA_URL``, else (local CA only) the local time-stamping unit."""
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-    signer = signers.SimpleSigner(
-        signing_cert=_der(cert),
-        signing_key=_key_info(key),
-        cert_registry=SimpleCertificateStore.from_certs([_der(c) for c in chain]),
+    if settings.BRYGGA_TSA_URL:
+        return HTTPTimeStamper(settings.BRYGGA_TSA_URL, timeout=settings.BRYGGA_TSA_TIMEOUT), []
+    if ca is None:
+        raise SigningUnavailable(_("Ingen tidsstämpeltjänst är konfigurerad (BRYGGA_TSA_URL)."))
+    key, cert = ca.time_stamping_unit()
+    stamper = DummyTimeStamper(
+        tsa_cert=_der(cert),
+        tsa_key=_key_info(key),
+        certs_to_embed=SimpleCertificateStore.from_certs([_der(ca.certificate())]),
     )
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    return stamper, [ca.ocsp_response(cert)]
+
+
+def pades_sign(  # type: ignore[no-untyped-def]
+    pdf: bytes, signer, field_name: str, reason: str, trust_roots, ocsps: list[bytes], timestamper
+) -> bytes:
+    """Sign as PAdES B-LT: the CMS signature, an RFC 3161 signature time-stamp, and in the document security
+    store the certificates and revocation data (OCSP) of the signer's and the time-stamping authority's
+    chains, so the signature can be validated after the certificates expire. Revocation data not given in
+    ``ocsps`` is fetched from the responders the certificates name (AIA). Anything missing refuses: no
+    signature is made without the time-stamp and revocation data it claims."""
+    from asn1crypto import ocsp as asn1_ocsp
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+    from pyhanko_certvalidator import ValidationContext
+
+    context = ValidationContext(
+        trust_roots=trust_roots,
+        ocsps=[asn1_ocsp.OCSPResponse.load(o) for o in ocsps],
+        allow_fetching=True,
+        revocation_mode="hard-fail",
+    )
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
         subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256",
         reason=reason,
         location="brygga",
+        embed_validation_info=True,
+        validation_context=context,
     )
-    return signers.sign_pdf(writer, meta, signer=signer).getvalue()
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    try:
+        return signers.PdfSigner(meta, signer=signer, timestamper=timestamper).sign_pdf(writer).getvalue()
+    except SigningUnavailable:
+        raise
+    except Exception as exc:  # noqa: BLE001 — TSA or OCSP unreachable, revoked or untrusted: never sign anyway
+        log.warning("PAdES signing refused: %s: %s", exc.__class__.__name__, exc)
+        raise SigningUnavailable(
+            _("Tidsstämpel eller spärrkontroll gick inte att hämta, så dokumentet undertecknades inte.")
+        ) from exc
+
+
+def _pades_sign(pdf: bytes, key, cert, ca: LocalCertificateAuthority, field_name: str, reason: str) -> bytes:  # type: ignore[no-untyped-def]
+    from pyhanko.sign import signers
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    signer = signers.SimpleSigner(
+        signing_cert=_der(cert),
+        signing_key=_key_info(key),
+        cert_registry=SimpleCertificateStore.from_certs([_der(ca.certificate())]),
+    )
+    timestamper, tsa_ocsps = _timestamper(ca)
+    roots = [_der(ca.certificate()), *extra_trust_roots()]
+    return pades_sign(
+        pdf, signer, field_name, reason, roots, [ca.ocsp_response(cert), *tsa_ocsps], timestamper
+    )
 
 
 class LocalSigner(Signer):
@@ -234,7 +365,7 @@ class LocalSigner(Signer):
 
     def sign(self, pdf: bytes, identity: SignerIdentity, field_name: str, reason: str) -> bytes:
         key, cert = self.ca.issue(identity)
-        return _pades_sign(pdf, key, cert, [self.ca.certificate()], field_name, reason)
+        return _pades_sign(pdf, key, cert, self.ca, field_name, reason)
 
     def trust_roots(self) -> list[asn1_x509.Certificate]:
         return [_der(self.ca.certificate())]
@@ -273,8 +404,9 @@ def get_signer() -> Signer:
     return LocalSigner()
 
 
-def _trust_roots() -> list[asn1_x509.Certificate]:
-    roots = list(get_signer().trust_roots())
+def installation_trust_roots() -> list[asn1_x509.Certificate]:
+    """What this installation trusts: its signer's roots, the extra roots, and the local CA if it exists."""
+    roots = list(get_signer().trust_roots()) + extra_trust_roots()
     local = LocalCertificateAuthority(settings.BRYGGA_SIGNING_CA_DIR)
     if settings.BRYGGA_SIGNER != "local" and local.exists():
         roots.extend(LocalSigner().trust_roots())
@@ -304,7 +436,8 @@ def verify_pdf(data: bytes) -> VerificationReport:
     if not embedded:
         report.problem = _("Dokumentet saknar underskrifter.")
         return report
-    context = ValidationContext(trust_roots=_trust_roots(), allow_fetching=False)
+    roots = installation_trust_roots()
+    context = ValidationContext(trust_roots=roots, allow_fetching=False)
     allowed = {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING}
     for emb in embedded:
         check = SignatureCheck(field_name=emb.field_name)
@@ -334,4 +467,37 @@ def verify_pdf(data: bytes) -> VerificationReport:
             check.problem = _("Dokumentet har ändrats efter underskriften.")
         elif not check.valid:
             check.problem = _("Underskriften är inte giltig.")
+        check.level, check.timestamped_at = _pades_level(emb, status, roots)
     return report
+
+
+def dss_only_status(emb, roots):  # type: ignore[no-untyped-def]
+    """Validate the signature and its time-stamp using only what the document itself carries: the
+    certificates and revocation data in its document security store, no fetching, revocation required
+    ("hard-fail"). This is how a recipient validates it years later: PAdES-LT."""
+    from pyhanko.sign.validation import DocumentSecurityStore, validate_pdf_signature
+
+    dss = DocumentSecurityStore.read_dss(emb.reader)
+    context = dss.as_validation_context(
+        {"trust_roots": roots, "allow_fetching": False, "revocation_mode": "hard-fail"}
+    )
+    return validate_pdf_signature(emb, signer_validation_context=context, ts_validation_context=context)
+
+
+def _pades_level(emb, status, roots) -> tuple[str, dt.datetime | None]:  # type: ignore[no-untyped-def]
+    """B-B, B-T (a trusted, intact signature time-stamp) or B-LT (and it validates from the document security
+    store alone, see ``dss_only_status``)."""
+    stamp = status.timestamp_validity
+    if stamp is None or not (stamp.intact and stamp.valid and stamp.trusted):
+        return "B-B", None
+    try:
+        offline = dss_only_status(emb, roots)
+        long_term = bool(
+            offline.bottom_line
+            and offline.timestamp_validity is not None
+            and offline.timestamp_validity.trusted
+        )
+    except Exception as exc:  # noqa: BLE001 — no DSS or missing revocation data: not long-term
+        log.info("Signature %s is not PAdES-LT: %s", emb.field_name, exc)
+        long_term = False
+    return ("B-LT" if long_term else "B-T"), stamp.timestamp

@@ -14,3 +14,11 @@ from brygga.documents.backup import produce_all_snapshots
 def produce_backup_snapshots_task() -> int:
     """Produce an encrypted snapshot for every unit with active involvements; returns how many."""
     return produce_all_snapshots()
+
+
+@task()
+def deliver_backup_copies_task() -> int:
+    """Retry the reserve copies not yet delivered to their units' servers; returns how many went out."""
+    from brygga.documents.delivery import deliver_pending
+
+    return deliver_pending()[0]
