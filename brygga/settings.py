@@ -209,6 +209,22 @@ BRYGGA_SIGNING_CA_DIR = Path(os.environ.get("BRYGGA_SIGNING_CA_DIR", VAR_DIR / "
 # Key that protects the units' backup passphrases at rest. Defaults to a key derived from SECRET_KEY.
 BRYGGA_BACKUP_KEY = os.environ.get("BRYGGA_BACKUP_KEY", "")
 
+# The population register (folkbokföring, ADR 0500): "pu" (Inera's personuppgiftstjänst, RIV-TA
+# GetPersonsForProfile 5 over NTjP), "file" (a local JSON file; development and demo) or "none" (brygga knows
+# only the persons it already has). Defaults to the demo file in debug, to none otherwise.
+BRYGGA_POPULATION_REGISTER = os.environ.get("BRYGGA_POPULATION_REGISTER", "file" if DEBUG else "none")
+BRYGGA_POPULATION_REGISTER_FILE = os.environ.get(
+    "BRYGGA_POPULATION_REGISTER_FILE", str(BASE_DIR / "brygga" / "people" / "register" / "demo_register.json")
+)
+BRYGGA_PU_ENDPOINT = os.environ.get("BRYGGA_PU_ENDPOINT", "")
+BRYGGA_PU_LOGICAL_ADDRESS = os.environ.get("BRYGGA_PU_LOGICAL_ADDRESS", "")
+BRYGGA_PU_TIMEOUT = float(os.environ.get("BRYGGA_PU_TIMEOUT", "5"))
+BRYGGA_PU_CLIENT_CERT = os.environ.get("BRYGGA_PU_CLIENT_CERT", "")
+BRYGGA_PU_CLIENT_KEY = os.environ.get("BRYGGA_PU_CLIENT_KEY", "")
+BRYGGA_PU_CA_BUNDLE = os.environ.get("BRYGGA_PU_CA_BUNDLE", "")
+# A person's register data older than this is fetched again by `refresh_population_register`.
+BRYGGA_POPULATION_REGISTER_MAX_AGE_HOURS = int(os.environ.get("BRYGGA_POPULATION_REGISTER_MAX_AGE_HOURS", "24"))
+
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("BRYGGA_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),

@@ -16,13 +16,13 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from brygga.access.models import AccessLogEntry, AccessLogSeal, Involvement, LogReview
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
-from brygga.core.errors import NotFound, PermissionDenied
+from brygga.core.errors import DomainError, NotFound, PermissionDenied
 from brygga.organisations.models import Unit
-from brygga.people.identifiers import parse_identity_number
 from brygga.people.models import Person
 
 Action = AccessLogEntry.Action
@@ -126,16 +126,30 @@ def lookup_person(actor: Actor, identifier: str) -> Person:
     flagged for review when the unit has no involvement."""
     if not actor.can(Perm.PERSON_LOOKUP) or actor.unit is None:
         raise NotFound
-    number = parse_identity_number(identifier)
-    person = (
-        Person.objects.select_related("registered_municipality", "listed_unit")
-        .filter(identifier=number.value)
-        .first()
-    )
+    person = _find_or_fetch(identifier)
     if person is None:
         raise NotFound
     log_access(actor, person, Action.LOOKUP, "person", had_involvement=is_involved(actor.unit, person.pk))
     return person
+
+
+def _find_or_fetch(identifier: str) -> Person | None:
+    """The person brygga has, or the one the population register returns the first time (ADR 0500). A register
+    that does not answer is a clear error for an unknown number only; a known person never waits for it."""
+    from brygga.people.register import RegisterUnavailable, find_or_fetch
+
+    try:
+        return find_or_fetch(identifier)
+    except RegisterUnavailable as exc:
+        raise DomainError.single(
+            "identifier",
+            "FOLKBOKFORING-SVARAR-INTE",
+            _(
+                "Folkbokföringen svarar inte just nu, och personen finns inte i brygga sedan tidigare. Försök "
+                "igen om en stund, eller registrera personen manuellt med reservnummer."
+            ),
+            status=503,
+        ) from exc
 
 
 def record_change(actor: Actor, person: Person, what: str, action: str = Action.UPDATE) -> AccessLogEntry:
