@@ -223,7 +223,9 @@ BRYGGA_PU_CLIENT_CERT = os.environ.get("BRYGGA_PU_CLIENT_CERT", "")
 BRYGGA_PU_CLIENT_KEY = os.environ.get("BRYGGA_PU_CLIENT_KEY", "")
 BRYGGA_PU_CA_BUNDLE = os.environ.get("BRYGGA_PU_CA_BUNDLE", "")
 # A person's register data older than this is fetched again by `refresh_population_register`.
-BRYGGA_POPULATION_REGISTER_MAX_AGE_HOURS = int(os.environ.get("BRYGGA_POPULATION_REGISTER_MAX_AGE_HOURS", "24"))
+BRYGGA_POPULATION_REGISTER_MAX_AGE_HOURS = int(
+    os.environ.get("BRYGGA_POPULATION_REGISTER_MAX_AGE_HOURS", "24")
+)
 
 TASKS = {
     "default": {

@@ -139,9 +139,7 @@ def _app(producer: Producer, schema: etree.XMLSchema) -> Any:
 
 
 def _fault(start_response: Any, code: str, text: str) -> list[bytes]:
-    fault = S.Envelope(
-        S.Body(S.Fault(etree.Element("faultcode"), etree.Element("faultstring")))
-    )
+    fault = S.Envelope(S.Body(S.Fault(etree.Element("faultcode"), etree.Element("faultstring"))))
     fault_el = fault[0][0]
     fault_el[0].text = f"soap:{code}"
     fault_el[1].text = text

@@ -145,8 +145,8 @@ def _find_or_fetch(identifier: str) -> Person | None:
             "identifier",
             "FOLKBOKFORING-SVARAR-INTE",
             _(
-                "Folkbokföringen svarar inte just nu, och personen finns inte i brygga sedan tidigare. Försök "
-                "igen om en stund, eller registrera personen manuellt med reservnummer."
+                "Folkbokföringen svarar inte just nu, och personen finns inte i brygga sedan tidigare. "
+                "Försök igen om en stund, eller registrera personen manuellt med reservnummer."
             ),
             status=503,
         ) from exc
