@@ -183,6 +183,9 @@ def entry_mac(entry: AccessLogEntry) -> str:
         entry.channel,
         "1" if entry.had_involvement else "0",
     ]
+    # Added later (issue 15): only in the MAC when set, so every entry written before keeps its MAC.
+    if entry.auth_method:
+        fields.append(entry.auth_method)
     return hmac.new(_log_key(), "\x1f".join(fields).encode(), hashlib.sha256).hexdigest()
 
 
@@ -201,6 +204,7 @@ def _new_entry(actor: Actor, person: Person, action: str, what: str, had_involve
         action=action,
         what=what[:200],
         channel=actor.channel,
+        auth_method=actor.auth_method,
         had_involvement=had_involvement,
     )
     entry.mac = entry_mac(entry)
