@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "brygga.api",
     "brygga.web",
     "brygga.demo",
+    "brygga.signin",
+    "djangosaml2",
 ]
 
 MIDDLEWARE = [
@@ -88,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "djangosaml2.middleware.SamlSessionMiddleware",
     "brygga.accounts.middleware.ActiveUnitMiddleware",
     "brygga.core.middleware.NoStoreMiddleware",
     "brygga.access.middleware.DeniedAccessLogMiddleware",
@@ -251,6 +254,58 @@ BRYGGA_BACKUP_KEY = os.environ.get("BRYGGA_BACKUP_KEY", "")
 BRYGGA_BACKUP_SSH_KEY = os.environ.get("BRYGGA_BACKUP_SSH_KEY", "")
 BRYGGA_BACKUP_SFTP_TIMEOUT = float(os.environ.get("BRYGGA_BACKUP_SFTP_TIMEOUT", "30"))
 BRYGGA_BACKUP_STALE_HOURS = int(os.environ.get("BRYGGA_BACKUP_STALE_HOURS", "6"))
+
+# The population register (folkbokföring, ADR 0500): "pu" (Inera's personuppgiftstjänst, RIV-TA
+# GetPersonsForProfile 5 over NTjP), "file" (a local JSON file; development and demo) or "none" (brygga knows
+# only the persons it already has). Defaults to the demo file in debug, to none otherwise.
+BRYGGA_POPULATION_REGISTER = os.environ.get("BRYGGA_POPULATION_REGISTER", "file" if DEBUG else "none")
+BRYGGA_POPULATION_REGISTER_FILE = os.environ.get(
+    "BRYGGA_POPULATION_REGISTER_FILE", str(BASE_DIR / "brygga" / "people" / "register" / "demo_register.json")
+)
+BRYGGA_PU_ENDPOINT = os.environ.get("BRYGGA_PU_ENDPOINT", "")
+BRYGGA_PU_LOGICAL_ADDRESS = os.environ.get("BRYGGA_PU_LOGICAL_ADDRESS", "")
+BRYGGA_PU_TIMEOUT = float(os.environ.get("BRYGGA_PU_TIMEOUT", "5"))
+BRYGGA_PU_CLIENT_CERT = os.environ.get("BRYGGA_PU_CLIENT_CERT", "")
+BRYGGA_PU_CLIENT_KEY = os.environ.get("BRYGGA_PU_CLIENT_KEY", "")
+BRYGGA_PU_CA_BUNDLE = os.environ.get("BRYGGA_PU_CA_BUNDLE", "")
+# A person's register data older than this is fetched again by `refresh_population_register`.
+BRYGGA_POPULATION_REGISTER_MAX_AGE_HOURS = int(
+    os.environ.get("BRYGGA_POPULATION_REGISTER_MAX_AGE_HOURS", "24")
+)
+
+# Sign-in (ADR 0501). Local accounts (password + TOTP) are for local administrators and the demo: off by
+# default in production. SITHS through Inera's IdP with OpenID Connect and/or SAML 2.0.
+BRYGGA_LOCAL_LOGIN = env_bool("BRYGGA_LOCAL_LOGIN", DEBUG)
+BRYGGA_SITHS_ACCEPTED_LOA = os.environ.get(
+    "BRYGGA_SITHS_ACCEPTED_LOA", "http://id.sambi.se/loa/loa3,http://id.sambi.se/loa/loa4"
+)
+BRYGGA_OIDC_ISSUER = os.environ.get("BRYGGA_OIDC_ISSUER", "")
+BRYGGA_OIDC_CLIENT_ID = os.environ.get("BRYGGA_OIDC_CLIENT_ID", "")
+BRYGGA_OIDC_CLIENT_SECRET = os.environ.get("BRYGGA_OIDC_CLIENT_SECRET", "")
+BRYGGA_OIDC_SCOPES = os.environ.get("BRYGGA_OIDC_SCOPES", "openid profile")
+BRYGGA_OIDC_TIMEOUT = float(os.environ.get("BRYGGA_OIDC_TIMEOUT", "10"))
+# SAML 2.0 (djangosaml2/pysaml2): the IdP's metadata (a file, or an https URL), brygga's public base URL and
+# its SP key pair (the SAML signing/encryption certificate registered with the federation).
+BRYGGA_SAML_IDP_METADATA = os.environ.get("BRYGGA_SAML_IDP_METADATA", "")
+BRYGGA_SAML_BASE_URL = os.environ.get("BRYGGA_SAML_BASE_URL", "")
+BRYGGA_SAML_ENTITY_ID = os.environ.get("BRYGGA_SAML_ENTITY_ID", "")
+BRYGGA_SAML_KEY_FILE = os.environ.get("BRYGGA_SAML_KEY_FILE", "")
+BRYGGA_SAML_CERT_FILE = os.environ.get("BRYGGA_SAML_CERT_FILE", "")
+BRYGGA_SAML_XMLSEC = os.environ.get("BRYGGA_SAML_XMLSEC", "/usr/bin/xmlsec1")
+SAML_CONFIG_LOADER = "brygga.signin.saml.config_loader"
+SAML_SESSION_COOKIE_NAME = "brygga_saml_session"
+# The IdP posts its response cross-site: "None" (with Secure) in production; "Lax" for plain-HTTP development.
+SAML_SESSION_COOKIE_SAMESITE = os.environ.get("BRYGGA_SAML_COOKIE_SAMESITE", "Lax" if DEBUG else "None")
+SAML_DJANGO_USER_MAIN_ATTRIBUTE = "username"
+SAML_CREATE_UNKNOWN_USER = False
+SAML_CSP_HANDLER = ""  # brygga sets its own headers
+SAML_IGNORE_LOGOUT_ERRORS = True  # a failed logout at the IdP still ends the brygga session
+LOGOUT_REDIRECT_URL = "/konto/logga-in/"
+LOGIN_REDIRECT_URL = "/"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "brygga.signin.saml.SithsSaml2Backend",
+]
 
 TASKS = {
     "default": {

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from brygga.api.api import api
+from brygga.signin.saml import AcsView
 from brygga.web.views import healthz
 
 admin.site.site_header = "brygga — administration"
@@ -10,6 +11,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("konto/", include("brygga.accounts.urls")),
+    path("inloggning/", include("brygga.signin.urls")),
+    path("saml2/acs/", AcsView.as_view(), name="saml2_acs"),  # brygga's decision on djangosaml2's ACS
+    path("saml2/", include("djangosaml2.urls")),
     path("logg/", include("brygga.access.urls")),
     path("arenden/", include("brygga.cases.urls")),
     path("sip/", include("brygga.sip.urls")),

@@ -13,3 +13,5 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 # Argon2 is deliberately slow; tests hash many passwords. Production's hasher list is asserted in
 # tests/test_web_and_api.py::test_production_hashes_passwords_with_argon2.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405
+BRYGGA_POPULATION_REGISTER = "none"  # tests that fetch set it (tests/test_people_register.py)
+BRYGGA_LOCAL_LOGIN = True  # the tests sign in with local accounts; production defaults to off

@@ -71,6 +71,8 @@ class AccessLogEntry(models.Model):
     action = models.CharField(max_length=10, choices=Action.choices)
     what = models.CharField(max_length=200)  # e.g. "person", "case:42", "sip:7/pdf"
     channel = models.CharField(max_length=10)  # web | api | command
+    # How the user authenticated (accounts.models.AuthMethod: SITHS via OIDC or SAML, local, API token).
+    auth_method = models.CharField(max_length=12, blank=True, default="", db_default="")
     had_involvement = models.BooleanField()
     # Why a DENIED attempt was refused (a DenialReason value); empty for every other action.
     reason = models.CharField(max_length=30, blank=True, default="", choices=DenialReason.choices)

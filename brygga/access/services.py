@@ -16,14 +16,14 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from brygga.access import anchors
 from brygga.access.models import AccessLogEntry, AccessLogSeal, DenialReason, Involvement, LogReview
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
-from brygga.core.errors import NotFound, PermissionDenied
+from brygga.core.errors import DomainError, NotFound, PermissionDenied
 from brygga.organisations.models import Unit
-from brygga.people.identifiers import parse_identity_number
 from brygga.people.models import Person
 
 Action = AccessLogEntry.Action
@@ -133,16 +133,30 @@ def lookup_person(actor: Actor, identifier: str) -> Person:
     flagged for review when the unit has no involvement."""
     if not actor.can(Perm.PERSON_LOOKUP) or actor.unit is None:
         raise NotFound
-    number = parse_identity_number(identifier)
-    person = (
-        Person.objects.select_related("registered_municipality", "listed_unit")
-        .filter(identifier=number.value)
-        .first()
-    )
+    person = _find_or_fetch(identifier)
     if person is None:
         raise NotFound
     log_access(actor, person, Action.LOOKUP, "person", had_involvement=is_involved(actor.unit, person.pk))
     return person
+
+
+def _find_or_fetch(identifier: str) -> Person | None:
+    """The person brygga has, or the one the population register returns the first time (ADR 0500). A register
+    that does not answer is a clear error for an unknown number only; a known person never waits for it."""
+    from brygga.people.register import RegisterUnavailable, find_or_fetch
+
+    try:
+        return find_or_fetch(identifier)
+    except RegisterUnavailable as exc:
+        raise DomainError.single(
+            "identifier",
+            "FOLKBOKFORING-SVARAR-INTE",
+            _(
+                "Folkbokföringen svarar inte just nu, och personen finns inte i brygga sedan tidigare. "
+                "Försök igen om en stund, eller registrera personen manuellt med reservnummer."
+            ),
+            status=503,
+        ) from exc
 
 
 def record_change(actor: Actor, person: Person, what: str, action: str = Action.UPDATE) -> AccessLogEntry:
@@ -178,6 +192,9 @@ def entry_mac(entry: AccessLogEntry) -> str:
     ]
     if entry.reason:  # added with ADR 0801; entries without a reason keep the MAC they were written with
         fields.append(entry.reason)
+    # Added later (issue 15): only in the MAC when set, so every entry written before keeps its MAC.
+    if entry.auth_method:
+        fields.append(f"auth:{entry.auth_method}")
     return hmac.new(_log_key(), "\x1f".join(fields).encode(), hashlib.sha256).hexdigest()
 
 
@@ -198,6 +215,7 @@ def _new_entry(
         action=action,
         what=what[:200],
         channel=actor.channel,
+        auth_method=actor.auth_method,
         had_involvement=had_involvement,
         reason=reason,
     )

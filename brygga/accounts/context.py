@@ -18,6 +18,8 @@ class Actor:
     user: User
     membership: Membership | None
     channel: str = "web"  # web | api | command
+    # How the user authenticated (accounts.models.AuthMethod), recorded on every access-log entry.
+    auth_method: str = ""
 
     @property
     def unit(self) -> Unit | None:

@@ -10,6 +10,8 @@ from brygga.accounts.context import Actor
 from brygga.accounts.services import active_memberships
 
 SESSION_KEY = "brygga_active_membership"
+# How the session was authenticated (accounts.models.AuthMethod); set at sign-in.
+AUTH_METHOD_KEY = "brygga_auth_method"
 
 
 class ActiveUnitMiddleware:
@@ -27,5 +29,10 @@ class ActiveUnitMiddleware:
             if active is None and len(memberships) == 1:
                 active = memberships[0]
             request.memberships = memberships  # type: ignore[attr-defined]
-            request.actor = Actor(user=user, membership=active, channel="web")  # type: ignore[attr-defined]
+            request.actor = Actor(  # type: ignore[attr-defined]
+                user=user,
+                membership=active,
+                channel="web",
+                auth_method=request.session.get(AUTH_METHOD_KEY, ""),
+            )
         return self.get_response(request)

@@ -16,6 +16,16 @@ from django.utils.translation import gettext_lazy as _
 from brygga.accounts.permissions import ROLE_CHOICES, ROLE_LABELS, Perm, Role, role_has
 
 
+class AuthMethod(models.TextChoices):
+    """How a user authenticated; recorded on every access-log entry (issue 15, R-AUTH-1)."""
+
+    SITHS_OIDC = "siths-oidc", _("SITHS via OpenID Connect")
+    SITHS_SAML = "siths-saml", _("SITHS via SAML")
+    LOCAL_TOTP = "local-totp", _("Lokalt konto med lösenord och engångskod")
+    LOCAL_PASSWORD = "local", _("Lokalt konto med lösenord")
+    API_TOKEN = "api-token", _("API-nyckel (integrerat system)")
+
+
 class User(AbstractUser):
     hsa_id = models.CharField(_("personens HSA-id"), max_length=31, blank=True)
     title = models.CharField(_("befattning"), max_length=100, blank=True)

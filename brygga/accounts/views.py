@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import segno
 from django.conf import settings
-from django.contrib.auth import login, logout
+from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from brygga.accounts.models import User
+from brygga.accounts.middleware import AUTH_METHOD_KEY
+from brygga.accounts.models import AuthMethod, User
 from brygga.accounts.services import login_with_password, start_totp_enrolment, verify_totp
-from brygga.core.errors import DomainError
+from brygga.core.errors import DomainError, Problem
 
 PENDING_KEY = "brygga_pending_user"
 NEXT_KEY = "brygga_next"
+# Local accounts always authenticate with the model backend (there is also the SAML one).
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def _safe_next(request: HttpRequest, target: str | None) -> str:
@@ -25,7 +29,18 @@ def _safe_next(request: HttpRequest, target: str | None) -> str:
 
 
 def login_view(request: HttpRequest) -> HttpResponse:
-    context: dict[str, object] = {"next": request.GET.get("next", "")}
+    context: dict[str, object] = {
+        "next": request.GET.get("next", ""),
+        "local_login": settings.BRYGGA_LOCAL_LOGIN,
+        "oidc": bool(settings.BRYGGA_OIDC_ISSUER and settings.BRYGGA_OIDC_CLIENT_ID),
+        "saml": bool(settings.BRYGGA_SAML_IDP_METADATA),
+    }
+    if request.method == "POST" and not settings.BRYGGA_LOCAL_LOGIN:
+        # Local accounts are off (production default, ADR 0501): sign in with SITHS.
+        context["errors"] = [
+            Problem("username", "LOKAL-INLOGGNING-AV", _("Lokala konton är avstängda. Logga in med SITHS."))
+        ]
+        return render(request, "accounts/login.html", context, status=403)
     if request.method == "POST":
         username = request.POST.get("username", "").strip()
         context.update(username=username, next=request.POST.get("next", ""))
@@ -38,7 +53,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if user.has_totp or settings.BRYGGA_REQUIRE_TOTP:
             request.session[PENDING_KEY] = user.pk
             return redirect("accounts:totp" if user.has_totp else "accounts:totp_setup")
-        login(request, user)
+        login(request, user, backend=MODEL_BACKEND)
+        request.session[AUTH_METHOD_KEY] = AuthMethod.LOCAL_PASSWORD
         return redirect(request.session.pop(NEXT_KEY, "/"))
     return render(request, "accounts/login.html", context)
 
@@ -59,7 +75,8 @@ def totp_view(request: HttpRequest) -> HttpResponse:
             return render(request, "accounts/totp.html", {"errors": exc.problems}, status=400)
         next_url = request.session.pop(NEXT_KEY, "/")
         request.session.pop(PENDING_KEY, None)
-        login(request, user)
+        login(request, user, backend=MODEL_BACKEND)
+        request.session[AUTH_METHOD_KEY] = AuthMethod.LOCAL_TOTP
         return redirect(next_url)
     return render(request, "accounts/totp.html")
 
@@ -87,7 +104,8 @@ def totp_setup_view(request: HttpRequest) -> HttpResponse:
         if not request.user.is_authenticated:
             next_url = request.session.pop(NEXT_KEY, "/")
             request.session.pop(PENDING_KEY, None)
-            login(request, user)  # type: ignore[arg-type]
+            login(request, user, backend=MODEL_BACKEND)  # type: ignore[arg-type]
+            request.session[AUTH_METHOD_KEY] = AuthMethod.LOCAL_TOTP
             return redirect(next_url)
         return redirect("web:home")
     uri = start_totp_enrolment(user)  # type: ignore[arg-type]
@@ -101,5 +119,7 @@ def totp_setup_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
-    logout(request)
-    return redirect("accounts:login")
+    """Log out of brygga and, for a SITHS sign-in, at the identity provider too (brygga.signin)."""
+    from brygga.signin.views import logout_view as signin_logout
+
+    return signin_logout(request)

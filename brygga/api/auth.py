@@ -11,7 +11,7 @@ from django.utils import timezone
 from ninja.security import APIKeyCookie, HttpBearer
 
 from brygga.accounts.context import Actor
-from brygga.accounts.models import ApiToken, hash_token
+from brygga.accounts.models import ApiToken, AuthMethod, hash_token
 
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
@@ -36,7 +36,9 @@ class TokenAuth(HttpBearer):
         # concurrent requests of an integration (docs/benchmarks.md).
         if found.last_used_at is None or now - found.last_used_at >= LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
-        request.actor = Actor.for_membership(membership, channel="api")  # type: ignore[attr-defined]
+        request.actor = Actor(  # type: ignore[attr-defined]
+            user=membership.user, membership=membership, channel="api", auth_method=AuthMethod.API_TOKEN
+        )
         return found
 
 
@@ -50,7 +52,9 @@ class BrowserSessionAuth(APIKeyCookie):
         actor = getattr(request, "actor", None)
         if actor is None or actor.membership is None:
             return None
-        request.actor = Actor(user=actor.user, membership=actor.membership, channel="api")  # type: ignore[attr-defined]
+        request.actor = Actor(  # type: ignore[attr-defined]
+            user=actor.user, membership=actor.membership, channel="api", auth_method=actor.auth_method
+        )
         return actor.user
 
 

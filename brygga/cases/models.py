@@ -228,6 +228,8 @@ class CaseEvent(models.Model):
         # Additions beyond the shared contract (ADR 0101); consumers may ignore them.
         PLANNING_UPDATED = "planning_updated", _("Planeringsunderlag uppdaterat")
         CHECKLIST_UPDATED = "checklist_updated", _("Checklista uppdaterad")
+        # The person moved to another municipality (folkbokföring); the addressing followed (ADR 0500).
+        READDRESSED = "readdressed", _("Omadresserat efter ändrad folkbokföring")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)

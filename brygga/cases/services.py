@@ -1459,6 +1459,81 @@ def replace_reserve_number(actor: Actor, case: Case, new_person: Person) -> Case
     )
 
 
+@transaction.atomic
+def readdress_after_move(person: Person, user: Any, at: dt.datetime | None = None) -> list[CaseEvent]:
+    """R-INS-7 follows the folkbokföring: the register has moved the person to another municipality (already
+    saved on the person), so each open case whose admission notice went automatically to a municipality's
+    contact point now goes to the new municipality's instead. Manually chosen recipients stay; the old
+    municipality keeps access only for the grace period. Every open case gets a ``readdressed`` event that all
+    its units see. ``user``: who triggered the refresh (or the register's system account); the event is
+    recorded on the case's ward. ``Case.municipality`` (payment responsibility at admission) stays."""
+    now = at or _now()
+    events: list[CaseEvent] = []
+    new_municipality = person.registered_municipality
+    contact = (
+        Unit.objects.filter(
+            municipality=new_municipality, kind=Unit.Kind.MUNICIPAL_CONTACT, is_active=True
+        ).first()
+        if new_municipality is not None
+        else None
+    )
+    actor = Actor(user=user, membership=None, channel="command")
+    for case in Case.objects.select_for_update().filter(person=person, status__in=OPEN).order_by("pk"):
+        removed: list[dict[str, Any]] = []
+        added: list[dict[str, Any]] = []
+        if case.notice_sent_at is not None:
+            stale = (
+                Participant.objects.filter(
+                    case=case,
+                    role=Participant.Role.MUNICIPALITY,
+                    addressing=Participant.Addressing.AUTOMATIC,
+                    status=Participant.Status.ACTIVE,
+                )
+                .exclude(unit=contact)
+                .select_related("unit")
+            )
+            for participant in stale:
+                participant.status = Participant.Status.LEFT
+                participant.save(update_fields=["status"])
+                end_involvement(person, participant.unit, case.source, at=now)
+                removed.append(_unit_ref(participant.unit))
+            already = (
+                contact is not None
+                and Participant.objects.filter(
+                    case=case, unit=contact, status=Participant.Status.ACTIVE
+                ).exists()
+            )
+            if contact is not None and not already:
+                added = _add_recipients(case, [contact], Participant.Addressing.AUTOMATIC, now)
+        event = CaseEvent.objects.create(
+            case=case,
+            kind=Kind.READDRESSED,
+            occurred_at=now,
+            recorded_at=now,
+            user=user,
+            unit_id=case.ward_id,
+            data={
+                "reason": "folkbokforing",
+                "municipality": (
+                    {"scb_code": new_municipality.scb_code, "name": new_municipality.name}
+                    if new_municipality is not None
+                    else None
+                ),
+                "removed": removed,
+                "added": added,
+                "manual_needed": case.notice_sent_at is not None and contact is None,
+            },
+        )
+        Case.objects.filter(pk=case.pk).update(last_event_at=now)
+        Participant.objects.filter(case=case, status=Participant.Status.ACTIVE).update(
+            needs_ack=True, unacked_since=Coalesce(F("unacked_since"), Value(now))
+        )
+        keep_inbox_in_step(case)
+        log_access(actor, person, AccessLogEntry.Action.UPDATE, f"case:{case.pk}/readdressed", True)
+        events.append(event)
+    return events
+
+
 # --- inbox and messages -------------------------------------------------------------------------------------
 
 

@@ -108,11 +108,17 @@ def _inbox_signature(page: Any) -> str:
 @actor_required(Perm.CASE_CREATE)
 def new_case(request: HttpRequest) -> HttpResponse:
     actor: Actor = request.actor  # type: ignore[attr-defined]
-    context: dict[str, Any] = {"form": request.POST, "care_types": Case.CareType.choices}
+    context: dict[str, Any] = {
+        "form": request.POST,
+        "care_types": Case.CareType.choices,
+        # After a manual registration (web:person_new) the number comes along.
+        "prefill_identifier": request.GET.get("identifier", "")[:20],
+    }
     if request.method == "POST":
         try:
             person = lookup_person(actor, request.POST.get("identifier", ""))
         except NotFound:
+            context["not_found"] = True
             context["errors"] = [
                 Problem("identifier", "PERSON", _("Ingen person med det numret finns registrerad."))
             ]

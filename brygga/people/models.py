@@ -3,6 +3,7 @@ fields and need-to-know routing are built from."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -10,6 +11,14 @@ from brygga.people.identifiers import IdKind
 
 
 class Person(models.Model):
+    class Source(models.TextChoices):
+        """Where the identity data came from (ADR 0500)."""
+
+        PU = "pu", _("Folkbokföringen (personuppgiftstjänsten)")
+        FILE = "file", _("Lokal folkbokföringsfil")
+        MANUAL = "manual", _("Manuellt registrerad")
+        SEED = "seed", _("Inläst av brygga")
+
     identifier = models.CharField(_("personnummer"), max_length=14, unique=True)
     id_kind = models.CharField(
         _("typ av nummer"), max_length=20, choices=[(k.value, k.value.capitalize()) for k in IdKind]
@@ -44,6 +53,18 @@ class Person(models.Model):
     # A reserve number replaced by a real personnummer keeps pointing at the person who took over.
     replaced_by = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_identities"
+    )
+    source = models.CharField(
+        _("källa"), max_length=10, choices=Source.choices, default=Source.SEED, db_default=Source.SEED
+    )
+    # Last successful answer from the register; the data is as of then. A later failed attempt is kept apart,
+    # so the page can say "the register did not answer; the data is from <register_checked_at>".
+    register_checked_at = models.DateTimeField(_("hämtad från folkbokföringen"), null=True, blank=True)
+    register_failed_at = models.DateTimeField(null=True, blank=True)
+    # Why a person was entered by hand (reserve number, not in the register); required for Source.MANUAL.
+    manual_reason = models.CharField(_("skäl till manuell registrering"), max_length=300, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

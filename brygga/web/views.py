@@ -3,11 +3,14 @@ organisation registry."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.db import connection
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from brygga.access.services import lookup_person, open_person
@@ -18,7 +21,12 @@ from brygga.core.errors import DomainError, NotFound
 from brygga.core.views import actor_required
 from brygga.organisations.models import Municipality, PopulationFigure, Subregion, Unit
 from brygga.people.presenters import person_summary
-from brygga.people.services import reveal_protected_identity
+from brygga.people.services import (
+    MANUAL_REASON_MAX,
+    enter_person_manually,
+    refresh_from_register,
+    reveal_protected_identity,
+)
 
 
 @require_safe  # GET and HEAD: load balancers often probe with HEAD
@@ -98,6 +106,62 @@ def person_reveal(request: HttpRequest, person_id: int) -> HttpResponse:
         "web/person_detail.html",
         {"person": person, "summary": person_summary(person, revealed=True), "revealed": True},
     )
+
+
+@require_POST
+@actor_required(Perm.PERSON_READ)
+def person_refresh(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Fetch the person again from the population register, on demand (ADR 0500)."""
+    person = open_person(request.actor, person_id)  # type: ignore[attr-defined]
+    try:
+        outcome = refresh_from_register(request.actor, person)  # type: ignore[attr-defined]
+    except DomainError as exc:
+        person.refresh_from_db()
+        context = {"person": person, "summary": person_summary(person), "errors": exc.problems}
+        return render(request, "web/person_detail.html", context, status=exc.status)
+    if outcome.moved:
+        messages.success(
+            request, _("Uppgifterna är uppdaterade. Personen har flyttat; öppna ärenden är omadresserade.")
+        )
+    elif outcome.changed:
+        messages.success(request, _("Uppgifterna är uppdaterade från folkbokföringen."))
+    else:
+        messages.success(request, _("Folkbokföringen har inga ändringar."))
+    return redirect("web:person_detail", person_id=person.pk)
+
+
+MANUAL_FIELDS = (
+    "identifier",
+    "given_name",
+    "family_name",
+    "street_address",
+    "postal_code",
+    "city",
+    "municipality_code",
+    "reason",
+)
+
+
+@actor_required(Perm.CASE_CREATE)
+def person_new(request: HttpRequest) -> HttpResponse:
+    """Enter a person by hand: a reserve number, or a number the population register does not know."""
+    context: dict[str, object] = {
+        "form": {f: request.POST.get(f, "") for f in MANUAL_FIELDS} if request.method == "POST" else {},
+        "municipalities": Municipality.objects.order_by("name"),
+        "reason_max": MANUAL_REASON_MAX,
+    }
+    if request.method == "POST":
+        form = {f: request.POST.get(f, "") for f in MANUAL_FIELDS}
+        try:
+            person = enter_person_manually(request.actor, **form)  # type: ignore[attr-defined]
+        except DomainError as exc:
+            context["errors"] = exc.problems
+            return render(request, "web/person_new.html", context, status=400)
+        except NotFound:
+            return render(request, "web/forbidden.html", status=403)
+        messages.success(request, _("Personen är registrerad. Skriv in patienten med numret."))
+        return redirect(f"{reverse('cases:new')}?identifier={person.formatted_identifier}")
+    return render(request, "web/person_new.html", context)
 
 
 @require_GET
