@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "brygga.deviations",
     "brygga.documents",
     "brygga.api",
+    "brygga.fhir",
     "brygga.web",
     "brygga.demo",
 ]
@@ -208,6 +209,15 @@ BRYGGA_SIGNER = os.environ.get("BRYGGA_SIGNER", "local")
 BRYGGA_SIGNING_CA_DIR = Path(os.environ.get("BRYGGA_SIGNING_CA_DIR", VAR_DIR / "signing"))
 # Key that protects the units' backup passphrases at rest. Defaults to a key derived from SECRET_KEY.
 BRYGGA_BACKUP_KEY = os.environ.get("BRYGGA_BACKUP_KEY", "")
+
+# FHIR R4 endpoint and subscriptions (docs/fhir.md).
+BRYGGA_BASE_URL = os.environ.get("BRYGGA_BASE_URL", "http://127.0.0.1:8000")
+BRYGGA_FHIR_CAPABILITY_DATE = "2026-12-06"
+BRYGGA_FHIR_REQUIRE_HTTPS = os.environ.get("BRYGGA_FHIR_REQUIRE_HTTPS", "1" if not DEBUG else "0") == "1"
+BRYGGA_FHIR_NOTIFY_TIMEOUT = float(os.environ.get("BRYGGA_FHIR_NOTIFY_TIMEOUT", "10"))
+BRYGGA_FHIR_RETRY_BASE_SECONDS = float(os.environ.get("BRYGGA_FHIR_RETRY_BASE_SECONDS", "5"))
+BRYGGA_FHIR_RETRY_MAX_SECONDS = float(os.environ.get("BRYGGA_FHIR_RETRY_MAX_SECONDS", "3600"))
+BRYGGA_FHIR_DELIVERY_LEASE_SECONDS = float(os.environ.get("BRYGGA_FHIR_DELIVERY_LEASE_SECONDS", "60"))
 
 TASKS = {
     "default": {

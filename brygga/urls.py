@@ -9,6 +9,7 @@ admin.site.site_header = "brygga — administration"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
+    path("fhir/r4/", include("brygga.fhir.urls")),
     path("konto/", include("brygga.accounts.urls")),
     path("logg/", include("brygga.access.urls")),
     path("arenden/", include("brygga.cases.urls")),
