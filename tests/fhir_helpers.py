@@ -42,7 +42,10 @@ def encounter_body(person_identifier: str, admitted_at: dt.datetime, **extra: An
         "subject": {"identifier": {"system": systems.PERSONNUMMER, "value": person_identifier}},
         "period": {"start": admitted_at.isoformat()},
         "extension": [
-            {"url": systems.PLANNED_END_DATE, "valueDateTime": (admitted_at + dt.timedelta(days=4)).date().isoformat()},
+            {
+                "url": systems.PLANNED_END_DATE,
+                "valueDateTime": (admitted_at + dt.timedelta(days=4)).date().isoformat(),
+            },
             {"url": systems.NEED_ASSESSED, "valueDateTime": admitted_at.isoformat()},
         ],
     }
@@ -70,12 +73,23 @@ class Receiver:
         self.headers: list[dict[str, str]] = []
         self.answers: list[int] = []
         self.event = threading.Event()
+        # hold: the next request is read, then kept waiting until ``release`` is set (a crash mid-delivery).
+        self.hold = False
+        self.holding = threading.Event()
+        self.release = threading.Event()
+        self.seen: list[dict[str, Any]] = []  # every request body, acknowledged or not
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 — http.server's name
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length))
+                outer.seen.append(body)
+                if outer.hold:
+                    outer.hold = False
+                    outer.holding.set()
+                    outer.release.wait(60)
+                    return  # no answer: the sender is gone
                 status = outer.answers.pop(0) if outer.answers else 200
                 if status < 300:
                     outer.received.append(body)

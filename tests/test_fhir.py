@@ -54,7 +54,11 @@ def issue_of(response: Any) -> dict[str, Any]:
     body = valid(response.json())
     assert body["resourceType"] == "OperationOutcome"
     issue = body["issue"][0]
-    return {"rule": issue["details"]["coding"][0]["code"], "path": (issue.get("expression") or [""])[0], **issue}
+    return {
+        "rule": issue["details"]["coding"][0]["code"],
+        "path": (issue.get("expression") or [""])[0],
+        **issue,
+    }
 
 
 def create(c: Client, person_identifier: str, **headers: str) -> Any:
@@ -85,7 +89,9 @@ def test_without_a_token_the_answer_is_401_operation_outcome() -> None:
 
 
 @time_machine.travel(NOW, tick=False)
-def test_encounter_create_runs_admit_with_its_event_and_answers_a_valid_versioned_encounter(ehr: Client) -> None:
+def test_encounter_create_runs_admit_with_its_event_and_answers_a_valid_versioned_encounter(
+    ehr: Client,
+) -> None:
     person = make_person("1480")
     response = create(ehr, person.identifier)
     assert response.status_code == 201, response.content
@@ -94,7 +100,10 @@ def test_encounter_create_runs_admit_with_its_event_and_answers_a_valid_versione
     assert body["id"] == str(case.pk) and body["status"] == "in-progress"
     assert body["serviceProvider"]["identifier"] == {"system": systems.HSA_ID, "value": unit(WARD).hsa_id}
     assert response["ETag"] == 'W/"1"' and body["meta"]["versionId"] == "1"
-    assert case.external_id == "EHR-1" and case.expected_discharge_date == (ADMITTED + dt.timedelta(days=4)).date()
+    assert (
+        case.external_id == "EHR-1"
+        and case.expected_discharge_date == (ADMITTED + dt.timedelta(days=4)).date()
+    )
     assert list(CaseEvent.objects.filter(case=case).values_list("kind", flat=True)) == ["admitted"]
     assert AccessLogEntry.objects.filter(person=person, what__startswith="case:").exists()
 
@@ -138,11 +147,20 @@ def test_a_second_open_stay_is_refused_with_the_services_rule(ehr: Client) -> No
         ({"period": {"start": "igår"}}, 422, "FHIR-value_error", "Encounter.period.start"),
         ({"status": "planned"}, 422, "FHIR-STATUS", "Encounter.status"),
         ({"class": {"system": systems.ACT_CODE, "code": "AMB"}}, 422, "FHIR-KOD", "Encounter.class"),
-        ({"type": [{"coding": [{"system": systems.CARE_TYPE, "code": "dental"}]}]}, 422, "FHIR-KOD", "Encounter.type"),
+        (
+            {"type": [{"coding": [{"system": systems.CARE_TYPE, "code": "dental"}]}]},
+            422,
+            "FHIR-KOD",
+            "Encounter.type",
+        ),
         ({"subject": None}, 422, "R-INS-4", "Encounter.subject"),
         ({"resourceType": "Patient"}, 422, "FHIR-RESURSTYP", "resourceType"),
         (
-            {"serviceProvider": {"identifier": {"system": systems.HSA_ID, "value": "SE2321000131-E000000000099"}}},
+            {
+                "serviceProvider": {
+                    "identifier": {"system": systems.HSA_ID, "value": "SE2321000131-E000000000099"}
+                }
+            },
             422,
             "OKAND-ENHET",
             "Encounter.serviceProvider",
@@ -178,7 +196,9 @@ def test_malformed_json_and_wrong_media_type_are_operation_outcomes(ehr: Client)
 def test_another_wards_ward_cannot_be_named_as_service_provider(ehr: Client) -> None:
     person = make_person("1480")
     other = unit(OTHER_WARD)
-    body = encounter_body(person.identifier, ADMITTED, serviceProvider={"reference": f"Organization/{other.pk}"})
+    body = encounter_body(
+        person.identifier, ADMITTED, serviceProvider={"reference": f"Organization/{other.pk}"}
+    )
     response = post(ehr, "Encounter", body)
     assert response.status_code == 422 and issue_of(response)["rule"] == "AVSANDARE"
     assert not Case.objects.filter(person=person).exists()
@@ -273,14 +293,22 @@ def test_a_stale_update_is_refused_with_412_and_changes_nothing(ehr: Client) -> 
     person = make_person("1480")
     created = create(ehr, person.identifier)
     body = created.json()
-    first = dict(body, extension=[{"url": systems.PLANNED_END_DATE, "valueDateTime": "2026-11-20"}, _reason("complication")])
+    first = dict(
+        body,
+        extension=[{"url": systems.PLANNED_END_DATE, "valueDateTime": "2026-11-20"}, _reason("complication")],
+    )
     assert put(ehr, f"Encounter/{body['id']}", first, HTTP_IF_MATCH='W/"1"').status_code == 200
-    stale = dict(body, extension=[{"url": systems.PLANNED_END_DATE, "valueDateTime": "2026-11-25"}, _reason("complication")])
+    stale = dict(
+        body,
+        extension=[{"url": systems.PLANNED_END_DATE, "valueDateTime": "2026-11-25"}, _reason("complication")],
+    )
     response = put(ehr, f"Encounter/{body['id']}", stale, HTTP_IF_MATCH='W/"1"')
     assert response.status_code == 412 and issue_of(response)["rule"] == "VERSION"
     assert Case.objects.get(pk=body["id"]).expected_discharge_date == dt.date(2026, 11, 20)
-    missing = put(ehr, f"Encounter/{body['id']}", stale)
-    assert missing.status_code == 428
+    by_meta = put(ehr, f"Encounter/{body['id']}", stale)  # meta.versionId "1" from the first read: stale too
+    assert by_meta.status_code == 412
+    stale.pop("meta")
+    assert put(ehr, f"Encounter/{body['id']}", stale).status_code == 428
 
 
 @time_machine.travel(NOW, tick=False)
@@ -302,9 +330,13 @@ def test_leave_through_status_onleave_and_back(ehr: Client) -> None:
     body = dict(created.json(), status="onleave")
     away = put(ehr, f"Encounter/{body['id']}", body, HTTP_IF_MATCH=created["ETag"])
     assert away.status_code == 200 and away.json()["status"] == "onleave"
-    back = put(ehr, f"Encounter/{body['id']}", dict(away.json(), status="in-progress"), HTTP_IF_MATCH=away["ETag"])
+    back = put(
+        ehr, f"Encounter/{body['id']}", dict(away.json(), status="in-progress"), HTTP_IF_MATCH=away["ETag"]
+    )
     assert back.status_code == 200
-    assert list(CaseEvent.objects.filter(case_id=body["id"]).values_list("kind", flat=True).order_by("pk")) == [
+    assert list(
+        CaseEvent.objects.filter(case_id=body["id"]).values_list("kind", flat=True).order_by("pk")
+    ) == [
         "admitted",
         "leave_started",
         "leave_ended",
@@ -326,9 +358,13 @@ def test_admission_notice_task_and_the_receivers_acknowledgement(ehr: Client, mu
     inbox = valid(municipality.get(f"/fhir/r4/Task?owner=Organization/{contact.pk}&status=requested").json())
     assert inbox["total"] == 1
     mine = inbox["entry"][0]["resource"]
-    assert mine["owner"]["identifier"]["value"] == contact.hsa_id and mine["partOf"][0]["reference"] == f"Task/{parent['id']}"
+    assert (
+        mine["owner"]["identifier"]["value"] == contact.hsa_id
+        and mine["partOf"][0]["reference"] == f"Task/{parent['id']}"
+    )
     acked = municipality.patch(
-        f"/fhir/r4/Task/{mine['id']}", json.dumps([{"op": "replace", "path": "/status", "value": "received"}]),
+        f"/fhir/r4/Task/{mine['id']}",
+        json.dumps([{"op": "replace", "path": "/status", "value": "received"}]),
         content_type="application/json-patch+json",
     )
     assert acked.status_code == 200, acked.content
@@ -337,7 +373,10 @@ def test_admission_notice_task_and_the_receivers_acknowledgement(ehr: Client, mu
     assert participant.acknowledged_at is not None and not participant.needs_ack
     assert CaseEvent.objects.filter(case_id=case_id, kind="acknowledged", unit=contact).exists()
     # The municipality sees its own Task, not another receiver's.
-    ids = {e["resource"]["id"] for e in valid(municipality.get(f"/fhir/r4/Task?encounter=Encounter/{case_id}").json())["entry"]}
+    ids = {
+        e["resource"]["id"]
+        for e in valid(municipality.get(f"/fhir/r4/Task?encounter=Encounter/{case_id}").json())["entry"]
+    }
     assert ids == {parent["id"], mine["id"]}
 
 
@@ -346,7 +385,9 @@ def test_a_receiver_cannot_acknowledge_another_units_task(ehr: Client, municipal
     person = make_person("1480")
     case_id = create(ehr, person.identifier).json()["id"]
     parent = post(ehr, "Task", task_body("inskrivningsmeddelande", case_id)).json()
-    owners = Participant.objects.filter(case_id=case_id).exclude(role="ward").exclude(unit__name=CONTACT_POINT)
+    owners = (
+        Participant.objects.filter(case_id=case_id).exclude(role="ward").exclude(unit__name=CONTACT_POINT)
+    )
     other_owner = owners.first()
     assert other_owner is not None
     response = municipality.put(
@@ -386,7 +427,12 @@ def subscribe(c: Client, topic: str, endpoint: str) -> dict[str, Any]:
         "status": "requested",
         "reason": "Kommunens verksamhetssystem",
         "criteria": TOPICS[topic].url,
-        "channel": {"type": "rest-hook", "endpoint": endpoint, "payload": FHIR_JSON, "header": ["X-Secret: s3"]},
+        "channel": {
+            "type": "rest-hook",
+            "endpoint": endpoint,
+            "payload": FHIR_JSON,
+            "header": ["X-Secret: s3"],
+        },
     }
     response = post(c, "Subscription", body)
     assert response.status_code == 201, response.content
@@ -446,11 +492,16 @@ def test_delivery_in_order_with_retry_and_backoff(ehr: Client, municipality: Cli
         person = make_person("1480")
         created = post(ehr, "Encounter", encounter_body(person.identifier, NOW - dt.timedelta(hours=3)))
         case_id = created.json()["id"]
-        post(ehr, "Task", task_body("inskrivningsmeddelande", case_id))  # the municipality takes part from here
+        post(
+            ehr, "Task", task_body("inskrivningsmeddelande", case_id)
+        )  # the municipality takes part from here
         etag = ehr.get(f"/fhir/r4/Encounter/{case_id}")["ETag"]
         for day in ("2026-11-20", "2026-11-21"):
             body = dict(ehr.get(f"/fhir/r4/Encounter/{case_id}").json())
-            body["extension"] = [{"url": systems.PLANNED_END_DATE, "valueDateTime": day}, _reason("complication")]
+            body["extension"] = [
+                {"url": systems.PLANNED_END_DATE, "valueDateTime": day},
+                _reason("complication"),
+            ]
             response = put(ehr, f"Encounter/{case_id}", body, HTTP_IF_MATCH=etag)
             assert response.status_code == 200, response.content
             etag = response["ETag"]
@@ -491,7 +542,9 @@ def test_topics_are_valid_subscription_topics(municipality: Client) -> None:
 
 def test_organization_by_hsa_id(municipality: Client) -> None:
     contact = Unit.objects.get(name=CONTACT_POINT)
-    body = valid(municipality.get(f"/fhir/r4/Organization?identifier={systems.HSA_ID}|{contact.hsa_id}").json())
+    body = valid(
+        municipality.get(f"/fhir/r4/Organization?identifier={systems.HSA_ID}|{contact.hsa_id}").json()
+    )
     assert body["total"] == 1 and body["entry"][0]["resource"]["name"] == CONTACT_POINT
 
 

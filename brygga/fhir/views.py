@@ -192,7 +192,10 @@ def encounter_type(request: HttpRequest) -> HttpResponse:
         return encounter_search(request)
     actor = actor_of(request)
     resource = read_body(request, "Encounter")
-    condition = request.headers.get("If-None-Exist", "").strip()
+    # The FHIR header, or the search in the query string (what fhirpy's ``create(identifier=…)`` sends).
+    condition = request.headers.get("If-None-Exist", "").strip() or (
+        f"identifier={request.GET['identifier']}" if "identifier" in request.GET else ""
+    )
 
     def write() -> tuple[int, dict[str, Any], dict[str, str]]:
         if condition:
@@ -243,12 +246,14 @@ def encounter_instance(request: HttpRequest, pk: str) -> HttpResponse:
         headers.pop("Location")
         return fhir_response(resource, 200, headers)
     resource = read_body(request, "Encounter")
-    if_match = request.headers.get("If-Match", "").strip()
+    # If-Match, or the version the client read (meta.versionId, which clients such as fhirpy send back).
+    version_read = str((resource.get("meta") or {}).get("versionId") or "")
+    if_match = request.headers.get("If-Match", "").strip() or (f'W/"{version_read}"' if version_read else "")
     if not if_match:
         raise FhirError.single(
             428,
             "IF-MATCH",
-            "Ange If-Match med versionen (ETag) som ändringen bygger på.",
+            "Ange If-Match (eller meta.versionId) med versionen som ändringen bygger på.",
             "If-Match",
             "required",
         )
