@@ -75,7 +75,8 @@ def test_capability_statement_is_valid_and_lists_only_what_is_served() -> None:
     body = valid(response.json())
     served = {r["type"]: {i["code"] for i in r["interaction"]} for r in body["rest"][0]["resource"]}
     assert served["Encounter"] == {"read", "search-type", "create", "update"}
-    assert "Communication" not in served and "CarePlan" not in served  # not served yet: not claimed
+    assert "Communication" not in served and "Consent" not in served  # not served yet: not claimed
+    assert served["CarePlan"] == {"read"}
     assert body["fhirVersion"] == "4.0.1"
 
 

@@ -76,6 +76,12 @@ RESOURCES: list[dict[str, Any]] = [
         [_search("identifier", "token", "HSA-id"), _search("name", "string", "Namn")],
     ),
     _resource(
+        "CarePlan",
+        ["read"],
+        [],
+        documentation="SIP:en som CarePlan med sitt CareTeam (contained); bara för enheter som deltar i SIP:en.",
+    ),
+    _resource(
         "Subscription",
         ["read", "search-type", "create", "delete"],
         [],

@@ -16,6 +16,7 @@ urlpatterns = [
     re_path(rf"^Encounter/{ID}$", views.encounter_instance, name="encounter"),
     path("Task", views.task_type, name="task-type"),
     re_path(rf"^Task/{ID}$", views.task_instance, name="task"),
+    re_path(rf"^CarePlan/{ID}$", views.careplan_read, name="careplan"),
     path("SubscriptionTopic", subscription_views.topic_search, name="topic-type"),
     re_path(rf"^SubscriptionTopic/{ID}$", subscription_views.topic_read, name="topic"),
     path("Subscription", subscription_views.subscription_type, name="subscription-type"),

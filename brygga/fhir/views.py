@@ -437,3 +437,16 @@ def task_search(request: HttpRequest) -> HttpResponse:
         actor, [c.person for c in cases.values() if f"Patient/{c.person_id}" in shown], "fhir:Task?search"
     )
     return searchset(request, page, len(resources))
+
+
+# --- CarePlan (the SIP) -------------------------------------------------------------------------------------
+
+
+@fhir_view(("GET",))
+def careplan_read(request: HttpRequest, pk: str) -> HttpResponse:
+    """The SIP as a CarePlan with its contained CareTeam (brygga.sip.fhir), through ``open_sip`` (logged)."""
+    from brygga.sip import fhir as sip_fhir
+    from brygga.sip.services import open_sip
+
+    sip = open_sip(actor_of(request), pk, what="fhir:CarePlan")
+    return fhir_response(sip_fhir.careplan(sip))
