@@ -551,3 +551,26 @@ def test_organization_by_hsa_id(municipality: Client) -> None:
 
 def test_notification_bundle_shape_is_valid_r4b() -> None:
     assert notification_bundle  # exercised with real deliveries above; kept importable for the e2e test
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_subscribers_administrator_sees_the_delivery_log_another_principals_does_not(
+    ehr: Client, municipality: Client, settings: Any
+) -> None:
+    from tests.test_operations import admin_client
+
+    settings.BRYGGA_FHIR_REQUIRE_HTTPS = False
+    sub = subscribe(municipality, "admission-notice", "http://127.0.0.1:9/hook")
+    person = make_person("1480")
+    case_id = create(ehr, person.identifier).json()["id"]
+    post(ehr, "Task", task_body("inskrivningsmeddelande", case_id))
+    notification = Notification.objects.get()
+    Notification.objects.filter(pk=notification.pk).update(attempts=3, last_error="HTTP 500")
+    own, _user = admin_client(Role.LOCAL_ADMIN, CONTACT_POINT, "admin-gbg")
+    page = own.get(f"/admin/fhir/subscription/{sub['id']}/change/")
+    assert page.status_code == 200
+    assert "HTTP 500" in page.content.decode() and notification.focus in page.content.decode()
+    assert own.get("/admin/fhir/notification/").status_code == 200
+    other, _user = admin_client(Role.LOCAL_ADMIN, "Borås kontaktpunkt", "admin-boras")
+    assert other.get(f"/admin/fhir/subscription/{sub['id']}/change/").status_code in (302, 404)
+    assert "HTTP 500" not in other.get("/admin/fhir/notification/").content.decode()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Subscription(models.Model):
@@ -35,6 +36,8 @@ class Subscription(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["topic", "status"])]
+        verbose_name = _("FHIR-prenumeration")
+        verbose_name_plural = _("FHIR-prenumerationer")
 
     def __str__(self) -> str:
         return f"Subscription {self.pk} ({self.topic})"
@@ -66,6 +69,8 @@ class Notification(models.Model):
             )
         ]
         indexes = [models.Index(fields=["subscription", "status", "event_number"], name="fhir_notif_due")]
+        verbose_name = _("FHIR-notis")
+        verbose_name_plural = _("FHIR-notiser (leveranslogg)")
 
     def __str__(self) -> str:
         return f"Notification {self.subscription_id}#{self.event_number}"

@@ -359,7 +359,11 @@ def due_subscriptions(now: dt.datetime | None = None) -> list[int]:
     )
     due = []
     for pk in sorted(set(pending.values_list("subscription_id", flat=True))):
-        first = pending.filter(subscription_id=pk).order_by("event_number").values_list("next_attempt_at", flat=True)[0]
+        first = (
+            pending.filter(subscription_id=pk)
+            .order_by("event_number")
+            .values_list("next_attempt_at", flat=True)[0]
+        )
         if first <= now:
             due.append(pk)
     return due

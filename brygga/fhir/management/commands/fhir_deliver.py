@@ -16,7 +16,9 @@ class Command(BaseCommand):
     help = "Skicka förfallna FHIR-notiser (rest-hook) i ordning per prenumeration."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--now", action="store_true", help="Skicka här i stället för att köa till arbetaren.")
+        parser.add_argument(
+            "--now", action="store_true", help="Skicka här i stället för att köa till arbetaren."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         due = due_subscriptions()
