@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "brygga.receiving",
     "brygga.retention",
     "brygga.api",
+    "brygga.fhir",
     "brygga.web",
     "brygga.demo",
     "brygga.signin",
@@ -306,6 +307,15 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "brygga.signin.saml.SithsSaml2Backend",
 ]
+
+# FHIR R4 endpoint and subscriptions (docs/fhir.md).
+BRYGGA_BASE_URL = os.environ.get("BRYGGA_BASE_URL", "http://127.0.0.1:8000")
+BRYGGA_FHIR_CAPABILITY_DATE = "2026-12-06"
+BRYGGA_FHIR_REQUIRE_HTTPS = os.environ.get("BRYGGA_FHIR_REQUIRE_HTTPS", "1" if not DEBUG else "0") == "1"
+BRYGGA_FHIR_NOTIFY_TIMEOUT = float(os.environ.get("BRYGGA_FHIR_NOTIFY_TIMEOUT", "10"))
+BRYGGA_FHIR_RETRY_BASE_SECONDS = float(os.environ.get("BRYGGA_FHIR_RETRY_BASE_SECONDS", "5"))
+BRYGGA_FHIR_RETRY_MAX_SECONDS = float(os.environ.get("BRYGGA_FHIR_RETRY_MAX_SECONDS", "3600"))
+BRYGGA_FHIR_DELIVERY_LEASE_SECONDS = float(os.environ.get("BRYGGA_FHIR_DELIVERY_LEASE_SECONDS", "60"))
 
 TASKS = {
     "default": {

@@ -10,6 +10,7 @@ admin.site.site_header = "brygga — administration"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
+    path("fhir/r4/", include("brygga.fhir.urls")),
     path("konto/", include("brygga.accounts.urls")),
     path("inloggning/", include("brygga.signin.urls")),
     path("saml2/acs/", AcsView.as_view(), name="saml2_acs"),  # brygga's decision on djangosaml2's ACS

@@ -22,6 +22,7 @@ from brygga.sip.consent import record_consent
 from brygga.sip.models import CareRequest, Consent, Sip
 from brygga.sip.selectors import inbox_items
 from tests.factories import PRIMARY_CARE, actor, make_person, unit
+from tests.fhir_helpers import valid
 
 pytestmark = pytest.mark.django_db
 
@@ -237,11 +238,22 @@ def test_api_careplan_is_fhir_shaped(vc, person) -> None:  # type: ignore[no-unt
     performers = [a["detail"]["performer"][0]["display"] for a in plan["activity"]]
     assert unit(HOME).name in performers and unit(PRIMARY_CARE).name in performers
     assert any(a["detail"].get("kind") == "Task" for a in plan["activity"])  # the follow-up
-    members = [p["member"]["display"] for p in plan["careTeam"][0]["participant"]]
+    assert plan["careTeam"] == [{"reference": "#sip-team"}]  # R4: a reference, the team contained
+    team = plan["contained"][0]
+    assert team["resourceType"] == "CareTeam" and team["id"] == "sip-team"
+    members = [p["member"]["display"] for p in team["participant"]]
     assert unit(HOME).name in members
     assert plan["period"]["start"] and plan["goal"][0]["display"] == "Att få bo kvar hemma."
+    assert plan["author"]["identifier"]["system"] == "urn:oid:1.2.752.29.4.19"  # HL7 Sweden's HSA-id system
+    assert "null" not in response.content.decode() and '[]' not in response.content.decode()
+    valid(plan)  # fhir.resources R4B
     outsider = actor(Role.HOME_CARE_NURSE, "Borås hemsjukvård")
     assert Client().get(f"/api/v1/sip/{sip.pk}/careplan", **_auth(outsider)).status_code == 404
+    # The same CarePlan from the FHIR endpoint, application/fhir+json; another unit gets 404 there too.
+    fhir = Client().get(f"/fhir/r4/CarePlan/{sip.pk}", **_auth(vc))
+    assert fhir.status_code == 200 and fhir["Content-Type"].startswith("application/fhir+json")
+    assert valid(fhir.json())["careTeam"] == [{"reference": "#sip-team"}]
+    assert Client().get(f"/fhir/r4/CarePlan/{sip.pk}", **_auth(outsider)).status_code == 404
 
 
 def test_api_disclosure_decision(vc, person) -> None:  # type: ignore[no-untyped-def]

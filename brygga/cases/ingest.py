@@ -26,6 +26,7 @@ from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.cases import rules, selectors, services
 from brygga.cases.models import Case, CaseEvent, IdempotencyRecord, Participant
+from brygga.cases.signals import events_recorded
 from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.core.idempotency import AnswerShape, jsonable, request_hash
 from brygga.organisations.models import Unit
@@ -364,6 +365,7 @@ def _write(
     Participant.objects.bulk_create(participants)
     involve_many(involvements, Involvement.Kind.INPATIENT_CASE, at=now, new_sources=True)
     CaseEvent.objects.bulk_create(events)
+    events_recorded.send(sender=CaseEvent, events=events)
     log_accesses(actor, log)
     fresh = {c.pk: c for c in fetch([c.pk for c in cases])}
     answers: dict[int, Answer] = {}

@@ -36,6 +36,7 @@ from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.cases import actions, messaging, rules, selectors
 from brygga.cases.models import Case, CaseEvent, Meeting, Message, Participant, PlanningBasis
+from brygga.cases.signals import events_recorded
 from brygga.cases.video import video_provider
 from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.core.limits import limited, too_long
@@ -146,6 +147,7 @@ def _event(
         data=data or {},
     )
     case.last_event_at = now
+    events_recorded.send(sender=CaseEvent, events=[event])
     pending = _inbox_pending.get()
     if pending is None:
         Case.objects.filter(pk=case.pk).update(last_event_at=now)

@@ -1,0 +1,420 @@
+"""Topic-based subscriptions (the R4B Subscriptions backport): the topics, the outbox written with each case
+event, and the rest-hook delivery the background worker runs (ADR 0601).
+
+Delivery is at least once, in order per subscription: one sender at a time holds a subscription's lease,
+sends its due notifications by ``eventNumber``, and stops at the first failure (later ones wait — a receiver
+never sees #7 before #6). A failure is retried with exponential backoff. A killed worker leaves the row
+pending and its lease expires; the next run sends it again, so a receiver must de-duplicate on
+``eventNumber`` (the backport's ``eventsSinceSubscriptionStart`` lets it see gaps)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import urllib.error
+import urllib.request
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.dispatch import receiver
+from django.utils import timezone
+
+from brygga.cases.models import CaseEvent, Participant
+from brygga.cases.signals import events_recorded
+from brygga.fhir import mapping, systems
+from brygga.fhir.models import Notification, Subscription
+
+log = logging.getLogger(__name__)
+Kind = CaseEvent.Kind
+
+
+@dataclass(frozen=True)
+class Topic:
+    code: str
+    title: str
+    kinds: tuple[str, ...]
+    description: str
+
+    @property
+    def url(self) -> str:
+        return f"{systems.TOPIC_BASE}/{self.code}"
+
+
+TOPICS = {
+    t.code: t
+    for t in (
+        Topic(
+            "admission-notice",
+            "Inskrivningsmeddelande",
+            (Kind.ADMISSION_NOTICE_SENT,),
+            "Ett inskrivningsmeddelande har skickats till enheten (fokus: enhetens Task).",
+        ),
+        Topic(
+            "expected-date-changed",
+            "Beräknat utskrivningsdatum ändrat",
+            (Kind.EXPECTED_DATE_CHANGED,),
+            "Avdelningen har ändrat beräknat utskrivningsdatum (fokus: Encounter).",
+        ),
+        Topic(
+            "discharge-ready",
+            "Utskrivningsklar och återtagen",
+            (Kind.DISCHARGE_READY_SET, Kind.DISCHARGE_READY_WITHDRAWN),
+            "Patienten är utskrivningsklar, eller bedömningen har återtagits (fokus: enhetens Task).",
+        ),
+        Topic("discharge", "Utskrivning", (Kind.DISCHARGED,), "Patienten är utskriven (fokus: Encounter)."),
+        Topic(
+            "new-message",
+            "Nytt meddelande",
+            (Kind.MESSAGE_SENT,),
+            "Ett meddelande har skickats i vårdtillfällets tråd (fokus: Encounter; meddelandet som sammanhang).",
+        ),
+        Topic(
+            "sip-summons",
+            "Kallelse till SIP",
+            (Kind.SIP_SUMMONS_SENT,),
+            "Fast vårdkontakt har kallat till SIP (fokus: enhetens Task, med tidsgränsen).",
+        ),
+    )
+}
+TOPIC_BY_URL = {t.url: t for t in TOPICS.values()}
+TOPICS_BY_KIND: dict[str, list[Topic]] = defaultdict(list)
+for _topic in TOPICS.values():
+    for _kind in _topic.kinds:
+        TOPICS_BY_KIND[_kind].append(_topic)
+
+
+def topic_resource(topic: Topic) -> dict[str, Any]:
+    """The topic as an R4B SubscriptionTopic."""
+    return {
+        "resourceType": "SubscriptionTopic",
+        "id": topic.code,
+        "url": topic.url,
+        "title": topic.title,
+        "status": "active",
+        "description": topic.description,
+        "eventTrigger": [
+            {
+                "description": f"brygga-händelse {kind}",
+                "event": {"coding": [{"system": f"{systems.CANONICAL}/CodeSystem/case-event", "code": kind}]},
+                "resource": "http://hl7.org/fhir/StructureDefinition/Encounter",
+            }
+            for kind in topic.kinds
+        ],
+        "notificationShape": [{"resource": "Encounter"}],
+    }
+
+
+# --- the outbox ---------------------------------------------------------------------------------------------
+
+
+def _focus(event: CaseEvent, unit_id: int, roles: dict[tuple[int, int], str]) -> str:
+    """What the notification is about, seen by the subscriber's unit: its own Task where it is a receiver."""
+    if event.kind in (Kind.ADMISSION_NOTICE_SENT, Kind.DISCHARGE_READY_SET, Kind.SIP_SUMMONS_SENT):
+        target = event
+    elif event.kind == Kind.DISCHARGE_READY_WITHDRAWN:
+        found = (
+            CaseEvent.objects.filter(
+                case_id=event.case_id, kind=Kind.DISCHARGE_READY_SET, recorded_at__lte=event.recorded_at
+            )
+            .order_by("-recorded_at", "-pk")
+            .first()
+        )
+        if found is None:
+            return f"Encounter/{event.case_id}"
+        target = found
+    else:
+        return f"Encounter/{event.case_id}"
+    receiver_task = unit_id != target.unit_id and roles.get((event.case_id, unit_id)) != Participant.Role.WARD
+    return f"Task/{target.pk}-{unit_id}" if receiver_task else f"Task/{target.pk}"
+
+
+@receiver(events_recorded)
+def write_outbox(sender: Any, events: list[CaseEvent], **kwargs: Any) -> None:
+    """For every event a topic covers: one Notification per active subscription of a unit taking part in the
+    case, numbered per subscription under a row lock (so numbers follow commit order)."""
+    relevant = [e for e in events if e.kind in TOPICS_BY_KIND]
+    if not relevant:
+        return
+    codes = {t.code for e in relevant for t in TOPICS_BY_KIND[e.kind]}
+    subscriptions = list(Subscription.objects.filter(status=Subscription.Status.ACTIVE, topic__in=codes))
+    if not subscriptions:
+        return
+    case_ids = {e.case_id for e in relevant}
+    roles = {
+        (p["case_id"], p["unit_id"]): p["role"]
+        for p in Participant.objects.filter(
+            case_id__in=case_ids,
+            status=Participant.Status.ACTIVE,
+            unit_id__in={s.unit_id for s in subscriptions},
+        ).values("case_id", "unit_id", "role")
+    }
+    planned: dict[int, list[tuple[CaseEvent, str]]] = defaultdict(list)
+    for event in relevant:
+        topic_codes = {t.code for t in TOPICS_BY_KIND[event.kind]}
+        for sub in subscriptions:
+            if sub.topic in topic_codes and (event.case_id, sub.unit_id) in roles:
+                planned[sub.pk].append((event, _focus(event, sub.unit_id, roles)))
+    if not planned:
+        return
+    now = timezone.now()
+    rows = []
+    for sub in Subscription.objects.select_for_update().filter(pk__in=list(planned)).order_by("pk"):
+        items = planned[sub.pk]
+        first = sub.events_since_start + 1
+        Subscription.objects.filter(pk=sub.pk).update(events_since_start=sub.events_since_start + len(items))
+        rows.extend(
+            Notification(
+                subscription=sub,
+                event_number=first + i,
+                case_event=event,
+                focus=focus,
+                created_at=now,
+                next_attempt_at=now,
+            )
+            for i, (event, focus) in enumerate(items)
+        )
+    Notification.objects.bulk_create(rows)
+    ids = sorted(planned)
+    transaction.on_commit(lambda: enqueue_delivery(ids))
+
+
+def enqueue_delivery(subscription_ids: Iterable[int], run_after: dt.datetime | None = None) -> None:
+    from brygga.fhir.tasks import deliver_notifications_task
+
+    for pk in subscription_ids:
+        try:
+            if run_after is not None and deliver_notifications_task.get_backend().supports_defer:
+                deliver_notifications_task.using(run_after=run_after).enqueue(pk)
+            elif run_after is None:
+                deliver_notifications_task.enqueue(pk)
+        except Exception:  # noqa: BLE001 — the row is safe in the outbox; the sweep sends it later
+            log.exception("could not enqueue delivery for subscription %s", pk)
+
+
+# --- delivery -----------------------------------------------------------------------------------------------
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    base = settings.BRYGGA_FHIR_RETRY_BASE_SECONDS
+    return dt.timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), settings.BRYGGA_FHIR_RETRY_MAX_SECONDS))
+
+
+def _lease() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.BRYGGA_FHIR_DELIVERY_LEASE_SECONDS)
+
+
+def _claim(pk: int) -> bool:
+    now = timezone.now()
+    return (
+        Subscription.objects.filter(pk=pk, status=Subscription.Status.ACTIVE)
+        .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+        .update(leased_until=now + _lease())
+        == 1
+    )
+
+
+def _release(pk: int) -> None:
+    Subscription.objects.filter(pk=pk).update(leased_until=None)
+
+
+def notification_bundle(sub: Subscription, batch: list[Notification]) -> dict[str, Any]:
+    """The R4B backport notification: a history Bundle whose first entry is the SubscriptionStatus."""
+    now = mapping.instant(timezone.now())
+    topic = TOPICS[sub.topic]
+    status: dict[str, Any] = {
+        "resourceType": "SubscriptionStatus",
+        "status": "active",
+        "type": "event-notification",
+        "eventsSinceSubscriptionStart": str(sub.events_since_start),
+        "subscription": {"reference": f"Subscription/{sub.pk}"},
+        "topic": topic.url,
+        "notificationEvent": [],
+    }
+    entries: list[dict[str, Any]] = []
+    for n in batch:
+        event: dict[str, Any] = {
+            "eventNumber": str(n.event_number),
+            "timestamp": mapping.instant(n.case_event.recorded_at),
+        }
+        if sub.content != Subscription.Content.EMPTY:
+            event["focus"] = {"reference": n.focus}
+            if n.case_event.kind == Kind.MESSAGE_SENT and n.case_event.data.get("message"):
+                event["additionalContext"] = [{"reference": f"Communication/{n.case_event.data['message']}"}]
+            entries.append(
+                {
+                    "fullUrl": f"{settings.BRYGGA_BASE_URL.rstrip('/')}/fhir/r4/{n.focus}",
+                    "request": {"method": "PUT", "url": n.focus},
+                    "response": {"status": "200"},
+                }
+            )
+        status["notificationEvent"].append(event)
+    if not status["notificationEvent"]:
+        del status["notificationEvent"]
+    return {
+        "resourceType": "Bundle",
+        "type": "history",
+        "timestamp": now,
+        "entry": [
+            {
+                "fullUrl": f"urn:uuid:{sub.pk:08x}-0000-4000-8000-{batch[-1].event_number if batch else 0:012x}",
+                "resource": status,
+                "request": {"method": "GET", "url": f"Subscription/{sub.pk}/$status"},
+                "response": {"status": "200"},
+            },
+            *entries,
+        ],
+    }
+
+
+def post_notification(sub: Subscription, bundle: dict[str, Any]) -> tuple[int | None, str]:
+    """POST the bundle to the rest-hook; (HTTP status, error text). Only 2xx counts as delivered."""
+    data = json.dumps(bundle, separators=(",", ":")).encode()
+    request = urllib.request.Request(sub.endpoint, data=data, method="POST")  # noqa: S310 — https/http only
+    request.add_header("Content-Type", "application/fhir+json")
+    for line in sub.headers:
+        name, _sep, value = str(line).partition(":")
+        if name.strip():
+            request.add_header(name.strip(), value.strip())
+    try:
+        with urllib.request.urlopen(request, timeout=settings.BRYGGA_FHIR_NOTIFY_TIMEOUT) as response:  # noqa: S310
+            return response.status, ""
+    except urllib.error.HTTPError as exc:
+        return exc.code, f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return None, str(getattr(exc, "reason", exc))[:300]
+
+
+def deliver(pk: int) -> int:
+    """Send the subscription's due notifications in order, one request each; returns how many were delivered.
+    Stops at the first failure (scheduling the retry) or when nothing is due."""
+    delivered = 0
+    while True:
+        if not _claim(pk):
+            return delivered
+        retry_at: dt.datetime | None = None
+        try:
+            while True:
+                sub = Subscription.objects.get(pk=pk)
+                if sub.status != Subscription.Status.ACTIVE:
+                    break
+                due = (
+                    Notification.objects.filter(subscription_id=pk, status=Notification.Status.PENDING)
+                    .select_related("case_event")
+                    .order_by("event_number")
+                    .first()
+                )
+                if due is None:
+                    break
+                now = timezone.now()
+                if due.next_attempt_at > now:
+                    retry_at = due.next_attempt_at
+                    break
+                Subscription.objects.filter(pk=pk).update(leased_until=now + _lease())
+                status, error = post_notification(sub, notification_bundle(sub, [due]))
+                done = timezone.now()
+                if status is not None and 200 <= status < 300:
+                    Notification.objects.filter(pk=due.pk).update(
+                        status=Notification.Status.DELIVERED,
+                        attempts=due.attempts + 1,
+                        last_attempt_at=done,
+                        last_status=status,
+                        last_error="",
+                        delivered_at=done,
+                    )
+                    delivered += 1
+                    continue
+                retry_at = done + backoff(due.attempts + 1)
+                Notification.objects.filter(pk=due.pk).update(
+                    attempts=due.attempts + 1,
+                    last_attempt_at=done,
+                    last_status=status,
+                    last_error=error or f"HTTP {status}",
+                    next_attempt_at=retry_at,
+                )
+                break
+        finally:
+            _release(pk)
+        if retry_at is not None:
+            enqueue_delivery([pk], run_after=retry_at)
+            return delivered
+        # Something committed while the lease was held (its enqueue found the lease taken): look again.
+        if not Notification.objects.filter(
+            subscription_id=pk, status=Notification.Status.PENDING, next_attempt_at__lte=timezone.now()
+        ).exists():
+            return delivered
+
+
+def due_subscriptions(now: dt.datetime | None = None) -> list[int]:
+    """Subscriptions whose next notification in order is due: what the sweep (``manage.py fhir_deliver``)
+    hands the worker after a crash, or with a task backend that cannot defer a retry."""
+    now = now or timezone.now()
+    pending = Notification.objects.filter(
+        status=Notification.Status.PENDING, subscription__status=Subscription.Status.ACTIVE
+    )
+    due = []
+    for pk in sorted(set(pending.values_list("subscription_id", flat=True))):
+        first = (
+            pending.filter(subscription_id=pk)
+            .order_by("event_number")
+            .values_list("next_attempt_at", flat=True)[0]
+        )
+        if first <= now:
+            due.append(pk)
+    return due
+
+
+def status_resource(sub: Subscription) -> dict[str, Any]:
+    """``$status``: the R4B SubscriptionStatus of one subscription."""
+    resource: dict[str, Any] = {
+        "resourceType": "SubscriptionStatus",
+        "status": sub.status if sub.status != Subscription.Status.ERROR else "error",
+        "type": "query-status",
+        "eventsSinceSubscriptionStart": str(sub.events_since_start),
+        "subscription": {"reference": f"Subscription/{sub.pk}"},
+        "topic": TOPICS[sub.topic].url,
+    }
+    failing = (
+        Notification.objects.filter(subscription=sub, status=Notification.Status.PENDING, attempts__gt=0)
+        .order_by("event_number")
+        .first()
+    )
+    if failing is not None:
+        resource["error"] = [
+            {"text": f"#{failing.event_number}: {failing.last_error} ({failing.attempts} försök)"}
+        ]
+    return resource
+
+
+def subscription_resource(sub: Subscription) -> dict[str, Any]:
+    """The subscription in the backport profile's R4B shape."""
+    return {
+        "resourceType": "Subscription",
+        "id": str(sub.pk),
+        "meta": {
+            "profile": [
+                "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription"
+            ]
+        },
+        "status": "active" if sub.status == Subscription.Status.ACTIVE else sub.status,
+        "reason": sub.reason or TOPICS[sub.topic].title,
+        "criteria": TOPICS[sub.topic].url,
+        "channel": {
+            "type": "rest-hook",
+            "endpoint": sub.endpoint,
+            "payload": "application/fhir+json",
+            "_payload": {
+                "extension": [
+                    {
+                        "url": "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-payload-content",
+                        "valueCode": sub.content,
+                    }
+                ]
+            },
+        },
+    }

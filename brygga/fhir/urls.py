@@ -1,0 +1,27 @@
+from django.urls import path, re_path
+
+from brygga.fhir import subscription_views, views
+
+app_name = "fhir"
+
+ID = r"(?P<pk>[A-Za-z0-9\-\.]{1,64})"
+
+urlpatterns = [
+    path("metadata", views.metadata, name="metadata"),
+    path("Patient", views.patient_type, name="patient-type"),
+    re_path(rf"^Patient/{ID}$", views.patient_read, name="patient"),
+    path("Organization", views.organization_search, name="organization-type"),
+    re_path(rf"^Organization/{ID}$", views.organization_read, name="organization"),
+    path("Encounter", views.encounter_type, name="encounter-type"),
+    re_path(rf"^Encounter/{ID}$", views.encounter_instance, name="encounter"),
+    path("Task", views.task_type, name="task-type"),
+    re_path(rf"^Task/{ID}$", views.task_instance, name="task"),
+    re_path(rf"^CarePlan/{ID}$", views.careplan_read, name="careplan"),
+    path("SubscriptionTopic", subscription_views.topic_search, name="topic-type"),
+    re_path(rf"^SubscriptionTopic/{ID}$", subscription_views.topic_read, name="topic"),
+    path("Subscription", subscription_views.subscription_type, name="subscription-type"),
+    re_path(
+        rf"^Subscription/{ID}/\$status$", subscription_views.subscription_status, name="subscription-status"
+    ),
+    re_path(rf"^Subscription/{ID}$", subscription_views.subscription_instance, name="subscription"),
+]

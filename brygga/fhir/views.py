@@ -1,0 +1,452 @@
+"""The FHIR R4 REST endpoint, /fhir/r4/ (docs/fhir.md). Thin: each view opens what it needs through the
+checked paths (``open_case``, ``open_person``, ``unit_cases``), maps with ``mapping`` and writes through
+``writes`` (the cases services). Another unit's resource is 404 — and the attempt is in the access log."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+
+from brygga.access.models import AccessLogEntry
+from brygga.access.services import log_access, log_list_access, visible_persons
+from brygga.accounts.permissions import Perm
+from brygga.cases import services
+from brygga.cases.models import Case, CaseEvent
+from brygga.core.errors import NotFound
+from brygga.fhir import capability, mapping, systems, writes
+from brygga.fhir.http import actor_of, fhir_response, fhir_view, run_write
+from brygga.fhir.outcome import FhirError
+from brygga.fhir.validation import read_body
+from brygga.organisations.models import Unit
+
+MAX_COUNT = 200
+DEFAULT_COUNT = 50
+
+
+def base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/fhir/r4/").rstrip("/")
+
+
+def searchset(
+    request: HttpRequest, resources: list[dict[str, Any]], total: int | None = None
+) -> HttpResponse:
+    base = base_url(request)
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": len(resources) if total is None else total,
+        "link": [{"relation": "self", "url": request.build_absolute_uri()}],
+        "entry": [
+            {
+                **({"fullUrl": f"{base}/{r['resourceType']}/{r['id']}"} if r.get("id") else {}),
+                "resource": r,
+                "search": {"mode": "match"},
+            }
+            for r in resources
+        ],
+    }
+    if not bundle["entry"]:
+        del bundle["entry"]
+    return fhir_response(bundle)
+
+
+def _count(request: HttpRequest) -> tuple[int, int]:
+    try:
+        count = int(request.GET.get("_count", DEFAULT_COUNT))
+        offset = int(request.GET.get("_offset", 0))
+    except ValueError as exc:
+        raise FhirError.single(400, "FHIR-SOK", "_count och _offset är heltal.", "", "invalid") from exc
+    return max(0, min(count, MAX_COUNT)), max(0, offset)
+
+
+def _token_param(value: str) -> tuple[str, str]:
+    system, bar, code = value.rpartition("|")
+    return (system if bar else ""), code
+
+
+def _log_denied(request: HttpRequest, case: Case | None, what: str) -> None:
+    """A read of another unit's resource: the caller gets 404 and the log review sees the attempt."""
+    if case is not None:
+        log_access(actor_of(request), case.person, AccessLogEntry.Action.DENIED, what, had_involvement=False)
+
+
+def _open_case_or_log(request: HttpRequest, pk: str, what: str) -> Case:
+    try:
+        return services.open_case(actor_of(request), pk, what=what)
+    except NotFound:
+        _log_denied(
+            request,
+            Case.objects.select_related("person").filter(pk=int(pk) if pk.isdigit() else 0).first(),
+            what,
+        )
+        raise
+
+
+# --- metadata -----------------------------------------------------------------------------------------------
+
+
+@fhir_view(("GET",), public=True)
+def metadata(request: HttpRequest) -> HttpResponse:
+    return fhir_response(capability.capability_statement(base_url(request)))
+
+
+# --- Patient ------------------------------------------------------------------------------------------------
+
+
+@fhir_view(("GET",))
+def patient_read(request: HttpRequest, pk: str) -> HttpResponse:
+    actor = actor_of(request)
+    from brygga.access.services import open_person
+    from brygga.people.models import Person
+
+    try:
+        person = open_person(actor, pk, what=f"fhir:Patient/{pk}")
+    except NotFound:
+        found = Person.objects.filter(pk=int(pk) if pk.isdigit() else 0).first()
+        if found is not None and actor.unit is not None:
+            log_access(
+                actor, found, AccessLogEntry.Action.DENIED, f"fhir:Patient/{pk}", had_involvement=False
+            )
+        raise
+    return fhir_response(mapping.patient(person, actor.can(Perm.PERSON_REVEAL_PROTECTED)))
+
+
+@fhir_view(("GET",))
+def patient_search(request: HttpRequest) -> HttpResponse:
+    """Only the persons the unit is involved with (need-to-know); every match is logged as a list read."""
+    actor = actor_of(request)
+    persons = visible_persons(actor).select_related("registered_municipality", "listed_unit")
+    if "identifier" in request.GET:
+        system, value = _token_param(request.GET["identifier"])
+        if system and system not in systems.ACCEPTED_PERSON_SYSTEMS:
+            persons = persons.none()
+        persons = persons.filter(identifier=value.replace("-", "").replace("+", ""))
+    elif "_id" in request.GET:
+        persons = persons.filter(pk__in=[int(x) for x in request.GET["_id"].split(",") if x.isdigit()])
+    else:
+        raise FhirError.single(400, "FHIR-SOK", "Sök på identifier eller _id.", "", "not-supported")
+    count, offset = _count(request)
+    found = list(persons.order_by("pk")[offset : offset + count])
+    log_list_access(actor, found, "fhir:Patient?search")
+    revealed = actor.can(Perm.PERSON_REVEAL_PROTECTED)
+    return searchset(request, [mapping.patient(p, revealed) for p in found])
+
+
+@fhir_view(("GET", "POST"))
+def patient_type(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        raise FhirError.single(
+            405,
+            "FHIR-METOD",
+            "Personer kommer från folkbokföringen; Patient skapas inte här.",
+            "",
+            "not-supported",
+        )
+    return patient_search(request)
+
+
+# --- Organization -------------------------------------------------------------------------------------------
+
+
+@fhir_view(("GET",))
+def organization_read(request: HttpRequest, pk: str) -> HttpResponse:
+    unit = Unit.objects.filter(pk=int(pk) if pk.isdigit() else 0).first()
+    if unit is None:
+        raise NotFound
+    return fhir_response(mapping.organization(unit))
+
+
+@fhir_view(("GET",))
+def organization_search(request: HttpRequest) -> HttpResponse:
+    units: QuerySet[Unit] = Unit.objects.all()
+    if "identifier" in request.GET:
+        _system, value = _token_param(request.GET["identifier"])
+        units = units.filter(hsa_id=value)
+    if "name" in request.GET:
+        units = units.filter(name__icontains=request.GET["name"])
+    count, offset = _count(request)
+    return searchset(
+        request, [mapping.organization(u) for u in units.order_by("pk")[offset : offset + count]]
+    )
+
+
+# --- Encounter ----------------------------------------------------------------------------------------------
+
+
+def _encounter_answer(case_pk: int, status: int) -> tuple[int, dict[str, Any], dict[str, str]]:
+    case = Case.objects.select_related("ward", "person").get(pk=case_pk)
+    version = mapping.versions([case.pk])[case.pk]
+    headers = {
+        "ETag": mapping.etag(version),
+        "Location": f"/fhir/r4/Encounter/{case.pk}/_history/{version.number}",
+    }
+    return status, mapping.encounter(case, version), headers
+
+
+@fhir_view(("GET", "POST"))
+def encounter_type(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return encounter_search(request)
+    actor = actor_of(request)
+    resource = read_body(request, "Encounter")
+    # The FHIR header, or the search in the query string (what fhirpy's ``create(identifier=…)`` sends).
+    condition = request.headers.get("If-None-Exist", "").strip() or (
+        f"identifier={request.GET['identifier']}" if "identifier" in request.GET else ""
+    )
+
+    def write() -> tuple[int, dict[str, Any], dict[str, str]]:
+        if condition:
+            existing = writes.find_by_identifier(actor, condition)
+            if len(existing) > 1:
+                raise FhirError.single(
+                    412, "FHIR-VILLKOR", "Villkoret träffar flera vårdtillfällen.", "If-None-Exist"
+                )
+            if existing:
+                services.open_case(actor, existing[0].pk, what="fhir:villkorlig")
+                return _encounter_answer(existing[0].pk, 200)
+        case = writes.create_encounter(actor, resource)
+        return _encounter_answer(case.pk, 201)
+
+    return run_write(
+        request, "fhir:Encounter:create", {"resource": resource, "if_none_exist": condition}, write
+    )
+
+
+def encounter_search(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    cases = services.unit_cases(actor.unit).select_related("ward", "person").distinct()
+    if "identifier" in request.GET:
+        _system, value = _token_param(request.GET["identifier"])
+        cases = cases.filter(external_id=value)
+    if "patient" in request.GET or "subject" in request.GET:
+        ref = request.GET.get("patient") or request.GET.get("subject") or ""
+        cases = cases.filter(person_id=int(ref.rpartition("/")[2]) if ref.rpartition("/")[2].isdigit() else 0)
+    if "status" in request.GET:
+        wanted = set(request.GET["status"].split(","))
+        cases = cases.filter(status__in=[s for s, f in mapping.ENCOUNTER_STATUS.items() if f in wanted])
+    if "_id" in request.GET:
+        cases = cases.filter(pk__in=[int(x) for x in request.GET["_id"].split(",") if x.isdigit()])
+    count, offset = _count(request)
+    total = cases.count()
+    page = list(cases.order_by("-admitted_at", "-pk")[offset : offset + count])
+    log_list_access(actor, [c.person for c in page], "fhir:Encounter?search")
+    version = mapping.versions([c.pk for c in page])
+    return searchset(request, [mapping.encounter(c, version[c.pk]) for c in page], total)
+
+
+@fhir_view(("GET", "PUT"))
+def encounter_instance(request: HttpRequest, pk: str) -> HttpResponse:
+    actor = actor_of(request)
+    case = _open_case_or_log(request, pk, f"fhir:Encounter/{pk}")
+    if request.method == "GET":
+        _status, resource, headers = _encounter_answer(case.pk, 200)
+        headers.pop("Location")
+        return fhir_response(resource, 200, headers)
+    resource = read_body(request, "Encounter")
+    # If-Match, or the version the client read (meta.versionId, which clients such as fhirpy send back).
+    version_read = str((resource.get("meta") or {}).get("versionId") or "")
+    if_match = request.headers.get("If-Match", "").strip() or (f'W/"{version_read}"' if version_read else "")
+    if not if_match:
+        raise FhirError.single(
+            428,
+            "IF-MATCH",
+            "Ange If-Match (eller meta.versionId) med versionen som ändringen bygger på.",
+            "If-Match",
+            "required",
+        )
+
+    def write() -> tuple[int, dict[str, Any], dict[str, str]]:
+        locked = Case.objects.select_for_update().select_related("person", "ward").get(pk=case.pk)
+        current = mapping.versions([locked.pk])[locked.pk]
+        if if_match.removeprefix("W/") != f'"{current.number}"':
+            raise FhirError.single(
+                412,
+                "VERSION",
+                f"Vårdtillfället har ändrats sedan version {if_match}; läs om det (nu {mapping.etag(current)}).",
+                "If-Match",
+                "conflict",
+            )
+        writes.update_encounter(actor, locked, resource)
+        return _encounter_answer(locked.pk, 200)
+
+    return run_write(
+        request, f"fhir:Encounter:{case.pk}:update", {"resource": resource, "if_match": if_match}, write
+    )
+
+
+# --- Task ---------------------------------------------------------------------------------------------------
+
+
+def _task_events(unit: Unit | None) -> QuerySet[CaseEvent]:
+    return CaseEvent.objects.filter(
+        case__in=services.unit_cases(unit), kind__in=list(mapping.TASK_KINDS)
+    ).select_related("unit", "case__ward")
+
+
+def _parse_task_id(pk: str) -> tuple[int, int | None]:
+    event, _sep, owner = pk.partition("-")
+    if not event.isdigit() or (owner and not owner.isdigit()):
+        raise NotFound
+    return int(event), int(owner) if owner else None
+
+
+def _task_or_404(request: HttpRequest, pk: str) -> tuple[CaseEvent, int | None, dict[str, Any]]:
+    actor = actor_of(request)
+    event_pk, owner_id = _parse_task_id(pk)
+    event = (
+        CaseEvent.objects.filter(pk=event_pk, kind__in=list(mapping.TASK_KINDS))
+        .select_related("unit")
+        .first()
+    )
+    if event is None:
+        raise NotFound
+    case = _open_case_or_log(request, str(event.case_id), f"fhir:Task/{pk}")
+    context = mapping.TaskContext.load([case.pk])
+    assert actor.unit is not None  # open_case refused a membership without a unit
+    for resource in mapping.tasks_of(event, case, context, actor.unit):
+        if resource["id"] == pk:
+            return event, owner_id, resource
+    raise NotFound
+
+
+@fhir_view(("GET", "PUT", "PATCH"))
+def task_instance(request: HttpRequest, pk: str) -> HttpResponse:
+    actor = actor_of(request)
+    event, owner_id, resource = _task_or_404(request, pk)
+    if request.method == "GET":
+        return fhir_response(resource)
+    if request.method == "PATCH":
+        changed = _patched(request, resource)
+    else:
+        changed = read_body(request, "Task")
+        if changed.get("id") not in (None, pk):
+            raise FhirError.single(
+                400, "FHIR-ID", "Resursens id ska vara samma som i adressen.", "Task.id", "invalid"
+            )
+
+    def write() -> tuple[int, dict[str, Any], dict[str, str]]:
+        writes.update_task(actor, event, owner_id, changed)
+        _event, _owner, fresh = _task_or_404(request, pk)
+        return 200, fresh, {}
+
+    return run_write(request, f"fhir:Task:{pk}:update", changed, write)
+
+
+def _patched(request: HttpRequest, current: dict[str, Any]) -> dict[str, Any]:
+    """PATCH with a JSON Patch (``[{"op": "replace", "path": "/status", "value": "received"}]``) or a partial
+    resource (what fhirpy's ``patch`` sends). Only ``status`` and ``statusReason`` may change."""
+    try:
+        body = json.loads(request.body or b"null")
+    except ValueError as exc:
+        raise FhirError.single(400, "FHIR-JSON", f"Ogiltig JSON: {exc}", "", "structure") from exc
+    changed = dict(current)
+    if isinstance(body, list):
+        for op in body:
+            path = str(op.get("path", "")) if isinstance(op, dict) else ""
+            if op.get("op") not in ("replace", "add") or path not in ("/status", "/statusReason"):
+                raise FhirError.single(
+                    422, "TASK-ANDRING", "Bara status och statusReason kan ändras.", "Task", "business-rule"
+                )
+            changed[path.lstrip("/")] = op.get("value")
+    elif isinstance(body, dict):
+        for name, value in body.items():
+            if name in ("status", "statusReason"):
+                changed[name] = value
+            elif name not in ("resourceType", "id") and value != current.get(name):
+                raise FhirError.single(
+                    422,
+                    "TASK-ANDRING",
+                    "Bara status och statusReason kan ändras.",
+                    f"Task.{name}",
+                    "business-rule",
+                )
+    else:
+        raise FhirError.single(
+            400, "FHIR-JSON", "Ange en JSON Patch eller en del av resursen.", "", "structure"
+        )
+    from brygga.fhir.validation import validate
+
+    validate(changed)
+    return changed
+
+
+@fhir_view(("GET", "POST"))
+def task_type(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    if request.method == "POST":
+        resource = read_body(request, "Task")
+
+        def write() -> tuple[int, dict[str, Any], dict[str, str]]:
+            event = writes.create_task(actor, resource)
+            _event, _owner, fresh = _task_or_404(request, str(event.pk))
+            return 201, fresh, {"Location": f"/fhir/r4/Task/{event.pk}"}
+
+        return run_write(request, "fhir:Task:create", resource, write)
+    return task_search(request)
+
+
+def task_search(request: HttpRequest) -> HttpResponse:
+    """The unit's Tasks: ``owner`` (Organization/<id> or an HSA-id), ``status``, ``code``, ``encounter``,
+    ``patient``. The inbox query of standards.md §3: ``Task?owner=<unit>&status=requested``."""
+    actor = actor_of(request)
+    if actor.unit is None:
+        return searchset(request, [])
+    events = _task_events(actor.unit)
+    if "code" in request.GET:
+        kinds = [
+            mapping.TASK_CODE_TO_KIND[c]
+            for c in (_token_param(x)[1] for x in request.GET["code"].split(","))
+            if c in mapping.TASK_CODE_TO_KIND
+        ]
+        events = events.filter(kind__in=kinds)
+    if "encounter" in request.GET:
+        ref = request.GET["encounter"].rpartition("/")[2]
+        events = events.filter(case_id=int(ref) if ref.isdigit() else 0)
+    if "patient" in request.GET:
+        ref = request.GET["patient"].rpartition("/")[2]
+        events = events.filter(case__person_id=int(ref) if ref.isdigit() else 0)
+    owner_filter = request.GET.get("owner", "")
+    owner_id: int | None = None
+    if owner_filter:
+        ref = owner_filter.rpartition("/")[2] if owner_filter.startswith("Organization/") else ""
+        unit = (
+            Unit.objects.filter(pk=int(ref)).first()
+            if ref.isdigit()
+            else Unit.objects.filter(hsa_id=_token_param(owner_filter)[1]).first()
+        )
+        owner_id = unit.pk if unit is not None else 0
+    statuses = set(request.GET["status"].split(",")) if "status" in request.GET else None
+    count, offset = _count(request)
+    found = list(events.order_by("-recorded_at", "-pk")[:1000])
+    context = mapping.TaskContext.load([e.case_id for e in found])
+    cases = {c.pk: c for c in Case.objects.filter(pk__in={e.case_id for e in found}).select_related("person")}
+    resources: list[dict[str, Any]] = []
+    for event in found:
+        for resource in mapping.tasks_of(event, cases[event.case_id], context, actor.unit):
+            if owner_filter and resource.get("owner", {}).get("reference") != f"Organization/{owner_id}":
+                continue
+            if statuses is not None and resource["status"] not in statuses:
+                continue
+            resources.append(resource)
+    page = resources[offset : offset + count]
+    shown = {r["for"]["reference"] for r in page}
+    log_list_access(
+        actor, [c.person for c in cases.values() if f"Patient/{c.person_id}" in shown], "fhir:Task?search"
+    )
+    return searchset(request, page, len(resources))
+
+
+# --- CarePlan (the SIP) -------------------------------------------------------------------------------------
+
+
+@fhir_view(("GET",))
+def careplan_read(request: HttpRequest, pk: str) -> HttpResponse:
+    """The SIP as a CarePlan with its contained CareTeam (brygga.sip.fhir), through ``open_sip`` (logged)."""
+    from brygga.sip import fhir as sip_fhir
+    from brygga.sip.services import open_sip
+
+    sip = open_sip(actor_of(request), pk, what="fhir:CarePlan")
+    return fhir_response(sip_fhir.careplan(sip))
