@@ -1,7 +1,8 @@
 """``Server-Timing`` for measurement (ADR 0700): with ``BRYGGA_SERVER_TIMING=1`` every response carries
 ``Server-Timing: app;dur=<ms>, db;dur=<ms>;desc="<n> queries"``, the time the request spent inside Django
 and the part of it spent in SQL (including COMMIT). The load benchmark reads it to put each page's server
-time next to its SQL time without a profiler. Off by default: timings are of no use to users and need not be public."""
+time next to its SQL time without a profiler. Off by default: timings are of no use to users and need not
+be public."""
 
 from __future__ import annotations
 
