@@ -26,7 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--role", default="municipal_contact")
     parser.add_argument("--page", default="inbox", choices=["inbox", "case", "healthz"])
     parser.add_argument("--repeat", type=int, default=30)

@@ -88,7 +88,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
-# Server-Timing header (app and SQL time per response) for the load benchmark; off unless asked for (ADR 0700).
+# Server-Timing header (app and SQL time per response) for the load benchmark; off unless set (ADR 0700).
 SERVER_TIMING = env_bool("BRYGGA_SERVER_TIMING", False)
 if SERVER_TIMING:
     MIDDLEWARE.insert(0, "brygga.core.timing.ServerTimingMiddleware")

@@ -84,7 +84,6 @@ def scenario() -> dict[str, object]:
         )
     ]
     protected = make_person("1480", protected=True, identifier=identifier(9), given_name="Hemlig")
-    admitted = T0 - dt.timedelta(hours=30)
 
     def admit(person, hours: float, days: int = 4, notice: bool = True) -> Case:  # type: ignore[no-untyped-def]
         case = services.admit(
