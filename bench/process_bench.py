@@ -85,9 +85,11 @@ class Session:
                 name, _, rest = cookie.partition("=")
                 self.cookies[name.strip()] = rest.split(";", 1)[0]
             location = response.getheader("Location", "")
+            timing = response.getheader("Server-Timing", "")
         finally:
             conn.close()
-        return status, (time.perf_counter() - started) * 1000, data, {"location": location}
+        meta = {"location": location, "server_timing": timing}
+        return status, (time.perf_counter() - started) * 1000, data, meta
 
     def post_form(self, path: str, fields: dict[str, str]) -> tuple[int, str]:
         fields = {"csrfmiddlewaretoken": self.cookies.get("csrftoken", ""), **fields}

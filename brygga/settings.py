@@ -99,6 +99,10 @@ MIDDLEWARE = [
     "brygga.core.middleware.RefuseUnstorableInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+# Server-Timing header (app and SQL time per response) for the load benchmark; off unless set (ADR 0700).
+SERVER_TIMING = env_bool("BRYGGA_SERVER_TIMING", False)
+if SERVER_TIMING:
+    MIDDLEWARE.insert(0, "brygga.core.timing.ServerTimingMiddleware")
 
 # A strict Content-Security-Policy on every page (django-csp, ADR 0802): the pages have no scripts and no inline
 # styles, so nothing but the site's own style sheets, images and fonts may load, forms post only to the site,

@@ -107,6 +107,7 @@ class CaseSubject:
             for p in Participant.objects.filter(case=self.obj, status=Participant.Status.ACTIVE)
             .exclude(unit=sender)
             .select_related("unit__organisation__principal")
+            .order_by("pk")  # the order the units joined, on every database (shown, and stored)
         ]
 
     def record_event(self, actor: Actor, data: dict[str, Any]) -> None:

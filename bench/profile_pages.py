@@ -1,0 +1,89 @@
+"""Where a page's server time goes: the inbox and the case page rendered in-process (Django test client,
+production settings, ``force_login`` as a benchmark account of bench/cases_dataset.py), timed, then profiled
+with cProfile (standard library). Used to find the Python time of issue 17; see docs/benchmarks.md.
+
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/brygga_bench1m BRYGGA_VAR_DIR=/tmp/bench1m
+    .venv/bin/python bench/profile_pages.py --role municipal_contact --page inbox --repeat 30 --top 40
+
+Reads only (the pages log their reads in the access log, as they always do)."""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--role", default="municipal_contact")
+    parser.add_argument("--page", default="inbox", choices=["inbox", "case", "healthz"])
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--manifest", type=Path, default=None)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brygga.settings")
+    os.environ["BRYGGA_DEBUG"] = "0"
+    os.environ.setdefault("BRYGGA_SSL_REDIRECT", "0")
+    os.environ.setdefault("BRYGGA_ALLOWED_HOSTS", "testserver")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.test import Client
+
+    from brygga.accounts.models import User
+
+    manifest = json.loads((args.manifest or Path(settings.VAR_DIR) / "bench1m.json").read_text())
+    account = next(u for u in manifest["web_users"] if u["role"] == args.role)
+    cases = manifest["case_samples"][str(account["unit_id"])]
+    client = Client()
+    client.force_login(User.objects.get(username=account["username"]))
+    rng = random.Random(1)
+
+    def path() -> str:
+        if args.page == "inbox":
+            return "/arenden/"
+        if args.page == "case":
+            return f"/arenden/{rng.choice(cases)}/"
+        return "/healthz"
+
+    for _ in range(3):
+        assert client.get(path()).status_code == 200
+    times = []
+    for _ in range(args.repeat):
+        started = time.perf_counter()
+        response = client.get(path())
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.status_code
+    print(
+        f"{args.page} as {args.role} ({account['unit']}): p50 {statistics.median(times):.1f} ms, "
+        f"min {min(times):.1f} ms over {args.repeat}"
+    )
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(args.repeat):
+        client.get(path())
+    profile.disable()
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(args.top)
+    print(out.getvalue())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
