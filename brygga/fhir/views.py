@@ -10,8 +10,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
-from brygga.access.models import AccessLogEntry
-from brygga.access.services import log_access, log_list_access, visible_persons
+from brygga.access.services import log_list_access, open_person, visible_persons
 from brygga.accounts.permissions import Perm
 from brygga.cases import services
 from brygga.cases.models import Case, CaseEvent
@@ -67,22 +66,10 @@ def _token_param(value: str) -> tuple[str, str]:
     return (system if bar else ""), code
 
 
-def _log_denied(request: HttpRequest, case: Case | None, what: str) -> None:
-    """A read of another unit's resource: the caller gets 404 and the log review sees the attempt."""
-    if case is not None:
-        log_access(actor_of(request), case.person, AccessLogEntry.Action.DENIED, what, had_involvement=False)
-
-
-def _open_case_or_log(request: HttpRequest, pk: str, what: str) -> Case:
-    try:
-        return services.open_case(actor_of(request), pk, what=what)
-    except NotFound:
-        _log_denied(
-            request,
-            Case.objects.select_related("person").filter(pk=int(pk) if pk.isdigit() else 0).first(),
-            what,
-        )
-        raise
+def _open_case(request: HttpRequest, pk: str, what: str) -> Case:
+    """The case through the one checked path. A refusal is 404, and the access log's middleware writes the
+    DENIED entry for it (ADR 0801), as for every other page and API."""
+    return services.open_case(actor_of(request), pk, what=what)
 
 
 # --- metadata -----------------------------------------------------------------------------------------------
@@ -99,18 +86,7 @@ def metadata(request: HttpRequest) -> HttpResponse:
 @fhir_view(("GET",))
 def patient_read(request: HttpRequest, pk: str) -> HttpResponse:
     actor = actor_of(request)
-    from brygga.access.services import open_person
-    from brygga.people.models import Person
-
-    try:
-        person = open_person(actor, pk, what=f"fhir:Patient/{pk}")
-    except NotFound:
-        found = Person.objects.filter(pk=int(pk) if pk.isdigit() else 0).first()
-        if found is not None and actor.unit is not None:
-            log_access(
-                actor, found, AccessLogEntry.Action.DENIED, f"fhir:Patient/{pk}", had_involvement=False
-            )
-        raise
+    person = open_person(actor, pk, what=f"fhir:Patient/{pk}")
     return fhir_response(mapping.patient(person, actor.can(Perm.PERSON_REVEAL_PROTECTED)))
 
 
@@ -240,7 +216,7 @@ def encounter_search(request: HttpRequest) -> HttpResponse:
 @fhir_view(("GET", "PUT"))
 def encounter_instance(request: HttpRequest, pk: str) -> HttpResponse:
     actor = actor_of(request)
-    case = _open_case_or_log(request, pk, f"fhir:Encounter/{pk}")
+    case = _open_case(request, pk, f"fhir:Encounter/{pk}")
     if request.method == "GET":
         _status, resource, headers = _encounter_answer(case.pk, 200)
         headers.pop("Location")
@@ -303,7 +279,7 @@ def _task_or_404(request: HttpRequest, pk: str) -> tuple[CaseEvent, int | None, 
     )
     if event is None:
         raise NotFound
-    case = _open_case_or_log(request, str(event.case_id), f"fhir:Task/{pk}")
+    case = _open_case(request, str(event.case_id), f"fhir:Task/{pk}")
     context = mapping.TaskContext.load([case.pk])
     assert actor.unit is not None  # open_case refused a membership without a unit
     for resource in mapping.tasks_of(event, case, context, actor.unit):
