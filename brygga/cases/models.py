@@ -124,7 +124,9 @@ class Case(models.Model):
         """R-INS-2/3: 24 hours from admission, or from the later assessment."""
         if self.need_assessed_at is None:
             return None
-        return self.need_assessed_at + dt.timedelta(hours=24)
+        # Elapsed hours: added in UTC, because adding to a Europe/Stockholm datetime (as typed into a form)
+        # adds wall-clock time, 25 or 23 real hours across a DST change.
+        return self.need_assessed_at.astimezone(dt.UTC) + dt.timedelta(hours=24)
 
     @property
     def is_open(self) -> bool:

@@ -13,9 +13,16 @@ from django.utils.translation import gettext_lazy as _
 NOTICE_DEADLINE = dt.timedelta(hours=24)  # R-INS-2, R-INS-3
 
 
+def sip_summons_deadline_days() -> int:
+    """R-SIP-K-1: "tre dagar", calendar days [U] — configurable, default 3. Counted on local dates
+    (brygga.core.calendar.add_calendar_days), not as 72 elapsed hours."""
+    return int(getattr(settings, "BRYGGA_SIP_SUMMONS_DEADLINE_DAYS", 3))
+
+
 def sip_summons_deadline() -> dt.timedelta:
-    """R-SIP-K-1: "tre dagar", calendar days [U] — configurable, default 3."""
-    return dt.timedelta(days=getattr(settings, "BRYGGA_SIP_SUMMONS_DEADLINE_DAYS", 3))
+    """The deadline as a plain span, for the statistics' SQL (which differs from the calendar count by at
+    most the hour of a DST change)."""
+    return dt.timedelta(days=sip_summons_deadline_days())
 
 
 def acknowledgement_deadline() -> dt.timedelta:

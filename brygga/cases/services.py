@@ -36,6 +36,7 @@ from brygga.accounts.permissions import Perm
 from brygga.cases import messaging, rules, selectors
 from brygga.cases.models import Case, CaseEvent, Meeting, Message, Participant, PlanningBasis
 from brygga.cases.video import video_provider
+from brygga.core.calendar import add_calendar_days
 from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.core.limits import limited, too_long
 from brygga.organisations.models import Site, Unit
@@ -733,7 +734,8 @@ def change_expected_date(
 
 def _sip_due(case: Case) -> dt.datetime | None:
     if case.sip_needed and case.discharge_ready_at and case.sip_summons_sent_at is None:
-        return case.discharge_ready_at + rules.sip_summons_deadline()
+        # Calendar days on local dates (R-SIP-K-1): the same wall-clock time three days later, across DST.
+        return add_calendar_days(case.discharge_ready_at, rules.sip_summons_deadline_days())
     return None
 
 
