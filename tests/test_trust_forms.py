@@ -420,3 +420,28 @@ def test_any_char_column_refuses_a_longer_value_instead_of_cutting_it(case: Case
     with pytest.raises(DomainError) as err:
         case.save()
     assert [(p.field, p.rule) for p in err.value.problems] == [("external_id", "TEXT-LANGD")]
+
+
+@pytest.mark.parametrize(("field", "limit"), [("body", 20000), ("subject", 200), ("quote", 20000)])
+def test_api_message_one_over_its_limit_is_refused_with_the_rule_and_the_schema_says_so(
+    case: Case, field: str, limit: int
+) -> None:
+    from brygga.accounts.models import ApiToken
+
+    nurse = actor(Role.WARD_NURSE)
+    assert nurse.membership is not None
+    _token, raw = ApiToken.issue(nurse.membership, "test")
+    body = {"body": "Hej", "category": "nursing", "subject": "Status", field: "x" * (limit + 1)}
+    Client().get(f"/api/v1/cases/{case.pk}", HTTP_AUTHORIZATION=f"Bearer {raw}")  # the token's use is recorded
+    before = db_snapshot()
+    response = Client().post(
+        f"/api/v1/cases/{case.pk}/messages", body, content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
+    assert response.status_code == 422
+    problems = response.json()["problems"]
+    assert [(p["field"], p["rule"]) for p in problems] == [(field, "TEXT-LANGD")]
+    assert str(limit) in problems[0]["message"]
+    assert changed_tables(before, db_snapshot()) == []
+    schema = Client().get("/api/v1/openapi.json").json()["components"]["schemas"]["MessageIn"]
+    assert schema["properties"][field]["maxLength"] == limit
