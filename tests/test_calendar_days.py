@@ -17,8 +17,8 @@ from tests.factories import WARD, actor, make_person
 STHLM = ZoneInfo("Europe/Stockholm")
 
 
-def local(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=STHLM)
+def local(year: int, month: int, day: int, hour: int, minute: int) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=STHLM)
 
 
 @pytest.mark.parametrize(
@@ -27,7 +27,10 @@ def local(*args: int) -> dt.datetime:
         (local(2026, 10, 23, 10, 0), local(2026, 10, 26, 10, 0)),  # across the autumn change (25 Oct)
         (local(2026, 3, 27, 10, 0), local(2026, 3, 30, 10, 0)),  # across the spring change (29 Mar)
         (local(2026, 6, 1, 23, 30), local(2026, 6, 4, 23, 30)),  # no change: 72 hours
-        (local(2026, 3, 26, 2, 30), local(2026, 3, 29, 3, 30)),  # 02:30 does not exist that day: after the gap
+        (
+            local(2026, 3, 26, 2, 30),
+            local(2026, 3, 29, 3, 30),
+        ),  # 02:30 does not exist that day: after the gap
         (local(2026, 10, 22, 2, 30), local(2026, 10, 25, 2, 30)),  # 02:30 twice: the first one
     ],
 )

@@ -91,12 +91,16 @@ TEST_NUMBERS = Path(__file__).parent / "data" / "skatteverket_testnummer.csv"
 
 
 def _test_numbers() -> list[tuple[str, str, str]]:
-    lines = [line for line in TEST_NUMBERS.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    lines = [
+        line for line in TEST_NUMBERS.read_text(encoding="utf-8").splitlines() if not line.startswith("#")
+    ]
     return [(row["number"], row["kind"], row["birth_date"]) for row in csv.DictReader(lines)]
 
 
 @pytest.mark.parametrize(("number", "kind", "birth"), _test_numbers())
-def test_skatteverkets_test_numbers_are_valid_with_kind_and_birth_date(number: str, kind: str, birth: str) -> None:
+def test_skatteverkets_test_numbers_are_valid_with_kind_and_birth_date(
+    number: str, kind: str, birth: str
+) -> None:
     parsed = parse_identity_number(number, today=TODAY)
     assert parsed.value == number and parsed.kind.value == kind
     assert parsed.birth_date == (dt.date.fromisoformat(birth) if birth else None)

@@ -728,7 +728,12 @@ def change_expected_date(
         case,
         actor,
         Kind.EXPECTED_DATE_CHANGED,
-        data={"old": _iso(old), "new": _iso(new_date), "reason": reason, "comment": limited("comment", comment, 500)},
+        data={
+            "old": _iso(old),
+            "new": _iso(new_date),
+            "reason": reason,
+            "comment": limited("comment", comment, 500),
+        },
     )
 
 
@@ -1157,7 +1162,10 @@ def discharge(
         actor,
         Kind.DISCHARGED,
         occurred_at=at,
-        data={"destination": limited("destination", destination, 200), "discharge_ready_at": _iso(case.discharge_ready_at)},
+        data={
+            "destination": limited("destination", destination, 200),
+            "discharge_ready_at": _iso(case.discharge_ready_at),
+        },
     )
     _event(case, actor, Kind.DISCHARGE_NOTICE_SENT, occurred_at=now, data={"discharged_event": discharged.pk})
     return discharged
