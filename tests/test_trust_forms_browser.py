@@ -118,6 +118,10 @@ def test_admission_planning_and_consent_keep_everything_typed_and_write_nothing(
         "Hemtjänst morgon och kväll"
     )
     assert planning.locator("#c-ja").is_checked()
+    # the limit is shown where it matters: a counter under each limited text area (ADR 0007)
+    assert re.fullmatch(r"36 / 2\s000", planning.locator("#ns-pain + .counter").inner_text()), (
+        planning.locator("#ns-pain + .counter").inner_text()
+    )
     assert planning.locator("#q-home_care_before-vet_ej").is_checked()
     assert planning.locator("#n-primary_care-vet_ej").is_checked()
     assert not planning.locator("input[name='answers.lives_alone']:checked").count()
