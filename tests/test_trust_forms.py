@@ -336,7 +336,7 @@ def test_error_summary_takes_focus_links_fields_and_shows_no_internal_codes() ->
         page.index('class="error-summary"') - 5 : page.index("</div>", page.index("error-summary"))
     ]
     assert "autofocus" in summary and 'tabindex="-1"' in summary and 'role="alert"' in summary
-    assert 'href="#error-identifier"' in summary
+    assert 'href="#field-identifier"' in summary
     assert "(PERSON)" not in page and "(PNR-KONTROLLSIFFRA)" not in page
     assert "novalidate" in page  # the browser's English bubble never replaces the Swedish message
 

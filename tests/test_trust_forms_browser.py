@@ -82,8 +82,8 @@ def test_admission_planning_and_consent_keep_everything_typed_and_write_nothing(
     assert count(e2e_server, cases_of_person) == 0
     assert_accessible_basics(nurse)
     screenshot(nurse, "trust-admission-refused")
-    summary.get_by_role("link").first.click()  # the summary's link leads to the field's message
-    assert nurse.url.endswith("#error-expected_discharge_date")
+    summary.get_by_role("link").first.click()  # the summary's link leads to the field
+    assert nurse.url.endswith("#field-expected_discharge_date")
 
     # corrected: the same form goes through (no "already an open stay" dead end)
     date_field.fill((dt.date.today() + dt.timedelta(days=4)).isoformat())  # noqa: DTZ011 — the server's today
