@@ -24,5 +24,7 @@ def db_snapshot() -> dict[str, list[tuple[Any, ...]]]:
     return found
 
 
-def changed_tables(before: dict[str, list[tuple[Any, ...]]], after: dict[str, list[tuple[Any, ...]]]) -> list[str]:
+def changed_tables(
+    before: dict[str, list[tuple[Any, ...]]], after: dict[str, list[tuple[Any, ...]]]
+) -> list[str]:
     return sorted(label for label in before.keys() | after.keys() if before.get(label) != after.get(label))

@@ -501,7 +501,9 @@ def test_the_settlement_page_refuses_a_month_that_has_not_ended_and_changes_noth
     client.force_login(region.user)
     with time_machine.travel(at("2022-04-04"), tick=False):
         response = client.post(reverse("payment:run_month"), {"year": "2022", "month": "4"})
-    assert response.status_code == 400 and "BETALNING-MANAD" in response.content.decode()
+    page = response.content.decode()
+    assert response.status_code == 400 and "En månad kan avräknas först när den är slut" in page
+    assert "R-VG-BET-1" in page and "BETALNING-MANAD" not in page  # the rule, not the internal code
     assert not SettlementRun.objects.exists()
 
 

@@ -79,7 +79,8 @@ def test_web_dispute_resolution_close_and_refused_dispute_on_closed(client: Clie
     region = Client()
     as_user(region, Role.GITS_COORDINATOR, GITS, "gits")
     refused = region.post(reverse("payment:close", args=[run.pk]))
-    assert refused.status_code == 409 and "BETALNING-OPPNA-TVISTER" in refused.content.decode()
+    # the Swedish reason, not the internal code (issue 13 item 4)
+    assert refused.status_code == 409 and "Det finns obesvarade tvister" in refused.content.decode()
     region.post(
         reverse("payment:resolve", args=[dispute.pk]), {"outcome": "rejected", "resolution": "Kontrollerat."}
     )

@@ -215,9 +215,10 @@ def test_two_wards_admitting_the_same_person_at_once_give_one_stay() -> None:
         for t in threads:
             t.join(timeout=30)
         assert sorted(outcomes) == ["ETT-VARDTILLFALLE", "ok"]
-        assert _in_own_connection(
-            lambda: Case.objects.filter(person=person, status__in=services.OPEN).count()
-        ) == 1
+        assert (
+            _in_own_connection(lambda: Case.objects.filter(person=person, status__in=services.OPEN).count())
+            == 1
+        )
     finally:
 
         def clean_up() -> None:
@@ -248,7 +249,10 @@ def case() -> Case:
     nurse = actor(Role.WARD_NURSE)
     person = make_person("1480")
     found = services.admit_with_notice(
-        nurse, person, admitted_at=NOW - dt.timedelta(hours=2), care_type="somatic",
+        nurse,
+        person,
+        admitted_at=NOW - dt.timedelta(hours=2),
+        care_type="somatic",
         expected_discharge_date=(NOW + dt.timedelta(days=5)).date(),
     )
     return found
@@ -328,9 +332,11 @@ def test_refused_consent_keeps_the_ticked_categories_and_choices(case: Case) -> 
 def test_error_summary_takes_focus_links_fields_and_shows_no_internal_codes() -> None:
     nurse = client_for(Role.WARD_NURSE)
     page = nurse.post(reverse("cases:new"), admission_form("19500101-0000")).content.decode()
-    summary = page[page.index('class="error-summary"') - 5 : page.index("</div>", page.index("error-summary"))]
+    summary = page[
+        page.index('class="error-summary"') - 5 : page.index("</div>", page.index("error-summary"))
+    ]
     assert "autofocus" in summary and 'tabindex="-1"' in summary and 'role="alert"' in summary
-    assert 'href="#error-identifier"' in summary
+    assert 'href="#field-identifier"' in summary
     assert "(PERSON)" not in page and "(PNR-KONTROLLSIFFRA)" not in page
     assert "novalidate" in page  # the browser's English bubble never replaces the Swedish message
 
@@ -376,16 +382,21 @@ def test_planning_text_one_over_its_limit_is_refused_not_cut(case: Case, field: 
     nurse = client_for(Role.WARD_NURSE)
     before = db_snapshot()
     too_long = "å" * (limit + 1)
-    response = nurse.post(reverse("cases:action", args=[case.pk, "planning"]), planning_form(**{field: too_long}))
+    response = nurse.post(
+        reverse("cases:action", args=[case.pk, "planning"]), planning_form(**{field: too_long})
+    )
     assert response.status_code == 400
     page = response.content.decode()
     assert f"högst {limit} tecken, du skrev {limit + 1}" in page
     assert too_long in page  # given back, not cut
     assert changed_tables(before, db_snapshot()) == []
     # exactly at the limit is accepted and stored whole
-    assert nurse.post(
-        reverse("cases:action", args=[case.pk, "planning"]), planning_form(**{field: "å" * limit})
-    ).status_code == 302
+    assert (
+        nurse.post(
+            reverse("cases:action", args=[case.pk, "planning"]), planning_form(**{field: "å" * limit})
+        ).status_code
+        == 302
+    )
     saved = PlanningBasis.objects.get(case=case)
     stored = {
         "needs_text.primary_care": lambda: saved.needs["primary_care"]["text"],
@@ -420,3 +431,32 @@ def test_any_char_column_refuses_a_longer_value_instead_of_cutting_it(case: Case
     with pytest.raises(DomainError) as err:
         case.save()
     assert [(p.field, p.rule) for p in err.value.problems] == [("external_id", "TEXT-LANGD")]
+
+
+@pytest.mark.parametrize(("field", "limit"), [("body", 20000), ("subject", 200), ("quote", 20000)])
+def test_api_message_one_over_its_limit_is_refused_with_the_rule_and_the_schema_says_so(
+    case: Case, field: str, limit: int
+) -> None:
+    from brygga.accounts.models import ApiToken
+
+    nurse = actor(Role.WARD_NURSE)
+    assert nurse.membership is not None
+    _token, raw = ApiToken.issue(nurse.membership, "test")
+    body = {"body": "Hej", "category": "nursing", "subject": "Status", field: "x" * (limit + 1)}
+    Client().get(
+        f"/api/v1/cases/{case.pk}", HTTP_AUTHORIZATION=f"Bearer {raw}"
+    )  # the token's use is recorded
+    before = db_snapshot()
+    response = Client().post(
+        f"/api/v1/cases/{case.pk}/messages",
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
+    assert response.status_code == 422
+    problems = response.json()["problems"]
+    assert [(p["field"], p["rule"]) for p in problems] == [(field, "TEXT-LANGD")]
+    assert str(limit) in problems[0]["message"]
+    assert changed_tables(before, db_snapshot()) == []
+    schema = Client().get("/api/v1/openapi.json").json()["components"]["schemas"]["MessageIn"]
+    assert schema["properties"][field]["maxLength"] == limit

@@ -56,9 +56,7 @@ def test_admission_planning_and_consent_keep_everything_typed_and_write_nothing(
         "fromlist=['Unit']).Unit.objects.get(name='Närhälsan Göteborg vårdcentral').hsa_id)"
     )
     digits = IDENTIFIER.replace("-", "")
-    cases_of_person = (
-        f"from brygga.cases.models import Case; print(Case.objects.filter(person__identifier='{digits}').count())"
-    )
+    cases_of_person = f"from brygga.cases.models import Case; print(Case.objects.filter(person__identifier='{digits}').count())"
     admitted = (dt.datetime.now() - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")  # noqa: DTZ005 — local
 
     # --- admission with one error: no expected discharge date while the notice is to be sent (R-INS-4)
@@ -71,7 +69,9 @@ def test_admission_planning_and_consent_keep_everything_typed_and_write_nothing(
     assert focused_id(nurse) == "error-summary"
     summary = nurse.locator("#error-summary")
     assert "Beräknat utskrivningsdatum måste anges." in summary.inner_text()
-    assert nurse.get_by_label("Personnummer, samordningsnummer eller reservnummer").input_value() == IDENTIFIER
+    assert (
+        nurse.get_by_label("Personnummer, samordningsnummer eller reservnummer").input_value() == IDENTIFIER
+    )
     assert nurse.get_by_label("Inskriven (datum och tid)").input_value() == admitted
     assert nurse.get_by_label("Psykiatrisk vård").is_checked()
     assert nurse.get_by_label(re.compile("Läkaren bedömer")).is_checked()
@@ -82,8 +82,8 @@ def test_admission_planning_and_consent_keep_everything_typed_and_write_nothing(
     assert count(e2e_server, cases_of_person) == 0
     assert_accessible_basics(nurse)
     screenshot(nurse, "trust-admission-refused")
-    summary.get_by_role("link").first.click()  # the summary's link leads to the field's message
-    assert nurse.url.endswith("#error-expected_discharge_date")
+    summary.get_by_role("link").first.click()  # the summary's link leads to the field
+    assert nurse.url.endswith("#field-expected_discharge_date")
 
     # corrected: the same form goes through (no "already an open stay" dead end)
     date_field.fill((dt.date.today() + dt.timedelta(days=4)).isoformat())  # noqa: DTZ011 — the server's today
@@ -118,20 +118,28 @@ def test_admission_planning_and_consent_keep_everything_typed_and_write_nothing(
         "Hemtjänst morgon och kväll"
     )
     assert planning.locator("#c-ja").is_checked()
+    # the limit is shown where it matters: a counter under each limited text area (ADR 0007)
+    assert re.fullmatch(r"36 / 2\s000", planning.locator("#ns-pain + .counter").inner_text()), (
+        planning.locator("#ns-pain + .counter").inner_text()
+    )
     assert planning.locator("#q-home_care_before-vet_ej").is_checked()
     assert planning.locator("#n-primary_care-vet_ej").is_checked()
     assert not planning.locator("input[name='answers.lives_alone']:checked").count()
     assert planning.locator("#q-lives_alone-ja").get_attribute("aria-invalid") == "true"
     assert nurse.locator("#error-planning-answers\\.lives_alone").is_visible()
-    assert count(
-        e2e_server,
-        f"from brygga.cases.models import PlanningBasis; print(PlanningBasis.objects.filter(case_id={case_id}).count())",
-    ) == 0
+    assert (
+        count(
+            e2e_server,
+            f"from brygga.cases.models import PlanningBasis; print(PlanningBasis.objects.filter(case_id={case_id}).count())",
+        )
+        == 0
+    )
     screenshot(nurse, "trust-planning-refused")
 
     # --- consent with one error: the answer to "what should the consent not cover" is missing (R-SEK-4)
     person_id = count(
-        e2e_server, f"from brygga.people.models import Person; print(Person.objects.get(identifier='{digits}').pk)"
+        e2e_server,
+        f"from brygga.people.models import Person; print(Person.objects.get(identifier='{digits}').pk)",
     )
     nurse.goto(f"/sip/samtycke/{person_id}/?arende={case_id}")
     form = nurse.locator("form#consent")
@@ -154,9 +162,12 @@ def test_admission_planning_and_consent_keep_everything_typed_and_write_nothing(
     assert form.locator("fieldset#field-categories input:checked").count() == 2
     note = form.get_by_label(re.compile("Vad ska samtycket inte omfatta"))
     assert note.get_attribute("aria-invalid") == "true"
-    assert count(
-        e2e_server,
-        f"from brygga.sip.models import Consent; print(Consent.objects.filter(person_id={person_id}).count())",
-    ) == 0
+    assert (
+        count(
+            e2e_server,
+            f"from brygga.sip.models import Consent; print(Consent.objects.filter(person_id={person_id}).count())",
+        )
+        == 0
+    )
     assert_accessible_basics(nurse)
     screenshot(nurse, "trust-consent-refused")

@@ -140,9 +140,23 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 def invalid_payload(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     problems = []
     for error in exc.errors:
-        location = [
-            str(part) for part in error.get("loc", []) if part not in ("body", "payload", "query", "path")
-        ]
+        # Leading parts say where the input was (body, payload, query, path); the rest name the field —
+        # which may itself be called "body" (a message's text).
+        location = [str(part) for part in error.get("loc", [])]
+        if location and location[0] in ("body", "query", "path", "form"):
+            location.pop(0)
+        if location and location[0] == "payload":
+            location.pop(0)
+        if error.get("type") == "string_too_long":  # one limit per text field, as on the pages (TEXT-LANGD)
+            limit = (error.get("ctx") or {}).get("max_length")
+            problems.append(
+                {
+                    "field": ".".join(location),
+                    "rule": "TEXT-LANGD",
+                    "message": f"Texten är för lång: högst {limit} tecken.",
+                }
+            )
+            continue
         problems.append(
             {
                 "field": ".".join(location),

@@ -119,7 +119,7 @@ class NoticeIn(Schema):
 class ExpectedDateIn(Schema):
     expected_discharge_date: dt.date
     reason: str
-    comment: str = ""
+    comment: str = Field("", max_length=500)
 
 
 class DischargeReadyIn(Schema):
@@ -127,7 +127,7 @@ class DischargeReadyIn(Schema):
 
 
 class DischargeReadyWithdrawIn(Schema):
-    reason: str
+    reason: str = Field(max_length=500)
 
 
 class DischargeInfoIn(Schema):
@@ -137,7 +137,7 @@ class DischargeInfoIn(Schema):
 
 class DischargeIn(Schema):
     discharged_at: dt.datetime | None = None
-    destination: str = ""
+    destination: str = Field("", max_length=200)
 
 
 class TransferIn(Schema):
@@ -163,13 +163,13 @@ class CancelNoticeIn(Schema):
         description="Händelsen (inskrivnings- eller utskrivningsmeddelandet) som annulleras"
     )
     reason: str
-    text: str = ""
+    text: str = Field("", max_length=500)
 
 
 class CorrectNoticeIn(Schema):
     target_event: int = Field(description="Händelsen vars tid rättas (inskrivning eller utskrivning)")
     new_time: dt.datetime
-    reason: str
+    reason: str = Field(max_length=500)
 
 
 class BatchItem(Schema):

@@ -14,6 +14,7 @@ from ninja import Field, Schema
 
 from brygga.accounts.context import Actor
 from brygga.cases import messaging
+from brygga.cases.messaging import MAX_SUBJECT, MAX_TEXT
 from brygga.core.errors import DomainError
 
 
@@ -23,19 +24,21 @@ class AttachmentIn(Schema):
 
 
 class MessageIn(Schema):
-    body: str
+    body: str = Field(max_length=MAX_TEXT)
     category: str = Field("", description="MedCom-kategori för en ny tråd (t.ex. discharge, nursing)")
-    subject: str = Field("", description="Ämne för en ny tråd")
+    subject: str = Field("", max_length=MAX_SUBJECT, description="Ämne för en ny tråd")
     reply_to: int | None = Field(None, description="Svar på meddelande (id); tråden behålls")
-    quote: str = Field("", description="Den del av det tidigare meddelandet som tas med i svaret")
+    quote: str = Field(
+        "", max_length=MAX_TEXT, description="Den del av det tidigare meddelandet som tas med i svaret"
+    )
     attachments: list[AttachmentIn] = []
 
 
 class ForwardIn(Schema):
     include_text: bool = True
-    subject: str = ""
+    subject: str = Field("", max_length=MAX_SUBJECT)
     category: str = ""
-    reason: str = ""
+    reason: str = Field("", max_length=MAX_TEXT)
     to_unit: str | None = Field(None, description="HSA-id i den egna organisationen (bara ärenden)")
     attachments: list[AttachmentIn] = []
 

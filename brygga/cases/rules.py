@@ -17,8 +17,10 @@ NOTICE_DEADLINE = dt.timedelta(hours=24)
 
 
 def notice_due_at(need_assessed_at: dt.datetime) -> dt.datetime:
-    """R-INS-2/3: when the admission notice is due."""
-    return need_assessed_at + NOTICE_DEADLINE
+    """R-INS-2/3: when the admission notice is due. Elapsed hours, added in UTC: adding to a
+    Europe/Stockholm datetime (as typed into a form) would add wall-clock time, 25 or 23 real hours across a
+    DST change."""
+    return need_assessed_at.astimezone(dt.UTC) + NOTICE_DEADLINE
 
 
 def notice_rule(admitted_at: dt.datetime | None, need_assessed_at: dt.datetime | None) -> str:
@@ -26,9 +28,16 @@ def notice_rule(admitted_at: dt.datetime | None, need_assessed_at: dt.datetime |
     return "R-INS-2" if need_assessed_at == admitted_at else "R-INS-3"
 
 
+def sip_summons_deadline_days() -> int:
+    """R-SIP-K-1: "tre dagar", calendar days [U] — configurable, default 3. Counted on local dates
+    (brygga.core.calendar.add_calendar_days), not as 72 elapsed hours."""
+    return int(getattr(settings, "BRYGGA_SIP_SUMMONS_DEADLINE_DAYS", 3))
+
+
 def sip_summons_deadline() -> dt.timedelta:
-    """R-SIP-K-1: "tre dagar", calendar days [U] — configurable, default 3."""
-    return dt.timedelta(days=getattr(settings, "BRYGGA_SIP_SUMMONS_DEADLINE_DAYS", 3))
+    """The deadline as a plain span, for the statistics' SQL (which differs from the calendar count by at
+    most the hour of a DST change)."""
+    return dt.timedelta(days=sip_summons_deadline_days())
 
 
 def acknowledgement_deadline() -> dt.timedelta:

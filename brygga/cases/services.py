@@ -38,6 +38,7 @@ from brygga.cases import actions, messaging, rules, selectors
 from brygga.cases.models import Case, CaseEvent, Meeting, Message, Participant, PlanningBasis
 from brygga.cases.signals import events_recorded
 from brygga.cases.video import video_provider
+from brygga.core.calendar import add_calendar_days
 from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.core.limits import limited, too_long
 from brygga.organisations.models import Site, Unit
@@ -731,13 +732,19 @@ def change_expected_date(
         case,
         actor,
         Kind.EXPECTED_DATE_CHANGED,
-        data={"old": _iso(old), "new": _iso(new_date), "reason": reason, "comment": limited("comment", comment, 500)},
+        data={
+            "old": _iso(old),
+            "new": _iso(new_date),
+            "reason": reason,
+            "comment": limited("comment", comment, 500),
+        },
     )
 
 
 def _sip_due(case: Case) -> dt.datetime | None:
     if case.sip_needed and case.discharge_ready_at and case.sip_summons_sent_at is None:
-        return case.discharge_ready_at + rules.sip_summons_deadline()
+        # Calendar days on local dates (R-SIP-K-1): the same wall-clock time three days later, across DST.
+        return add_calendar_days(case.discharge_ready_at, rules.sip_summons_deadline_days())
     return None
 
 
@@ -1148,7 +1155,10 @@ def discharge(
         actor,
         Kind.DISCHARGED,
         occurred_at=at,
-        data={"destination": limited("destination", destination, 200), "discharge_ready_at": _iso(case.discharge_ready_at)},
+        data={
+            "destination": limited("destination", destination, 200),
+            "discharge_ready_at": _iso(case.discharge_ready_at),
+        },
     )
     _event(case, actor, Kind.DISCHARGE_NOTICE_SENT, occurred_at=now, data={"discharged_event": discharged.pk})
     return discharged

@@ -1,8 +1,8 @@
-"""One limit per text field (issue 13 item 3). A text longer than its limit is refused with a Swedish message
-naming the field and the limit (rule TEXT-LANGD) — never cut. The same numbers go into the pages' ``maxlength``
-and the API schemas' ``maxLength``; ``guard_char_lengths`` also refuses any CharField longer than its column
-before it is written, so SQLite (which does not enforce lengths) and PostgreSQL (which would fail with a
-server error) behave alike."""
+"""One limit per text field (issue 13 item 3). A text longer than its limit is refused with a Swedish
+message naming the field and the limit (rule TEXT-LANGD) — never cut. The same numbers go into the pages'
+``maxlength`` and the API schemas' ``maxLength``; ``guard_char_lengths`` also refuses any CharField longer
+than its column before it is written, so SQLite (which does not enforce lengths) and PostgreSQL (which would
+fail with a server error) behave alike."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ def too_long(field: str, value: str | None, limit: int) -> Problem | None:
     return Problem(
         field,
         RULE,
-        _("Texten är för lång: högst %(limit)s tecken, du skrev %(length)s.") % {"limit": limit, "length": length},
+        _("Texten är för lång: högst %(limit)s tecken, du skrev %(length)s.")
+        % {"limit": limit, "length": length},
     )
 
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, NotFound, Problem
+from brygga.core.limits import limited
 from brygga.deviations.models import Category, Deviation, DeviationEvent, DeviationState
 from brygga.deviations.personal_data import personal_data_problems
 from brygga.organisations.models import Organisation, Subregion
@@ -169,7 +170,7 @@ def report_deviation(
             receiving_organisation=receiving,
             subregion=_subregion(reporting, receiving, unit.municipality.subregion),
             description=description.strip(),
-            source_reference=source_reference.strip()[:120],
+            source_reference=limited("source_reference", source_reference, 120),
             reported_at=now,
             reported_by=actor.user,
             receive_due=today + dt.timedelta(days=receive_days()),

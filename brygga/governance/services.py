@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, NotFound, Problem
+from brygga.core.limits import limited
 from brygga.deviations.personal_data import personal_data_problems
 from brygga.governance.models import (
     AgendaItem,
@@ -190,7 +191,7 @@ def raise_case(
             raised_by=actor.user,
             raised_in_unit=actor.unit,
             managed_object=managed_object,
-            source_reference=source_reference.strip()[:120],
+            source_reference=limited("source_reference", source_reference, 120),
         )
         CaseEvent.objects.create(case=case, at=now, by=actor.user, to_state=CaseState.INITIATIVE)
         if subregion is not None:
@@ -795,7 +796,7 @@ def follow_up_goal(
         raise DomainError.single("status", "R-GOV-GOAL", _("Okänd status."))
     with transaction.atomic():
         goal.status = status
-        goal.status_note = note.strip()[:400]
+        goal.status_note = limited("note", note, 400)
         goal.save(update_fields=["status", "status_note"])
         GoalFollowUp.objects.create(
             goal=goal, at=_now(at), status=status, note=goal.status_note, by=actor.user
@@ -906,10 +907,10 @@ def save_forum(actor: Actor, data: ForumInput, forum: Forum | None = None) -> Fo
         "name": data.name.strip(),
         "kind": data.kind,
         "mandate": data.mandate.strip(),
-        "meeting_frequency": data.meeting_frequency.strip()[:120],
-        "convener": data.convener.strip()[:200],
+        "meeting_frequency": limited("meeting_frequency", data.meeting_frequency, 120),
+        "convener": limited("convener", data.convener, 200),
         "requires_balance": data.requires_balance,
-        "source": data.source.strip()[:300],
+        "source": limited("source", data.source, 300),
     }
     with transaction.atomic():
         if forum is None:
@@ -959,7 +960,7 @@ def add_forum_member(
     with transaction.atomic():
         member = ForumMember.objects.create(
             forum=forum,
-            title=title.strip()[:200],
+            title=limited("title", title, 200),
             side=side,
             role=role,
             organisation=organisation,

@@ -72,17 +72,53 @@ def parse_identity_number(
     ten = match["yymmdd"] + match["serial"] + match["check"]
     if not luhn_checksum_ok(ten):
         raise _fail(field, "PNR-KONTROLLSIFFRA", _("Personnumret har fel kontrollsiffra."))
-    day = int(match["yymmdd"][4:6])
-    kind = IdKind.SAMORDNINGSNUMMER if day > 60 else IdKind.PERSONNUMMER
+    if match["serial"] == "000":
+        # Skatteverket never issues birth number 000: the date may well exist, the number does not.
+        raise _fail(
+            field,
+            "PNR-FODELSENUMMER",
+            _("Födelsenumret 000 delas aldrig ut. Kontrollera de tre siffrorna efter datumet."),
+        )
+    month, day = int(match["yymmdd"][2:4]), int(match["yymmdd"][4:6])
+    kind = IdKind.SAMORDNINGSNUMMER if day >= 60 else IdKind.PERSONNUMMER
+    if kind is IdKind.SAMORDNINGSNUMMER:
+        day -= 60
+    today = today or timezone.localdate()
+    if kind is IdKind.SAMORDNINGSNUMMER and (month == 0 or day == 0):
+        return _incomplete_samordningsnummer(match, month, day, field, today)
     try:
         parsed = pnr_lib.parse(text)
     except pnr_lib.PersonnummerException as exc:
         raise _fail(field, "PNR-DATUM", _("Födelsedatumet i numret finns inte.")) from exc
     canonical = parsed.format(True)
-    birth = dt.date(int(canonical[:4]), int(canonical[4:6]), int(canonical[6:8]) - (60 if day > 60 else 0))
-    if birth > (today or timezone.localdate()):
+    birth = dt.date(int(canonical[:4]), month, day)
+    if birth > today:
         raise _fail(field, "PNR-DATUM", _("Födelsedatumet i numret ligger i framtiden."))
     return IdentityNumber(value=canonical, kind=kind, birth_date=birth)
+
+
+def _incomplete_samordningsnummer(
+    match: re.Match[str], month: int, day: int, field: str, today: dt.date
+) -> IdentityNumber:
+    """A samordningsnummer whose date is not fully known: Skatteverket writes month 00 and/or day 00 (60 in
+    the number), e.g. 191500722390 (month unknown) or 191711602399 (day unknown). The number is valid; the
+    birth date is then unknown (None). The parts that are given must still be possible."""
+    if month > 12 or day > 31:
+        raise _fail(field, "PNR-DATUM", _("Födelsedatumet i numret finns inte."))
+    yy = int(match["yymmdd"][:2])
+    if match["century"]:
+        year = int(match["century"]) * 100 + yy
+    else:
+        # Ten digits: the latest century that is not in the future; "+" means a hundred years more.
+        year = (today.year // 100) * 100 + yy
+        if year > today.year:
+            year -= 100
+        if match["sep"] == "+":
+            year -= 100
+    if year > today.year:
+        raise _fail(field, "PNR-DATUM", _("Födelsedatumet i numret ligger i framtiden."))
+    value = f"{year:04d}{match['yymmdd'][2:]}{match['serial']}{match['check']}"
+    return IdentityNumber(value=value, kind=IdKind.SAMORDNINGSNUMMER, birth_date=None)
 
 
 def _date_or_none(yyyymmdd: str) -> dt.date | None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from brygga.access.services import log_list_access, open_person
 from brygga.accounts.context import Actor
@@ -199,15 +199,15 @@ class ConsentIn(Schema):
     person_id: int
     given_by: str
     form: str
-    purpose: str
+    purpose: str = Field(max_length=200)
     parties: list[str]
     categories: list[str]
-    exclusions_note: str
+    exclusions_note: str = Field(max_length=2000)
     excluded_parties: list[str] = []
     excluded_categories: list[str] = []
     given_at: dt.datetime | None = None
-    representative_name: str = ""
-    representative_relation: str = ""
+    representative_name: str = Field("", max_length=200)
+    representative_relation: str = Field("", max_length=100)
     valid_until: dt.date | None = None
 
 

@@ -368,7 +368,8 @@ class CareRequest(models.Model):
     def answer_due_at(self) -> dt.datetime | None:
         if self.status != self.Status.SENT:
             return None
-        return (self.awaiting_since or self.sent_at) + rules.care_request_answer_deadline()
+        # Elapsed hours, added in UTC (an aware local datetime would add wall-clock time across DST).
+        return (self.awaiting_since or self.sent_at).astimezone(dt.UTC) + rules.care_request_answer_deadline()
 
 
 class Event(models.Model):

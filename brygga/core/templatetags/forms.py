@@ -30,8 +30,11 @@ def _anchor(action: str, field: str) -> str:
 
 @register.simple_tag(takes_context=True)
 def error_href(context: dict[str, Any], field: str) -> str:
-    """Where the error summary's link for ``field`` leads: the message beside the field."""
-    return "#" + _anchor(context.get("action") or "", field)
+    """Where the error summary's link for ``field`` leads: on a page of several forms the message beside the
+    field of the form that was sent (``error-<action>-<field>``), on a single-form page the field itself
+    (``field-<field>``, the id every single form gives its inputs)."""
+    action = context.get("action") or ""
+    return f"#error-{action}-{field}" if action else f"#field-{field}"
 
 
 def _field_errors(context: dict[str, Any]) -> dict[str, str]:
