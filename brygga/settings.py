@@ -91,12 +91,13 @@ MIDDLEWARE = [
     "brygga.access.middleware.DeniedAccessLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "brygga.core.middleware.RefuseUnstorableInputMiddleware",
+    "brygga.core.once.OneTimeFormMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-# A strict Content-Security-Policy on every page (django-csp, ADR 0802): the pages have no scripts and no inline
-# styles, so nothing but the site's own style sheets, images and fonts may load, forms post only to the site,
-# and no other site may frame it.
+# A strict Content-Security-Policy on every page (django-csp, ADR 0802): the pages have no scripts and no
+# inline styles, so nothing but the site's own style sheets, images and fonts may load, forms post only to the
+# site, and no other site may frame it.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [NONE],

@@ -350,3 +350,87 @@ def test_personal_data_responses_are_never_stored(client: Client) -> None:
     client.force_login(nurse.user)
     page = client.get("/")
     assert "no-store" in page["Cache-Control"]
+
+
+# --- 20.3: a double submit of a web form has one effect ------------------------------------------------------
+
+
+def _form_token(page: str, action_url: str) -> str:
+    """The one-time token of the page's form that posts to ``action_url``."""
+    form = page.split(f'action="{action_url}"', 1)[1].split("</form>", 1)[0]
+    match = re.search(r'name="form_token" value="([0-9a-f]{32})"', form)
+    assert match is not None, "the form has no one-time token"
+    return match.group(1)
+
+
+def test_every_post_form_on_a_page_gets_its_own_one_time_token() -> None:
+    from brygga.core.once import add_tokens
+
+    html = add_tokens(b'<form method="post" action="/a"></form><form method="get"></form><FORM METHOD=POST>')
+    tokens = re.findall(rb'name="form_token" value="([0-9a-f]{32})"', html)
+    assert len(tokens) == 2 and tokens[0] != tokens[1]
+
+
+def test_a_double_sent_message_is_one_message_and_one_event() -> None:
+    from django.urls import reverse
+
+    from brygga.cases.models import CaseEvent, Message
+    from tests.factories import share_consent
+    from tests.test_messaging import noticed_case
+
+    nurse = actor(Role.WARD_NURSE, WARD)
+    case = noticed_case(nurse)
+    receivers = case.participants.filter(status="active").exclude(role="ward").select_related("unit")
+    share_consent(nurse, case.person, [p.unit for p in receivers], categories=["health"])
+    client = Client()
+    client.force_login(nurse.user)
+    action = reverse("cases:action", args=[case.pk, "message"])
+    token = _form_token(client.get(reverse("cases:detail", args=[case.pk])).content.decode(), action)
+    data = {
+        "category": "healthcare",
+        "subject": "Läkemedel",
+        "body": "Ny dos från i morgon.",
+        "form_token": token,
+    }
+    first = client.post(action, data)
+    second = client.post(action, data)  # the double-click
+    assert first.status_code == 302 and second.status_code == 302
+    assert second["Location"] == first["Location"]
+    assert Message.objects.filter(thread__case=case).count() == 1
+    assert CaseEvent.objects.filter(case=case, kind="message_sent").count() == 1
+
+
+def test_a_double_acknowledgement_is_one_event() -> None:
+    from django.urls import reverse
+
+    from brygga.cases.models import CaseEvent
+    from tests.factories import CONTACT_POINT
+    from tests.test_messaging import noticed_case
+
+    case = noticed_case(actor(Role.WARD_NURSE, WARD))
+    contact = actor(Role.MUNICIPAL_CONTACT, CONTACT_POINT)
+    client = Client()
+    client.force_login(contact.user)
+    action = reverse("cases:action", args=[case.pk, "acknowledge"])
+    token = _form_token(client.get(reverse("cases:detail", args=[case.pk])).content.decode(), action)
+    for _ in range(2):
+        assert client.post(action, {"form_token": token}).status_code == 302
+    assert CaseEvent.objects.filter(case=case, kind="acknowledged").count() == 1
+
+
+def test_a_refused_submission_releases_its_token() -> None:
+    from django.urls import reverse
+
+    from brygga.cases.models import IdempotencyRecord, Message
+    from tests.test_messaging import noticed_case
+
+    nurse = actor(Role.WARD_NURSE, WARD)
+    case = noticed_case(nurse)
+    client = Client()
+    client.force_login(nurse.user)
+    action = reverse("cases:action", args=[case.pk, "message"])
+    token = _form_token(client.get(reverse("cases:detail", args=[case.pk])).content.decode(), action)
+    refused = client.post(action, {"category": "other", "subject": "x", "body": "y", "form_token": token})
+    assert refused.status_code >= 400
+    assert not IdempotencyRecord.objects.filter(key=f"form:{token}").exists()
+    assert not Message.objects.exists()
