@@ -5,6 +5,7 @@ Errors are structured and name the field and the rule:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from csp.decorators import csp_exempt
@@ -40,13 +41,19 @@ ERROR_SCHEMA: dict[str, Any] = {
     "required": ["error", "problems"],
 }
 # Answers any operation can give, whatever it declares: a refused input (400, the input middleware), no
-# or a bad credential (401), not found or not yours (404), a body or parameter that breaks the schema (422).
+# or a bad credential (401), a role without the permission (403), not found or not yours (404), a body or
+# parameter that breaks the schema (422).
 ALWAYS_POSSIBLE = {
     "400": "Bad Request",
     "401": "Unauthorized",
+    "403": "Forbidden",
     "404": "Not Found",
     "422": "Unprocessable Entity",
 }
+
+
+MEDCOM_ENVELOPE = "Envelope"
+ACKNOWLEDGED_PATHS = re.compile(r"/v1/cases(/|$)")
 
 
 class BryggaAPI(NinjaAPI):
@@ -60,7 +67,9 @@ class BryggaAPI(NinjaAPI):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         schema.setdefault("components", {}).setdefault("schemas", {})[ERROR_SCHEMA_NAME] = ERROR_SCHEMA
         error_ref = {"$ref": f"#/components/schemas/{ERROR_SCHEMA_NAME}"}
-        for operations in schema.get("paths", {}).values():
+        for path, operations in schema.get("paths", {}).items():
+            # The case endpoints answer their own refusals with a MedCom acknowledgement (ADR 0102).
+            acknowledged = bool(ACKNOWLEDGED_PATHS.search(path))
             for operation in operations.values():
                 responses = operation.setdefault("responses", {})
                 for code, description in ALWAYS_POSSIBLE.items():
@@ -70,6 +79,8 @@ class BryggaAPI(NinjaAPI):
                         continue
                     content = response.setdefault("content", {}).setdefault("application/json", {})
                     declared = content.get("schema")
+                    if declared is None and acknowledged:
+                        declared = {"$ref": f"#/components/schemas/{MEDCOM_ENVELOPE}"}
                     if declared is None or declared == error_ref:
                         content["schema"] = error_ref
                     else:
