@@ -434,3 +434,14 @@ def test_a_refused_submission_releases_its_token() -> None:
     assert refused.status_code >= 400
     assert not IdempotencyRecord.objects.filter(key=f"form:{token}").exists()
     assert not Message.objects.exists()
+
+
+def test_a_body_that_is_not_json_is_answered_in_the_documented_envelope() -> None:
+    response = bearer(Role.WARD_NURSE, WARD).post(
+        "/api/v1/persons/lookup", "{not json", content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid",
+        "problems": [{"field": "body", "rule": "JSON", "message": "Anropets innehåll är inte giltig JSON."}],
+    }

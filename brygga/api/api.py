@@ -11,7 +11,7 @@ from typing import Any
 from csp.decorators import csp_exempt
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import OpenAPISchema
 
@@ -145,6 +145,17 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
         },
         status=401,
     )
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """Ninja's own refusals (a body that is not JSON at all: "Cannot parse request body") in the documented
+    envelope, not ninja's ``{"detail": …}``."""
+    kind = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}.get(exc.status_code, "invalid")
+    problem = {"field": "body", "rule": "JSON", "message": "Anropets innehåll är inte giltig JSON."}
+    if exc.status_code != 400:
+        problem = {"field": "", "rule": f"HTTP-{exc.status_code}", "message": str(exc)}
+    return api.create_response(request, {"error": kind, "problems": [problem]}, status=exc.status_code)
 
 
 @api.exception_handler(NinjaValidationError)
