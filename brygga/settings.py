@@ -186,6 +186,8 @@ BRYGGA_ACCESS_LOG_ANCHOR = os.environ.get(
     "BRYGGA_ACCESS_LOG_ANCHOR", str(VAR_DIR / "access-log-anchor.jsonl")
 )
 BRYGGA_ACCESS_LOG_RETENTION_YEARS = 5
+# Person searches per user and hour that find no person of the unit's before the search refuses (issue 20.6).
+BRYGGA_LOOKUP_LIMIT_PER_HOUR = int(os.environ.get("BRYGGA_LOOKUP_LIMIT_PER_HOUR", "30"))
 
 LANGUAGE_CODE = "sv"
 LANGUAGES = [("sv", _("Svenska")), ("en", _("Engelska"))]

@@ -445,3 +445,60 @@ def test_a_body_that_is_not_json_is_answered_in_the_documented_envelope() -> Non
         "error": "invalid",
         "problems": [{"field": "body", "rule": "JSON", "message": "Anropets innehåll är inte giltig JSON."}],
     }
+
+
+# --- 20.6: the person search is need-to-know too --------------------------------------------------------------
+
+
+def _lookup(client: Client, identifier: str, purpose: str | None = None) -> Any:
+    body: dict[str, Any] = {"identifier": identifier}
+    if purpose is not None:
+        body["purpose"] = purpose
+    return client.post("/api/v1/persons/lookup", body, content_type="application/json")
+
+
+def test_a_ward_finds_a_person_not_yet_theirs_only_with_a_stated_purpose_and_it_is_logged() -> None:
+    person = make_person()
+    nurse = bearer(Role.WARD_NURSE, WARD)
+    assert _lookup(nurse, person.identifier).status_code == 404  # no purpose: "not found"
+    found = _lookup(nurse, person.identifier, "stay")
+    assert found.status_code == 200 and found.json()["name"] == "Testa Testsson"
+    entry = AccessLogEntry.objects.get(action=AccessLogEntry.Action.LOOKUP)
+    assert entry.what == "person/uppslag:inskrivning" and entry.had_involvement is False
+
+
+def test_an_involved_unit_finds_its_person_without_a_purpose() -> None:
+    person = involved_person(WARD)
+    assert _lookup(bearer(Role.WARD_NURSE, WARD), person.identifier).status_code == 200
+
+
+def test_a_municipal_system_token_does_not_find_a_person_not_yet_theirs() -> None:
+    """Issue 20.6: another municipality's system token got name and address of anyone."""
+    person = make_person()
+    system = bearer(Role.SYSTEM, "Borås kontaktpunkt")
+    refused = _lookup(system, person.identifier, "stay")  # a contact point starts no inpatient stay
+    missing = _lookup(system, "19121212-1212", "stay")
+    assert refused.status_code == missing.status_code == 404
+    assert refused.json() == missing.json()
+    assert "Testa" not in refused.content.decode()
+    denied = AccessLogEntry.objects.get(action=AccessLogEntry.Action.DENIED, person=person)
+    assert denied.reason == DenialReason.ROLE
+    assert not AccessLogEntry.objects.filter(action=AccessLogEntry.Action.LOOKUP).exists()
+
+
+def test_a_purpose_the_role_cannot_act_on_finds_nothing() -> None:
+    person = make_person()
+    ehr = bearer(Role.SYSTEM, WARD)
+    assert _lookup(ehr, person.identifier, "sip").status_code == 404  # an EHR system starts no SIP
+    assert _lookup(ehr, person.identifier, "stay").status_code == 200
+
+
+def test_person_searches_outside_the_unit_are_limited_per_hour(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.BRYGGA_LOOKUP_LIMIT_PER_HOUR = 2
+    nurse = bearer(Role.WARD_NURSE, WARD)
+    for _ in range(2):
+        assert _lookup(nurse, make_person().identifier, "stay").status_code == 200
+    refused = _lookup(nurse, make_person().identifier, "stay")
+    assert refused.status_code == 429
+    assert refused.json()["problems"][0]["rule"] == "UPPSLAG-GRANS"
+    assert AccessLogEntry.objects.filter(action=AccessLogEntry.Action.LOOKUP).count() == 2

@@ -16,12 +16,13 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from brygga.access import anchors
 from brygga.access.models import AccessLogEntry, AccessLogSeal, DenialReason, Involvement, LogReview
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
-from brygga.core.errors import NotFound, PermissionDenied
+from brygga.core.errors import DomainError, NotFound, PermissionDenied
 from brygga.organisations.models import Unit
 from brygga.people.identifiers import parse_identity_number
 from brygga.people.models import Person
@@ -128,11 +129,25 @@ def open_person(
     return person
 
 
-def lookup_person(actor: Actor, identifier: str) -> Person:
-    """Find a person by identity number to start a case (no involvement needed yet). The look-up is logged and
-    flagged for review when the unit has no involvement."""
+# Why a person who is not yet the unit's may be looked up (issue 20 item 6): to start a stay or a SIP, each by
+# the roles that may do so. The value is stated by the user and written to the log entry.
+LOOKUP_PURPOSES: dict[str, tuple[Perm, str]] = {
+    "stay": (Perm.CASE_CREATE, "inskrivning"),
+    "sip": (Perm.SIP_MANAGE, "SIP"),
+}
+
+
+def lookup_person(actor: Actor, identifier: str, purpose: str | None = None) -> Person:
+    """Find a person by identity number (no involvement needed yet). The look-up is logged and flagged for
+    review when the unit has no involvement.
+
+    ``purpose`` is given by the stand-alone person search (the web page, POST /persons/lookup) and checked
+    there by ``_lookup_gate``; the flows that start a stay or a SIP themselves call without it (their purpose
+    is what they do, and their permission is checked by them)."""
     if not actor.can(Perm.PERSON_LOOKUP) or actor.unit is None:
-        raise NotFound
+        raise NotFound(DenialReason.ROLE)
+    if purpose is not None:
+        _lookup_rate_limit(actor)
     number = parse_identity_number(identifier)
     person = (
         Person.objects.select_related("registered_municipality", "listed_unit")
@@ -140,9 +155,52 @@ def lookup_person(actor: Actor, identifier: str) -> Person:
         .first()
     )
     if person is None:
-        raise NotFound
-    log_access(actor, person, Action.LOOKUP, "person", had_involvement=is_involved(actor.unit, person.pk))
+        raise NotFound(DenialReason.NOT_FOUND)
+    involved = is_involved(actor.unit, person.pk)
+    what = "person"
+    if purpose is not None:
+        what = _lookup_gate(actor, person, purpose, involved)
+    log_access(actor, person, Action.LOOKUP, what, had_involvement=involved)
     return person
+
+
+def _lookup_gate(actor: Actor, person: Person, purpose: str, involved: bool) -> str:
+    """Need-to-know for the person search (issue 20 item 6): a person the unit already takes part in may be
+    looked up by any role with the look-up; anyone else only by a role that starts a stay (at a ward) or a
+    SIP, with that purpose stated. Returns what the log entry says; a refusal is "not found"."""
+    stated = LOOKUP_PURPOSES.get(purpose)
+    if involved:
+        return f"person/uppslag:{stated[1] if stated else 'medverkan'}"
+    if stated is None:
+        # No purpose stated: "not found", exactly like a number nobody has, so the answer never tells
+        # whether the person exists.
+        raise NotFound(DenialReason.ROLE, person.pk)
+    permission, label = stated
+    unit = actor.unit
+    may = actor.can(permission) and unit is not None
+    if purpose == "stay" and unit is not None and unit.kind != Unit.Kind.WARD:
+        may = False  # only a ward starts an inpatient stay
+    if not may:
+        raise NotFound(DenialReason.ROLE, person.pk)
+    return f"person/uppslag:{label}"
+
+
+def _lookup_rate_limit(actor: Actor) -> None:
+    """At most BRYGGA_LOOKUP_LIMIT_PER_HOUR searches per user an hour that found no person of the unit's
+    (look-ups without involvement and refused attempts, counted from the log itself): someone stepping
+    through identity numbers is stopped, and the reviewer sees every attempt."""
+    limit = settings.BRYGGA_LOOKUP_LIMIT_PER_HOUR
+    since = timezone.now() - dt.timedelta(hours=1)
+    recent = AccessLogEntry.objects.filter(user=actor.user, at__gte=since).filter(
+        Q(action=Action.LOOKUP, had_involvement=False) | Q(action=Action.DENIED)
+    )
+    if recent.count() >= limit:
+        raise DomainError.single(
+            "identifier",
+            "UPPSLAG-GRANS",
+            _("Du har sökt på många personer utanför enheten den senaste timmen. Försök igen senare."),
+            status=429,
+        )
 
 
 def record_change(actor: Actor, person: Person, what: str, action: str = Action.UPDATE) -> AccessLogEntry:
