@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "brygga.access.middleware.DeniedAccessLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "brygga.core.middleware.RefuseUnstorableInputMiddleware",
+    "brygga.core.once.OneTimeFormMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 # Server-Timing header (app and SQL time per response) for the load benchmark; off unless set (ADR 0700).
@@ -104,9 +105,9 @@ SERVER_TIMING = env_bool("BRYGGA_SERVER_TIMING", False)
 if SERVER_TIMING:
     MIDDLEWARE.insert(0, "brygga.core.timing.ServerTimingMiddleware")
 
-# A strict Content-Security-Policy on every page (django-csp, ADR 0802): the pages have no scripts and no inline
-# styles, so nothing but the site's own style sheets, images and fonts may load, forms post only to the site,
-# and no other site may frame it.
+# A strict Content-Security-Policy on every page (django-csp, ADR 0802): the pages have no scripts and no
+# inline styles, so nothing but the site's own style sheets, images and fonts may load, forms post only to the
+# site, and no other site may frame it.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [NONE],
@@ -198,6 +199,8 @@ BRYGGA_ACCESS_LOG_ANCHOR = os.environ.get(
 BRYGGA_ACCESS_LOG_RETENTION_YEARS = int(os.environ.get("BRYGGA_ACCESS_LOG_RETENTION_YEARS", "5"))
 # Retention (gallring) per kind of record: years and legal source may be overridden (docs/operations.md).
 BRYGGA_RETENTION_RULES = json.loads(os.environ.get("BRYGGA_RETENTION_RULES", "{}"))
+# Person searches per user and hour that find no person of the unit's before the search refuses (issue 20.6).
+BRYGGA_LOOKUP_LIMIT_PER_HOUR = int(os.environ.get("BRYGGA_LOOKUP_LIMIT_PER_HOUR", "30"))
 
 LANGUAGE_CODE = "sv"
 LANGUAGES = [("sv", _("Svenska")), ("en", _("Engelska"))]

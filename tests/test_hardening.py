@@ -350,3 +350,155 @@ def test_personal_data_responses_are_never_stored(client: Client) -> None:
     client.force_login(nurse.user)
     page = client.get("/")
     assert "no-store" in page["Cache-Control"]
+
+
+# --- 20.3: a double submit of a web form has one effect ------------------------------------------------------
+
+
+def _form_token(page: str, action_url: str) -> str:
+    """The one-time token of the page's form that posts to ``action_url``."""
+    form = page.split(f'action="{action_url}"', 1)[1].split("</form>", 1)[0]
+    match = re.search(r'name="form_token" value="([0-9a-f]{32})"', form)
+    assert match is not None, "the form has no one-time token"
+    return match.group(1)
+
+
+def test_every_post_form_on_a_page_gets_its_own_one_time_token() -> None:
+    from brygga.core.once import add_tokens
+
+    html = add_tokens(b'<form method="post" action="/a"></form><form method="get"></form><FORM METHOD=POST>')
+    tokens = re.findall(rb'name="form_token" value="([0-9a-f]{32})"', html)
+    assert len(tokens) == 2 and tokens[0] != tokens[1]
+
+
+def test_a_double_sent_message_is_one_message_and_one_event() -> None:
+    from django.urls import reverse
+
+    from brygga.cases.models import CaseEvent, Message
+    from tests.factories import share_consent
+    from tests.test_messaging import noticed_case
+
+    nurse = actor(Role.WARD_NURSE, WARD)
+    case = noticed_case(nurse)
+    receivers = case.participants.filter(status="active").exclude(role="ward").select_related("unit")
+    share_consent(nurse, case.person, [p.unit for p in receivers], categories=["health"])
+    client = Client()
+    client.force_login(nurse.user)
+    action = reverse("cases:action", args=[case.pk, "message"])
+    token = _form_token(client.get(reverse("cases:detail", args=[case.pk])).content.decode(), action)
+    data = {
+        "category": "healthcare",
+        "subject": "Läkemedel",
+        "body": "Ny dos från i morgon.",
+        "form_token": token,
+    }
+    first = client.post(action, data)
+    second = client.post(action, data)  # the double-click
+    assert first.status_code == 302 and second.status_code == 302
+    assert second["Location"] == first["Location"]
+    assert Message.objects.filter(thread__case=case).count() == 1
+    assert CaseEvent.objects.filter(case=case, kind="message_sent").count() == 1
+
+
+def test_a_double_acknowledgement_is_one_event() -> None:
+    from django.urls import reverse
+
+    from brygga.cases.models import CaseEvent
+    from tests.factories import CONTACT_POINT
+    from tests.test_messaging import noticed_case
+
+    case = noticed_case(actor(Role.WARD_NURSE, WARD))
+    contact = actor(Role.MUNICIPAL_CONTACT, CONTACT_POINT)
+    client = Client()
+    client.force_login(contact.user)
+    action = reverse("cases:action", args=[case.pk, "acknowledge"])
+    token = _form_token(client.get(reverse("cases:detail", args=[case.pk])).content.decode(), action)
+    for _ in range(2):
+        assert client.post(action, {"form_token": token}).status_code == 302
+    assert CaseEvent.objects.filter(case=case, kind="acknowledged").count() == 1
+
+
+def test_a_refused_submission_releases_its_token() -> None:
+    from django.urls import reverse
+
+    from brygga.cases.models import IdempotencyRecord, Message
+    from tests.test_messaging import noticed_case
+
+    nurse = actor(Role.WARD_NURSE, WARD)
+    case = noticed_case(nurse)
+    client = Client()
+    client.force_login(nurse.user)
+    action = reverse("cases:action", args=[case.pk, "message"])
+    token = _form_token(client.get(reverse("cases:detail", args=[case.pk])).content.decode(), action)
+    refused = client.post(action, {"category": "other", "subject": "x", "body": "y", "form_token": token})
+    assert refused.status_code >= 400
+    assert not IdempotencyRecord.objects.filter(key=f"form:{token}").exists()
+    assert not Message.objects.exists()
+
+
+def test_a_body_that_is_not_json_is_answered_in_the_documented_envelope() -> None:
+    response = bearer(Role.WARD_NURSE, WARD).post(
+        "/api/v1/persons/lookup", "{not json", content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid",
+        "problems": [{"field": "body", "rule": "JSON", "message": "Anropets innehåll är inte giltig JSON."}],
+    }
+
+
+# --- 20.6: the person search is need-to-know too --------------------------------------------------------------
+
+
+def _lookup(client: Client, identifier: str, purpose: str | None = None) -> Any:
+    body: dict[str, Any] = {"identifier": identifier}
+    if purpose is not None:
+        body["purpose"] = purpose
+    return client.post("/api/v1/persons/lookup", body, content_type="application/json")
+
+
+def test_a_ward_finds_a_person_not_yet_theirs_only_with_a_stated_purpose_and_it_is_logged() -> None:
+    person = make_person()
+    nurse = bearer(Role.WARD_NURSE, WARD)
+    assert _lookup(nurse, person.identifier).status_code == 404  # no purpose: "not found"
+    found = _lookup(nurse, person.identifier, "stay")
+    assert found.status_code == 200 and found.json()["name"] == "Testa Testsson"
+    entry = AccessLogEntry.objects.get(action=AccessLogEntry.Action.LOOKUP)
+    assert entry.what == "person/uppslag:inskrivning" and entry.had_involvement is False
+
+
+def test_an_involved_unit_finds_its_person_without_a_purpose() -> None:
+    person = involved_person(WARD)
+    assert _lookup(bearer(Role.WARD_NURSE, WARD), person.identifier).status_code == 200
+
+
+def test_a_municipal_system_token_does_not_find_a_person_not_yet_theirs() -> None:
+    """Issue 20.6: another municipality's system token got name and address of anyone."""
+    person = make_person()
+    system = bearer(Role.SYSTEM, "Borås kontaktpunkt")
+    refused = _lookup(system, person.identifier, "stay")  # a contact point starts no inpatient stay
+    missing = _lookup(system, "19121212-1212", "stay")
+    assert refused.status_code == missing.status_code == 404
+    assert refused.json() == missing.json()
+    assert "Testa" not in refused.content.decode()
+    denied = AccessLogEntry.objects.get(action=AccessLogEntry.Action.DENIED, person=person)
+    assert denied.reason == DenialReason.ROLE
+    assert not AccessLogEntry.objects.filter(action=AccessLogEntry.Action.LOOKUP).exists()
+
+
+def test_a_purpose_the_role_cannot_act_on_finds_nothing() -> None:
+    person = make_person()
+    ehr = bearer(Role.SYSTEM, WARD)
+    assert _lookup(ehr, person.identifier, "sip").status_code == 404  # an EHR system starts no SIP
+    assert _lookup(ehr, person.identifier, "stay").status_code == 200
+
+
+def test_person_searches_outside_the_unit_are_limited_per_hour(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.BRYGGA_LOOKUP_LIMIT_PER_HOUR = 2
+    nurse = bearer(Role.WARD_NURSE, WARD)
+    for _ in range(2):
+        assert _lookup(nurse, make_person().identifier, "stay").status_code == 200
+    refused = _lookup(nurse, make_person().identifier, "stay")
+    assert refused.status_code == 429
+    assert refused.json()["problems"][0]["rule"] == "UPPSLAG-GRANS"
+    assert AccessLogEntry.objects.filter(action=AccessLogEntry.Action.LOOKUP).count() == 2

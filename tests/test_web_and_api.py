@@ -121,7 +121,9 @@ def test_person_page_is_not_found_for_units_without_involvement(client: Client) 
     page = client.get(reverse("web:person_detail", args=[person.pk]))
     assert page.status_code == 200 and "Testa Testsson" in page.content.decode()
     assert AccessLogEntry.objects.filter(user=nurse.user, person=person, action="read").count() == 1
-    assert not AccessLogEntry.objects.filter(user=other.user).exists()
+    # The refused unit read nothing; its attempt is logged as denied (issue 13 item 8, ADR 0801).
+    assert not AccessLogEntry.objects.filter(user=other.user).exclude(action="denied").exists()
+    assert AccessLogEntry.objects.filter(user=other.user, action="denied", person=person).count() == 1
 
 
 def test_web_lookup_shows_a_clear_swedish_error_for_a_bad_number(client: Client) -> None:
@@ -190,7 +192,10 @@ def test_api_lookup_is_logged_and_bad_numbers_get_structured_errors(client: Clie
     person = make_person()
     auth: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {_token()}"}
     ok = client.post(
-        "/api/v1/persons/lookup", {"identifier": person.identifier}, content_type="application/json", **auth
+        "/api/v1/persons/lookup",
+        {"identifier": person.identifier, "purpose": "stay"},  # not yet the unit's: the purpose is stated
+        content_type="application/json",
+        **auth,
     )
     assert ok.status_code == 200 and ok.json()["name"] == "Testa Testsson"
     entry = AccessLogEntry.objects.get()
@@ -222,7 +227,8 @@ def test_api_person_read_needs_involvement_and_masks_protected_identity(client: 
     involve(person, unit(WARD), Involvement.Kind.INPATIENT_CASE, "case:1")
     data = client.get(f"/api/v1/persons/{person.pk}", **auth).json()
     assert data["name"] == "Skyddad identitet" and "Provgatan" not in data["address"]
-    assert AccessLogEntry.objects.filter(person=person, channel="api").count() == 1
+    assert AccessLogEntry.objects.filter(person=person, channel="api", action="read").count() == 1
+    assert AccessLogEntry.objects.filter(person=person, channel="api", action="denied").count() == 1
 
 
 def test_api_session_auth_uses_the_active_unit(client: Client) -> None:

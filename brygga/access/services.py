@@ -24,6 +24,7 @@ from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, NotFound, PermissionDenied
 from brygga.organisations.models import Unit
+from brygga.people.identifiers import parse_identity_number
 from brygga.people.models import Person
 
 Action = AccessLogEntry.Action
@@ -128,23 +129,50 @@ def open_person(
     return person
 
 
-def lookup_person(actor: Actor, identifier: str) -> Person:
-    """Find a person by identity number to start a case (no involvement needed yet). The look-up is logged and
-    flagged for review when the unit has no involvement."""
+# Why a person who is not yet the unit's may be looked up (issue 20 item 6): to start a stay or a SIP, each by
+# the roles that may do so. The value is stated by the user and written to the log entry.
+LOOKUP_PURPOSES: dict[str, tuple[Perm, str]] = {
+    "stay": (Perm.CASE_CREATE, "inskrivning"),
+    "sip": (Perm.SIP_MANAGE, "SIP"),
+}
+
+
+def lookup_person(actor: Actor, identifier: str, purpose: str | None = None) -> Person:
+    """Find a person by identity number (no involvement needed yet). The look-up is logged and flagged for
+    review when the unit has no involvement.
+
+    ``purpose`` is given by the stand-alone person search (the web page, POST /persons/lookup) and checked
+    there by ``_lookup_gate``; the flows that start a stay or a SIP themselves call without it (their purpose
+    is what they do, and their permission is checked by them)."""
     if not actor.can(Perm.PERSON_LOOKUP) or actor.unit is None:
-        raise NotFound
-    person = _find_or_fetch(identifier)
+        raise NotFound(DenialReason.ROLE)
+    if purpose is not None:
+        _lookup_rate_limit(actor)
+    # The population register is asked only on behalf of someone who may look up a person who is not yet the
+    # unit's: a search without a valid purpose must not copy a stranger's data into brygga.
+    person = _find_or_fetch(identifier, register=purpose is None or _purpose_allows(actor, purpose))
     if person is None:
-        raise NotFound
-    log_access(actor, person, Action.LOOKUP, "person", had_involvement=is_involved(actor.unit, person.pk))
+        raise NotFound(DenialReason.NOT_FOUND)
+    involved = is_involved(actor.unit, person.pk)
+    what = "person"
+    if purpose is not None:
+        what = _lookup_gate(actor, person, purpose, involved)
+    log_access(actor, person, Action.LOOKUP, what, had_involvement=involved)
     return person
 
 
-def _find_or_fetch(identifier: str) -> Person | None:
+def _find_or_fetch(identifier: str, register: bool = True) -> Person | None:
     """The person brygga has, or the one the population register returns the first time (ADR 0500). A register
     that does not answer is a clear error for an unknown number only; a known person never waits for it."""
     from brygga.people.register import RegisterUnavailable, find_or_fetch
 
+    if not register:
+        number = parse_identity_number(identifier)
+        return (
+            Person.objects.select_related("registered_municipality", "listed_unit")
+            .filter(identifier=number.value)
+            .first()
+        )
     try:
         return find_or_fetch(identifier)
     except RegisterUnavailable as exc:
@@ -157,6 +185,48 @@ def _find_or_fetch(identifier: str) -> Person | None:
             ),
             status=503,
         ) from exc
+
+
+def _lookup_gate(actor: Actor, person: Person, purpose: str, involved: bool) -> str:
+    """Need-to-know for the person search (issue 20 item 6): a person the unit already takes part in may be
+    looked up by any role with the look-up; anyone else only by a role that starts a stay (at a ward) or a
+    SIP, with that purpose stated. Returns what the log entry says; a refusal is "not found"."""
+    stated = LOOKUP_PURPOSES.get(purpose)
+    if involved:
+        return f"person/uppslag:{stated[1] if stated else 'medverkan'}"
+    if stated is None:
+        # No purpose stated: "not found", exactly like a number nobody has, so the answer never tells
+        # whether the person exists.
+        raise NotFound(DenialReason.ROLE, person.pk)
+    if not _purpose_allows(actor, purpose):
+        raise NotFound(DenialReason.ROLE, person.pk)
+    return f"person/uppslag:{stated[1]}"
+
+
+def _purpose_allows(actor: Actor, purpose: str) -> bool:
+    """Whether the actor's role and unit may look up a person not yet the unit's for this purpose."""
+    stated = LOOKUP_PURPOSES.get(purpose)
+    if stated is None or actor.unit is None or not actor.can(stated[0]):
+        return False
+    return purpose != "stay" or actor.unit.kind == Unit.Kind.WARD  # only a ward starts an inpatient stay
+
+
+def _lookup_rate_limit(actor: Actor) -> None:
+    """At most BRYGGA_LOOKUP_LIMIT_PER_HOUR searches per user an hour that found no person of the unit's
+    (look-ups without involvement and refused attempts, counted from the log itself): someone stepping
+    through identity numbers is stopped, and the reviewer sees every attempt."""
+    limit = settings.BRYGGA_LOOKUP_LIMIT_PER_HOUR
+    since = timezone.now() - dt.timedelta(hours=1)
+    recent = AccessLogEntry.objects.filter(user=actor.user, at__gte=since).filter(
+        Q(action=Action.LOOKUP, had_involvement=False) | Q(action=Action.DENIED)
+    )
+    if recent.count() >= limit:
+        raise DomainError.single(
+            "identifier",
+            "UPPSLAG-GRANS",
+            _("Du har sökt på många personer utanför enheten den senaste timmen. Försök igen senare."),
+            status=429,
+        )
 
 
 def record_change(actor: Actor, person: Person, what: str, action: str = Action.UPDATE) -> AccessLogEntry:

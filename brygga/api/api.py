@@ -5,12 +5,13 @@ Errors are structured and name the field and the rule:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from csp.decorators import csp_exempt
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import OpenAPISchema
 
@@ -40,13 +41,19 @@ ERROR_SCHEMA: dict[str, Any] = {
     "required": ["error", "problems"],
 }
 # Answers any operation can give, whatever it declares: a refused input (400, the input middleware), no
-# or a bad credential (401), not found or not yours (404), a body or parameter that breaks the schema (422).
+# or a bad credential (401), a role without the permission (403), not found or not yours (404), a body or
+# parameter that breaks the schema (422).
 ALWAYS_POSSIBLE = {
     "400": "Bad Request",
     "401": "Unauthorized",
+    "403": "Forbidden",
     "404": "Not Found",
     "422": "Unprocessable Entity",
 }
+
+
+MEDCOM_ENVELOPE = "Envelope"
+ACKNOWLEDGED_PATHS = re.compile(r"/v1/cases(/|$)")
 
 
 class BryggaAPI(NinjaAPI):
@@ -60,7 +67,9 @@ class BryggaAPI(NinjaAPI):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         schema.setdefault("components", {}).setdefault("schemas", {})[ERROR_SCHEMA_NAME] = ERROR_SCHEMA
         error_ref = {"$ref": f"#/components/schemas/{ERROR_SCHEMA_NAME}"}
-        for operations in schema.get("paths", {}).values():
+        for path, operations in schema.get("paths", {}).items():
+            # The case endpoints answer their own refusals with a MedCom acknowledgement (ADR 0102).
+            acknowledged = bool(ACKNOWLEDGED_PATHS.search(path))
             for operation in operations.values():
                 responses = operation.setdefault("responses", {})
                 for code, description in ALWAYS_POSSIBLE.items():
@@ -70,6 +79,8 @@ class BryggaAPI(NinjaAPI):
                         continue
                     content = response.setdefault("content", {}).setdefault("application/json", {})
                     declared = content.get("schema")
+                    if declared is None and acknowledged:
+                        declared = {"$ref": f"#/components/schemas/{MEDCOM_ENVELOPE}"}
                     if declared is None or declared == error_ref:
                         content["schema"] = error_ref
                     else:
@@ -134,6 +145,17 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
         },
         status=401,
     )
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """Ninja's own refusals (a body that is not JSON at all: "Cannot parse request body") in the documented
+    envelope, not ninja's ``{"detail": …}``."""
+    kind = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}.get(exc.status_code, "invalid")
+    problem = {"field": "body", "rule": "JSON", "message": "Anropets innehåll är inte giltig JSON."}
+    if exc.status_code != 400:
+        problem = {"field": "", "rule": f"HTTP-{exc.status_code}", "message": str(exc)}
+    return api.create_response(request, {"error": kind, "problems": [problem]}, status=exc.status_code)
 
 
 @api.exception_handler(NinjaValidationError)

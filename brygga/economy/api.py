@@ -15,13 +15,13 @@ from brygga.economy.models import Budget, Party
 router = Router(tags=["Ekonomi"])
 
 
-class ProblemOut(Schema):
+class BudgetProblemOut(Schema):
     field: str
     rule: str
     message: str
 
 
-class LineOut(Schema):
+class BudgetLineOut(Schema):
     id: int
     name: str
     amount: Decimal
@@ -39,11 +39,11 @@ class BudgetOut(Schema):
     total: Decimal
     population_year: int
     columns: dict[str, Decimal]
-    problems: list[ProblemOut]
+    problems: list[BudgetProblemOut]
 
 
 class BudgetDetailOut(BudgetOut):
-    lines: list[LineOut]
+    lines: list[BudgetLineOut]
 
 
 def _budget_out(budget: Budget) -> dict[str, object]:

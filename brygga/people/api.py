@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from brygga.access.services import lookup_person, open_person
 from brygga.people.presenters import person_summary
@@ -11,6 +13,18 @@ router = Router(tags=["Personer"])
 
 class LookupIn(Schema):
     identifier: str
+    purpose: Literal["stay", "sip"] | None = Field(
+        None,
+        description=(
+            "Syftet: stay (inskrivning, vårdavdelning) eller sip. Krävs för en person som enheten ännu inte "
+            "medverkar för; sökningen loggas med syftet."
+        ),
+    )
+
+
+class LookupRefusedOut(Schema):
+    error: str
+    problems: list[dict[str, str]]
 
 
 class PersonOut(Schema):
@@ -25,10 +39,20 @@ class PersonOut(Schema):
     deceased_on: str | None
 
 
-@router.post("/lookup", response=PersonOut, summary="Slå upp en person på personnummer (loggas)")
+@router.post(
+    "/lookup",
+    response={200: PersonOut, 429: LookupRefusedOut},
+    summary="Slå upp en person på personnummer (syfte krävs utan medverkan; loggas; begränsat per timme)",
+)
 def lookup(request: HttpRequest, payload: LookupIn) -> dict[str, object]:
-    """POST, not GET, so the identity number never lands in URLs and server logs."""
-    person = lookup_person(request.actor, payload.identifier)  # type: ignore[attr-defined]
+    """POST, not GET, so the identity number never lands in URLs and server logs. Need-to-know (issue 20.6):
+    without the unit's involvement only a role that starts a stay or a SIP finds the person, with the purpose
+    stated; otherwise "not found"."""
+    person = lookup_person(
+        request.actor,  # type: ignore[attr-defined]
+        payload.identifier,
+        purpose=payload.purpose or "",
+    )
     return person_summary(person)
 
 

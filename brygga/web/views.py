@@ -77,13 +77,14 @@ def person_lookup(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {}
     if request.method == "POST":
         identifier = request.POST.get("identifier", "")
-        context["identifier"] = identifier
+        purpose = request.POST.get("purpose", "")
+        context.update(identifier=identifier, purpose=purpose)
         try:
-            person = lookup_person(request.actor, identifier)  # type: ignore[attr-defined]
+            person = lookup_person(request.actor, identifier, purpose=purpose)  # type: ignore[attr-defined]
             context["result"] = person_summary(person)
         except DomainError as exc:
             context["errors"] = exc.problems
-            return render(request, "web/person_lookup.html", context, status=400)
+            return render(request, "web/person_lookup.html", context, status=exc.status)
         except NotFound:
             context["not_found"] = True
             return render(request, "web/person_lookup.html", context, status=404)
