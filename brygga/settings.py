@@ -256,6 +256,7 @@ SAML_SESSION_COOKIE_SAMESITE = os.environ.get("BRYGGA_SAML_COOKIE_SAMESITE", "La
 SAML_DJANGO_USER_MAIN_ATTRIBUTE = "username"
 SAML_CREATE_UNKNOWN_USER = False
 SAML_CSP_HANDLER = ""  # brygga sets its own headers
+SAML_LOGOUT_REQUEST_PREFERRED_BINDING = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 SAML_IGNORE_LOGOUT_ERRORS = True  # a failed logout at the IdP still ends the brygga session
 LOGOUT_REDIRECT_URL = "/konto/logga-in/"
 LOGIN_REDIRECT_URL = "/"

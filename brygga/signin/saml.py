@@ -63,6 +63,7 @@ def config_loader(request: HttpRequest | None = None) -> SPConfig:
                     ],
                 },
                 "authn_requests_signed": True,
+                "logout_requests_signed": True,
                 "want_assertions_signed": True,
                 "want_response_signed": False,
                 "allow_unsolicited": False,  # a response must answer our own request (no replays)
