@@ -299,3 +299,50 @@ def test_loa3_is_the_default_accepted_level() -> None:
     from brygga.signin.services import accepted_loa
 
     assert LOA3 in accepted_loa() and "http://id.sambi.se/loa/loa2" not in accepted_loa()
+
+
+def test_log_review_filters_on_how_users_authenticated(configured: OidcProvider) -> None:
+    grant(NURSE, WARD, Role.WARD_NURSE)
+    client = Client()
+    assert sign_in(client, "nurse").status_code == 302
+    siths_person, local_person = make_person("1480"), make_person("1480")
+    client.post("/personer/sok/", {"identifier": siths_person.identifier})
+    local = Client()
+    local_user = UserFactory.create(username="lokal-sjukskoterska")
+    Membership.objects.create(
+        user=local_user,
+        unit=Unit.objects.get(name=WARD),
+        role=Role.WARD_NURSE.value,
+        valid_from=dt.date(2000, 1, 1),
+    )
+    local.post("/konto/logga-in/", {"username": "lokal-sjukskoterska", "password": "ett-langt-testlosenord"})
+    local.post("/personer/sok/", {"identifier": local_person.identifier})
+    assert AccessLogEntry.objects.get(person=local_person).auth_method == "local"
+    reviewer = Client()
+    reviewer_user = UserFactory.create(username="granskare")
+    Membership.objects.create(
+        user=reviewer_user,
+        unit=Unit.objects.get(name=WARD),
+        role=Role.LOG_REVIEWER.value,
+        valid_from=dt.date(2000, 1, 1),
+    )
+    reviewer.force_login(reviewer_user)
+    page = reviewer.get("/logg/", {"auth": "siths-oidc"}).content.decode()
+    assert siths_person.identifier in page and local_person.identifier not in page
+    assert "SITHS via OpenID Connect" in page
+    page = reviewer.get("/logg/", {"auth": "local"}).content.decode()
+    assert local_person.identifier in page and siths_person.identifier not in page
+
+
+def test_access_log_mac_covers_the_auth_method_and_old_entries_still_verify(configured: OidcProvider) -> None:
+    from brygga.access.services import entry_mac
+
+    grant(NURSE, WARD, Role.WARD_NURSE)
+    client = Client()
+    assert sign_in(client, "nurse").status_code == 302
+    person = make_person("1480")
+    client.post("/personer/sok/", {"identifier": person.identifier})
+    entry = AccessLogEntry.objects.get(person=person)
+    assert entry.mac == entry_mac(entry)
+    entry.auth_method = "local"
+    assert entry.mac != entry_mac(entry)  # changing how someone signed in is detected

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from brygga.access import services
 from brygga.access.models import AccessLogEntry, LogReview
 from brygga.accounts.context import Actor
+from brygga.accounts.models import AuthMethod
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, Problem
 from brygga.core.views import actor_required
@@ -51,7 +52,8 @@ def log_search(request: HttpRequest) -> HttpResponse:
     actor: Actor = request.actor  # type: ignore[attr-defined]
     entries = scoped_log(actor)
     filters = {
-        key: request.GET.get(key, "").strip() for key in ("person", "user", "unit", "from", "to", "flagged")
+        key: request.GET.get(key, "").strip()
+        for key in ("person", "user", "unit", "from", "to", "flagged", "auth")
     }
     errors: list[Problem] = []
     if filters["person"]:
@@ -72,6 +74,10 @@ def log_search(request: HttpRequest) -> HttpResponse:
         entries = entries.filter(at__date__lte=end)
     if filters["flagged"]:
         entries = entries.filter(had_involvement=False, action__in=FLAGGABLE)
+    if filters["auth"] == "none":
+        entries = entries.filter(auth_method="")
+    elif filters["auth"] in AuthMethod.values:
+        entries = entries.filter(auth_method=filters["auth"])
     page = Paginator(entries.order_by("-at", "-id"), 50).get_page(request.GET.get("sida"))
     return render(
         request,
@@ -82,6 +88,7 @@ def log_search(request: HttpRequest) -> HttpResponse:
             "errors": errors,
             "outcomes": LogReview.Outcome.choices,
             "kinds": LogReview.Kind.choices,
+            "auth_methods": AuthMethod.choices,
         },
     )
 
