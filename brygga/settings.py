@@ -151,6 +151,9 @@ AUTH_PASSWORD_VALIDATORS = [
 BRYGGA_LOCKOUT_THRESHOLD = int(os.environ.get("BRYGGA_LOCKOUT_THRESHOLD", "5"))
 BRYGGA_LOCKOUT_MINUTES = int(os.environ.get("BRYGGA_LOCKOUT_MINUTES", "15"))
 BRYGGA_REQUIRE_TOTP = env_bool("BRYGGA_REQUIRE_TOTP", not DEBUG)
+# Key sealing the TOTP secrets at rest (a Fernet key: `python -c "from cryptography.fernet import Fernet;
+# print(Fernet.generate_key().decode())"`). Empty: derived from the secret key (ADR 0502).
+BRYGGA_TOTP_KEY = os.environ.get("BRYGGA_TOTP_KEY", "")
 SESSION_COOKIE_AGE = int(os.environ.get("BRYGGA_SESSION_IDLE_MINUTES", "30")) * 60
 SESSION_SAVE_EVERY_REQUEST = True  # the cookie age is therefore an idle timeout
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
