@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "brygga.web",
     "brygga.demo",
     "brygga.signin",
+    "brygga.hsa",
     "djangosaml2",
 ]
 
