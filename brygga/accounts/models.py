@@ -48,6 +48,13 @@ class User(AbstractUser):
         verbose_name_plural = _("användare")
 
     @property
+    def display_name(self) -> str:
+        """How the user is named to others (a signer, a sender): the name from the SITHS assertion or the
+        account, with the title when known; the user name when there is no name."""
+        name = self.get_full_name() or self.username
+        return f"{name}, {self.title}" if self.title else name
+
+    @property
     def has_totp(self) -> bool:
         return bool(self.totp_secret and self.totp_confirmed_at)
 
