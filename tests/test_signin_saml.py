@@ -113,6 +113,8 @@ def test_ward_nurse_signs_in_with_a_commission(configured: SamlIdp) -> None:
     assert home.status_code == 200
     assert home.wsgi_request.actor.membership == membership  # type: ignore[attr-defined]
     assert home.wsgi_request.actor.auth_method == "siths-saml"  # type: ignore[attr-defined]
+    membership.user.refresh_from_db()
+    assert (membership.user.first_name, membership.user.last_name) == ("Saga", "Testsson")
     session = IdpSession.objects.get(user=membership.user)
     assert session.method == "siths-saml" and session.subject == "nurse" and session.idp_session_id
 
@@ -202,3 +204,4 @@ def test_logout_goes_through_the_idp(configured: SamlIdp) -> None:
     assert done.status_code == 302
     assert client.get("/").status_code == 302
     assert IdpSession.objects.get().ended_at is not None
+

@@ -68,7 +68,17 @@ def config_loader(request: HttpRequest | None = None) -> SPConfig:
                 "want_response_signed": False,
                 "allow_unsolicited": False,  # a response must answer our own request (no replays)
                 "required_attributes": ["employeeHsaId", "commissionHsaId", "commissionPurpose"],
-                "optional_attributes": ["healthCareUnitHsaId", "healthcareProfessionalLicense", "givenName"],
+                # Named in the SP metadata's AttributeConsumingService: the IdP releases only what is asked.
+                "optional_attributes": [
+                    "healthCareUnitHsaId",
+                    "healthCareProviderHsaId",
+                    "commissionName",
+                    "healthcareProfessionalLicense",
+                    "givenName",
+                    "surname",
+                    "title",
+                    "levelOfAssurance",
+                ],
             }
         },
         "metadata": source,
