@@ -204,4 +204,3 @@ def test_logout_goes_through_the_idp(configured: SamlIdp) -> None:
     assert done.status_code == 302
     assert client.get("/").status_code == 302
     assert IdpSession.objects.get().ended_at is not None
-
