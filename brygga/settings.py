@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "brygga.web",
     "brygga.demo",
     "brygga.signin",
+    "brygga.hsa",
     "djangosaml2",
 ]
 
@@ -180,6 +181,9 @@ AUTH_PASSWORD_VALIDATORS = [
 BRYGGA_LOCKOUT_THRESHOLD = int(os.environ.get("BRYGGA_LOCKOUT_THRESHOLD", "5"))
 BRYGGA_LOCKOUT_MINUTES = int(os.environ.get("BRYGGA_LOCKOUT_MINUTES", "15"))
 BRYGGA_REQUIRE_TOTP = env_bool("BRYGGA_REQUIRE_TOTP", not DEBUG)
+# Key sealing the TOTP secrets at rest (a Fernet key: `python -c "from cryptography.fernet import Fernet;
+# print(Fernet.generate_key().decode())"`). Empty: derived from the secret key (ADR 0502).
+BRYGGA_TOTP_KEY = os.environ.get("BRYGGA_TOTP_KEY", "")
 SESSION_COOKIE_AGE = int(os.environ.get("BRYGGA_SESSION_IDLE_MINUTES", "30")) * 60
 SESSION_SAVE_EVERY_REQUEST = True  # the cookie age is therefore an idle timeout
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -311,6 +315,7 @@ SAML_SESSION_COOKIE_SAMESITE = os.environ.get("BRYGGA_SAML_COOKIE_SAMESITE", "La
 SAML_DJANGO_USER_MAIN_ATTRIBUTE = "username"
 SAML_CREATE_UNKNOWN_USER = False
 SAML_CSP_HANDLER = ""  # brygga sets its own headers
+SAML_LOGOUT_REQUEST_PREFERRED_BINDING = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 SAML_IGNORE_LOGOUT_ERRORS = True  # a failed logout at the IdP still ends the brygga session
 LOGOUT_REDIRECT_URL = "/konto/logga-in/"
 LOGIN_REDIRECT_URL = "/"

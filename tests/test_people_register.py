@@ -468,3 +468,16 @@ def test_manual_entry_is_refused_to_a_role_that_cannot_admit(pu: Producer) -> No
     )
     assert response.status_code in (403, 404)
     assert not Person.objects.filter(identifier="19500101R126").exists()
+
+
+def test_api_manual_entry_with_a_reason(pu: Producer) -> None:
+    system = actor(Role.SYSTEM, WARD)
+    _token, raw = ApiToken.issue(system.membership, "ehr")  # type: ignore[arg-type]
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    body = {"identifier": "19500101-R127", "given_name": "Okänd", "family_name": "Kvinna", "reason": ""}
+    refused = api.post("/api/v1/persons/manual", body, content_type="application/json")
+    assert refused.status_code == 400 and refused.json()["problems"][0]["field"] == "reason"
+    body["reason"] = "Medvetslös vid ankomst"
+    created = api.post("/api/v1/persons/manual", body, content_type="application/json")
+    assert created.status_code == 201, created.content
+    assert Person.objects.get(identifier="19500101R127").manual_reason == "Medvetslös vid ankomst"

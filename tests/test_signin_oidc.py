@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
-from django.test import Client
+from django.test import Client, override_settings
 
 from brygga.access.models import AccessLogEntry
 from brygga.accounts.models import Membership
@@ -222,17 +222,13 @@ def test_logout_token_for_another_audience_is_refused(configured: OidcProvider, 
     browser = requests.Session()
     client = Client()
     assert sign_in(client, "nurse", browser).status_code == 302
-    # Sign in to the other service with the same IdP session, then log out there: the provider sends a logout
-    # token for each client. The one addressed to the other service must not end brygga's session.
+    # A genuine logout token from the provider, signed with its key, addressed to brygga-test: presented to a
+    # brygga configured as another client, the audience is wrong and nothing ends.
     backchannel[1].clear()
     _end_idp_session(configured, browser)
     tokens = list(backchannel[1])
     assert len(tokens) == 1
     settings_client = Client()
-    # Tamper: a token signed by the provider but for another audience is produced by re-using brygga's with
-    # a changed client id setting (the signature is fine; the audience is not brygga's).
-    from django.test import override_settings
-
     with override_settings(BRYGGA_OIDC_CLIENT_ID="another-service"):
         refused = settings_client.post("/inloggning/oidc/backchannel-logout/", {"logout_token": tokens[0]})
     assert refused.status_code == 400
@@ -299,3 +295,50 @@ def test_loa3_is_the_default_accepted_level() -> None:
     from brygga.signin.services import accepted_loa
 
     assert LOA3 in accepted_loa() and "http://id.sambi.se/loa/loa2" not in accepted_loa()
+
+
+def test_log_review_filters_on_how_users_authenticated(configured: OidcProvider) -> None:
+    grant(NURSE, WARD, Role.WARD_NURSE)
+    client = Client()
+    assert sign_in(client, "nurse").status_code == 302
+    siths_person, local_person = make_person("1480"), make_person("1480")
+    client.post("/personer/sok/", {"identifier": siths_person.identifier})
+    local = Client()
+    local_user = UserFactory.create(username="lokal-sjukskoterska")
+    Membership.objects.create(
+        user=local_user,
+        unit=Unit.objects.get(name=WARD),
+        role=Role.WARD_NURSE.value,
+        valid_from=dt.date(2000, 1, 1),
+    )
+    local.post("/konto/logga-in/", {"username": "lokal-sjukskoterska", "password": "ett-langt-testlosenord"})
+    local.post("/personer/sok/", {"identifier": local_person.identifier})
+    assert AccessLogEntry.objects.get(person=local_person).auth_method == "local"
+    reviewer = Client()
+    reviewer_user = UserFactory.create(username="granskare")
+    Membership.objects.create(
+        user=reviewer_user,
+        unit=Unit.objects.get(name=WARD),
+        role=Role.LOG_REVIEWER.value,
+        valid_from=dt.date(2000, 1, 1),
+    )
+    reviewer.force_login(reviewer_user)
+    page = reviewer.get("/logg/", {"auth": "siths-oidc"}).content.decode()
+    assert siths_person.identifier in page and local_person.identifier not in page
+    assert "SITHS via OpenID Connect" in page
+    page = reviewer.get("/logg/", {"auth": "local"}).content.decode()
+    assert local_person.identifier in page and siths_person.identifier not in page
+
+
+def test_access_log_mac_covers_the_auth_method_and_old_entries_still_verify(configured: OidcProvider) -> None:
+    from brygga.access.services import entry_mac
+
+    grant(NURSE, WARD, Role.WARD_NURSE)
+    client = Client()
+    assert sign_in(client, "nurse").status_code == 302
+    person = make_person("1480")
+    client.post("/personer/sok/", {"identifier": person.identifier})
+    entry = AccessLogEntry.objects.get(person=person)
+    assert entry.mac == entry_mac(entry)
+    entry.auth_method = "local"
+    assert entry.mac != entry_mac(entry)  # changing how someone signed in is detected

@@ -11,11 +11,13 @@ import pytest
 import time_machine
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from brygga.access.models import AccessLogEntry, Involvement
 from brygga.access.services import involve
 from brygga.accounts.models import ApiToken, Membership, User
 from brygga.accounts.permissions import Role
+from brygga.accounts.services import store_totp_secret
 from brygga.demo.personas import DEMO_PASSWORD, PERSONAS
 from tests.factories import CONTACT_POINT, OTHER_WARD, WARD, actor, make_person, unit
 
@@ -75,16 +77,63 @@ def test_unknown_user_gets_the_same_message_as_a_wrong_password(client: Client) 
 
 def test_totp_second_factor_is_required_once_enrolled(client: Client) -> None:
     user = User.objects.create_user("totp", password="ett-langt-testlosenord")
-    user.totp_secret = pyotp.random_base32()
-    user.totp_confirmed_at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    user.save()
+    secret = pyotp.random_base32()
+    store_totp_secret(user, secret, confirmed=True)
     response = login(client, "totp", "ett-langt-testlosenord")
     assert response.url == reverse("accounts:totp")  # type: ignore[attr-defined]
     assert "_auth_user_id" not in client.session
     assert client.post(reverse("accounts:totp"), {"code": "000000"}).status_code == 400
     assert "_auth_user_id" not in client.session
-    response = client.post(reverse("accounts:totp"), {"code": pyotp.TOTP(user.totp_secret).now()})
+    response = client.post(reverse("accounts:totp"), {"code": pyotp.TOTP(secret).now()})
     assert response.status_code == 302 and client.session["_auth_user_id"] == str(user.pk)
+    assert client.session["brygga_auth_method"] == "local-totp"
+
+
+def test_totp_secret_is_sealed_at_rest_and_a_code_works_once(client: Client) -> None:
+    from brygga.accounts.services import verify_totp
+    from brygga.core.errors import DomainError
+
+    user = User.objects.create_user("totp2", password="ett-langt-testlosenord")
+    secret = pyotp.random_base32()
+    store_totp_secret(user, secret, confirmed=True)
+    user.refresh_from_db()
+    assert secret not in user.totp_secret  # not in clear in the database
+    now = timezone.now()
+    code = pyotp.TOTP(secret).at(now)
+    verify_totp(user, code, now=now)
+    with pytest.raises(DomainError):  # the same code again: a replay
+        verify_totp(user, code, now=now + dt.timedelta(seconds=5))
+    previous = pyotp.TOTP(secret).at(now - dt.timedelta(seconds=30))
+    with pytest.raises(DomainError):  # an older code within the drift window is refused too
+        verify_totp(user, previous, now=now)
+
+
+def test_wrong_totp_codes_lock_the_account(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    from brygga.accounts.services import verify_totp
+    from brygga.core.errors import DomainError
+
+    user = User.objects.create_user("totp3", password="ett-langt-testlosenord")
+    secret = pyotp.random_base32()
+    store_totp_secret(user, secret, confirmed=True)
+    for _attempt in range(settings.BRYGGA_LOCKOUT_THRESHOLD):
+        with pytest.raises(DomainError):
+            verify_totp(user, "000000")
+    user.refresh_from_db()
+    assert user.is_locked()
+    with pytest.raises(DomainError) as exc:  # now even the right code is refused until the lock ends
+        verify_totp(user, pyotp.TOTP(secret).now())
+    assert exc.value.problems[0].rule == "KONTO-LAST"
+
+
+def test_local_login_is_off_by_default_in_production(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    import brygga.settings as production
+
+    assert production.DEBUG is False and production.BRYGGA_LOCAL_LOGIN is False
+    settings.BRYGGA_LOCAL_LOGIN = False
+    User.objects.create_user("lokal", password="ett-langt-testlosenord")
+    response = login(client, "lokal", "ett-langt-testlosenord")
+    assert response.status_code == 403 and "_auth_user_id" not in client.session
+    assert "LOKAL-INLOGGNING-AV" in response.content.decode()
 
 
 def test_production_hashes_passwords_with_argon2() -> None:

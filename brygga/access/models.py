@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from brygga.accounts.models import AuthMethod
+
 
 class Involvement(models.Model):
     class Kind(models.TextChoices):
@@ -72,7 +74,9 @@ class AccessLogEntry(models.Model):
     what = models.CharField(max_length=200)  # e.g. "person", "case:42", "sip:7/pdf"
     channel = models.CharField(max_length=10)  # web | api | command
     # How the user authenticated (accounts.models.AuthMethod: SITHS via OIDC or SAML, local, API token).
-    auth_method = models.CharField(max_length=12, blank=True, default="", db_default="")
+    auth_method = models.CharField(
+        max_length=12, blank=True, default="", db_default="", choices=AuthMethod.choices
+    )
     had_involvement = models.BooleanField()
     # Why a DENIED attempt was refused (a DenialReason value); empty for every other action.
     reason = models.CharField(max_length=30, blank=True, default="", choices=DenialReason.choices)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from brygga.access import services
 from brygga.access.models import AccessLogEntry, LogReview
 from brygga.accounts.context import Actor
+from brygga.accounts.models import AuthMethod
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, Problem
 from brygga.core.views import actor_required
@@ -54,7 +55,7 @@ def log_search(request: HttpRequest) -> HttpResponse:
     entries = scoped_log(actor)
     filters = {
         key: request.GET.get(key, "").strip()
-        for key in ("person", "user", "unit", "from", "to", "flagged", "denied")
+        for key in ("person", "user", "unit", "from", "to", "flagged", "denied", "auth")
     }
     errors: list[Problem] = []
     if filters["person"]:
@@ -77,6 +78,10 @@ def log_search(request: HttpRequest) -> HttpResponse:
         entries = entries.filter(had_involvement=False, action__in=FLAGGABLE)
     if filters["denied"]:
         entries = entries.filter(action=AccessLogEntry.Action.DENIED)
+    if filters["auth"] == "none":
+        entries = entries.filter(auth_method="")
+    elif filters["auth"] in AuthMethod.values:
+        entries = entries.filter(auth_method=filters["auth"])
     page = Paginator(entries.order_by("-at", "-id"), 50).get_page(request.GET.get("sida"))
     return render(
         request,
@@ -89,6 +94,7 @@ def log_search(request: HttpRequest) -> HttpResponse:
             "kinds": LogReview.Kind.choices,
             "denied_by_user": denied_by_user(actor),
             "denied_days": DENIED_SUMMARY_DAYS,
+            "auth_methods": AuthMethod.choices,
         },
     )
 

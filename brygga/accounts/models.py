@@ -29,8 +29,10 @@ class AuthMethod(models.TextChoices):
 class User(AbstractUser):
     hsa_id = models.CharField(_("personens HSA-id"), max_length=31, blank=True)
     title = models.CharField(_("befattning"), max_length=100, blank=True)
-    # Second factor (TOTP, RFC 6238) for local accounts.
-    totp_secret = models.CharField(max_length=64, blank=True)
+    # Second factor (TOTP, RFC 6238) for local accounts: the secret sealed at rest (accounts.totp, ADR 0502),
+    # and the time step of the last accepted code, so no code is accepted twice.
+    totp_secret = models.CharField(max_length=255, blank=True)
+    totp_last_step = models.BigIntegerField(null=True, blank=True)
     totp_confirmed_at = models.DateTimeField(null=True, blank=True)
     # Lock-out after repeated failed logins.
     failed_login_count = models.PositiveSmallIntegerField(default=0)
@@ -44,6 +46,13 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("användare")
         verbose_name_plural = _("användare")
+
+    @property
+    def display_name(self) -> str:
+        """How the user is named to others (a signer, a sender): the name from the SITHS assertion or the
+        account, with the title when known; the user name when there is no name."""
+        name = self.get_full_name() or self.username
+        return f"{name}, {self.title}" if self.title else name
 
     @property
     def has_totp(self) -> bool:

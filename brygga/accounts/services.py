@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from brygga.accounts import totp
 from brygga.accounts.models import Membership, User
 from brygga.accounts.permissions import Role
 from brygga.core.errors import DomainError
@@ -54,25 +55,61 @@ def login_with_password(username: str, password: str, now: dt.datetime | None = 
 
 
 def start_totp_enrolment(user: User) -> str:
-    """Create a fresh, unconfirmed TOTP secret and return the provisioning URI for the QR code."""
-    user.totp_secret = pyotp.random_base32()
-    user.totp_confirmed_at = None
-    user.save(update_fields=["totp_secret", "totp_confirmed_at"])
-    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.username, issuer_name="brygga")
+    """Create a fresh, unconfirmed TOTP secret (sealed at rest) and return the provisioning URI for the QR
+    code."""
+    secret = pyotp.random_base32()
+    store_totp_secret(user, secret, confirmed=False)
+    return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name="brygga")
 
 
-def verify_totp(user: User, code: str, confirm: bool = False) -> None:
-    """Accept the current 30-second code (one step of clock drift either way) or raise DomainError."""
-    code = (code or "").strip().replace(" ", "")
-    if (
-        not user.totp_secret
-        or not code.isdigit()
-        or not pyotp.TOTP(user.totp_secret).verify(code, valid_window=1)
-    ):
-        raise DomainError.single("code", "TOTP", _("Koden stämmer inte. Ange de sex siffrorna från appen."))
-    if confirm and not user.totp_confirmed_at:
-        user.totp_confirmed_at = timezone.now()
-        user.save(update_fields=["totp_confirmed_at"])
+def store_totp_secret(user: User, secret: str, confirmed: bool) -> None:
+    user.totp_secret = totp.seal(secret)
+    user.totp_confirmed_at = timezone.now() if confirmed else None
+    user.totp_last_step = None
+    user.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_step"])
+
+
+def totp_secret(user: User) -> str | None:
+    """The user's TOTP secret in clear, for the enrolment page only."""
+    return totp.unseal(user.totp_secret) if user.totp_secret else None
+
+
+def verify_totp(user: User, code: str, confirm: bool = False, now: dt.datetime | None = None) -> None:
+    """Accept the current 30-second code (one step of clock drift either way) once, or raise DomainError.
+    A code already used (or older than the last one used) is refused; wrong codes count towards the same
+    lock-out as wrong passwords (BRYGGA_LOCKOUT_THRESHOLD, BRYGGA_LOCKOUT_MINUTES)."""
+    now = now or timezone.now()
+    refused = DomainError.single("code", "TOTP", _("Koden stämmer inte. Ange de sex siffrorna från appen."))
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.is_locked():
+            raise DomainError.single(
+                "code",
+                "KONTO-LAST",
+                _("Kontot är tillfälligt låst efter för många misslyckade inloggningar. Försök igen senare."),
+                status=403,
+            )
+        code = (code or "").strip().replace(" ", "")
+        secret = totp.unseal(user.totp_secret) if user.totp_secret else None
+        step = totp.matching_step(secret, code, now) if secret and code.isdigit() else None
+        if step is not None and user.totp_last_step is not None and step <= user.totp_last_step:
+            step = None  # replay: this code (or an older one) was already used
+        if step is None:
+            user.failed_login_count += 1
+            if user.failed_login_count >= settings.BRYGGA_LOCKOUT_THRESHOLD:
+                user.locked_until = now + dt.timedelta(minutes=settings.BRYGGA_LOCKOUT_MINUTES)
+                user.failed_login_count = 0
+            user.save(update_fields=["failed_login_count", "locked_until"])
+        else:
+            user.totp_last_step = step
+            user.failed_login_count = 0
+            fields = ["totp_last_step", "failed_login_count"]
+            if confirm and not user.totp_confirmed_at:
+                user.totp_confirmed_at = now
+                fields.append("totp_confirmed_at")
+            user.save(update_fields=fields)
+    if step is None:
+        raise refused
 
 
 def active_memberships(user: User) -> list[Membership]:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from brygga.accounts.middleware import AUTH_METHOD_KEY
 from brygga.accounts.models import AuthMethod, User
-from brygga.accounts.services import login_with_password, start_totp_enrolment, verify_totp
+from brygga.accounts.services import login_with_password, start_totp_enrolment, totp_secret, verify_totp
 from brygga.core.errors import DomainError, Problem
 
 PENDING_KEY = "brygga_pending_user"
@@ -97,7 +97,7 @@ def totp_setup_view(request: HttpRequest) -> HttpResponse:
                 {
                     "errors": exc.problems,
                     "qr": segno.make(uri).svg_inline(scale=4) if uri else "",
-                    "secret": user.totp_secret,
+                    "secret": totp_secret(user),  # type: ignore[arg-type]
                 },  # type: ignore[union-attr]
                 status=400,
             )
@@ -113,7 +113,7 @@ def totp_setup_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/totp_setup.html",
-        {"qr": segno.make(uri).svg_inline(scale=4), "secret": user.totp_secret},  # type: ignore[union-attr]
+        {"qr": segno.make(uri).svg_inline(scale=4), "secret": totp_secret(user)},  # type: ignore[arg-type]
     )
 
 

@@ -7,6 +7,7 @@ from ninja import Field, Router, Schema
 
 from brygga.access.services import lookup_person, open_person
 from brygga.people.presenters import person_summary
+from brygga.people.services import enter_person_manually
 
 router = Router(tags=["Personer"])
 
@@ -54,6 +55,28 @@ def lookup(request: HttpRequest, payload: LookupIn) -> dict[str, object]:
         purpose=payload.purpose or "",
     )
     return person_summary(person)
+
+
+class ManualIn(Schema):
+    identifier: str
+    given_name: str
+    family_name: str
+    reason: str
+    street_address: str = ""
+    postal_code: str = ""
+    city: str = ""
+    municipality_code: str | None = None
+
+
+@router.post(
+    "/manual",
+    response={201: PersonOut},
+    summary="Registrera en person manuellt: reservnummer eller nummer som folkbokföringen saknar (loggas)",
+)
+def enter_manually(request: HttpRequest, payload: ManualIn) -> tuple[int, dict[str, object]]:
+    """The reason is required; a number the population register knows is refused (ADR 0500)."""
+    person = enter_person_manually(request.actor, **payload.dict())  # type: ignore[attr-defined]
+    return 201, person_summary(person)
 
 
 @router.get("/{person_id}", response=PersonOut, summary="Läs en person (kräver medverkan, loggas)")

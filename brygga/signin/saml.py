@@ -63,11 +63,22 @@ def config_loader(request: HttpRequest | None = None) -> SPConfig:
                     ],
                 },
                 "authn_requests_signed": True,
+                "logout_requests_signed": True,
                 "want_assertions_signed": True,
                 "want_response_signed": False,
                 "allow_unsolicited": False,  # a response must answer our own request (no replays)
                 "required_attributes": ["employeeHsaId", "commissionHsaId", "commissionPurpose"],
-                "optional_attributes": ["healthCareUnitHsaId", "healthcareProfessionalLicense", "givenName"],
+                # Named in the SP metadata's AttributeConsumingService: the IdP releases only what is asked.
+                "optional_attributes": [
+                    "healthCareUnitHsaId",
+                    "healthCareProviderHsaId",
+                    "commissionName",
+                    "healthcareProfessionalLicense",
+                    "givenName",
+                    "surname",
+                    "title",
+                    "levelOfAssurance",
+                ],
             }
         },
         "metadata": source,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -63,7 +64,20 @@ def get_register() -> PopulationRegister | None:
 
         return FileRegister(settings.BRYGGA_POPULATION_REGISTER_FILE)
     if kind == "pu":
-        from brygga.people.register.pu import PuRegister
-
-        return PuRegister.from_settings()
+        return _pu_register(
+            settings.BRYGGA_PU_ENDPOINT,
+            settings.BRYGGA_PU_LOGICAL_ADDRESS,
+            settings.BRYGGA_PU_TIMEOUT,
+            settings.BRYGGA_PU_CLIENT_CERT,
+            settings.BRYGGA_PU_CLIENT_KEY,
+            settings.BRYGGA_PU_CA_BUNDLE,
+        )
     raise ImproperlyConfigured(f"BRYGGA_POPULATION_REGISTER={kind!r}: use pu, file or none.")
+
+
+@functools.lru_cache(maxsize=4)
+def _pu_register(*configuration: object) -> PopulationRegister:
+    """One zeep client per configuration: building it parses the WSDL (about 60 ms), a call takes far less."""
+    from brygga.people.register.pu import PuRegister
+
+    return PuRegister.from_settings()
