@@ -167,3 +167,23 @@ def test_without_a_destination_nothing_is_queued() -> None:
     produce_snapshot(unit(WARD))
     assert not BackupDelivery.objects.exists()
     call_command("backup_delivery_status")  # no destinations: nothing stale
+
+
+def test_the_reserve_page_shows_the_age_of_the_latest_copy_and_warns_when_it_is_stale(  # type: ignore[no-untyped-def]
+    brygga_key: Sshd, django_capture_on_commit_callbacks
+) -> None:
+    from django.test import Client
+
+    _register(WARD, brygga_key, _unit_key(), sftp_port=1)
+    involve(make_person(), unit(WARD), Involvement.Kind.INPATIENT_CASE, "case:1")
+    produce_snapshot(unit(WARD))
+    deliver_pending()
+    nurse = actor(Role.WARD_NURSE, WARD, username="reserv")
+    client = Client()
+    client.force_login(nurse.user)
+    page = client.get("/dokument/reservrutin/").content.decode()
+    assert 'role="alert"' in page and "1 försök misslyckades" in page
+    _register(WARD, brygga_key, _unit_key())
+    deliver_pending(timezone.now() + dt.timedelta(hours=1))
+    page = client.get("/dokument/reservrutin/").content.decode()
+    assert "Senaste kopian levererades" in page and 'role="alert"' not in page

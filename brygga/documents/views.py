@@ -20,7 +20,7 @@ from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, Problem
 from brygga.core.views import actor_required
 from brygga.documents import attachments as attachment_services
-from brygga.documents import backup, extracts, reauth, signed
+from brygga.documents import backup, delivery, extracts, reauth, signed
 from brygga.documents.models import DocumentVersion, ExtractRequest, PaperRecord
 from brygga.documents.owners import owner_label
 from brygga.documents.signing import verify_pdf
@@ -326,6 +326,8 @@ def backups(request: HttpRequest) -> HttpResponse:
         {
             "snapshots": backup.unit_snapshots(actor)[:10],
             "passphrase": backup.unit_passphrase(actor.unit) if actor.unit else "",
+            "delivery": delivery.delivery_status(actor.unit) if actor.unit else None,
+            "stale_hours": settings.BRYGGA_BACKUP_STALE_HOURS,
             "paper_records": records,
         },
     )
