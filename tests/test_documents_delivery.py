@@ -187,3 +187,24 @@ def test_the_reserve_page_shows_the_age_of_the_latest_copy_and_warns_when_it_is_
     deliver_pending(timezone.now() + dt.timedelta(hours=1))
     page = client.get("/dokument/reservrutin/").content.decode()
     assert "Senaste kopian levererades" in page and 'role="alert"' not in page
+
+
+def test_operations_register_a_destination_with_the_command(brygga_key: Sshd) -> None:
+    admin = actor(Role.LOCAL_ADMIN, WARD, username="drift")
+    call_command(
+        "register_backup_destination",
+        unit(WARD).hsa_id,
+        "--age-recipient", str(_unit_key().to_public()),
+        "--host", "127.0.0.1",
+        "--port", str(brygga_key.port),
+        "--user", brygga_key.user,
+        "--directory", str(brygga_key.inbox),
+        "--host-key-file", str(brygga_key.folder / "host_key.pub"),
+        "--by", admin.user.username,
+    )  # fmt: skip
+    assert BackupDestination.objects.get().sftp_port == brygga_key.port
+    with pytest.raises(CommandError):
+        call_command(
+            "register_backup_destination", unit(WARD).hsa_id, "--age-recipient", "x", "--host", "h",
+            "--user", "u", "--host-key-file", str(brygga_key.folder / "host_key.pub"), "--by", "drift",
+        )  # fmt: skip
