@@ -141,3 +141,12 @@ def test_the_api_takes_the_password_in_the_body(nurse_and_version) -> None:  # t
         url, {"password": PASSWORD}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}"
     )
     assert signed.status_code == 201 and Signature.objects.count() == 1
+
+
+def test_without_a_personal_hsa_id_the_certificate_carries_the_units(nurse_and_version) -> None:  # type: ignore[no-untyped-def]
+    from brygga.documents.signed import verify_version
+
+    nurse, version = nurse_and_version
+    sign_version(nurse, version.pk, confirmation=confirm_with_password(nurse.user, PASSWORD))
+    [check] = verify_version(nurse, version.pk)[1].signatures
+    assert check.signer_identifier == unit(WARD).hsa_id and check.signer_unit == WARD

@@ -212,7 +212,9 @@ def signer_identity(actor: Actor) -> SignerIdentity:
     unit = actor.unit
     return SignerIdentity(
         name=_user_label(actor),
-        identifier=actor.user.hsa_id or actor.user.username,
+        # The person's HSA-id from the SITHS sign-in; without one, the unit's (the certificate's CN names the
+        # person and its OU the unit, so the pair identifies the signer within the unit).
+        identifier=actor.user.hsa_id or (unit.hsa_id if unit else "") or actor.user.username,
         unit_name=unit.name if unit else "",
         unit_hsa_id=unit.hsa_id if unit else "",
         organisation=unit.organisation.name if unit else "",
