@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install worker lint typecheck check messages bench-smoke clean
+.PHONY: run test install worker lint typecheck check messages rules-table bench-smoke clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ check: lint typecheck test
 
 messages: install
 	cd brygga && ../$(PY) ../manage.py makemessages -l en --no-obsolete && ../$(PY) ../manage.py compilemessages
+
+# docs/rules.md: rule id → code → tests, generated (tests/test_rule_table.py checks it is current).
+rules-table: install
+	$(PY) tools/rule_table.py
 
 bench-smoke: install
 	$(PY) bench/load.py --smoke

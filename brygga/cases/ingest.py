@@ -24,7 +24,7 @@ from brygga.access.models import AccessLogEntry, Involvement
 from brygga.access.services import _active_involvement_q, involve_many, log_accesses
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
-from brygga.cases import selectors, services
+from brygga.cases import rules, selectors, services
 from brygga.cases.models import Case, CaseEvent, IdempotencyRecord, Participant
 from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.core.idempotency import AnswerShape, jsonable, request_hash
@@ -355,7 +355,7 @@ def _write(
                         "assessed_at": services._iso(case.need_assessed_at),
                         "due_at": services._iso(case.notice_due_at),
                         "late": case.notice_late,
-                        "rule": "R-INS-2" if case.need_assessed_at == case.admitted_at else "R-INS-3",
+                        "rule": rules.notice_rule(case.admitted_at, case.need_assessed_at),
                         "expected_discharge_date": services._iso(case.expected_discharge_date),
                     },
                 )

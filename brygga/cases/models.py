@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from brygga.cases import rules
+
 SOURCE_PREFIX = "case:"
 
 
@@ -117,7 +119,7 @@ class Case(models.Model):
         """R-INS-2/3: 24 hours from admission, or from the later assessment."""
         if self.need_assessed_at is None:
             return None
-        return self.need_assessed_at + dt.timedelta(hours=24)
+        return rules.notice_due_at(self.need_assessed_at)
 
     @property
     def is_open(self) -> bool:

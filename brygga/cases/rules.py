@@ -10,7 +10,20 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-NOTICE_DEADLINE = dt.timedelta(hours=24)  # R-INS-2, R-INS-3
+# R-INS-2, R-INS-3: 24 elapsed hours (not calendar days) from admission, or from the later assessment. The
+# one home of this parameter: the case model, the batch ingest, the inbox and statistics read it from here,
+# at call time, so a test that changes it sees every consumer follow.
+NOTICE_DEADLINE = dt.timedelta(hours=24)
+
+
+def notice_due_at(need_assessed_at: dt.datetime) -> dt.datetime:
+    """R-INS-2/3: when the admission notice is due."""
+    return need_assessed_at + NOTICE_DEADLINE
+
+
+def notice_rule(admitted_at: dt.datetime | None, need_assessed_at: dt.datetime | None) -> str:
+    """Which rule sets the notice deadline: R-INS-2 counts from admission, R-INS-3 from a later assessment."""
+    return "R-INS-2" if need_assessed_at == admitted_at else "R-INS-3"
 
 
 def sip_summons_deadline() -> dt.timedelta:

@@ -57,7 +57,7 @@ def deadlines(case: Case, role: str | None = None) -> list[Deadline]:
         found.append(
             Deadline(
                 _("Inskrivningsmeddelande"),
-                "R-INS-2" if case.need_assessed_at == case.admitted_at else "R-INS-3",
+                rules.notice_rule(case.admitted_at, case.need_assessed_at),
                 case.notice_due_at,
                 done=case.notice_sent_at is not None,
             )

@@ -512,7 +512,7 @@ def send_admission_notice(
             "assessed_at": _iso(case.need_assessed_at),
             "due_at": _iso(due),
             "late": case.notice_late,
-            "rule": "R-INS-2" if case.need_assessed_at == case.admitted_at else "R-INS-3",
+            "rule": rules.notice_rule(case.admitted_at, case.need_assessed_at),
             "expected_discharge_date": _iso(case.expected_discharge_date),
         },
     )

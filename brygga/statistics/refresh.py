@@ -31,7 +31,6 @@ from brygga.statistics.models import DAY_BUCKETS, DateMoveReason, Level, Monthly
 
 REGION_KEY = "vg"
 UNKNOWN_KEY = "okand"
-NOTICE_DEADLINE = dt.timedelta(hours=24)  # R-INS-2/3
 
 Key = tuple[dt.date, str, str]  # (month, level, key)
 
@@ -239,7 +238,7 @@ def _events(kind: str, start: dt.datetime, end: dt.datetime) -> models.QuerySet[
 def collect(acc: _Accumulator, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> None:
     """Run the grouped queries for [start, end) and add them into ``acc``."""
     # R-INS-2/3: admission notices, by admission month.
-    overdue = now - NOTICE_DEADLINE
+    overdue = now - case_rules.NOTICE_DEADLINE
     notice_counts = {
         "admissions": Count("id"),
         "notices_on_time": Count("id", filter=Q(notice_sent_at__isnull=False, notice_late=False)),
