@@ -179,6 +179,7 @@ def test_closed_settlement_runs_go_after_the_seventh_year_open_and_held_ones_sta
 
     now = timezone.now()
     municipality = Municipality.objects.first()
+    assert municipality is not None  # the reference data is loaded for every test database
 
     def run(year: int, status: str, sequence: int = 1) -> SettlementRun:
         return SettlementRun.objects.create(
