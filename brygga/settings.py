@@ -261,6 +261,10 @@ BRYGGA_SIGNING_CA_DIR = Path(os.environ.get("BRYGGA_SIGNING_CA_DIR", VAR_DIR / "
 # PAdES B-LT: the RFC 3161 time-stamping service (empty: the local CA's time-stamping unit, demo only), its
 # time-out, and extra trust roots as PEM files separated by ":" (the TSA's root, a signing service's CA).
 BRYGGA_TSA_URL = os.environ.get("BRYGGA_TSA_URL", "")
+# A signature needs a fresh authentication of the signer (password + TOTP, or a forced IdP sign-in at
+# BRYGGA_SIGNING_REAUTH_URL for SITHS accounts): on by default outside debug.
+BRYGGA_SIGNING_FRESH_AUTH = env_bool("BRYGGA_SIGNING_FRESH_AUTH", not DEBUG)
+BRYGGA_SIGNING_REAUTH_URL = os.environ.get("BRYGGA_SIGNING_REAUTH_URL", "")
 BRYGGA_TSA_TIMEOUT = float(os.environ.get("BRYGGA_TSA_TIMEOUT", "15"))
 BRYGGA_SIGNING_TRUST_ROOTS = [p for p in os.environ.get("BRYGGA_SIGNING_TRUST_ROOTS", "").split(":") if p]
 # Key that protects the units' backup passphrases at rest. Defaults to a key derived from SECRET_KEY.

@@ -8,6 +8,8 @@ CSRF_COOKIE_SECURE = False
 BRYGGA_REQUIRE_TOTP = False
 # Most tests attach files without a scanner; tests/test_documents_clamd.py asserts the fail-closed default.
 BRYGGA_REQUIRE_VIRUS_SCAN = False
+# Signing tests confirm the signer where they test it (tests/test_documents_reauth.py); the others sign directly.
+BRYGGA_SIGNING_FRESH_AUTH = False
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 # Argon2 is deliberately slow; tests hash many passwords. Production's hasher list is asserted in

@@ -167,3 +167,44 @@ def test_without_a_destination_nothing_is_queued() -> None:
     produce_snapshot(unit(WARD))
     assert not BackupDelivery.objects.exists()
     call_command("backup_delivery_status")  # no destinations: nothing stale
+
+
+def test_the_reserve_page_shows_the_age_of_the_latest_copy_and_warns_when_it_is_stale(  # type: ignore[no-untyped-def]
+    brygga_key: Sshd, django_capture_on_commit_callbacks
+) -> None:
+    from django.test import Client
+
+    _register(WARD, brygga_key, _unit_key(), sftp_port=1)
+    involve(make_person(), unit(WARD), Involvement.Kind.INPATIENT_CASE, "case:1")
+    produce_snapshot(unit(WARD))
+    deliver_pending()
+    nurse = actor(Role.WARD_NURSE, WARD, username="reserv")
+    client = Client()
+    client.force_login(nurse.user)
+    page = client.get("/dokument/reservrutin/").content.decode()
+    assert 'role="alert"' in page and "1 försök misslyckades" in page
+    _register(WARD, brygga_key, _unit_key())
+    deliver_pending(timezone.now() + dt.timedelta(hours=1))
+    page = client.get("/dokument/reservrutin/").content.decode()
+    assert "Senaste kopian levererades" in page and 'role="alert"' not in page
+
+
+def test_operations_register_a_destination_with_the_command(brygga_key: Sshd) -> None:
+    admin = actor(Role.LOCAL_ADMIN, WARD, username="drift")
+    call_command(
+        "register_backup_destination",
+        unit(WARD).hsa_id,
+        "--age-recipient", str(_unit_key().to_public()),
+        "--host", "127.0.0.1",
+        "--port", str(brygga_key.port),
+        "--user", brygga_key.user,
+        "--directory", str(brygga_key.inbox),
+        "--host-key-file", str(brygga_key.folder / "host_key.pub"),
+        "--by", admin.user.username,
+    )  # fmt: skip
+    assert BackupDestination.objects.get().sftp_port == brygga_key.port
+    with pytest.raises(CommandError):
+        call_command(
+            "register_backup_destination", unit(WARD).hsa_id, "--age-recipient", "x", "--host", "h",
+            "--user", "u", "--host-key-file", str(brygga_key.folder / "host_key.pub"), "--by", "drift",
+        )  # fmt: skip

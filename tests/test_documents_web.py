@@ -179,7 +179,10 @@ def test_api_attach_sign_verify_with_a_token(person) -> None:  # type: ignore[no
     )
     assert doc.status_code == 201
     version_id = doc.json()["id"]
-    assert client.post(f"/api/v1/documents/versions/{version_id}/signatures", **auth).status_code == 201
+    signing = client.post(
+        f"/api/v1/documents/versions/{version_id}/signatures", {}, content_type="application/json", **auth
+    )
+    assert signing.status_code == 201
     report = client.get(f"/api/v1/documents/versions/{version_id}/verification", **auth).json()
     assert report["valid"] and report["signatures"][0]["signer_unit"] == WARD
     stranger = actor(Role.WARD_NURSE, OTHER_WARD, username="api-other")

@@ -169,3 +169,38 @@ def test_the_commands_run(nurse, capsys) -> None:  # type: ignore[no-untyped-def
     assert "attachment: would delete 1" in out and "access_log:" in out
     call_command("apply_retention", "--enqueue")  # the immediate backend in tests runs it at once
     assert not Attachment.objects.exists()
+
+
+def test_closed_settlement_runs_go_after_the_seventh_year_open_and_held_ones_stay(nurse) -> None:  # type: ignore[no-untyped-def]
+    from decimal import Decimal
+
+    from brygga.organisations.models import Municipality
+    from brygga.payment.models import SettlementRun
+
+    now = timezone.now()
+    municipality = Municipality.objects.first()
+    assert municipality is not None  # the reference data is loaded for every test database
+
+    def run(year: int, status: str, sequence: int = 1) -> SettlementRun:
+        return SettlementRun.objects.create(
+            municipality=municipality,
+            year=year,
+            month=6,
+            sequence=sequence,
+            status=status,
+            facts={},
+            rules={},
+            amount_per_day=Decimal("1000"),
+            input_digest="0" * 64,
+            engine_version="test",
+        )
+
+    expired = run(now.year - 8, SettlementRun.Status.CLOSED)
+    held = run(now.year - 8, SettlementRun.Status.SUPERSEDED, sequence=2)
+    still_open = run(now.year - 9, SettlementRun.Status.OPEN)
+    within = run(now.year - 7, SettlementRun.Status.CLOSED)  # the seventh year after it has not ended
+    place_hold(nurse.user, "Tvist om betalningsansvar", kind="settlement_run", object_id=str(held.pk))
+    result = apply_retention(now)
+    assert result.deleted["settlement_run"] == 1 and result.held["settlement_run"] == 1
+    assert set(SettlementRun.objects.values_list("pk", flat=True)) == {held.pk, still_open.pk, within.pk}
+    assert RetentionDeletion.objects.get(kind="settlement_run").object_id == str(expired.pk)

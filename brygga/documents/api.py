@@ -12,7 +12,7 @@ from ninja.responses import Status
 
 from brygga.core.errors import DomainError
 from brygga.documents import attachments as attachment_services
-from brygga.documents import backup, extracts, signed
+from brygga.documents import backup, extracts, reauth, signed
 from brygga.documents.models import Attachment, DocumentVersion, ExtractRequest, Signature
 from brygga.documents.signing import VerificationReport, verify_pdf
 
@@ -202,9 +202,23 @@ def revise_document(request: HttpRequest, document_id: int, payload: RevisionIn)
     return Status(201, _version(version))
 
 
-@router.post("/versions/{version_id}/signatures", response={201: SignatureOut}, summary="Underteckna (PAdES)")
-def sign_version(request: HttpRequest, version_id: int) -> Status:
-    return Status(201, _signature(signed.sign_version(request.actor, version_id)))  # type: ignore[attr-defined]
+class SignConfirmationIn(Schema):
+    """The signer's fresh authentication (DOK-SIG-9): the password again and, if the account has one, a TOTP
+    code. Integrating systems cannot sign for a person."""
+
+    password: str = ""
+    totp: str = ""
+
+
+@router.post(
+    "/versions/{version_id}/signatures", response={201: SignatureOut}, summary="Underteckna (PAdES B-LT)"
+)
+def sign_version(request: HttpRequest, version_id: int, payload: SignConfirmationIn | None = None) -> Status:
+    actor = request.actor  # type: ignore[attr-defined]
+    confirmation = None
+    if payload is not None and payload.password:
+        confirmation = reauth.confirm_with_password(actor.user, payload.password, payload.totp)
+    return Status(201, _signature(signed.sign_version(actor, version_id, confirmation=confirmation)))
 
 
 @router.get(

@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brygga.accounts.context import Actor
+from brygga.accounts.models import User
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, Problem
 from brygga.documents.models import BackupDelivery, BackupDestination, BackupSnapshot
@@ -71,6 +72,22 @@ def register_destination(
     actor.require(Perm.UNIT_ADMIN)
     if actor.unit is None:
         raise DomainError.single("unit", "DOK-RES-2", _("Välj en enhet först."))
+    return save_destination(
+        actor.unit, actor.user, age_recipient, sftp_host, sftp_user, sftp_host_key, sftp_port, sftp_directory
+    )
+
+
+def save_destination(  # noqa: PLR0913 — one argument per field the unit gives
+    unit: Unit,
+    user: User,
+    age_recipient: str,
+    sftp_host: str,
+    sftp_user: str,
+    sftp_host_key: str,
+    sftp_port: int | str = 22,
+    sftp_directory: str = ".",
+) -> BackupDestination:
+    """Check and store a unit's destination (for ``register_destination`` and operations' command)."""
     problems = []
     age_recipient = (age_recipient or "").strip()
     try:
@@ -103,7 +120,7 @@ def register_destination(
     if problems:
         raise DomainError(problems)
     destination, _created = BackupDestination.objects.update_or_create(
-        unit=actor.unit,
+        unit=unit,
         defaults={
             "age_recipient": age_recipient,
             "sftp_host": sftp_host.strip(),
@@ -111,7 +128,7 @@ def register_destination(
             "sftp_user": sftp_user.strip(),
             "sftp_directory": (sftp_directory or ".").strip() or ".",
             "sftp_host_key": sftp_host_key.strip(),
-            "updated_by": actor.user,
+            "updated_by": user,
             "updated_at": timezone.now(),
         },
     )

@@ -3,7 +3,8 @@
 Refusals: DOK-SIG-1 an empty title or text, DOK-SIG-2 signing a version that is no longer the latest,
 DOK-SIG-3 signing the same version twice, DOK-SIG-4 the stored file no longer matches its digest,
 DOK-SIG-5 the signing service is unavailable, DOK-SIG-7 (sip.signing) a plan not yet established,
-DOK-SIG-8 free-text editing of a document its owner renders.
+DOK-SIG-8 free-text editing of a document its owner renders, DOK-SIG-9 no fresh authentication of the
+signer.
 A document of a person the unit may not see is NotFound."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.documents import pdf
 from brygga.documents.models import Document, DocumentVersion, Signature
 from brygga.documents.owners import check_owner, owner_label
+from brygga.documents.reauth import FreshAuthentication, require_fresh
 from brygga.documents.signing import (
     SignerIdentity,
     SigningUnavailable,
@@ -210,15 +212,32 @@ def signer_identity(actor: Actor) -> SignerIdentity:
     unit = actor.unit
     return SignerIdentity(
         name=_user_label(actor),
-        identifier=actor.user.hsa_id or actor.user.username,
+        # The person's HSA-id from the SITHS sign-in; without one, the unit's (the certificate's CN names the
+        # person and its OU the unit, so the pair identifies the signer within the unit).
+        identifier=actor.user.hsa_id or (unit.hsa_id if unit else "") or actor.user.username,
         unit_name=unit.name if unit else "",
         unit_hsa_id=unit.hsa_id if unit else "",
         organisation=unit.organisation.name if unit else "",
     )
 
 
-def sign_version(actor: Actor, version_id: int | str) -> Signature:
+def signer_label(actor: Actor) -> str:
+    """Name and HSA-id of the signer: the person's own HSA-id (from the SITHS sign-in) when known, else the
+    unit's name and HSA-id."""
+    name = _user_label(actor)
+    if actor.user.hsa_id:
+        return f"{name}, {actor.user.hsa_id}"
+    unit = actor.unit
+    return f"{name}, {unit.name} ({unit.hsa_id})" if unit else name
+
+
+def sign_version(
+    actor: Actor, version_id: int | str, confirmation: FreshAuthentication | None = None
+) -> Signature:
+    """Sign the latest version as PAdES B-LT. ``confirmation`` is the signer's fresh authentication (DOK-SIG-9
+    without it, see ``brygga.documents.reauth``)."""
     actor.require(Perm.DOCUMENT_SIGN)
+    require_fresh(actor.user, confirmation)
     with transaction.atomic():
         try:
             pk = int(version_id)
@@ -265,7 +284,7 @@ def sign_version(actor: Actor, version_id: int | str) -> Signature:
         signature = Signature.objects.create(
             version=version,
             signer=actor.user,
-            signer_label=f"{_user_label(actor)} ({actor.user.username})",
+            signer_label=signer_label(actor)[:200],
             unit=unit,
             unit_label=unit.name if unit else "",
             role=actor.role or "",

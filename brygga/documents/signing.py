@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class SignerIdentity:
     name: str
-    identifier: str  # the person's HSA-id, else the user name
+    identifier: str  # the person's HSA-id, else the unit's
     unit_name: str
     unit_hsa_id: str
     organisation: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,7 +20,7 @@ from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, Problem
 from brygga.core.views import actor_required
 from brygga.documents import attachments as attachment_services
-from brygga.documents import backup, extracts, signed
+from brygga.documents import backup, delivery, extracts, reauth, signed
 from brygga.documents.models import DocumentVersion, ExtractRequest, PaperRecord
 from brygga.documents.owners import owner_label
 from brygga.documents.signing import verify_pdf
@@ -161,6 +162,11 @@ def _document_page(
             "versions": versions,
             "current": current,
             "signed_by_me": current.signatures.filter(signer=actor.user).exists(),
+            "fresh_auth": settings.BRYGGA_SIGNING_FRESH_AUTH,
+            "password_signer": actor.user.has_usable_password(),
+            "needs_totp": actor.user.has_totp or settings.BRYGGA_REQUIRE_TOTP,
+            "reauth_url": settings.BRYGGA_SIGNING_REAUTH_URL,
+            "signer_label": signed.signer_label(actor),
             "errors": errors or [],
         },
         status=status,
@@ -187,8 +193,14 @@ def revise(request: HttpRequest, document_id: int) -> HttpResponse:
 @require_POST
 @actor_required(Perm.DOCUMENT_SIGN)
 def sign(request: HttpRequest, version_id: int) -> HttpResponse:
+    actor = _actor(request)
     try:
-        signature = signed.sign_version(_actor(request), version_id)
+        confirmation = reauth.confirmation_from_session(request)
+        if confirmation is None and request.POST.get("password"):
+            confirmation = reauth.confirm_with_password(
+                actor.user, request.POST.get("password", ""), request.POST.get("totp", "")
+            )
+        signature = signed.sign_version(actor, version_id, confirmation=confirmation)
     except DomainError as exc:
         document_id = (
             DocumentVersion.objects.filter(pk=version_id).values_list("document_id", flat=True).first()
@@ -314,6 +326,8 @@ def backups(request: HttpRequest) -> HttpResponse:
         {
             "snapshots": backup.unit_snapshots(actor)[:10],
             "passphrase": backup.unit_passphrase(actor.unit) if actor.unit else "",
+            "delivery": delivery.delivery_status(actor.unit) if actor.unit else None,
+            "stale_hours": settings.BRYGGA_BACKUP_STALE_HOURS,
             "paper_records": records,
         },
     )
