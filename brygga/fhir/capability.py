@@ -50,8 +50,9 @@ RESOURCES: list[dict[str, Any]] = [
         conditionalUpdate=False,
         conditionalDelete="not-supported",
         documentation=(
-            "Skapas av avdelningens journalsystem (villkorligt med If-None-Exist: identifier=…); uppdateras med "
-            "If-Match (412 vid gammal version): beräknat utskrivningsdatum med orsak, permission, utskrivning, "
+            "Skapas av avdelningens journalsystem (villkorligt med If-None-Exist: identifier=…); "
+            "uppdateras med If-Match (412 vid gammal version): beräknat utskrivningsdatum med orsak, "
+            "permission, utskrivning, "
             "omflyttning. Samma regler och händelser som i brygga."
         ),
     ),
@@ -66,7 +67,8 @@ RESOURCES: list[dict[str, Any]] = [
             _search("patient", "reference", "Patient/<id>"),
         ],
         documentation=(
-            "Inskrivningsmeddelande, utskrivningsklar och kallelse till SIP. Mottagande enhet kvitterar genom "
+            "Inskrivningsmeddelande, utskrivningsklar och kallelse till SIP. Mottagande enhet kvitterar "
+            "genom "
             "att sätta sin Task till received; läkaren återtar utskrivningsklar genom status cancelled."
         ),
     ),
@@ -79,7 +81,9 @@ RESOURCES: list[dict[str, Any]] = [
         "CarePlan",
         ["read"],
         [],
-        documentation="SIP:en som CarePlan med sitt CareTeam (contained); bara för enheter som deltar i SIP:en.",
+        documentation=(
+            "SIP:en som CarePlan med sitt CareTeam (contained); bara för enheter som deltar i SIP:en."
+        ),
     ),
     _resource(
         "Subscription",

@@ -122,8 +122,10 @@ def subscription_type(request: HttpRequest) -> HttpResponse:
     resource = read_body(request, "Subscription")
     fields = _parse(resource)
 
+    unit = actor.unit
+
     def write() -> tuple[int, dict[str, Any], dict[str, str]]:
-        sub = Subscription.objects.create(unit=actor.unit, created_by=actor.user, **fields)
+        sub = Subscription.objects.create(unit=unit, created_by=actor.user, **fields)
         return 201, subscriptions.subscription_resource(sub), {"Location": f"/fhir/r4/Subscription/{sub.pk}"}
 
     return run_write(request, "fhir:Subscription:create", resource, write)

@@ -14,6 +14,7 @@ import json
 import logging
 import urllib.error
 import urllib.request
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -72,7 +73,8 @@ TOPICS = {
             "new-message",
             "Nytt meddelande",
             (Kind.MESSAGE_SENT,),
-            "Ett meddelande har skickats i vårdtillfällets tråd (fokus: Encounter; meddelandet som sammanhang).",
+            "Ett meddelande har skickats i vårdtillfällets tråd "
+            "(fokus: Encounter; meddelandet som sammanhang).",
         ),
         Topic(
             "sip-summons",
@@ -163,7 +165,7 @@ def write_outbox(sender: Any, events: list[CaseEvent], **kwargs: Any) -> None:
     if not planned:
         return
     now = timezone.now()
-    rows = []
+    rows: list[Notification] = []
     for sub in Subscription.objects.select_for_update().filter(pk__in=list(planned)).order_by("pk"):
         items = planned[sub.pk]
         first = sub.events_since_start + 1
@@ -227,6 +229,7 @@ def notification_bundle(sub: Subscription, batch: list[Notification]) -> dict[st
     """The R4B backport notification: a history Bundle whose first entry is the SubscriptionStatus."""
     now = mapping.instant(timezone.now())
     topic = TOPICS[sub.topic]
+    number = batch[-1].event_number if batch else 0
     status: dict[str, Any] = {
         "resourceType": "SubscriptionStatus",
         "status": "active",
@@ -262,7 +265,7 @@ def notification_bundle(sub: Subscription, batch: list[Notification]) -> dict[st
         "timestamp": now,
         "entry": [
             {
-                "fullUrl": f"urn:uuid:{sub.pk:08x}-0000-4000-8000-{batch[-1].event_number if batch else 0:012x}",
+                "fullUrl": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{topic.url}/{sub.pk}/{number}')}",
                 "resource": status,
                 "request": {"method": "GET", "url": f"Subscription/{sub.pk}/$status"},
                 "response": {"status": "200"},

@@ -265,7 +265,8 @@ def encounter_instance(request: HttpRequest, pk: str) -> HttpResponse:
             raise FhirError.single(
                 412,
                 "VERSION",
-                f"Vårdtillfället har ändrats sedan version {if_match}; läs om det (nu {mapping.etag(current)}).",
+                f"Vårdtillfället har ändrats sedan version {if_match}; "
+                f"läs om det (nu {mapping.etag(current)}).",
                 "If-Match",
                 "conflict",
             )
