@@ -570,3 +570,19 @@ def test_the_subscribers_administrator_sees_the_delivery_log_another_principals_
     other, _user = admin_client(Role.LOCAL_ADMIN, "Borås kontaktpunkt", "admin-boras")
     assert other.get(f"/admin/fhir/subscription/{sub['id']}/change/").status_code in (302, 404)
     assert "HTTP 500" not in other.get("/admin/fhir/notification/").content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_encounter_create_runs_a_bounded_number_of_statements(ehr: Client) -> None:
+    """docs/benchmarks.md: token, person look-up with its log entry, ``services.admit`` and the answer — 23
+    statements measured (savepoints included); a new query per request would show here first."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = make_person("1480")
+    create(ehr, first.identifier)  # warm: the token's last_used_at write happens once a minute
+    person = make_person("1480")
+    body = encounter_body(person.identifier, ADMITTED, identifier=[{"value": "EHR-Q"}])
+    with CaptureQueriesContext(connection) as queries:
+        assert post(ehr, "Encounter", body).status_code == 201
+    assert len(queries.captured_queries) <= 25
