@@ -75,7 +75,8 @@ def test_capability_statement_is_valid_and_lists_only_what_is_served() -> None:
     body = valid(response.json())
     served = {r["type"]: {i["code"] for i in r["interaction"]} for r in body["rest"][0]["resource"]}
     assert served["Encounter"] == {"read", "search-type", "create", "update"}
-    assert "Communication" not in served and "Consent" not in served  # not served yet: not claimed
+    assert "Consent" not in served and "Appointment" not in served  # not served yet: not claimed
+    assert served["Communication"] == {"read", "search-type", "create"}
     assert served["CarePlan"] == {"read"}
     assert body["fhirVersion"] == "4.0.1"
 
@@ -586,3 +587,63 @@ def test_encounter_create_runs_a_bounded_number_of_statements(ehr: Client) -> No
     with CaptureQueriesContext(connection) as queries:
         assert post(ehr, "Encounter", body).status_code == 201
     assert len(queries.captured_queries) <= 25
+
+
+# --- Communication ------------------------------------------------------------------------------------------
+
+
+def message_body(case_id: str, text: str, **extra: Any) -> dict[str, Any]:
+    from brygga.fhir.communication import CATEGORY
+
+    return {
+        "resourceType": "Communication",
+        "status": "completed",
+        "encounter": {"reference": f"Encounter/{case_id}"},
+        "category": [{"coding": [{"system": CATEGORY, "code": "discharge"}]}],
+        "topic": {"text": "Hemgång"},
+        "payload": [{"contentString": text}],
+        **extra,
+    }
+
+
+@time_machine.travel(NOW, tick=False)
+def test_communication_needs_a_legal_basis_r_sek_2_and_is_read_by_the_receiver(
+    ehr: Client, municipality: Client, settings: Any
+) -> None:
+    from brygga.cases.models import Message
+    from tests.factories import actor, share_consent
+
+    settings.BRYGGA_FHIR_REQUIRE_HTTPS = False
+    sub = subscribe(municipality, "new-message", "http://127.0.0.1:9/hook")
+    person = make_person("1480")
+    case_id = create(ehr, person.identifier).json()["id"]
+    post(ehr, "Task", task_body("inskrivningsmeddelande", case_id))
+    refused = post(ehr, "Communication", message_body(case_id, "Behöver hemtjänst"))
+    issue = issue_of(refused)
+    assert (
+        refused.status_code == 403 and issue["rule"] == "R-SEK-2" and issue["path"] == "Communication.payload"
+    )
+    assert not Message.objects.exists() and not Notification.objects.exists()
+    parties = [p.unit for p in Participant.objects.filter(case_id=case_id)]  # receivers, and the ward for replies
+    share_consent(actor(Role.WARD_NURSE, WARD), person, parties)
+    sent = post(ehr, "Communication", message_body(case_id, "Behöver hemtjänst"))
+    assert sent.status_code == 201, sent.content
+    message = valid(sent.json())
+    assert (
+        message["category"][0]["coding"][0]["code"] == "discharge" and message["topic"]["text"] == "Hemgång"
+    )
+    found = valid(municipality.get(f"/fhir/r4/Communication?encounter=Encounter/{case_id}").json())
+    assert [e["resource"]["payload"][0]["contentString"] for e in found["entry"]] == ["Behöver hemtjänst"]
+    reply = post(
+        municipality,
+        "Communication",
+        message_body(case_id, "Vi planerar", inResponseTo=[{"reference": f"Communication/{message['id']}"}]),
+    )
+    assert (
+        reply.status_code == 201
+        and valid(reply.json())["inResponseTo"][0]["reference"] == f"Communication/{message['id']}"
+    )
+    notification = Notification.objects.get(subscription_id=sub["id"])
+    assert notification.focus == f"Encounter/{case_id}"
+    stranger = client(Role.SYSTEM, OTHER_WARD)
+    assert stranger.get(f"/fhir/r4/Communication/{message['id']}").status_code == 404

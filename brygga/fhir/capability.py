@@ -78,6 +78,15 @@ RESOURCES: list[dict[str, Any]] = [
         [_search("identifier", "token", "HSA-id"), _search("name", "string", "Namn")],
     ),
     _resource(
+        "Communication",
+        ["read", "search-type", "create"],
+        [_search("encounter", "reference", "Encounter/<id>: vårdtillfällets meddelanden")],
+        documentation=(
+            "Meddelanden i vårdtillfällets trådar: kategori, ämne (topic), svar (inResponseTo), bilagor. "
+            "Bara meddelanden som enheten får läsa (R-SEK-2); rättslig grund per mottagare vid sändning."
+        ),
+    ),
+    _resource(
         "CarePlan",
         ["read"],
         [],

@@ -139,7 +139,8 @@ def _focus(event: CaseEvent, unit_id: int, roles: dict[tuple[int, int], str]) ->
 @receiver(events_recorded)
 def write_outbox(sender: Any, events: list[CaseEvent], **kwargs: Any) -> None:
     """For every event a topic covers: one Notification per active subscription of a unit taking part in the
-    case, numbered per subscription under a row lock (so numbers follow commit order)."""
+    case (other than the unit that caused the event), numbered per subscription under a row lock (so numbers
+    follow commit order)."""
     relevant = [e for e in events if e.kind in TOPICS_BY_KIND]
     if not relevant:
         return
@@ -160,7 +161,12 @@ def write_outbox(sender: Any, events: list[CaseEvent], **kwargs: Any) -> None:
     for event in relevant:
         topic_codes = {t.code for t in TOPICS_BY_KIND[event.kind]}
         for sub in subscriptions:
-            if sub.topic in topic_codes and (event.case_id, sub.unit_id) in roles:
+            # Not about the unit's own actions: its system knows what it sent.
+            if (
+                sub.topic in topic_codes
+                and (event.case_id, sub.unit_id) in roles
+                and event.unit_id != sub.unit_id
+            ):
                 planned[sub.pk].append((event, _focus(event, sub.unit_id, roles)))
     if not planned:
         return

@@ -13,10 +13,10 @@ from django.http import HttpRequest, HttpResponse
 from brygga.access.models import AccessLogEntry
 from brygga.access.services import log_access, log_list_access, visible_persons
 from brygga.accounts.permissions import Perm
-from brygga.cases import services
-from brygga.cases.models import Case, CaseEvent
+from brygga.cases import messaging, services
+from brygga.cases.models import Case, CaseEvent, Message
 from brygga.core.errors import NotFound
-from brygga.fhir import capability, mapping, systems, writes
+from brygga.fhir import capability, communication, mapping, systems, writes
 from brygga.fhir.http import actor_of, fhir_response, fhir_view, run_write
 from brygga.fhir.outcome import FhirError
 from brygga.fhir.validation import read_body
@@ -451,3 +451,62 @@ def careplan_read(request: HttpRequest, pk: str) -> HttpResponse:
 
     sip = open_sip(actor_of(request), pk, what="fhir:CarePlan")
     return fhir_response(sip_fhir.careplan(sip))
+
+
+# --- Communication (the case's messages) --------------------------------------------------------------------
+
+
+def _communication_answer(
+    request: HttpRequest, message_pk: int, status: int
+) -> tuple[int, dict[str, Any], dict[str, str]]:
+    from brygga.documents.models import Attachment
+
+    actor = actor_of(request)
+    message = (
+        Message.objects.select_related("thread", "unit")
+        .filter(pk=message_pk, thread__case__isnull=False)
+        .first()
+    )
+    if message is None:
+        raise NotFound
+    case = _open_case_or_log(request, str(message.thread.case_id), f"fhir:Communication/{message_pk}")
+    if str(message.pk) not in messaging.readable_messages(actor, [str(message.pk)]):
+        raise NotFound  # R-SEK-2: the unit takes part but may not read this message
+    attachments = list(
+        Attachment.objects.filter(owner_type="message", owner_id=str(message.pk)).order_by("pk")
+    )
+    headers = {"Location": f"/fhir/r4/Communication/{message.pk}"} if status == 201 else {}
+    return status, communication.communication(message, case, attachments), headers
+
+
+@fhir_view(("GET",))
+def communication_read(request: HttpRequest, pk: str) -> HttpResponse:
+    if not pk.isdigit():
+        raise NotFound
+    _status, resource, _headers = _communication_answer(request, int(pk), 200)
+    return fhir_response(resource)
+
+
+@fhir_view(("GET", "POST"))
+def communication_type(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    if request.method == "POST":
+        resource = read_body(request, "Communication")
+
+        def write() -> tuple[int, dict[str, Any], dict[str, str]]:
+            case = writes.case_from_reference(actor, resource.get("encounter"), "Communication.encounter")
+            message = communication.send(actor, case, resource)
+            return _communication_answer(request, message.pk, 201)
+
+        return run_write(request, "fhir:Communication:create", resource, write)
+    ref = request.GET.get("encounter", "").rpartition("/")[2]
+    if not ref:
+        raise FhirError.single(
+            400,
+            "FHIR-SOK",
+            "Sök meddelanden per vårdtillfälle: encounter=Encounter/<id>.",
+            "",
+            "not-supported",
+        )
+    case = _open_case_or_log(request, ref, "fhir:Communication?search")
+    return searchset(request, communication.case_communications(actor, case))
