@@ -624,7 +624,8 @@ def test_communication_needs_a_legal_basis_r_sek_2_and_is_read_by_the_receiver(
         refused.status_code == 403 and issue["rule"] == "R-SEK-2" and issue["path"] == "Communication.payload"
     )
     assert not Message.objects.exists() and not Notification.objects.exists()
-    parties = [p.unit for p in Participant.objects.filter(case_id=case_id)]  # receivers, and the ward for replies
+    # The receivers, and the ward for the municipality's reply.
+    parties = [p.unit for p in Participant.objects.filter(case_id=case_id)]
     share_consent(actor(Role.WARD_NURSE, WARD), person, parties)
     sent = post(ehr, "Communication", message_body(case_id, "Behöver hemtjänst"))
     assert sent.status_code == 201, sent.content
