@@ -76,6 +76,7 @@ def test_capability_statement_is_valid_and_lists_only_what_is_served() -> None:
     served = {r["type"]: {i["code"] for i in r["interaction"]} for r in body["rest"][0]["resource"]}
     assert served["Encounter"] == {"read", "search-type", "create", "update"}
     assert "Consent" not in served and "Appointment" not in served  # not served yet: not claimed
+    assert served["AuditEvent"] == {"search-type"}
     assert served["Communication"] == {"read", "search-type", "create"}
     assert served["CarePlan"] == {"read"}
     assert body["fhirVersion"] == "4.0.1"
@@ -648,3 +649,22 @@ def test_communication_needs_a_legal_basis_r_sek_2_and_is_read_by_the_receiver(
     assert notification.focus == f"Encounter/{case_id}"
     stranger = client(Role.SYSTEM, OTHER_WARD)
     assert stranger.get(f"/fhir/r4/Communication/{message['id']}").status_code == 404
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_persons_log_extract_as_audit_events_for_a_log_reviewer_only(ehr: Client) -> None:
+    person = make_person("1480")
+    create(ehr, person.identifier)
+    ehr.get(f"/fhir/r4/Patient/{person.pk}")
+    assert ehr.get(f"/fhir/r4/AuditEvent?patient=Patient/{person.pk}").status_code == 403
+    reviewer = client(Role.LOG_REVIEWER, WARD)
+    body = valid(
+        reviewer.get(
+            f"/fhir/r4/AuditEvent?patient:identifier={systems.PERSONNUMMER}|{person.identifier}"
+        ).json()
+    )
+    events = [e["resource"] for e in body["entry"]]
+    assert body["total"] == len(events) >= 3  # look-up, admission, the read above
+    assert {e["agent"][0]["who"]["identifier"]["value"] for e in events} == {unit(WARD).hsa_id}
+    assert {e["entity"][0]["what"]["reference"] for e in events} == {f"Patient/{person.pk}"}
+    assert AccessLogEntry.objects.filter(person=person, action="export", what="fhir:AuditEvent").count() == 1

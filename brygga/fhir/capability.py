@@ -87,6 +87,14 @@ RESOURCES: list[dict[str, Any]] = [
         ),
     ),
     _resource(
+        "AuditEvent",
+        ["search-type"],
+        [
+            _search("patient", "reference", "Patient/<id>, eller patient:identifier=<system>|<personnummer>"),
+        ],
+        documentation="Personens loggutdrag (R-LOG-3) enligt IHE BALP; kräver loggranskande roll.",
+    ),
+    _resource(
         "CarePlan",
         ["read"],
         [],

@@ -510,3 +510,35 @@ def communication_type(request: HttpRequest) -> HttpResponse:
         )
     case = _open_case_or_log(request, ref, "fhir:Communication?search")
     return searchset(request, communication.case_communications(actor, case))
+
+
+# --- AuditEvent (the person's access-log extract, R-LOG-3) --------------------------------------------------
+
+
+@fhir_view(("GET",))
+def audit_event_search(request: HttpRequest) -> HttpResponse:
+    """``AuditEvent?patient=Patient/<id>`` or ``AuditEvent?patient:identifier=<system>|<number>``: the extract
+    a person may request, for a token whose role reviews the log (Perm.ACCESS_LOG_REVIEW). The extract itself
+    is logged as an export, as on the extract page."""
+    from brygga.access.services import log_extract
+    from brygga.fhir import audit
+    from brygga.people.models import Person
+
+    actor = actor_of(request)
+    actor.require(Perm.ACCESS_LOG_REVIEW)
+    person: Person | None = None
+    if "patient:identifier" in request.GET:
+        _system, value = _token_param(request.GET["patient:identifier"])
+        person = Person.objects.filter(identifier=value.replace("-", "")).first()
+    elif "patient" in request.GET:
+        ref = request.GET["patient"].rpartition("/")[2]
+        person = Person.objects.filter(pk=int(ref) if ref.isdigit() else 0).first()
+    else:
+        raise FhirError.single(400, "FHIR-SOK", "Ange patient eller patient:identifier.", "", "required")
+    if person is None:
+        return searchset(request, [])
+    entries = list(log_extract(person))
+    log_access(actor, person, AccessLogEntry.Action.EXPORT, "fhir:AuditEvent", had_involvement=False)
+    count, offset = _count(request)
+    page = entries[offset : offset + count]
+    return searchset(request, [audit.audit_event(e, person.pk) for e in page], len(entries))
