@@ -121,6 +121,7 @@ def send(actor: Actor, case: Case, resource: dict[str, Any]) -> Message:
         category=category,
         subject=str((resource.get("topic") or {}).get("text") or ""),
         reply_to=reply_to,
+        quote="",
         attachments=files,
     )
     try:
