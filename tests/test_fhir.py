@@ -75,7 +75,8 @@ def test_capability_statement_is_valid_and_lists_only_what_is_served() -> None:
     body = valid(response.json())
     served = {r["type"]: {i["code"] for i in r["interaction"]} for r in body["rest"][0]["resource"]}
     assert served["Encounter"] == {"read", "search-type", "create", "update"}
-    assert "Consent" not in served and "Appointment" not in served  # not served yet: not claimed
+    assert "Appointment" not in served and "DocumentReference" not in served  # not served yet: not claimed
+    assert served["Consent"] == {"search-type"}
     assert served["AuditEvent"] == {"search-type"}
     assert served["Communication"] == {"read", "search-type", "create"}
     assert served["CarePlan"] == {"read"}
@@ -628,6 +629,16 @@ def test_communication_needs_a_legal_basis_r_sek_2_and_is_read_by_the_receiver(
     # The receivers, and the ward for the municipality's reply.
     parties = [p.unit for p in Participant.objects.filter(case_id=case_id)]
     share_consent(actor(Role.WARD_NURSE, WARD), person, parties)
+    consents = valid(ehr.get(f"/fhir/r4/Consent?patient=Patient/{person.pk}").json())
+    recorded = consents["entry"][0]["resource"]
+    assert recorded["status"] == "active" and recorded["provision"]["type"] == "permit"
+    assert {a["reference"]["identifier"]["value"] for a in recorded["provision"]["actor"]} == {
+        u.hsa_id for u in parties
+    }
+    assert (
+        client(Role.SYSTEM, OTHER_WARD).get(f"/fhir/r4/Consent?patient=Patient/{person.pk}").status_code
+        == 404
+    )
     sent = post(ehr, "Communication", message_body(case_id, "Behöver hemtjänst"))
     assert sent.status_code == 201, sent.content
     message = valid(sent.json())

@@ -87,6 +87,12 @@ RESOURCES: list[dict[str, Any]] = [
         ),
     ),
     _resource(
+        "Consent",
+        ["search-type"],
+        [_search("patient", "reference", "Patient/<id>")],
+        documentation="Personens registrerade samtycken (IHE PCF-form); bara för enheter med medverkan.",
+    ),
+    _resource(
         "AuditEvent",
         ["search-type"],
         [

@@ -18,6 +18,7 @@ urlpatterns = [
     re_path(rf"^Task/{ID}$", views.task_instance, name="task"),
     path("Communication", views.communication_type, name="communication-type"),
     re_path(rf"^Communication/{ID}$", views.communication_read, name="communication"),
+    path("Consent", views.consent_search, name="consent-type"),
     path("AuditEvent", views.audit_event_search, name="auditevent-type"),
     re_path(rf"^CarePlan/{ID}$", views.careplan_read, name="careplan"),
     path("SubscriptionTopic", subscription_views.topic_search, name="topic-type"),

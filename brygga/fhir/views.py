@@ -542,3 +542,30 @@ def audit_event_search(request: HttpRequest) -> HttpResponse:
     count, offset = _count(request)
     page = entries[offset : offset + count]
     return searchset(request, [audit.audit_event(e, person.pk) for e in page], len(entries))
+
+
+# --- Consent ------------------------------------------------------------------------------------------------
+
+
+@fhir_view(("GET",))
+def consent_search(request: HttpRequest) -> HttpResponse:
+    """``Consent?patient=Patient/<id>``: the person's recorded consents, for a unit involved with the person
+    (``open_person``: checked and logged)."""
+    from brygga.access.services import open_person
+    from brygga.fhir import consent
+    from brygga.sip.models import Consent
+
+    ref = request.GET.get("patient", "").rpartition("/")[2]
+    if not ref:
+        raise FhirError.single(400, "FHIR-SOK", "Ange patient=Patient/<id>.", "", "required")
+    person = open_person(actor_of(request), ref, what="fhir:Consent")
+    records = list(
+        Consent.objects.filter(person=person)
+        .select_related("recorded_unit")
+        .prefetch_related("parties", "excluded_parties")
+        .order_by("given_at", "pk")
+    )
+    return searchset(
+        request,
+        [consent.consent(r, list(r.parties.all()), list(r.excluded_parties.all())) for r in records],
+    )
