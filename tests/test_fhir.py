@@ -679,3 +679,23 @@ def test_the_persons_log_extract_as_audit_events_for_a_log_reviewer_only(ehr: Cl
     assert {e["agent"][0]["who"]["identifier"]["value"] for e in events} == {unit(WARD).hsa_id}
     assert {e["entity"][0]["what"]["reference"] for e in events} == {f"Patient/{person.pk}"}
     assert AccessLogEntry.objects.filter(person=person, action="export", what="fhir:AuditEvent").count() == 1
+
+
+def test_the_endpoint_must_be_on_an_allowed_host_when_a_list_is_set(
+    municipality: Client, settings: Any
+) -> None:
+    """A subscription makes brygga send requests: with BRYGGA_FHIR_ENDPOINT_HOSTS set, only to those hosts."""
+    settings.BRYGGA_FHIR_REQUIRE_HTTPS = False
+    settings.BRYGGA_FHIR_ENDPOINT_HOSTS = ["kommun.example"]
+    body = {
+        "resourceType": "Subscription",
+        "status": "requested",
+        "reason": "x",
+        "criteria": TOPICS["discharge"].url,
+        "channel": {"type": "rest-hook", "endpoint": "http://10.0.0.1/admin", "payload": FHIR_JSON},
+    }
+    refused = post(municipality, "Subscription", body)
+    assert refused.status_code == 422 and issue_of(refused)["path"] == "Subscription.channel.endpoint"
+    body["channel"]["endpoint"] = "https://fhir.kommun.example/hook"
+    assert post(municipality, "Subscription", body).status_code == 201
+    assert Subscription.objects.count() == 1

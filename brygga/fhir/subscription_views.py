@@ -72,6 +72,17 @@ def _parse(resource: dict[str, Any]) -> dict[str, Any]:
                 "invalid",
             )
         )
+    allowed_hosts = settings.BRYGGA_FHIR_ENDPOINT_HOSTS
+    host = (parts.hostname or "").lower()
+    if allowed_hosts and not any(host == h or host.endswith(f".{h}") for h in allowed_hosts):
+        issues.append(
+            Issue(
+                "FHIR-ADRESS",
+                "Adressen finns inte bland de mottagare som förvaltningen har godkänt.",
+                "Subscription.channel.endpoint",
+                "business-rule",
+            )
+        )
     if channel.get("payload") not in (None, "application/fhir+json"):
         issues.append(
             Issue(
