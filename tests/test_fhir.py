@@ -699,3 +699,28 @@ def test_the_endpoint_must_be_on_an_allowed_host_when_a_list_is_set(
     body["channel"]["endpoint"] = "https://fhir.kommun.example/hook"
     assert post(municipality, "Subscription", body).status_code == 201
     assert Subscription.objects.count() == 1
+
+
+@time_machine.travel(NOW, tick=False)
+def test_sip_summons_task_from_the_vardcentral_with_its_deadline_r_sip_k_1(ehr: Client) -> None:
+    from tests.factories import PRIMARY_CARE
+
+    person = make_person("1480")
+    case_id = create(ehr, person.identifier).json()["id"]
+    post(ehr, "Task", task_body("inskrivningsmeddelande", case_id))
+    Case.objects.filter(pk=case_id).update(sip_needed=True)
+    assert (
+        post(client(Role.PHYSICIAN, WARD), "Task", task_body("utskrivningsklar", case_id)).status_code == 201
+    )
+    refused = post(ehr, "Task", task_body("sip-kallelse", case_id))  # the ward does not summon (R-FVK-2)
+    assert refused.status_code in (403, 404, 422) and refused.json()["resourceType"] == "OperationOutcome"
+    coordinator = client(Role.CARE_COORDINATOR, PRIMARY_CARE)
+    sent = post(coordinator, "Task", task_body("sip-kallelse", case_id))
+    assert sent.status_code == 201, sent.content
+    parent = valid(sent.json())
+    due = Case.objects.get(pk=case_id).sip_summons_due_at
+    assert due is not None and parent["restriction"]["period"]["end"] == due.isoformat()
+    ward_tasks = valid(ehr.get(f"/fhir/r4/Task?code=sip-kallelse&owner=Organization/{unit(WARD).pk}").json())
+    assert ward_tasks["total"] == 1 and ward_tasks["entry"][0]["resource"]["partOf"][0]["reference"] == (
+        f"Task/{parent['id']}"
+    )

@@ -115,7 +115,7 @@ def topic_resource(topic: Topic) -> dict[str, Any]:
 # --- the outbox ---------------------------------------------------------------------------------------------
 
 
-def _focus(event: CaseEvent, unit_id: int, roles: dict[tuple[int, int], str]) -> str:
+def _focus(event: CaseEvent, unit_id: int) -> str:
     """What the notification is about, seen by the subscriber's unit: its own Task where it is a receiver."""
     if event.kind in (Kind.ADMISSION_NOTICE_SENT, Kind.DISCHARGE_READY_SET, Kind.SIP_SUMMONS_SENT):
         target = event
@@ -132,8 +132,7 @@ def _focus(event: CaseEvent, unit_id: int, roles: dict[tuple[int, int], str]) ->
         target = found
     else:
         return f"Encounter/{event.case_id}"
-    receiver_task = unit_id != target.unit_id and roles.get((event.case_id, unit_id)) != Participant.Role.WARD
-    return f"Task/{target.pk}-{unit_id}" if receiver_task else f"Task/{target.pk}"
+    return f"Task/{target.pk}-{unit_id}" if unit_id != target.unit_id else f"Task/{target.pk}"
 
 
 @receiver(events_recorded)
@@ -167,7 +166,7 @@ def write_outbox(sender: Any, events: list[CaseEvent], **kwargs: Any) -> None:
                 and (event.case_id, sub.unit_id) in roles
                 and event.unit_id != sub.unit_id
             ):
-                planned[sub.pk].append((event, _focus(event, sub.unit_id, roles)))
+                planned[sub.pk].append((event, _focus(event, sub.unit_id)))
     if not planned:
         return
     now = timezone.now()
