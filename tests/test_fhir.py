@@ -687,16 +687,17 @@ def test_the_endpoint_must_be_on_an_allowed_host_when_a_list_is_set(
     """A subscription makes brygga send requests: with BRYGGA_FHIR_ENDPOINT_HOSTS set, only to those hosts."""
     settings.BRYGGA_FHIR_REQUIRE_HTTPS = False
     settings.BRYGGA_FHIR_ENDPOINT_HOSTS = ["kommun.example"]
+    channel: dict[str, Any] = {"type": "rest-hook", "endpoint": "http://10.0.0.1/admin", "payload": FHIR_JSON}
     body = {
         "resourceType": "Subscription",
         "status": "requested",
         "reason": "x",
         "criteria": TOPICS["discharge"].url,
-        "channel": {"type": "rest-hook", "endpoint": "http://10.0.0.1/admin", "payload": FHIR_JSON},
+        "channel": channel,
     }
     refused = post(municipality, "Subscription", body)
     assert refused.status_code == 422 and issue_of(refused)["path"] == "Subscription.channel.endpoint"
-    body["channel"]["endpoint"] = "https://fhir.kommun.example/hook"
+    channel["endpoint"] = "https://fhir.kommun.example/hook"
     assert post(municipality, "Subscription", body).status_code == 201
     assert Subscription.objects.count() == 1
 
