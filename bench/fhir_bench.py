@@ -95,15 +95,26 @@ def encounter(pnr: str, n: int) -> dict[str, Any]:
         "identifier": [{"system": "urn:oid:1.2.752.99.1", "value": f"BENCH-{n}"}],
         "status": "in-progress",
         "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"},
-        "type": [{"coding": [{"system": "https://brygga.vgregion.se/fhir/CodeSystem/care-type", "code": "somatic"}]}],
-        "subject": {"identifier": {"system": "http://electronichealth.se/identifier/personnummer", "value": pnr}},
+        "type": [
+            {
+                "coding": [
+                    {"system": "https://brygga.vgregion.se/fhir/CodeSystem/care-type", "code": "somatic"}
+                ]
+            }
+        ],
+        "subject": {
+            "identifier": {"system": "http://electronichealth.se/identifier/personnummer", "value": pnr}
+        },
         "period": {"start": start},
         "extension": [
             {
                 "url": "http://hl7.org/fhir/5.0/StructureDefinition/extension-Encounter.plannedEndDate",
-                "valueDateTime": (dt.date.today() + dt.timedelta(days=4)).isoformat(),
+                "valueDateTime": (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=4)).isoformat(),
             },
-            {"url": "https://brygga.vgregion.se/fhir/StructureDefinition/need-assessed", "valueDateTime": start},
+            {
+                "url": "https://brygga.vgregion.se/fhir/StructureDefinition/need-assessed",
+                "valueDateTime": start,
+            },
         ],
     }
 
@@ -136,7 +147,9 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--encounters", type=int, default=300, help="Encounter creates (and persons)")
     parser.add_argument("--rate", type=float, default=10.0, help="admission notices per second")
     parser.add_argument("--seconds", type=float, default=30.0, help="how long to send notices")
@@ -185,7 +198,9 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(10):  # warm-up
             call(port, "GET", "/healthz")
         warm = args.warmup
-        for n, pnr in enumerate(persons[:warm]):  # unmeasured: each worker's first FHIR request imports the models
+        for n, pnr in enumerate(
+            persons[:warm]
+        ):  # unmeasured: each worker's first FHIR request imports the models
             call(port, "POST", "/fhir/r4/Encounter", setup["ehr"], encounter(pnr, 10_000_000 + n))
         persons = persons[warm:]
         health = [call(port, "GET", "/healthz")[1] for _ in range(len(persons))]
@@ -242,15 +257,30 @@ def main(argv: list[str] | None = None) -> int:
         tmp.cleanup()
 
     db = "PostgreSQL" if env["DATABASE_URL"].startswith("postgres") else "SQLite"
-    print(f"\n{db}; gunicorn 2 sync workers; one django-tasks DB worker; load average {os.getloadavg()[0]:.1f}\n")
+    print(
+        f"\n{db}; gunicorn 2 sync workers; one django-tasks DB worker; "
+        f"load average {os.getloadavg()[0]:.1f}\n"
+    )
     print("| measured | n | p50 ms | p95 ms | max ms |")
     print("|---|---:|---:|---:|---:|")
-    for name, values in (("GET /healthz", health), ("POST /fhir/r4/Encounter", creates), ("POST /fhir/r4/Task (notice)", task_ms), ("notification: event → receiver", latencies)):
-        print(f"| {name} | {len(values)} | {percentile(values, 50):.1f} | {percentile(values, 95):.1f} | {max(values, default=float('nan')):.1f} |")
-    print(f"\nEncounter create p95 / healthz p95 = {percentile(creates, 95) / percentile(health, 95):.2f}; "
-          f"create errors {errors}")
-    print(f"notices sent: {len(task_ms)} in {sent_for:.1f} s ({len(task_ms) / sent_for:.1f}/s); "
-          f"notifications received: {len(numbers)}; lost: {len(task_ms) - len(numbers)}")
+    for name, values in (
+        ("GET /healthz", health),
+        ("POST /fhir/r4/Encounter", creates),
+        ("POST /fhir/r4/Task (notice)", task_ms),
+        ("notification: event → receiver", latencies),
+    ):
+        print(
+            f"| {name} | {len(values)} | {percentile(values, 50):.1f} | {percentile(values, 95):.1f} "
+            f"| {max(values, default=float('nan')):.1f} |"
+        )
+    print(
+        f"\nEncounter create p95 / healthz p95 = {percentile(creates, 95) / percentile(health, 95):.2f}; "
+        f"create errors {errors}"
+    )
+    print(
+        f"notices sent: {len(task_ms)} in {sent_for:.1f} s ({len(task_ms) / sent_for:.1f}/s); "
+        f"notifications received: {len(numbers)}; lost: {len(task_ms) - len(numbers)}"
+    )
     return 0 if len(numbers) == len(task_ms) and not errors else 1
 
 

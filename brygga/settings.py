@@ -332,6 +332,10 @@ AUTHENTICATION_BACKENDS = [
 BRYGGA_BASE_URL = os.environ.get("BRYGGA_BASE_URL", "http://127.0.0.1:8000")
 BRYGGA_FHIR_CAPABILITY_DATE = "2026-12-06"
 BRYGGA_FHIR_REQUIRE_HTTPS = os.environ.get("BRYGGA_FHIR_REQUIRE_HTTPS", "1" if not DEBUG else "0") == "1"
+# Hosts a subscription may send to (comma-separated; "kommun.se" also allows its subdomains). Empty: any host.
+BRYGGA_FHIR_ENDPOINT_HOSTS = [
+    h.strip().lower() for h in os.environ.get("BRYGGA_FHIR_ENDPOINT_HOSTS", "").split(",") if h.strip()
+]
 BRYGGA_FHIR_NOTIFY_TIMEOUT = float(os.environ.get("BRYGGA_FHIR_NOTIFY_TIMEOUT", "10"))
 BRYGGA_FHIR_RETRY_BASE_SECONDS = float(os.environ.get("BRYGGA_FHIR_RETRY_BASE_SECONDS", "5"))
 BRYGGA_FHIR_RETRY_MAX_SECONDS = float(os.environ.get("BRYGGA_FHIR_RETRY_MAX_SECONDS", "3600"))

@@ -17,7 +17,7 @@ from brygga.accounts.permissions import Role
 from brygga.cases.models import Case, CaseEvent, Participant
 from brygga.fhir import systems
 from brygga.fhir.models import Notification, Subscription
-from brygga.fhir.subscriptions import TOPICS, deliver, due_subscriptions, notification_bundle
+from brygga.fhir.subscriptions import TOPICS, deliver, due_subscriptions
 from brygga.organisations.models import Unit
 from tests.factories import CONTACT_POINT, OTHER_WARD, WARD, make_person, unit
 from tests.fhir_helpers import FHIR_JSON, Receiver, encounter_body, task_body, token_for, valid
@@ -42,11 +42,11 @@ def municipality() -> Client:
     return client(Role.SYSTEM, CONTACT_POINT)
 
 
-def post(c: Client, path: str, body: Any, **headers: str):  # type: ignore[no-untyped-def]
+def post(c: Client, path: str, body: Any, **headers: Any):  # type: ignore[no-untyped-def]
     return c.post(f"/fhir/r4/{path}", json.dumps(body), content_type=FHIR_JSON, **headers)
 
 
-def put(c: Client, path: str, body: Any, **headers: str):  # type: ignore[no-untyped-def]
+def put(c: Client, path: str, body: Any, **headers: Any):  # type: ignore[no-untyped-def]
     return c.put(f"/fhir/r4/{path}", json.dumps(body), content_type=FHIR_JSON, **headers)
 
 
@@ -75,7 +75,10 @@ def test_capability_statement_is_valid_and_lists_only_what_is_served() -> None:
     body = valid(response.json())
     served = {r["type"]: {i["code"] for i in r["interaction"]} for r in body["rest"][0]["resource"]}
     assert served["Encounter"] == {"read", "search-type", "create", "update"}
-    assert "Communication" not in served and "Consent" not in served  # not served yet: not claimed
+    assert "Appointment" not in served and "DocumentReference" not in served  # not served yet: not claimed
+    assert served["Consent"] == {"search-type"}
+    assert served["AuditEvent"] == {"search-type"}
+    assert served["Communication"] == {"read", "search-type", "create"}
     assert served["CarePlan"] == {"read"}
     assert body["fhirVersion"] == "4.0.1"
 
@@ -549,10 +552,6 @@ def test_organization_by_hsa_id(municipality: Client) -> None:
     assert body["total"] == 1 and body["entry"][0]["resource"]["name"] == CONTACT_POINT
 
 
-def test_notification_bundle_shape_is_valid_r4b() -> None:
-    assert notification_bundle  # exercised with real deliveries above; kept importable for the e2e test
-
-
 @time_machine.travel(NOW, tick=False)
 def test_the_subscribers_administrator_sees_the_delivery_log_another_principals_does_not(
     ehr: Client, municipality: Client, settings: Any
@@ -574,3 +573,155 @@ def test_the_subscribers_administrator_sees_the_delivery_log_another_principals_
     other, _user = admin_client(Role.LOCAL_ADMIN, "Borås kontaktpunkt", "admin-boras")
     assert other.get(f"/admin/fhir/subscription/{sub['id']}/change/").status_code in (302, 404)
     assert "HTTP 500" not in other.get("/admin/fhir/notification/").content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_encounter_create_runs_a_bounded_number_of_statements(ehr: Client) -> None:
+    """docs/benchmarks.md: token, person look-up with its log entry, ``services.admit`` and the answer — 23
+    statements measured (savepoints included); a new query per request would show here first."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = make_person("1480")
+    create(ehr, first.identifier)  # warm: the token's last_used_at write happens once a minute
+    person = make_person("1480")
+    body = encounter_body(person.identifier, ADMITTED, identifier=[{"value": "EHR-Q"}])
+    with CaptureQueriesContext(connection) as queries:
+        assert post(ehr, "Encounter", body).status_code == 201
+    assert len(queries.captured_queries) <= 25
+
+
+# --- Communication ------------------------------------------------------------------------------------------
+
+
+def message_body(case_id: str, text: str, **extra: Any) -> dict[str, Any]:
+    from brygga.fhir.communication import CATEGORY
+
+    return {
+        "resourceType": "Communication",
+        "status": "completed",
+        "encounter": {"reference": f"Encounter/{case_id}"},
+        "category": [{"coding": [{"system": CATEGORY, "code": "discharge"}]}],
+        "topic": {"text": "Hemgång"},
+        "payload": [{"contentString": text}],
+        **extra,
+    }
+
+
+@time_machine.travel(NOW, tick=False)
+def test_communication_needs_a_legal_basis_r_sek_2_and_is_read_by_the_receiver(
+    ehr: Client, municipality: Client, settings: Any
+) -> None:
+    from brygga.cases.models import Message
+    from tests.factories import actor, share_consent
+
+    settings.BRYGGA_FHIR_REQUIRE_HTTPS = False
+    sub = subscribe(municipality, "new-message", "http://127.0.0.1:9/hook")
+    person = make_person("1480")
+    case_id = create(ehr, person.identifier).json()["id"]
+    post(ehr, "Task", task_body("inskrivningsmeddelande", case_id))
+    refused = post(ehr, "Communication", message_body(case_id, "Behöver hemtjänst"))
+    issue = issue_of(refused)
+    assert (
+        refused.status_code == 403 and issue["rule"] == "R-SEK-2" and issue["path"] == "Communication.payload"
+    )
+    assert not Message.objects.exists() and not Notification.objects.exists()
+    # The receivers, and the ward for the municipality's reply.
+    parties = [p.unit for p in Participant.objects.filter(case_id=case_id)]
+    share_consent(actor(Role.WARD_NURSE, WARD), person, parties)
+    consents = valid(ehr.get(f"/fhir/r4/Consent?patient=Patient/{person.pk}").json())
+    recorded = consents["entry"][0]["resource"]
+    assert recorded["status"] == "active" and recorded["provision"]["type"] == "permit"
+    assert {a["reference"]["identifier"]["value"] for a in recorded["provision"]["actor"]} == {
+        u.hsa_id for u in parties
+    }
+    assert (
+        client(Role.SYSTEM, OTHER_WARD).get(f"/fhir/r4/Consent?patient=Patient/{person.pk}").status_code
+        == 404
+    )
+    sent = post(ehr, "Communication", message_body(case_id, "Behöver hemtjänst"))
+    assert sent.status_code == 201, sent.content
+    message = valid(sent.json())
+    assert (
+        message["category"][0]["coding"][0]["code"] == "discharge" and message["topic"]["text"] == "Hemgång"
+    )
+    found = valid(municipality.get(f"/fhir/r4/Communication?encounter=Encounter/{case_id}").json())
+    assert [e["resource"]["payload"][0]["contentString"] for e in found["entry"]] == ["Behöver hemtjänst"]
+    reply = post(
+        municipality,
+        "Communication",
+        message_body(case_id, "Vi planerar", inResponseTo=[{"reference": f"Communication/{message['id']}"}]),
+    )
+    assert (
+        reply.status_code == 201
+        and valid(reply.json())["inResponseTo"][0]["reference"] == f"Communication/{message['id']}"
+    )
+    notification = Notification.objects.get(subscription_id=sub["id"])
+    assert notification.focus == f"Encounter/{case_id}"
+    stranger = client(Role.SYSTEM, OTHER_WARD)
+    assert stranger.get(f"/fhir/r4/Communication/{message['id']}").status_code == 404
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_persons_log_extract_as_audit_events_for_a_log_reviewer_only(ehr: Client) -> None:
+    person = make_person("1480")
+    create(ehr, person.identifier)
+    ehr.get(f"/fhir/r4/Patient/{person.pk}")
+    assert ehr.get(f"/fhir/r4/AuditEvent?patient=Patient/{person.pk}").status_code == 403
+    reviewer = client(Role.LOG_REVIEWER, WARD)
+    body = valid(
+        reviewer.get(
+            f"/fhir/r4/AuditEvent?patient:identifier={systems.PERSONNUMMER}|{person.identifier}"
+        ).json()
+    )
+    events = [e["resource"] for e in body["entry"]]
+    assert body["total"] == len(events) >= 3  # look-up, admission, the read above
+    assert {e["agent"][0]["who"]["identifier"]["value"] for e in events} == {unit(WARD).hsa_id}
+    assert {e["entity"][0]["what"]["reference"] for e in events} == {f"Patient/{person.pk}"}
+    assert AccessLogEntry.objects.filter(person=person, action="export", what="fhir:AuditEvent").count() == 1
+
+
+def test_the_endpoint_must_be_on_an_allowed_host_when_a_list_is_set(
+    municipality: Client, settings: Any
+) -> None:
+    """A subscription makes brygga send requests: with BRYGGA_FHIR_ENDPOINT_HOSTS set, only to those hosts."""
+    settings.BRYGGA_FHIR_REQUIRE_HTTPS = False
+    settings.BRYGGA_FHIR_ENDPOINT_HOSTS = ["kommun.example"]
+    channel: dict[str, Any] = {"type": "rest-hook", "endpoint": "http://10.0.0.1/admin", "payload": FHIR_JSON}
+    body = {
+        "resourceType": "Subscription",
+        "status": "requested",
+        "reason": "x",
+        "criteria": TOPICS["discharge"].url,
+        "channel": channel,
+    }
+    refused = post(municipality, "Subscription", body)
+    assert refused.status_code == 422 and issue_of(refused)["path"] == "Subscription.channel.endpoint"
+    channel["endpoint"] = "https://fhir.kommun.example/hook"
+    assert post(municipality, "Subscription", body).status_code == 201
+    assert Subscription.objects.count() == 1
+
+
+@time_machine.travel(NOW, tick=False)
+def test_sip_summons_task_from_the_vardcentral_with_its_deadline_r_sip_k_1(ehr: Client) -> None:
+    from tests.factories import PRIMARY_CARE
+
+    person = make_person("1480")
+    case_id = create(ehr, person.identifier).json()["id"]
+    post(ehr, "Task", task_body("inskrivningsmeddelande", case_id))
+    Case.objects.filter(pk=case_id).update(sip_needed=True)
+    assert (
+        post(client(Role.PHYSICIAN, WARD), "Task", task_body("utskrivningsklar", case_id)).status_code == 201
+    )
+    refused = post(ehr, "Task", task_body("sip-kallelse", case_id))  # the ward does not summon (R-FVK-2)
+    assert refused.status_code in (403, 404, 422) and refused.json()["resourceType"] == "OperationOutcome"
+    coordinator = client(Role.CARE_COORDINATOR, PRIMARY_CARE)
+    sent = post(coordinator, "Task", task_body("sip-kallelse", case_id))
+    assert sent.status_code == 201, sent.content
+    parent = valid(sent.json())
+    due = Case.objects.get(pk=case_id).sip_summons_due_at
+    assert due is not None and parent["restriction"]["period"]["end"] == due.isoformat()
+    ward_tasks = valid(ehr.get(f"/fhir/r4/Task?code=sip-kallelse&owner=Organization/{unit(WARD).pk}").json())
+    assert ward_tasks["total"] == 1 and ward_tasks["entry"][0]["resource"]["partOf"][0]["reference"] == (
+        f"Task/{parent['id']}"
+    )

@@ -245,7 +245,7 @@ def test_api_careplan_is_fhir_shaped(vc, person) -> None:  # type: ignore[no-unt
     assert unit(HOME).name in members
     assert plan["period"]["start"] and plan["goal"][0]["display"] == "Att få bo kvar hemma."
     assert plan["author"]["identifier"]["system"] == "urn:oid:1.2.752.29.4.19"  # HL7 Sweden's HSA-id system
-    assert "null" not in response.content.decode() and '[]' not in response.content.decode()
+    assert "null" not in response.content.decode() and "[]" not in response.content.decode()
     valid(plan)  # fhir.resources R4B
     outsider = actor(Role.HOME_CARE_NURSE, "Borås hemsjukvård")
     assert Client().get(f"/api/v1/sip/{sip.pk}/careplan", **_auth(outsider)).status_code == 404

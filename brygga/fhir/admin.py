@@ -15,6 +15,37 @@ from brygga.accounts.admin import RoleGatedAdmin, actor_principal, allowed, prin
 from brygga.accounts.permissions import Perm
 from brygga.fhir.models import Notification, Subscription
 
+INLINE_FIELDS = (
+    "event_number",
+    "focus",
+    "status",
+    "attempts",
+    "last_status",
+    "last_error",
+    "created_at",
+    "delivered_at",
+)
+SUBSCRIPTION_FIELDS = (
+    "unit",
+    "topic",
+    "endpoint",
+    "content",
+    "status",
+    "reason",
+    "events_since_start",
+    "created_at",
+)
+LOG_COLUMNS = (
+    "subscription",
+    "event_number",
+    "focus",
+    "status",
+    "attempts",
+    "last_error",
+    "created_at",
+    "delivered_at",
+)
+
 
 class ScopedToPrincipal:
     unit_path = "unit"
@@ -33,17 +64,7 @@ class NotificationInline(admin.TabularInline[Notification, Subscription]):
     extra = 0
     can_delete = False
     ordering = ["-event_number"]
-    fields = [
-        "event_number",
-        "focus",
-        "status",
-        "attempts",
-        "last_status",
-        "last_error",
-        "created_at",
-        "delivered_at",
-    ]
-    readonly_fields = fields
+    fields = readonly_fields = INLINE_FIELDS
     max_num = 0
     show_change_link = False
 
@@ -64,8 +85,7 @@ class SubscriptionAdmin(ScopedToPrincipal, RoleGatedAdmin):
     can_add = False
     list_display = ["pk", "unit", "topic", "endpoint", "status", "events_since_start", "created_at"]
     list_filter = ["status", "topic"]
-    fields = ["unit", "topic", "endpoint", "content", "status", "reason", "events_since_start", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = SUBSCRIPTION_FIELDS
     inlines = [NotificationInline]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -80,19 +100,9 @@ class NotificationAdmin(ScopedToPrincipal, RoleGatedAdmin):
     unit_path = "subscription__unit"
     view_perms = (Perm.API_TOKEN_MANAGE,)
     can_add = False
-    list_display = [
-        "subscription",
-        "event_number",
-        "focus",
-        "status",
-        "attempts",
-        "last_error",
-        "created_at",
-        "delivered_at",
-    ]
+    list_display = LOG_COLUMNS
     list_filter = ["status", "subscription__topic"]
-    fields = list_display + ["next_attempt_at", "last_attempt_at", "last_status"]
-    readonly_fields = fields
+    fields = readonly_fields = (*LOG_COLUMNS, "next_attempt_at", "last_attempt_at", "last_status")
     ordering = ["-created_at"]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:

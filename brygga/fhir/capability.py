@@ -50,8 +50,9 @@ RESOURCES: list[dict[str, Any]] = [
         conditionalUpdate=False,
         conditionalDelete="not-supported",
         documentation=(
-            "Skapas av avdelningens journalsystem (villkorligt med If-None-Exist: identifier=…); uppdateras med "
-            "If-Match (412 vid gammal version): beräknat utskrivningsdatum med orsak, permission, utskrivning, "
+            "Skapas av avdelningens journalsystem (villkorligt med If-None-Exist: identifier=…); "
+            "uppdateras med If-Match (412 vid gammal version): beräknat utskrivningsdatum med orsak, "
+            "permission, utskrivning, "
             "omflyttning. Samma regler och händelser som i brygga."
         ),
     ),
@@ -66,7 +67,8 @@ RESOURCES: list[dict[str, Any]] = [
             _search("patient", "reference", "Patient/<id>"),
         ],
         documentation=(
-            "Inskrivningsmeddelande, utskrivningsklar och kallelse till SIP. Mottagande enhet kvitterar genom "
+            "Inskrivningsmeddelande, utskrivningsklar och kallelse till SIP. Mottagande enhet kvitterar "
+            "genom "
             "att sätta sin Task till received; läkaren återtar utskrivningsklar genom status cancelled."
         ),
     ),
@@ -76,10 +78,35 @@ RESOURCES: list[dict[str, Any]] = [
         [_search("identifier", "token", "HSA-id"), _search("name", "string", "Namn")],
     ),
     _resource(
+        "Communication",
+        ["read", "search-type", "create"],
+        [_search("encounter", "reference", "Encounter/<id>: vårdtillfällets meddelanden")],
+        documentation=(
+            "Meddelanden i vårdtillfällets trådar: kategori, ämne (topic), svar (inResponseTo), bilagor. "
+            "Bara meddelanden som enheten får läsa (R-SEK-2); rättslig grund per mottagare vid sändning."
+        ),
+    ),
+    _resource(
+        "Consent",
+        ["search-type"],
+        [_search("patient", "reference", "Patient/<id>")],
+        documentation="Personens registrerade samtycken (IHE PCF-form); bara för enheter med medverkan.",
+    ),
+    _resource(
+        "AuditEvent",
+        ["search-type"],
+        [
+            _search("patient", "reference", "Patient/<id>, eller patient:identifier=<system>|<personnummer>"),
+        ],
+        documentation="Personens loggutdrag (R-LOG-3) enligt IHE BALP; kräver loggranskande roll.",
+    ),
+    _resource(
         "CarePlan",
         ["read"],
         [],
-        documentation="SIP:en som CarePlan med sitt CareTeam (contained); bara för enheter som deltar i SIP:en.",
+        documentation=(
+            "SIP:en som CarePlan med sitt CareTeam (contained); bara för enheter som deltar i SIP:en."
+        ),
     ),
     _resource(
         "Subscription",

@@ -243,13 +243,12 @@ class TaskContext:
         return None
 
     def owners(self, event: CaseEvent) -> list[Participant]:
-        """The receiving units the event was addressed to: the other units taking part when it was sent."""
+        """The receiving units the event was addressed to: the other units taking part when it was sent (the
+        ward too, for the vårdcentral's SIP summons)."""
         return [
             p
             for p in self.participants.get(event.case_id, [])
-            if p.unit_id != event.unit_id
-            and p.added_at <= event.recorded_at
-            and p.role != Participant.Role.WARD
+            if p.unit_id != event.unit_id and p.added_at <= event.recorded_at
         ]
 
 

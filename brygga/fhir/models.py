@@ -20,7 +20,7 @@ class Subscription(models.Model):
         ID_ONLY = "id-only", "id-only"
         FULL = "full-resource", "full-resource"
 
-    # The subscriber: the unit of the token that created it; notified only about cases that unit takes part in.
+    # The subscriber: the unit of the token that created it; told only about cases that unit takes part in.
     unit = models.ForeignKey("organisations.Unit", on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     topic = models.CharField(max_length=40)

@@ -1,5 +1,6 @@
 """OperationOutcome: every refusal names the FHIRPath of the element and the rule, as brygga's JSON API does
-with ``field`` and ``rule``. brygga's rule codes (R-INS-4, DATUM-ORDNING, …) travel in ``issue.details.coding``
+with ``field`` and ``rule``. brygga's rule codes (R-INS-4, DATUM-ORDNING, …) travel in
+``issue.details.coding``
 with the system ``systems.RULE_CODES``; the Swedish message is ``details.text``."""
 
 from __future__ import annotations

@@ -72,6 +72,17 @@ def _parse(resource: dict[str, Any]) -> dict[str, Any]:
                 "invalid",
             )
         )
+    allowed_hosts = settings.BRYGGA_FHIR_ENDPOINT_HOSTS
+    host = (parts.hostname or "").lower()
+    if allowed_hosts and not any(host == h or host.endswith(f".{h}") for h in allowed_hosts):
+        issues.append(
+            Issue(
+                "FHIR-ADRESS",
+                "Adressen finns inte bland de mottagare som förvaltningen har godkänt.",
+                "Subscription.channel.endpoint",
+                "business-rule",
+            )
+        )
     if channel.get("payload") not in (None, "application/fhir+json"):
         issues.append(
             Issue(
@@ -122,8 +133,10 @@ def subscription_type(request: HttpRequest) -> HttpResponse:
     resource = read_body(request, "Subscription")
     fields = _parse(resource)
 
+    unit = actor.unit
+
     def write() -> tuple[int, dict[str, Any], dict[str, str]]:
-        sub = Subscription.objects.create(unit=actor.unit, created_by=actor.user, **fields)
+        sub = Subscription.objects.create(unit=unit, created_by=actor.user, **fields)
         return 201, subscriptions.subscription_resource(sub), {"Location": f"/fhir/r4/Subscription/{sub.pk}"}
 
     return run_write(request, "fhir:Subscription:create", resource, write)

@@ -14,6 +14,7 @@ import json
 import logging
 import urllib.error
 import urllib.request
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -72,7 +73,8 @@ TOPICS = {
             "new-message",
             "Nytt meddelande",
             (Kind.MESSAGE_SENT,),
-            "Ett meddelande har skickats i vårdtillfällets tråd (fokus: Encounter; meddelandet som sammanhang).",
+            "Ett meddelande har skickats i vårdtillfällets tråd "
+            "(fokus: Encounter; meddelandet som sammanhang).",
         ),
         Topic(
             "sip-summons",
@@ -113,7 +115,7 @@ def topic_resource(topic: Topic) -> dict[str, Any]:
 # --- the outbox ---------------------------------------------------------------------------------------------
 
 
-def _focus(event: CaseEvent, unit_id: int, roles: dict[tuple[int, int], str]) -> str:
+def _focus(event: CaseEvent, unit_id: int) -> str:
     """What the notification is about, seen by the subscriber's unit: its own Task where it is a receiver."""
     if event.kind in (Kind.ADMISSION_NOTICE_SENT, Kind.DISCHARGE_READY_SET, Kind.SIP_SUMMONS_SENT):
         target = event
@@ -130,14 +132,14 @@ def _focus(event: CaseEvent, unit_id: int, roles: dict[tuple[int, int], str]) ->
         target = found
     else:
         return f"Encounter/{event.case_id}"
-    receiver_task = unit_id != target.unit_id and roles.get((event.case_id, unit_id)) != Participant.Role.WARD
-    return f"Task/{target.pk}-{unit_id}" if receiver_task else f"Task/{target.pk}"
+    return f"Task/{target.pk}-{unit_id}" if unit_id != target.unit_id else f"Task/{target.pk}"
 
 
 @receiver(events_recorded)
 def write_outbox(sender: Any, events: list[CaseEvent], **kwargs: Any) -> None:
     """For every event a topic covers: one Notification per active subscription of a unit taking part in the
-    case, numbered per subscription under a row lock (so numbers follow commit order)."""
+    case (other than the unit that caused the event), numbered per subscription under a row lock (so numbers
+    follow commit order)."""
     relevant = [e for e in events if e.kind in TOPICS_BY_KIND]
     if not relevant:
         return
@@ -158,12 +160,17 @@ def write_outbox(sender: Any, events: list[CaseEvent], **kwargs: Any) -> None:
     for event in relevant:
         topic_codes = {t.code for t in TOPICS_BY_KIND[event.kind]}
         for sub in subscriptions:
-            if sub.topic in topic_codes and (event.case_id, sub.unit_id) in roles:
-                planned[sub.pk].append((event, _focus(event, sub.unit_id, roles)))
+            # Not about the unit's own actions: its system knows what it sent.
+            if (
+                sub.topic in topic_codes
+                and (event.case_id, sub.unit_id) in roles
+                and event.unit_id != sub.unit_id
+            ):
+                planned[sub.pk].append((event, _focus(event, sub.unit_id)))
     if not planned:
         return
     now = timezone.now()
-    rows = []
+    rows: list[Notification] = []
     for sub in Subscription.objects.select_for_update().filter(pk__in=list(planned)).order_by("pk"):
         items = planned[sub.pk]
         first = sub.events_since_start + 1
@@ -227,6 +234,7 @@ def notification_bundle(sub: Subscription, batch: list[Notification]) -> dict[st
     """The R4B backport notification: a history Bundle whose first entry is the SubscriptionStatus."""
     now = mapping.instant(timezone.now())
     topic = TOPICS[sub.topic]
+    number = batch[-1].event_number if batch else 0
     status: dict[str, Any] = {
         "resourceType": "SubscriptionStatus",
         "status": "active",
@@ -262,7 +270,7 @@ def notification_bundle(sub: Subscription, batch: list[Notification]) -> dict[st
         "timestamp": now,
         "entry": [
             {
-                "fullUrl": f"urn:uuid:{sub.pk:08x}-0000-4000-8000-{batch[-1].event_number if batch else 0:012x}",
+                "fullUrl": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{topic.url}/{sub.pk}/{number}')}",
                 "resource": status,
                 "request": {"method": "GET", "url": f"Subscription/{sub.pk}/$status"},
                 "response": {"status": "200"},

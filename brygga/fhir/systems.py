@@ -28,7 +28,7 @@ ACCEPTED_PERSON_SYSTEMS = frozenset({PERSONNUMMER, SAMORDNINGSNUMMER, VGR_RESERV
 # The EHR's own encounter id (Case.external_id), scoped by the ward: ``<BASE>/<ward HSA-id>``.
 ENCOUNTER_IDENTIFIER_BASE = "urn:brygga:encounter-id"
 
-# --- brygga's own code systems and extensions -----------------------------------------------------------------
+# --- brygga's own code systems and extensions ------------------------------------------------------------
 CANONICAL = "https://brygga.vgregion.se/fhir"
 TASK_CODES = f"{CANONICAL}/CodeSystem/svpl-task"
 RULE_CODES = f"{CANONICAL}/CodeSystem/rule"
@@ -41,7 +41,7 @@ NEED_ASSESSED = f"{CANONICAL}/StructureDefinition/need-assessed"
 CARE_TYPE = f"{CANONICAL}/CodeSystem/care-type"
 TOPIC_BASE = f"{CANONICAL}/SubscriptionTopic"
 
-# --- HL7 code systems ------------------------------------------------------------------------------------------
+# --- HL7 code systems -------------------------------------------------------------------------------------
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
 SECURITY_LABEL = "http://hl7.se/fhir/ig/base/CodeSystem/SecurityLabel"

@@ -1,5 +1,6 @@
 """Every resource brygga accepts is parsed with the ``fhir.resources`` R4B models before anything else looks
-at it, and every resource it emits is validated the same way in the tests (``validate``). R4B is wire-compatible
+at it, and every resource it emits is validated the same way in the tests (``validate``). R4B is
+wire-compatible
 with R4 for the resources used here (https://hl7.org/fhir/R4B/r4b-explanation.html)."""
 
 from __future__ import annotations

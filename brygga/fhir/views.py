@@ -12,10 +12,10 @@ from django.http import HttpRequest, HttpResponse
 
 from brygga.access.services import log_list_access, open_person, visible_persons
 from brygga.accounts.permissions import Perm
-from brygga.cases import services
-from brygga.cases.models import Case, CaseEvent
+from brygga.cases import messaging, services
+from brygga.cases.models import Case, CaseEvent, Message
 from brygga.core.errors import NotFound
-from brygga.fhir import capability, mapping, systems, writes
+from brygga.fhir import capability, communication, mapping, systems, writes
 from brygga.fhir.http import actor_of, fhir_response, fhir_view, run_write
 from brygga.fhir.outcome import FhirError
 from brygga.fhir.validation import read_body
@@ -241,7 +241,8 @@ def encounter_instance(request: HttpRequest, pk: str) -> HttpResponse:
             raise FhirError.single(
                 412,
                 "VERSION",
-                f"Vårdtillfället har ändrats sedan version {if_match}; läs om det (nu {mapping.etag(current)}).",
+                f"Vårdtillfället har ändrats sedan version {if_match}; "
+                f"läs om det (nu {mapping.etag(current)}).",
                 "If-Match",
                 "conflict",
             )
@@ -426,3 +427,121 @@ def careplan_read(request: HttpRequest, pk: str) -> HttpResponse:
 
     sip = open_sip(actor_of(request), pk, what="fhir:CarePlan")
     return fhir_response(sip_fhir.careplan(sip))
+
+
+# --- Communication (the case's messages) --------------------------------------------------------------------
+
+
+def _communication_answer(
+    request: HttpRequest, message_pk: int, status: int
+) -> tuple[int, dict[str, Any], dict[str, str]]:
+    from brygga.documents.models import Attachment
+
+    actor = actor_of(request)
+    message = (
+        Message.objects.select_related("thread", "unit")
+        .filter(pk=message_pk, thread__case__isnull=False)
+        .first()
+    )
+    if message is None:
+        raise NotFound
+    case = _open_case_or_log(request, str(message.thread.case_id), f"fhir:Communication/{message_pk}")
+    if str(message.pk) not in messaging.readable_messages(actor, [str(message.pk)]):
+        raise NotFound  # R-SEK-2: the unit takes part but may not read this message
+    attachments = list(
+        Attachment.objects.filter(owner_type="message", owner_id=str(message.pk)).order_by("pk")
+    )
+    headers = {"Location": f"/fhir/r4/Communication/{message.pk}"} if status == 201 else {}
+    return status, communication.communication(message, case, attachments), headers
+
+
+@fhir_view(("GET",))
+def communication_read(request: HttpRequest, pk: str) -> HttpResponse:
+    if not pk.isdigit():
+        raise NotFound
+    _status, resource, _headers = _communication_answer(request, int(pk), 200)
+    return fhir_response(resource)
+
+
+@fhir_view(("GET", "POST"))
+def communication_type(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    if request.method == "POST":
+        resource = read_body(request, "Communication")
+
+        def write() -> tuple[int, dict[str, Any], dict[str, str]]:
+            case = writes.case_from_reference(actor, resource.get("encounter"), "Communication.encounter")
+            message = communication.send(actor, case, resource)
+            return _communication_answer(request, message.pk, 201)
+
+        return run_write(request, "fhir:Communication:create", resource, write)
+    ref = request.GET.get("encounter", "").rpartition("/")[2]
+    if not ref:
+        raise FhirError.single(
+            400,
+            "FHIR-SOK",
+            "Sök meddelanden per vårdtillfälle: encounter=Encounter/<id>.",
+            "",
+            "not-supported",
+        )
+    case = _open_case_or_log(request, ref, "fhir:Communication?search")
+    return searchset(request, communication.case_communications(actor, case))
+
+
+# --- AuditEvent (the person's access-log extract, R-LOG-3) --------------------------------------------------
+
+
+@fhir_view(("GET",))
+def audit_event_search(request: HttpRequest) -> HttpResponse:
+    """``AuditEvent?patient=Patient/<id>`` or ``AuditEvent?patient:identifier=<system>|<number>``: the extract
+    a person may request, for a token whose role reviews the log (Perm.ACCESS_LOG_REVIEW). The extract itself
+    is logged as an export, as on the extract page."""
+    from brygga.access.services import log_extract
+    from brygga.fhir import audit
+    from brygga.people.models import Person
+
+    actor = actor_of(request)
+    actor.require(Perm.ACCESS_LOG_REVIEW)
+    person: Person | None = None
+    if "patient:identifier" in request.GET:
+        _system, value = _token_param(request.GET["patient:identifier"])
+        person = Person.objects.filter(identifier=value.replace("-", "")).first()
+    elif "patient" in request.GET:
+        ref = request.GET["patient"].rpartition("/")[2]
+        person = Person.objects.filter(pk=int(ref) if ref.isdigit() else 0).first()
+    else:
+        raise FhirError.single(400, "FHIR-SOK", "Ange patient eller patient:identifier.", "", "required")
+    if person is None:
+        return searchset(request, [])
+    entries = list(log_extract(person))
+    log_access(actor, person, AccessLogEntry.Action.EXPORT, "fhir:AuditEvent", had_involvement=False)
+    count, offset = _count(request)
+    page = entries[offset : offset + count]
+    return searchset(request, [audit.audit_event(e, person.pk) for e in page], len(entries))
+
+
+# --- Consent ------------------------------------------------------------------------------------------------
+
+
+@fhir_view(("GET",))
+def consent_search(request: HttpRequest) -> HttpResponse:
+    """``Consent?patient=Patient/<id>``: the person's recorded consents, for a unit involved with the person
+    (``open_person``: checked and logged)."""
+    from brygga.access.services import open_person
+    from brygga.fhir import consent
+    from brygga.sip.models import Consent
+
+    ref = request.GET.get("patient", "").rpartition("/")[2]
+    if not ref:
+        raise FhirError.single(400, "FHIR-SOK", "Ange patient=Patient/<id>.", "", "required")
+    person = open_person(actor_of(request), ref, what="fhir:Consent")
+    records = list(
+        Consent.objects.filter(person=person)
+        .select_related("recorded_unit")
+        .prefetch_related("parties", "excluded_parties")
+        .order_by("given_at", "pk")
+    )
+    return searchset(
+        request,
+        [consent.consent(r, list(r.parties.all()), list(r.excluded_parties.all())) for r in records],
+    )

@@ -84,7 +84,10 @@ def careplan(sip: Sip, version: SipVersion | None = None) -> dict[str, Any]:
         return resource
     if version.overall_responsible_unit:
         resource["extension"] = [
-            {"url": OVERALL_RESPONSIBILITY, "valueReference": unit_reference(version.overall_responsible_unit)}
+            {
+                "url": OVERALL_RESPONSIBILITY,
+                "valueReference": unit_reference(version.overall_responsible_unit),
+            }
         ]
     if version.needs:
         resource["description"] = version.needs
