@@ -3,12 +3,11 @@ organisation registry."""
 
 from __future__ import annotations
 
-from django.db import connection
 from django.db.models import Count, Prefetch
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST, require_safe
+from django.views.decorators.http import require_GET, require_POST
 
 from brygga.access.services import lookup_person, open_person
 from brygga.accounts.middleware import SESSION_KEY
@@ -19,27 +18,6 @@ from brygga.core.views import actor_required
 from brygga.organisations.models import Municipality, PopulationFigure, Subregion, Unit
 from brygga.people.presenters import person_summary
 from brygga.people.services import reveal_protected_identity
-
-
-@require_safe  # GET and HEAD: load balancers often probe with HEAD
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and database state, for load balancers and monitoring. Reveals no data."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-        database = "ok"
-    except Exception:  # noqa: BLE001 — any database failure means "down", and must not raise here
-        database = "unavailable"
-    status = 200 if database == "ok" else 503
-    return JsonResponse(
-        {
-            "status": "ok" if database == "ok" else "degraded",
-            "database": database,
-            "vendor": connection.vendor,
-        },
-        status=status,
-    )
 
 
 @actor_required(needs_unit=False)
