@@ -259,10 +259,9 @@ def inbox_rows(actor: Actor, entries: list[dict[str, Any]], now: dt.datetime) ->
     case_rows = [e["ib_row"] for e in entries if e["ib_kind"] == "case"]
     participants = {
         p.pk: p
-        # What a row shows (person, ward, site, municipality); not the person's registered municipality and
-        # listed unit, which no row shows: two joins and 100 model instances a page less.
         for p in Participant.objects.filter(pk__in=case_rows).select_related(
-            "case__person",
+            "case__person__registered_municipality",
+            "case__person__listed_unit",
             "case__ward",
             "case__site",
             "case__municipality",
