@@ -471,7 +471,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     failed = False
     try:
-        web = manifest["web_users"][: args.accounts or None]
+        web = manifest["web_users"]
+        if args.accounts:  # the same number of each role, not the first accounts (all ward nurses)
+            by_role: dict[str, list[dict[str, Any]]] = {}
+            for u in web:
+                by_role.setdefault(u["role"], []).append(u)
+            per_role = max(1, args.accounts // len(by_role))
+            web = [u for group in by_role.values() for u in group[:per_role]]
         samples = {int(k): v for k, v in manifest["case_samples"].items()}
         people = web + manifest["stat_users"]
         with ThreadPoolExecutor(max_workers=4) as pool:  # logins (argon2 + TOTP), unmeasured
