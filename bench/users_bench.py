@@ -32,6 +32,7 @@ import platform
 import random
 import re
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
@@ -456,6 +457,8 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     log_path = var_dir / "users-bench-gunicorn.log"
     server = start_gunicorn(env, port, args.workers, log_path, threads=args.threads)
+    # A stopped run (SIGTERM) still stops its gunicorn: exit through the finally below.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     out: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{platform.node()} ({os.cpu_count()} CPUs, Python {platform.python_version()})",
