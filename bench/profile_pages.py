@@ -40,9 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["BRYGGA_DEBUG"] = "0"
     os.environ.setdefault("BRYGGA_SSL_REDIRECT", "0")
     os.environ.setdefault("BRYGGA_ALLOWED_HOSTS", "testserver")
+    var_dir = Path(os.environ.get("BRYGGA_VAR_DIR", ROOT / "var"))
+    os.environ.setdefault("BRYGGA_STATIC_ROOT", str(var_dir / "bench-static"))  # as the load benchmarks
     import django
 
     django.setup()
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)  # production settings need the manifest
     from django.conf import settings
     from django.test import Client
 

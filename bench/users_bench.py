@@ -32,6 +32,7 @@ import platform
 import random
 import re
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
@@ -456,6 +457,8 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     log_path = var_dir / "users-bench-gunicorn.log"
     server = start_gunicorn(env, port, args.workers, log_path, threads=args.threads)
+    # A stopped run (SIGTERM) still stops its gunicorn: exit through the finally below.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     out: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{platform.node()} ({os.cpu_count()} CPUs, Python {platform.python_version()})",
@@ -471,7 +474,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     failed = False
     try:
-        web = manifest["web_users"][: args.accounts or None]
+        web = manifest["web_users"]
+        if args.accounts:  # the same number of each role, not the first accounts (all ward nurses)
+            by_role: dict[str, list[dict[str, Any]]] = {}
+            for u in web:
+                by_role.setdefault(u["role"], []).append(u)
+            per_role = max(1, args.accounts // len(by_role))
+            web = [u for group in by_role.values() for u in group[:per_role]]
         samples = {int(k): v for k, v in manifest["case_samples"].items()}
         people = web + manifest["stat_users"]
         with ThreadPoolExecutor(max_workers=4) as pool:  # logins (argon2 + TOTP), unmeasured

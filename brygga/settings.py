@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "brygga.web.health.HealthMiddleware",  # /healthz, /readyz: before session and auth (ADR 0701)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "brygga.core.language.ChosenLanguageMiddleware",  # Swedish unless the user chose English
     "django.middleware.common.CommonMiddleware",

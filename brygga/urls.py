@@ -3,12 +3,13 @@ from django.urls import include, path
 
 from brygga.api.api import api
 from brygga.signin.saml import AcsView
-from brygga.web.views import healthz
+from brygga.web.health import health
 
 admin.site.site_header = "brygga — administration"
 
 urlpatterns = [
-    path("healthz", healthz, name="healthz"),
+    path("healthz", health, name="healthz"),  # answered by brygga.web.health.HealthMiddleware first
+    path("readyz", health, name="readyz"),
     path("api/v1/", api.urls),
     path("fhir/r4/", include("brygga.fhir.urls")),
     path("konto/", include("brygga.accounts.urls")),

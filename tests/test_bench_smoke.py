@@ -99,3 +99,19 @@ def test_payment_benchmark_smoke_run() -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "identical for all" in done.stdout
     assert re.search(r"reading the input rows only \([\d,]+ rows", done.stdout), done.stdout
+
+
+def test_users_benchmark_smoke_run() -> None:
+    """bench/users_bench.py --smoke (issue 17): every role's pages and actions (inbox, case page, acknowledge,
+    message, planning basis save, SIP page, statistics) with the Server-Timing figures, then a capacity step
+    of simulated users with think time; the script exits non-zero on any error."""
+    done = _run("bench/users_bench.py", "--smoke")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "Server time per page" in done.stdout and "Capacity:" in done.stdout
+    service = [  # the rows of the server-time table (ten columns), not of the per-action table
+        line
+        for line in done.stdout.splitlines()
+        if line.startswith("| POST /arenden/") and line.count("|") == 11
+    ]
+    assert len(service) == 3 and all("| 0 |" in line for line in service)  # acknowledge, message, planning
+    assert re.search(r"\| GET /arenden/ \(inbox\) \| \w+ \| \d+ \| 0 \| [\d.]+ \| [\d.]+ \|", done.stdout)

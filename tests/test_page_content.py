@@ -30,7 +30,16 @@ from brygga.cases import services
 from brygga.cases.models import Case
 from brygga.core.identifiers import luhn_check_digit
 from brygga.sip import services as sip_services
-from tests.factories import CONTACT_POINT, PRIMARY_CARE, WARD, actor, make_person, share_consent, unit
+from tests.factories import (
+    CONTACT_POINT,
+    PRIMARY_CARE,
+    WARD,
+    UserFactory,
+    actor,
+    make_person,
+    share_consent,
+    unit,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +81,7 @@ def normalise(html: str, case_names: dict[int, str]) -> str:
 
 
 def scenario() -> dict[str, object]:
+    UserFactory.reset_sequence(0)  # user names shown on the pages, whatever ran before
     nurse = actor(Role.WARD_NURSE, WARD, username="snap-nurse")
     physician = actor(Role.PHYSICIAN, WARD, username="snap-physician")
     contact = actor(Role.MUNICIPAL_CONTACT, CONTACT_POINT, username="snap-contact")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from unittest.mock import ANY
 
 import pyotp
 import pytest
@@ -19,7 +20,7 @@ from brygga.accounts.models import ApiToken, Membership, User
 from brygga.accounts.permissions import Role
 from brygga.accounts.services import store_totp_secret
 from brygga.demo.personas import DEMO_PASSWORD, PERSONAS
-from tests.factories import CONTACT_POINT, OTHER_WARD, WARD, actor, make_person, unit
+from tests.factories import CONTACT_POINT, OTHER_WARD, WARD, UserFactory, actor, make_person, unit
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +38,43 @@ def test_healthz_reports_database_state(client: Client) -> None:
 def test_healthz_answers_head_for_load_balancers_and_refuses_writes(client: Client) -> None:
     assert client.head("/healthz").status_code == 200
     assert client.post("/healthz").status_code == 405
+    assert client.post("/readyz").status_code == 405
+
+
+def test_healthz_is_one_select_whatever_the_session_and_readyz_checks_migrations(  # type: ignore[no-untyped-def]
+    client: Client, django_assert_max_num_queries
+) -> None:
+    """ADR 0701: a probe costs one SELECT 1 even with a logged-in session's cookie (no session, user or
+    membership look-up, no transaction), and /readyz is ready only when every migration is applied."""
+    from brygga.web import health
+
+    user = UserFactory.create(username="probe-user")
+    client.force_login(user)
+    with django_assert_max_num_queries(1):
+        response = client.get("/healthz")
+    assert response.status_code == 200 and response.json()["database"] == "ok"
+    health._migrated = False
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "database": "ok", "migrations": "applied", "vendor": ANY}
+
+
+def test_probes_answer_503_when_the_database_is_down_or_migrations_are_pending(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db.migrations.executor import MigrationExecutor
+
+    from brygga.web import health
+
+    monkeypatch.setattr(health, "_migrated", False)
+    monkeypatch.setattr(MigrationExecutor, "migration_plan", lambda self, targets: [("cases", "9999")])
+    response = client.get("/readyz")
+    assert response.status_code == 503 and response.json()["migrations"] == "pending"
+    assert client.get("/healthz").status_code == 200  # alive, just not ready
+    monkeypatch.setattr(health, "_database_ok", lambda: False)
+    for path in ("/healthz", "/readyz"):
+        response = client.get(path)
+        assert response.status_code == 503 and response.json()["database"] == "unavailable"
 
 
 def test_every_demo_persona_can_log_in_and_sees_the_active_unit(demo, client: Client) -> None:  # type: ignore[no-untyped-def]

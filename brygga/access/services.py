@@ -7,6 +7,7 @@ the caller's transaction. "Not yours" and "does not exist" both raise NotFound."
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 from collections.abc import Iterable
@@ -238,10 +239,15 @@ def record_change(actor: Actor, person: Person, what: str, action: str = Action.
 
 
 def _log_key() -> bytes:
-    configured = settings.BRYGGA_ACCESS_LOG_KEY
+    return _derive_log_key(settings.BRYGGA_ACCESS_LOG_KEY, settings.SECRET_KEY)
+
+
+@functools.lru_cache(maxsize=4)
+def _derive_log_key(configured: str, secret_key: str) -> bytes:
+    """Derived once per key, not once per entry (an inbox page writes 50 entries)."""
     if configured:
         return configured.encode()
-    return hashlib.sha256(b"brygga-access-log:" + settings.SECRET_KEY.encode()).digest()
+    return hashlib.sha256(b"brygga-access-log:" + secret_key.encode()).digest()
 
 
 def entry_mac(entry: AccessLogEntry) -> str:
@@ -268,24 +274,39 @@ def entry_mac(entry: AccessLogEntry) -> str:
     return hmac.new(_log_key(), "\x1f".join(fields).encode(), hashlib.sha256).hexdigest()
 
 
-def _new_entry(
-    actor: Actor, person: Person | None, action: str, what: str, had_involvement: bool, reason: str = ""
-) -> AccessLogEntry:
+def _actor_fields(actor: Actor) -> dict[str, Any]:
+    """The actor's part of an entry, worked out once for a list of entries."""
     unit = actor.unit
+    return {
+        "user_id": actor.user.pk,
+        "user_label": f"{actor.user.get_full_name() or actor.user.username} ({actor.user.username})",
+        "unit_id": unit.pk if unit else None,
+        "unit_label": unit.name if unit else "",
+        "unit_hsa_id": unit.hsa_id if unit else "",
+        "role": actor.role or "",
+        "channel": actor.channel,
+        "auth_method": actor.auth_method,
+    }
+
+
+def _new_entry(
+    actor: Actor,
+    person: Person | None,
+    action: str,
+    what: str,
+    had_involvement: bool,
+    fields: dict[str, Any] | None = None,
+    reason: str = "",
+) -> AccessLogEntry:
+    # Ids rather than model instances: an entry is written, never navigated, and setting a relation through
+    # its descriptor cost more than the HMAC on a page that logs 50 persons.
     entry = AccessLogEntry(
         at=timezone.now(),
-        user=actor.user,
-        user_label=f"{actor.user.get_full_name() or actor.user.username} ({actor.user.username})",
-        unit=unit,
-        unit_label=unit.name if unit else "",
-        unit_hsa_id=unit.hsa_id if unit else "",
-        role=actor.role or "",
-        person=person,
+        **(fields or _actor_fields(actor)),
+        person_id=person.pk if person else None,
         person_identifier=person.identifier if person else "",
         action=action,
         what=what[:200],
-        channel=actor.channel,
-        auth_method=actor.auth_method,
         had_involvement=had_involvement,
         reason=reason,
     )
@@ -295,6 +316,7 @@ def _new_entry(
 
 def log_access(actor: Actor, person: Person, action: str, what: str, had_involvement: bool) -> AccessLogEntry:
     entry = _new_entry(actor, person, action, what, had_involvement)
+    entry.user, entry.unit, entry.person = actor.user, actor.unit, person  # a caller may read them back
     entry.save()
     return entry
 
@@ -313,7 +335,8 @@ def log_denied(actor: Actor, what: str, reason: str, person_id: int | None = Non
 
 def log_list_access(actor: Actor, persons: Iterable[Person], what: str) -> None:
     """Log that a list showed these persons (one entry each, in one insert)."""
-    entries = [_new_entry(actor, p, Action.READ, what, had_involvement=True) for p in persons]
+    fields = _actor_fields(actor)
+    entries = [_new_entry(actor, p, Action.READ, what, True, fields) for p in persons]
     if entries:
         AccessLogEntry.objects.bulk_create(entries)
 
@@ -321,7 +344,8 @@ def log_list_access(actor: Actor, persons: Iterable[Person], what: str) -> None:
 def log_accesses(actor: Actor, rows: Iterable[tuple[Person, str, str, bool]]) -> None:
     """Log many accesses of the same actor — (person, action, what, had_involvement) each — in one insert:
     one entry (with its MAC) per row, in the given order. For set-based writes such as the batch ingest."""
-    entries = [_new_entry(actor, p, action, what, involved) for p, action, what, involved in rows]
+    fields = _actor_fields(actor)
+    entries = [_new_entry(actor, p, action, what, involved, fields) for p, action, what, involved in rows]
     if entries:
         AccessLogEntry.objects.bulk_create(entries)
 

@@ -962,15 +962,30 @@ def set_checklist_item(actor: Actor, case: Case, key: str, done: bool = True) ->
     return _event(case, actor, Kind.CHECKLIST_UPDATED, data={"item": key, "done": done}, notify=False)
 
 
-def checklist_status(case: Case) -> list[dict[str, Any]]:
-    """Every checklist item with whether it is done, applicable and blocking, for the discharge step."""
-    has_primary_care = case.participants.filter(
-        role=Participant.Role.PRIMARY_CARE, status=Participant.Status.ACTIVE
-    ).exists()
+def checklist_status(
+    case: Case,
+    participants: list[Participant] | None = None,
+    planning: PlanningBasis | None | bool = False,
+) -> list[dict[str, Any]]:
+    """Every checklist item with whether it is done, applicable and blocking, for the discharge step. A page
+    that has already read the case's ``participants`` and its ``planning`` basis (None: it has none) passes
+    them, so they are not read again."""
+    if participants is None:
+        has_primary_care = case.participants.filter(
+            role=Participant.Role.PRIMARY_CARE, status=Participant.Status.ACTIVE
+        ).exists()
+    else:
+        has_primary_care = any(
+            p.role == Participant.Role.PRIMARY_CARE and p.status == Participant.Status.ACTIVE
+            for p in participants
+        )
+    has_planning = (
+        PlanningBasis.objects.filter(case=case).exists() if planning is False else planning is not None
+    )
     derived = {
         "discharge_info": (case.discharge_info_sent_at is not None, True),
         "patient_summary": (case.patient_summary_given_at is not None, True),
-        "planning_basis": (PlanningBasis.objects.filter(case=case).exists(), True),
+        "planning_basis": (has_planning, True),
         "coordinator": (bool(case.coordinator_name), has_primary_care),
         "sip_summons": (case.sip_summons_sent_at is not None, case.sip_needed),
     }

@@ -159,11 +159,19 @@ def _receiving_units(case: Case) -> Any:
 
 def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     actor: Actor = request.actor  # type: ignore[attr-defined]
-    participant = services.participant_for(actor, case)
     planning = PlanningBasis.objects.filter(case=case).first()
     participants = list(case.participants.select_related("unit").order_by("role", "unit__name"))
     assert actor.unit is not None
     answers, needs, nursing, medications, consent = _planning_values(request, planning)
+    # services.participant_for, from the rows just read (one participation per unit and case)
+    participant = next(
+        (
+            p
+            for p in participants
+            if actor.unit is not None and p.unit_id == actor.unit.pk and p.status == Participant.Status.ACTIVE
+        ),
+        None,
+    )
     return {
         **receiving_context(case, actor.unit, participants),
         "case_sip": sip_of_case(case),
@@ -181,7 +189,7 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "events": CaseEvent.objects.filter(case=case)
         .select_related("user", "unit")
         .order_by("-occurred_at", "-id"),
-        "checklist": services.checklist_status(case),
+        "checklist": services.checklist_status(case, participants, planning),
         "planning": planning,
         "questions": [(k, v, answers.get(k, "")) for k, v in rules.PLANNING_QUESTIONS.items()],
         "needs": [(k, v, needs.get(k, {})) for k, v in rules.NEEDS.items()],

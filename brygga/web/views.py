@@ -4,14 +4,13 @@ organisation registry."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import connection
 from django.db.models import Count, Prefetch
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST, require_safe
+from django.views.decorators.http import require_GET, require_POST
 
 from brygga.access.services import lookup_person, open_person
 from brygga.accounts.middleware import SESSION_KEY
@@ -27,27 +26,6 @@ from brygga.people.services import (
     refresh_from_register,
     reveal_protected_identity,
 )
-
-
-@require_safe  # GET and HEAD: load balancers often probe with HEAD
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and database state, for load balancers and monitoring. Reveals no data."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-        database = "ok"
-    except Exception:  # noqa: BLE001 — any database failure means "down", and must not raise here
-        database = "unavailable"
-    status = 200 if database == "ok" else 503
-    return JsonResponse(
-        {
-            "status": "ok" if database == "ok" else "degraded",
-            "database": database,
-            "vendor": connection.vendor,
-        },
-        status=status,
-    )
 
 
 @actor_required(needs_unit=False)
