@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from brygga.access.services import lookup_person
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
+from brygga.cases import actions as case_actions
 from brygga.cases import message_views, rules, selectors, services
 from brygga.cases.models import Case, CaseEvent, Meeting, Participant, PlanningBasis
 from brygga.core.errors import DomainError, NotFound, Problem
@@ -158,8 +159,15 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     planning = PlanningBasis.objects.filter(case=case).first()
     participants = list(case.participants.select_related("unit").order_by("role", "unit__name"))
     assert actor.unit is not None
+    receiving = receiving_context(case, actor.unit, participants)
+    allowed_now = case_actions.allowed(actor, case, participant)
+    step = case_actions.next_step(
+        case, participant, allowed_now, planning is not None, receiving["my_plan"] is not None
+    )
     return {
-        **receiving_context(case, actor.unit, participants),
+        **receiving,
+        "allowed": allowed_now,
+        "next_step": step,
         "case_sip": sip_of_case(case),
         "case": case,
         "summary": person_summary(case.person),
@@ -382,7 +390,16 @@ def _leave_end(actor: Actor, case: Case, post: Any) -> str:
     return _("Patienten är tillbaka från permission.")
 
 
+def _confirmed(post: Any) -> None:
+    """Irreversible steps (death, cancellation, annulment) need the separate confirmation box ticked."""
+    if post.get("confirm") != "on":
+        raise DomainError.single(
+            "confirm", "BEKRAFTA", _("Bekräfta att du vill göra detta. Det går inte att ångra.")
+        )
+
+
 def _death(actor: Actor, case: Case, post: Any) -> str:
+    _confirmed(post)
     died_at = form_datetime(post.get("died_at", ""), "died_at", required=True)
     assert died_at is not None
     services.record_death(actor, case, died_at)
@@ -390,6 +407,7 @@ def _death(actor: Actor, case: Case, post: Any) -> str:
 
 
 def _cancel_notice(actor: Actor, case: Case, post: Any) -> str:
+    _confirmed(post)
     services.cancel_notice(
         actor, case, post.get("target_event", ""), post.get("reason", ""), post.get("text", "")
     )
@@ -415,6 +433,7 @@ def _replace_reserve(actor: Actor, case: Case, post: Any) -> str:
 
 
 def _cancel_case(actor: Actor, case: Case, post: Any) -> str:
+    _confirmed(post)
     services.cancel_case(actor, case, post.get("reason", ""), post.get("text", ""))
     return _("Ärendet är makulerat.")
 
