@@ -444,3 +444,57 @@ def test_only_the_vardcentral_summons_from_the_case_R_FVK_2(contact: Actor, case
             contact, case, need_description="x", meeting_at=timezone.now() + dt.timedelta(days=1)
         )
     assert not Sip.objects.exists()
+
+
+# --- 5. the case page: one table of states × actions ----------------------------------------------------------
+
+
+def test_the_table_decides_both_the_page_and_the_service(nurse: Actor, case: Case) -> None:
+    from brygga.cases import actions
+
+    vc = actor(Role.CARE_COORDINATOR, PRIMARY_CARE)
+    vc_participant = services.participant_for(vc, case)
+    allowed = actions.allowed(vc, case, vc_participant)
+    assert "checklist" not in allowed and "discharge" not in allowed  # the ward's steps
+    assert {"coordinator", "sip-summons", "receiver-plan", "reject"} <= allowed
+    # The service refuses what the page does not show, and nothing changes.
+    with pytest.raises(DomainError) as exc:
+        services.set_checklist_item(vc, case, "transport")
+    assert exc.value.problems[0].rule == "BEHORIGHET"  # no Perm.CASE_UPDATE in the vårdcentral's role
+    case.refresh_from_db()
+    assert case.checklist == {}
+    client = Client()
+    client.force_login(vc.user)
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "Ångra" not in page and "Markera klar" not in page
+    assert 'id="coordinator"' in page and 'id="discharge"' not in page
+    # After discharge only closing is left for the ward.
+    nurse_allowed = actions.allowed(nurse, case, services.participant_for(nurse, case))
+    assert {"discharge", "death", "cancel-case"} <= nurse_allowed and "close" not in nurse_allowed
+
+
+def test_irreversible_steps_need_the_separate_confirmation_and_change_nothing_without_it(
+    nurse: Actor, case: Case
+) -> None:
+    client = Client()
+    client.force_login(nurse.user)
+    url = reverse("cases:action", args=[case.pk, "cancel-case"])
+    refused = client.post(url, {"reason": "entered_in_error"})
+    assert refused.status_code == 400 and "Bekräfta" in refused.content.decode()
+    case.refresh_from_db()
+    assert case.status == Case.Status.ADMITTED
+    assert client.post(url, {"reason": "entered_in_error", "confirm": "on"}).status_code == 302
+    case.refresh_from_db()
+    assert case.status == Case.Status.CANCELLED
+
+
+def test_the_page_leads_with_the_next_step_for_my_unit(contact: Actor, case: Case) -> None:
+    client = Client()
+    client.force_login(contact.user)
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    summary_end = page.index('id="todo"')
+    assert "Nästa steg för Göteborg kontaktpunkt" in page[:summary_end]
+    assert 'href="#acknowledge"' in page[:summary_end]
+    services.acknowledge(contact, case)
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert 'href="#receiver-plan"' in page[: page.index('id="todo"')]
