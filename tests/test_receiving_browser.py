@@ -72,6 +72,11 @@ def check_page(page: Any, name: str) -> None:
     size = page.viewport_size
     page.set_viewport_size({"width": 320, "height": 640})
     assert_no_horizontal_scroll(page)
+    chrome = page.evaluate(
+        "() => document.querySelector('.site-header').offsetHeight"
+        " + (document.querySelector('.site-nav') ? document.querySelector('.site-nav').offsetHeight : 0)"
+    )
+    assert chrome <= 640 / 4, f"header and menu take {chrome} px of a 640 px phone screen"
     assert_axe_clean(page, "320 px")
     screenshot(page, f"{name}-320")
     page.set_viewport_size(size)
