@@ -5,6 +5,7 @@ and redirects; a DomainError re-renders the page with the Swedish messages next 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -208,6 +209,7 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
             case=case, kind__in=[CaseEvent.Kind.ADMISSION_NOTICE_SENT, CaseEvent.Kind.DISCHARGE_NOTICE_SENT]
         ),
         "receiving_units": _receiving_units(case),
+        "unit_choices": unit_choices() if "notice" in allowed_now or "add-recipient" in allowed_now else [],
         "wards": Unit.objects.filter(kind=Unit.Kind.WARD, is_active=True).exclude(pk=case.ward_id),
         "form": {},
         "errors": [],
@@ -255,10 +257,33 @@ def _checked(request: HttpRequest, name: str) -> bool:
 Handler = Callable[[Actor, Case, Any], str]
 
 
+UNIT_CHOICE = re.compile(r"\(([^()]+)\)\s*$")
+
+
+def _picked_unit(text: str) -> str:
+    """The unit chosen in the searchable unit field: its option reads "Name — municipality, kind (HSA-id)",
+    so the HSA-id in the brackets names it; typed text without one is looked up by exact name (the service
+    refuses what names no active unit, OKAND-ENHET)."""
+    text = text.strip()
+    match = UNIT_CHOICE.search(text)
+    if match:
+        return match.group(1).strip()
+    unit = Unit.objects.filter(name__iexact=text, is_active=True).first()
+    return unit.hsa_id if unit else text
+
+
+def unit_choices() -> list[tuple[str, Unit]]:
+    """Every active unit that can receive a notice, as the searchable field's options: the text shown and
+    searched (name, municipality, kind) and the unit."""
+    units = Unit.objects.filter(is_active=True, kind__in=list(services.RECEIVING_KINDS)).select_related(
+        "municipality"
+    )
+    return [(f"{u.name} — {u.municipality.name}, {u.get_kind_display()} ({u.hsa_id})", u) for u in units]
+
+
 def _notice(actor: Actor, case: Case, post: Any) -> str:
-    manual = post.getlist("recipients") + [
-        h for h in post.get("recipients_hsa", "").replace(",", " ").split() if h
-    ]
+    picked = post.getlist("recipients_pick") + [post.get("recipients_hsa", "")]
+    manual = post.getlist("recipients") + [_picked_unit(t) for t in picked if t.strip()]
     services.send_admission_notice(
         actor,
         case,
@@ -269,7 +294,7 @@ def _notice(actor: Actor, case: Case, post: Any) -> str:
 
 
 def _add_recipient(actor: Actor, case: Case, post: Any) -> str:
-    services.add_recipient(actor, case, post.get("unit", ""))
+    services.add_recipient(actor, case, _picked_unit(post.get("unit", "")))
     return _("Mottagaren är tillagd.")
 
 
