@@ -195,7 +195,7 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
             for k, v in rules.NURSING_AREAS.items()
         ],
         "answers": rules.ANSWERS,
-        "meetings": case.meetings.prefetch_related("participants"),
+        "meetings": case.meetings.prefetch_related("participants").select_related("video_room"),
         "meeting_forms": Meeting.Form.choices,
         **message_views.context(actor, case, "cases:action", case.pk),
         "rejection_reasons": rules.REJECTION_REASONS,
