@@ -522,3 +522,17 @@ def test_a_recipient_is_chosen_from_the_searchable_list_R_INS_7(nurse: Actor, ca
     refused = client.post(reverse("cases:action", args=[case.pk, "add-recipient"]), {"unit": "Ingen sådan"})
     assert refused.status_code == 400 and "OKAND-ENHET" in refused.content.decode()
     assert Participant.objects.filter(case=case).count() == before
+
+
+def test_the_local_administrator_edits_contact_details_of_the_own_principals_units_only() -> None:
+    from tests.test_operations import admin_client
+
+    client, _user = admin_client(Role.LOCAL_ADMIN, CONTACT_POINT, "lokaladmin-kontakt")
+    own, foreign = unit("Göteborg hemsjukvård"), unit("Borås kontaktpunkt")
+    add = reverse("admin:receiving_unitcontact_add")
+    response = client.post(add, {"unit": own.pk, "phone": "031-390 06 30", "contact_roles": ""})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert UnitContact.objects.get(unit=own).phone == "031-390 06 30"
+    refused = client.post(add, {"unit": foreign.pk, "phone": "033-000"})
+    assert refused.status_code == 200  # the form says the choice is not valid
+    assert not UnitContact.objects.filter(unit=foreign).exists()
