@@ -358,6 +358,14 @@ BRYGGA_BASE_URL = os.environ.get("BRYGGA_BASE_URL", "http://127.0.0.1:8000")
 BRYGGA_SMS_ADAPTER = os.environ.get("BRYGGA_SMS_ADAPTER", "brygga.receiving.sms.LocalSmsAdapter")
 # How often an open inbox asks for its rows again (seconds; 0 turns it off).
 BRYGGA_INBOX_REFRESH_SECONDS = int(os.environ.get("BRYGGA_INBOX_REFRESH_SECONDS", "30"))
+# Pexip Infinity for video planning meetings (docs/receiving.md); used when BRYGGA_VIDEO_PROVIDER names
+# brygga.receiving.pexip.PexipInfinityProvider.
+BRYGGA_VIDEO_PROVIDER = os.environ.get("BRYGGA_VIDEO_PROVIDER", "brygga.cases.video.LocalVideoProvider")
+BRYGGA_PEXIP_URL = os.environ.get("BRYGGA_PEXIP_URL", "")
+BRYGGA_PEXIP_USER = os.environ.get("BRYGGA_PEXIP_USER", "")
+BRYGGA_PEXIP_PASSWORD = os.environ.get("BRYGGA_PEXIP_PASSWORD", "")
+BRYGGA_PEXIP_JOIN_URL = os.environ.get("BRYGGA_PEXIP_JOIN_URL", "")
+BRYGGA_PEXIP_DIAL_IN = os.environ.get("BRYGGA_PEXIP_DIAL_IN", "")
 
 NINJA_PAGINATION_PER_PAGE = 50
 

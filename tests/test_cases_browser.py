@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from brygga.demo import personas
-from tests.e2e.harness import E2EServer, assert_accessible_basics, login, screenshot
+from tests.e2e.harness import E2EServer, assert_accessible_basics, login, reveal, screenshot
 
 pytest_plugins = ["tests.e2e.harness"]
 pytestmark = pytest.mark.browser
@@ -46,6 +46,7 @@ def session(browser: Any, e2e_url: str) -> Iterator[Any]:
 
 
 def submit(page: Any, form_id: str, button: str) -> None:
+    reveal(page, form_id)
     with page.expect_navigation():
         page.locator(f"form#{form_id}").get_by_role("button", name=button).click()
 
@@ -88,6 +89,7 @@ def test_case_from_admission_to_closing_across_ward_vardcentral_and_contact_poin
 
     # The planning basis, with "vet ej" as an answer.
     nurse.goto(case_url)
+    reveal(nurse, "planning")
     for key, value in [
         ("lives_alone", "ja"),
         ("home_care_before", "nej"),
@@ -113,6 +115,7 @@ def test_case_from_admission_to_closing_across_ward_vardcentral_and_contact_poin
     with contact.expect_navigation():
         contact.get_by_role("button", name=re.compile("Kvittera Berit")).click()
     contact.goto(case_url)
+    reveal(contact, "meeting")
     contact.locator("#mt-form").select_option("video")
     contact.locator("#mt-at").fill((local_now + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
     submit(contact, "meeting", "Boka")
@@ -121,6 +124,7 @@ def test_case_from_admission_to_closing_across_ward_vardcentral_and_contact_poin
     # The vårdcentral appoints the fast vårdkontakt (R-FVK-1).
     vc = session("fastvardkontakt")
     vc.goto(case_url)
+    reveal(vc, "coordinator")
     vc.get_by_label("Namn").fill("Frida Vårdkontaktsson")
     submit(vc, "coordinator", "Spara")
     assert "Frida Vårdkontaktsson" in vc.inner_text("main")
@@ -143,7 +147,7 @@ def test_case_from_admission_to_closing_across_ward_vardcentral_and_contact_poin
         "parties=list(Unit.objects.filter(name='Göteborg kontaktpunkt')))"
     )
     vc.goto(case_url)
-    vc.get_by_text("Kalla till SIP från ärendet").click()
+    reveal(vc, "sip-summons")
     vc.get_by_label("SIP-möte (datum och tid)").fill(
         (local_now + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
     )
@@ -152,6 +156,7 @@ def test_case_from_admission_to_closing_across_ward_vardcentral_and_contact_poin
 
     # The ward sends the discharge information, discharges and closes.
     nurse.goto(case_url)
+    reveal(nurse, "discharge-info")
     nurse.get_by_label("Patienten har fått skriftlig sammanfattning (R-UTS-2)").check()
     submit(nurse, "discharge-info", "Skicka information")
     screenshot(nurse, "cases-detail-before-discharge")

@@ -36,7 +36,7 @@ from tests.factories import CONTACT_POINT, PRIMARY_CARE, WARD, actor, make_perso
 
 pytestmark = pytest.mark.django_db
 
-PLANNING = {
+PLANNING: dict[str, Any] = {
     "answers": {
         "lives_alone": "ja",
         "home_care_before": "nej",
@@ -76,7 +76,7 @@ def case(nurse: Actor, contact: Actor) -> Case:
         need_assessed_at=now - dt.timedelta(hours=2),
     )
     services.send_admission_notice(nurse, case)
-    services.save_planning_basis(nurse, case, **PLANNING)  # type: ignore[arg-type]
+    services.save_planning_basis(nurse, case, **PLANNING)
     case.refresh_from_db()
     return case
 
@@ -155,7 +155,7 @@ def test_changes_after_the_first_read_are_marked_R_UK_1(nurse: Actor, case: Case
         nurse,
         case,
         **{**PLANNING, "nursing_status": {"pain": "Ont vid rörelse", "mobility": "Går med rollator"}},
-    )  # type: ignore[arg-type]
+    )
     later = {s.key: s for s in planning.sections_for(case, unit(CONTACT_POINT))}
     pain = next(i for i in later["nursing"].items if i.key == "pain")
     mobility = next(i for i in later["nursing"].items if i.key == "mobility")
@@ -191,7 +191,8 @@ def test_a_receiver_records_its_planning_and_the_ward_sees_it_with_a_basis(
     assert CaseEvent.objects.filter(case=case, kind="planning_updated", unit=unit(CONTACT_POINT)).exists()
     # Without a basis from the municipality to the ward, the ward is told it is withheld (R-SEK-2)…
     rows = planning.receiver_plans_for(case, unit(WARD))
-    assert rows[0]["plan"] is None and rows[0]["refusal"].rule == "R-SEK-2"  # type: ignore[union-attr]
+    refusal: Any = rows[0]["refusal"]
+    assert rows[0]["plan"] is None and refusal.rule == "R-SEK-2"
     # …with the person's consent it reads it.
     consent(nurse, case, [unit(WARD)], ["efforts"])
     rows = planning.receiver_plans_for(case, unit(WARD))
@@ -263,7 +264,7 @@ def test_ordinary_events_wait_for_the_digest_and_go_out_as_one_mail(
         services.change_expected_date(
             nurse, case, (timezone.now() + dt.timedelta(days=5)).date(), "medical_condition"
         )
-        services.save_planning_basis(nurse, case, **PLANNING)  # type: ignore[arg-type]
+        services.save_planning_basis(nurse, case, **PLANNING)
     pending = Notification.objects.filter(user=contact.user, status="pending")
     assert pending.count() == 2 and not mail.outbox
     due = max(n.next_attempt_at for n in pending)
@@ -350,7 +351,7 @@ def test_inbox_rows_show_running_deadlines_and_discharge_ready_time(contact: Act
     client.force_login(contact.user)
     html = client.get(reverse("cases:inbox")).content.decode()
     assert "R-UTS-1" in html and "annan enhets" in html  # the ward's deadline, shown to the municipality
-    assert timezone.localtime(case.discharge_ready_at).strftime("%Y-%m-%d %H:%M") in html  # type: ignore[arg-type]
+    assert timezone.localtime(case.discharge_ready_at).strftime("%Y-%m-%d %H:%M") in html
 
 
 def test_preferences_refuse_bad_hours_and_keep_what_was_typed(contact: Actor) -> None:
@@ -444,3 +445,94 @@ def test_only_the_vardcentral_summons_from_the_case_R_FVK_2(contact: Actor, case
             contact, case, need_description="x", meeting_at=timezone.now() + dt.timedelta(days=1)
         )
     assert not Sip.objects.exists()
+
+
+# --- 5. the case page: one table of states × actions ----------------------------------------------------------
+
+
+def test_the_table_decides_both_the_page_and_the_service(nurse: Actor, case: Case) -> None:
+    from brygga.cases import actions
+
+    vc = actor(Role.CARE_COORDINATOR, PRIMARY_CARE)
+    vc_participant = services.participant_for(vc, case)
+    allowed = actions.allowed(vc, case, vc_participant)
+    assert "checklist" not in allowed and "discharge" not in allowed  # the ward's steps
+    assert {"coordinator", "sip-summons", "receiver-plan", "reject"} <= allowed
+    # The service refuses what the page does not show, and nothing changes.
+    with pytest.raises(DomainError) as exc:
+        services.set_checklist_item(vc, case, "transport")
+    assert exc.value.problems[0].rule == "BEHORIGHET"  # no Perm.CASE_UPDATE in the vårdcentral's role
+    case.refresh_from_db()
+    assert case.checklist == {}
+    client = Client()
+    client.force_login(vc.user)
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "Ångra" not in page and "Markera klar" not in page
+    assert 'id="coordinator"' in page and 'id="discharge"' not in page
+    # After discharge only closing is left for the ward.
+    nurse_allowed = actions.allowed(nurse, case, services.participant_for(nurse, case))
+    assert {"discharge", "death", "cancel-case"} <= nurse_allowed and "close" not in nurse_allowed
+
+
+def test_irreversible_steps_need_the_separate_confirmation_and_change_nothing_without_it(
+    nurse: Actor, case: Case
+) -> None:
+    client = Client()
+    client.force_login(nurse.user)
+    url = reverse("cases:action", args=[case.pk, "cancel-case"])
+    refused = client.post(url, {"reason": "entered_in_error"})
+    assert refused.status_code == 400 and "Bekräfta" in refused.content.decode()
+    case.refresh_from_db()
+    assert case.status == Case.Status.ADMITTED
+    assert client.post(url, {"reason": "entered_in_error", "confirm": "on"}).status_code == 302
+    case.refresh_from_db()
+    assert case.status == Case.Status.CANCELLED
+
+
+def test_the_page_leads_with_the_next_step_for_my_unit(contact: Actor, case: Case) -> None:
+    client = Client()
+    client.force_login(contact.user)
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    summary_end = page.index('id="todo"')
+    assert "Nästa steg för Göteborg kontaktpunkt" in page[:summary_end]
+    assert 'href="#acknowledge"' in page[:summary_end]
+    services.acknowledge(contact, case)
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert 'href="#receiver-plan"' in page[: page.index('id="todo"')]
+
+
+# --- 3. choosing a unit by name, municipality or kind, never by typing an HSA-id --------------------------
+
+
+def test_a_recipient_is_chosen_from_the_searchable_list_R_INS_7(nurse: Actor, case: Case) -> None:
+    from brygga.cases.models import Participant
+
+    client = Client()
+    client.force_login(nurse.user)
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    home = unit("Göteborg hemsjukvård")
+    label = f"Göteborg hemsjukvård — Göteborg, Hemsjukvård ({home.hsa_id})"
+    assert '<datalist id="unit-options">' in page and f'value="{label}"' in page
+    assert 'list="unit-options"' in page and "HSA-id för enheten" not in page
+    response = client.post(reverse("cases:action", args=[case.pk, "add-recipient"]), {"unit": label})
+    assert response.status_code == 302
+    assert Participant.objects.filter(case=case, unit=home, status="active").exists()
+    # A typed name that is no unit is refused naming the field, and nothing is added.
+    before = Participant.objects.filter(case=case).count()
+    refused = client.post(reverse("cases:action", args=[case.pk, "add-recipient"]), {"unit": "Ingen sådan"})
+    assert refused.status_code == 400 and "OKAND-ENHET" in refused.content.decode()
+    assert Participant.objects.filter(case=case).count() == before
+
+
+def test_the_local_administrator_edits_contact_details_of_the_own_principals_units_only() -> None:
+    from tests.test_operations import admin_client
+
+    client, _user = admin_client(Role.LOCAL_ADMIN, CONTACT_POINT, "lokaladmin-kontakt")
+    own, foreign = unit("Göteborg hemsjukvård"), unit("Borås kontaktpunkt")
+    add = reverse("admin:receiving_unitcontact_add")
+    response = client.post(add, {"unit": own.pk, "phone": "031-390 06 30", "contact_roles": ""})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert UnitContact.objects.get(unit=own).phone == "031-390 06 30"
+    refused = client.post(add, {"unit": foreign.pk, "phone": "033-000"})
+    assert refused.status_code == 200  # the form says the choice is not valid
+    assert not UnitContact.objects.filter(unit=foreign).exists()

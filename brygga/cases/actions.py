@@ -86,9 +86,9 @@ def check(
     actor: Actor, case: Case, name: str, participant: Participant | None = None, state: bool = True
 ) -> Participant:
     """Refuse unless the table allows ``name`` for this user and unit in the case's current state: the
-        permission (BEHORIGHET), the unit's role in the case (AVSANDARE for the ward's steps, MOTTAGARE for the
-        receivers', R-FVK-1 for the vårdcentral's), then the state (FEL-STATUS, 409) unless ``state`` is False
-    (the service locks the case and calls ``check_state`` on the fresh row). Returns the participant."""
+    permission (BEHORIGHET), the unit's role in the case (AVSANDARE for the ward's steps, MOTTAGARE for the
+    receivers', the rule of the vårdcentral's steps), then the state (FEL-STATUS, 409) unless ``state`` is
+    False (the service locks the case and calls ``check_state`` on the fresh row). Returns the participant."""
     rule = TABLE[name]
     if not any(actor.can(p) for p in rule.perms):
         raise DomainError.single(
@@ -138,3 +138,53 @@ def check_state(case: Case, name: str) -> None:
             % {"status": case.get_status_display()},
             status=409,
         )
+
+
+@dataclass(frozen=True)
+class NextStep:
+    action: str  # the table's action name; the page opens its form and links to it
+    text: str
+    rule: str = ""
+
+
+def next_step(
+    case: Case, participant: Participant | None, allowed_now: set[str], has_planning: bool, has_plan: bool
+) -> NextStep | None:
+    """What the user's unit should do next in the case, from its role and the case's state, among the actions
+    it may take now. None when nothing is waiting for the unit."""
+    if participant is None:
+        return None
+    candidates: list[tuple[bool, NextStep]] = []
+    if participant.needs_ack:
+        candidates.append((True, NextStep("acknowledge", _("Kvittera det nya i ärendet"), "")))
+    if participant.role == Participant.Role.WARD:
+        candidates += [
+            (not case.notice_sent_at, NextStep("notice", _("Skicka inskrivningsmeddelandet"), "R-INS-2")),
+            (not has_planning, NextStep("planning", _("Fyll i planeringsunderlaget"), "R-PLAN-1")),
+            (
+                not case.discharge_ready_at,
+                NextStep("discharge-ready", _("Bedöm om patienten är utskrivningsklar"), "R-DEF-UK-1"),
+            ),
+            (
+                not case.discharge_info_sent_at,
+                NextStep("discharge-info", _("Skicka information vid utskrivning"), "R-UTS-1"),
+            ),
+            (True, NextStep("discharge", _("Skriv ut patienten"), "")),
+            (True, NextStep("close", _("Avsluta ärendet"), "")),
+        ]
+    else:
+        candidates += [
+            (
+                not case.coordinator_name,
+                NextStep("coordinator", _("Utse fast vårdkontakt före utskrivningen"), "R-FVK-1"),
+            ),
+            (
+                case.sip_needed and not case.sip_summons_sent_at,
+                NextStep("sip-summons", _("Kalla till SIP inom tre dagar"), "R-SIP-K-1"),
+            ),
+            (not has_plan, NextStep("receiver-plan", _("Registrera er planering och när ni är redo"), "")),
+        ]
+    for wanted, step in candidates:
+        if wanted and step.action in allowed_now:
+            return step
+    return None

@@ -5,6 +5,7 @@ and redirects; a DomainError re-renders the page with the Swedish messages next 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -22,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from brygga.access.services import lookup_person
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
+from brygga.cases import actions as case_actions
 from brygga.cases import message_views, rules, selectors, services
 from brygga.cases.models import Case, CaseEvent, Meeting, Participant, PlanningBasis
 from brygga.core.errors import DomainError, NotFound, Problem
@@ -172,8 +174,15 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         ),
         None,
     )
+    receiving = receiving_context(case, actor.unit, participants)
+    allowed_now = case_actions.allowed(actor, case, participant)
+    step = case_actions.next_step(
+        case, participant, allowed_now, planning is not None, receiving["my_plan"] is not None
+    )
     return {
-        **receiving_context(case, actor.unit, participants),
+        **receiving,
+        "allowed": allowed_now,
+        "next_step": step,
         "case_sip": sip_of_case(case),
         "case": case,
         "summary": person_summary(case.person),
@@ -198,7 +207,7 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "planning_consent": consent,
         "limits": rules.TEXT_LIMITS,
         "answers": rules.ANSWERS,
-        "meetings": case.meetings.prefetch_related("participants"),
+        "meetings": case.meetings.prefetch_related("participants").select_related("video_room"),
         "meeting_forms": Meeting.Form.choices,
         **message_views.context(actor, case, "cases:action", case.pk),
         "rejection_reasons": rules.REJECTION_REASONS,
@@ -212,6 +221,7 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
             case=case, kind__in=[CaseEvent.Kind.ADMISSION_NOTICE_SENT, CaseEvent.Kind.DISCHARGE_NOTICE_SENT]
         ),
         "receiving_units": _receiving_units(case),
+        "unit_choices": unit_choices() if "notice" in allowed_now or "add-recipient" in allowed_now else [],
         "wards": Unit.objects.filter(kind=Unit.Kind.WARD, is_active=True).exclude(pk=case.ward_id),
         "form": {},
         "errors": [],
@@ -288,10 +298,33 @@ def _checked(request: HttpRequest, name: str) -> bool:
 Handler = Callable[[Actor, Case, Any], str]
 
 
+UNIT_CHOICE = re.compile(r"\(([^()]+)\)\s*$")
+
+
+def _picked_unit(text: str) -> str:
+    """The unit chosen in the searchable unit field: its option reads "Name — municipality, kind (HSA-id)",
+    so the HSA-id in the brackets names it; typed text without one is looked up by exact name (the service
+    refuses what names no active unit, OKAND-ENHET)."""
+    text = text.strip()
+    match = UNIT_CHOICE.search(text)
+    if match:
+        return match.group(1).strip()
+    unit = Unit.objects.filter(name__iexact=text, is_active=True).first()
+    return unit.hsa_id if unit else text
+
+
+def unit_choices() -> list[tuple[str, Unit]]:
+    """Every active unit that can receive a notice, as the searchable field's options: the text shown and
+    searched (name, municipality, kind) and the unit."""
+    units = Unit.objects.filter(is_active=True, kind__in=list(services.RECEIVING_KINDS)).select_related(
+        "municipality"
+    )
+    return [(f"{u.name} — {u.municipality.name}, {u.get_kind_display()} ({u.hsa_id})", u) for u in units]
+
+
 def _notice(actor: Actor, case: Case, post: Any) -> str:
-    manual = post.getlist("recipients") + [
-        h for h in post.get("recipients_hsa", "").replace(",", " ").split() if h
-    ]
+    picked = post.getlist("recipients_pick") + [post.get("recipients_hsa", "")]
+    manual = post.getlist("recipients") + [_picked_unit(t) for t in picked if t.strip()]
     services.send_admission_notice(
         actor,
         case,
@@ -302,7 +335,7 @@ def _notice(actor: Actor, case: Case, post: Any) -> str:
 
 
 def _add_recipient(actor: Actor, case: Case, post: Any) -> str:
-    services.add_recipient(actor, case, post.get("unit", ""))
+    services.add_recipient(actor, case, _picked_unit(post.get("unit", "")))
     return _("Mottagaren är tillagd.")
 
 
@@ -423,13 +456,23 @@ def _leave_end(actor: Actor, case: Case, post: Any) -> str:
     return _("Patienten är tillbaka från permission.")
 
 
+def _confirmed(post: Any) -> None:
+    """Irreversible steps (death, cancellation, annulment) need the separate confirmation box ticked."""
+    if post.get("confirm") != "on":
+        raise DomainError.single(
+            "confirm", "BEKRAFTA", _("Bekräfta att du vill göra detta. Det går inte att ångra.")
+        )
+
+
 def _death(actor: Actor, case: Case, post: Any) -> str:
+    _confirmed(post)
     died_at = required_datetime(post.get("died_at", ""), "died_at")
     services.record_death(actor, case, died_at)
     return _("Dödsfallet är registrerat.")
 
 
 def _cancel_notice(actor: Actor, case: Case, post: Any) -> str:
+    _confirmed(post)
     services.cancel_notice(
         actor, case, post.get("target_event", ""), post.get("reason", ""), post.get("text", "")
     )
@@ -454,6 +497,7 @@ def _replace_reserve(actor: Actor, case: Case, post: Any) -> str:
 
 
 def _cancel_case(actor: Actor, case: Case, post: Any) -> str:
+    _confirmed(post)
     services.cancel_case(actor, case, post.get("reason", ""), post.get("text", ""))
     return _("Ärendet är makulerat.")
 

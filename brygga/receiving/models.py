@@ -152,3 +152,23 @@ class SentSms(models.Model):
 
     def __str__(self) -> str:
         return f"sms {self.to}"
+
+
+class VideoRoom(models.Model):
+    """A video room made for a planning meeting by a provider with rooms of its own (Pexip Infinity): the
+    provider's id for deleting it, the alias to dial, the PINs and the dial-in details. Shown to the invited
+    units only; deleted at the provider after the meeting (``deleted_at``)."""
+
+    meeting = models.OneToOneField("cases.Meeting", on_delete=models.CASCADE, related_name="video_room")
+    provider = models.CharField(max_length=40)
+    ref = models.CharField(max_length=300)  # the provider's resource URI
+    alias = models.CharField(max_length=200)
+    host_pin = models.CharField(max_length=20)
+    guest_pin = models.CharField(max_length=20)
+    dial_in = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    def __str__(self) -> str:
+        return self.alias

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from brygga.accounts.context import Actor
-from brygga.cases.models import Case
+from brygga.cases.models import Case, Meeting
 from brygga.core.errors import Problem
 from brygga.core.views import actor_required
 from brygga.organisations.models import Unit
@@ -32,6 +32,12 @@ def receiving_context(case: Case, unit: Unit, participants: list[Any]) -> dict[s
         "receiver_plans": planning.receiver_plans_for(case, unit),
         "my_plan": ReceiverPlan.objects.filter(case=case, unit=unit).first(),
         "contacts": contacts,
+        # The video room, its PINs and dial-in are shown to the units invited to that meeting only.
+        "invited_meetings": set(
+            Meeting.participants.through.objects.filter(meeting__case=case, unit=unit).values_list(
+                "meeting_id", flat=True
+            )
+        ),
     }
 
 

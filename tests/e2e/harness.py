@@ -346,3 +346,13 @@ def page_measure(page: Any, targets: dict[str, str]) -> dict[str, int]:
                 break
         result[name] = found
     return result
+
+
+def reveal(page: Any, form_id: str) -> None:
+    """Open the collapsed step (<details>) that holds ``form#<form_id>``, as a user clicking its summary would;
+    idempotent, unlike a click that toggles."""
+    page.evaluate(
+        "(id) => { const f = document.getElementById(id); const d = f && f.closest('details');"
+        " if (d && !d.open) d.querySelector('summary').click(); }",
+        form_id,
+    )
