@@ -10,7 +10,8 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
-from brygga.access.services import log_list_access, open_person, visible_persons
+from brygga.access.models import AccessLogEntry
+from brygga.access.services import log_access, log_list_access, open_person, visible_persons
 from brygga.accounts.permissions import Perm
 from brygga.cases import messaging, services
 from brygga.cases.models import Case, CaseEvent, Message
@@ -445,7 +446,7 @@ def _communication_answer(
     )
     if message is None:
         raise NotFound
-    case = _open_case_or_log(request, str(message.thread.case_id), f"fhir:Communication/{message_pk}")
+    case = _open_case(request, str(message.thread.case_id), f"fhir:Communication/{message_pk}")
     if str(message.pk) not in messaging.readable_messages(actor, [str(message.pk)]):
         raise NotFound  # R-SEK-2: the unit takes part but may not read this message
     attachments = list(
@@ -484,7 +485,7 @@ def communication_type(request: HttpRequest) -> HttpResponse:
             "",
             "not-supported",
         )
-    case = _open_case_or_log(request, ref, "fhir:Communication?search")
+    case = _open_case(request, ref, "fhir:Communication?search")
     return searchset(request, communication.case_communications(actor, case))
 
 
