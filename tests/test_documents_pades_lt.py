@@ -39,7 +39,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPki]:
 @pytest.fixture
 def timestamping(settings, pki: LocalPki, isolated_documents: Path) -> LocalPki:  # type: ignore[no-untyped-def]
     settings.BRYGGA_TSA_URL = pki.tsa_url
-    settings.BRYGGA_TSA_TIMEOUT = 5
+    settings.BRYGGA_TSA_TIMEOUT = 30  # generous: a shared CI machine can be slow
     settings.BRYGGA_SIGNING_TRUST_ROOTS = [str(pki.root_pem)]
     pki.answering = True
     return pki
