@@ -17,6 +17,7 @@ from django.utils import timezone
 from brygga.access.models import Involvement
 from brygga.access.services import involve
 from brygga.accounts.permissions import Role
+from brygga.accounts.services import store_totp_secret
 from brygga.core.errors import DomainError
 from brygga.documents.models import Signature
 from brygga.documents.reauth import FRESH_FOR, confirm_with_password, mark_fresh_authentication
@@ -66,12 +67,12 @@ def test_the_password_again_signs_and_a_wrong_one_counts_towards_the_lock_out(nu
 
 def test_an_account_with_a_second_factor_also_gives_its_code(nurse_and_version) -> None:  # type: ignore[no-untyped-def]
     nurse, version = nurse_and_version
-    nurse.user.totp_secret, nurse.user.totp_confirmed_at = pyotp.random_base32(), timezone.now()
-    nurse.user.save()
+    secret = pyotp.random_base32()
+    store_totp_secret(nurse.user, secret, confirmed=True)  # sealed at rest (ADR 0502)
     with pytest.raises(DomainError) as refused:
         confirm_with_password(nurse.user, PASSWORD, "000000")
     assert refused.value.problems[0].field == "totp"
-    code = pyotp.TOTP(nurse.user.totp_secret).now()
+    code = pyotp.TOTP(secret).now()
     confirmation = confirm_with_password(nurse.user, PASSWORD, code)
     assert confirmation.method == "password+totp"
     sign_version(nurse, version.pk, confirmation=confirmation)

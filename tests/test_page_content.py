@@ -65,7 +65,7 @@ def identifier(n: int) -> str:
 
 
 ATTRIBUTE = re.compile(r'(\s[\w:-]+=")([^"]*)(")')
-CSRF = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+CSRF = re.compile(r'(name="(?:csrfmiddlewaretoken|form_token)" value=")[^"]*(")')  # one-time tokens
 VIDEO_ROOM = re.compile(r"(/rum/)[\w-]+")  # a random room name per meeting
 
 

@@ -261,7 +261,7 @@ def test_register_down_api_names_the_rule(pu: Producer) -> None:
     system = actor(Role.SYSTEM, WARD)
     _token, raw = ApiToken.issue(system.membership, "ehr")  # type: ignore[arg-type]
     response = Client(HTTP_AUTHORIZATION=f"Bearer {raw}").post(
-        "/api/v1/persons/lookup", {"identifier": number}, content_type="application/json"
+        "/api/v1/persons/lookup", {"identifier": number, "purpose": "stay"}, content_type="application/json"
     )
     assert response.status_code == 503
     assert response.json()["problems"][0]["rule"] == "FOLKBOKFORING-SVARAR-INTE"

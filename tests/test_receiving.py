@@ -520,7 +520,7 @@ def test_a_recipient_is_chosen_from_the_searchable_list_R_INS_7(nurse: Actor, ca
     # A typed name that is no unit is refused naming the field, and nothing is added.
     before = Participant.objects.filter(case=case).count()
     refused = client.post(reverse("cases:action", args=[case.pk, "add-recipient"]), {"unit": "Ingen sådan"})
-    assert refused.status_code == 400 and "OKAND-ENHET" in refused.content.decode()
+    assert refused.status_code == 400 and "finns inte eller är inte aktiv" in refused.content.decode()
     assert Participant.objects.filter(case=case).count() == before
 
 
