@@ -107,12 +107,15 @@ SERVER_TIMING = env_bool("BRYGGA_SERVER_TIMING", False)
 if SERVER_TIMING:
     MIDDLEWARE.insert(0, "brygga.core.timing.ServerTimingMiddleware")
 
-# A strict Content-Security-Policy on every page (django-csp, ADR 0802): the pages have no scripts and no
-# inline styles, so nothing but the site's own style sheets, images and fonts may load, forms post only to the
-# site, and no other site may frame it.
+# A strict Content-Security-Policy on every page (django-csp, ADR 0802): no inline script or style, so nothing
+# but the site's own scripts, style sheets, images and fonts may load, requests and forms go only to the site,
+# and no other site may frame it.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [NONE],
+        # The site's own scripts only (the character counter, htmx for the inbox's refresh): no inline script.
+        "script-src": [SELF],
+        "connect-src": [SELF],
         "style-src": [SELF],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
