@@ -75,6 +75,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     from brygga.access.models import Involvement
     from brygga.accounts.models import ApiToken, Membership, User
     from brygga.accounts.permissions import Role
+    from brygga.accounts.services import store_totp_secret, totp_secret
     from brygga.cases.models import Case, CaseEvent, Participant
     from brygga.organisations.models import Municipality, Unit
     from brygga.people.models import Person
@@ -154,13 +155,13 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             defaults={"first_name": "Bänk", "last_name": username, "password": password},
         )
         if created or not user.totp_secret:
-            user.totp_secret = pyotp.random_base32() if totp else ""
-            user.totp_confirmed_at = timezone.now() if totp else None
             user.password = password
-            user.save(update_fields=["totp_secret", "totp_confirmed_at", "password"])
+            user.save(update_fields=["password"])
+            if totp:  # sealed at rest (ADR 0502); the manifest keeps the secret for the load generator
+                store_totp_secret(user, pyotp.random_base32(), confirmed=True)
         Membership.objects.update_or_create(user=user, unit=unit, defaults={"role": role.value})
-        return {"username": username, "totp_secret": user.totp_secret, "unit_id": unit.pk, "unit": unit.name,
-                "role": role.value}  # fmt: skip
+        return {"username": username, "totp_secret": totp_secret(user) or "", "unit_id": unit.pk,
+                "unit": unit.name, "role": role.value}  # fmt: skip
 
     n_ward = round(args.web_users * 0.4)
     n_contact = round(args.web_users * 0.3)

@@ -62,7 +62,9 @@ class Person(models.Model):
     register_checked_at = models.DateTimeField(_("hämtad från folkbokföringen"), null=True, blank=True)
     register_failed_at = models.DateTimeField(null=True, blank=True)
     # Why a person was entered by hand (reserve number, not in the register); required for Source.MANUAL.
-    manual_reason = models.CharField(_("skäl till manuell registrering"), max_length=300, blank=True)
+    manual_reason = models.CharField(
+        _("skäl till manuell registrering"), max_length=300, blank=True, default="", db_default=""
+    )
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
