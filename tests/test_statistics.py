@@ -362,3 +362,20 @@ def test_sips_follow_ups_and_care_requests_by_month_and_municipality(people) -> 
     assert (goteborg.sips_started, goteborg.care_requests, boras.sips_started) == (2, 3, 1)
     # Not tied to a discharge case: no hospital or ward rows.
     assert not MonthlyProcessStat.objects.filter(level__in=[Level.SITE, Level.UNIT]).exists()
+
+
+def test_sip_summons_on_time_counts_calendar_days_across_the_autumn_clock_change_R_SIP_K_1(people) -> None:  # type: ignore[no-untyped-def]
+    """Ready Friday 23 Oct 10:00 (summer time); due Monday 26 Oct 10:00 (winter time), 73 elapsed hours later.
+    A summons at 09:30 on the Monday is on time, although 72 elapsed hours would have ended at 09:00."""
+    nurse, physician, vc = people["nurse"], people["physician"], people["vc"]
+    case = _admit(nurse, at(10, 20, 8))
+    with time_machine.travel(at(10, 20, 10), tick=False):
+        services.send_admission_notice(nurse, case)
+        services.save_planning_basis(nurse, case, **PLANNING)
+    with time_machine.travel(at(10, 23, 10), tick=False):
+        services.set_discharge_ready(physician, case)
+    with time_machine.travel(at(10, 26, 9, 30), tick=False):
+        services.send_sip_summons(vc, case)
+    stats_refresh.refresh(OCT, OCT, now=REFRESHED_AT)
+    october = _row(OCT)
+    assert (october.sip_on_time, october.sip_late) == (1, 0)

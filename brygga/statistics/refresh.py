@@ -20,7 +20,7 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value, When
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, TruncDate, TruncMonth
+from django.db.models.functions import Cast, Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 
 from brygga.cases import rules as case_rules
@@ -300,20 +300,25 @@ def collect(acc: _Accumulator, start: dt.datetime, end: dt.datetime, now: dt.dat
         closed.values(month=_month("occurred_at"), **CASE_GRAIN).annotate(**closed_counts), closed_counts
     )
 
-    # R-SIP-K-1: summons within the deadline of discharge-ready, by discharge-ready month.
-    deadline = case_rules.sip_summons_deadline()
-    due = F("discharge_ready_at") + Value(deadline)
+    # R-SIP-K-1: summons within the deadline of discharge-ready, by discharge-ready month. The deadline is the
+    # one the case stored when it became discharge-ready, counted in calendar days on local dates
+    # (core.calendar); only rows without it (bulk-loaded history) fall back to the plain span.
+    due = Coalesce(
+        F("sip_summons_due_at"),
+        F("discharge_ready_at") + Value(case_rules.sip_summons_deadline()),
+        output_field=models.DateTimeField(),
+    )
     sip_counts = {
-        "sip_on_time": Count("id", filter=Q(sip_summons_sent_at__isnull=False, sip_summons_sent_at__lte=due)),
-        "sip_late": Count("id", filter=Q(sip_summons_sent_at__isnull=False, sip_summons_sent_at__gt=due)),
-        "sip_missing": Count(
-            "id", filter=Q(sip_summons_sent_at__isnull=True, discharge_ready_at__lte=now - deadline)
+        "sip_on_time": Count(
+            "id", filter=Q(sip_summons_sent_at__isnull=False, sip_summons_sent_at__lte=F("summons_due"))
         ),
-        "sip_pending": Count(
-            "id", filter=Q(sip_summons_sent_at__isnull=True, discharge_ready_at__gt=now - deadline)
+        "sip_late": Count(
+            "id", filter=Q(sip_summons_sent_at__isnull=False, sip_summons_sent_at__gt=F("summons_due"))
         ),
+        "sip_missing": Count("id", filter=Q(sip_summons_sent_at__isnull=True, summons_due__lte=now)),
+        "sip_pending": Count("id", filter=Q(sip_summons_sent_at__isnull=True, summons_due__gt=now)),
     }
-    sip = _cases("discharge_ready_at", start, end).filter(sip_needed=True)
+    sip = _cases("discharge_ready_at", start, end).filter(sip_needed=True).annotate(summons_due=due)
     acc.add_all(sip.values(*GRAIN, month=_month("discharge_ready_at")).annotate(**sip_counts), sip_counts)
 
     # R-VG-PROC-2: meetings by form, by the meeting's start.
