@@ -402,6 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         DJANGO_SETTINGS_MODULE="brygga.settings",
         BRYGGA_DEBUG="0",
         BRYGGA_SSL_REDIRECT="0",
+        BRYGGA_LOCAL_LOGIN="1",  # the bench users are local accounts (off by default in production)
         BRYGGA_ALLOWED_HOSTS="127.0.0.1",
         BRYGGA_SECRET_KEY=env.get("BRYGGA_SECRET_KEY") or secrets.token_urlsafe(50),
         BRYGGA_LOG_LEVEL="WARNING",
