@@ -67,6 +67,8 @@ def identifier(n: int) -> str:
 ATTRIBUTE = re.compile(r'(\s[\w:-]+=")([^"]*)(")')
 CSRF = re.compile(r'(name="(?:csrfmiddlewaretoken|form_token)" value=")[^"]*(")')  # one-time tokens
 VIDEO_ROOM = re.compile(r"(/rum/)[\w-]+")  # a random room name per meeting
+# The inbox refresh's list signature: ids and times differ by database.
+LIST_SIGNATURE = re.compile(r"(sig=)[0-9a-f]+")
 
 
 CASE_NUMBER = re.compile(r"(Ärende\s+)(\d+)")
@@ -74,6 +76,7 @@ CASE_NUMBER = re.compile(r"(Ärende\s+)(\d+)")
 
 def normalise(html: str, case_names: dict[int, str]) -> str:
     html = VIDEO_ROOM.sub(r"\1ROOM", CSRF.sub(r"\1CSRF\2", html))
+    html = LIST_SIGNATURE.sub(r"\1SIG", html)
     html = CASE_NUMBER.sub(
         lambda m: m[1] + case_names.get(int(m[2]), m[2]), html
     )  # the case's number is its id
