@@ -503,3 +503,11 @@ def test_person_searches_outside_the_unit_are_limited_per_hour(settings) -> None
     assert refused.status_code == 429
     assert refused.json()["problems"][0]["rule"] == "UPPSLAG-GRANS"
     assert AccessLogEntry.objects.filter(action=AccessLogEntry.Action.LOOKUP).count() == 2
+
+
+def test_a_broken_multipart_body_is_a_client_error_not_a_traceback(client: Client, caplog) -> None:  # type: ignore[no-untyped-def]
+    """Found by the API fuzzer: the input check read request.POST of a multipart body without a boundary, and
+    Django logged the parser's exception with its traceback."""
+    response = client.post("/api/v1/documents/verify", data=b"x", content_type="multipart/form-data")
+    assert 400 <= response.status_code < 500
+    assert not [r for r in caplog.records if r.exc_info]

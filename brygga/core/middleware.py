@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -82,7 +83,11 @@ def bad_input_fields(request: HttpRequest) -> list[tuple[str, str]]:
     if request.method in ("POST", "PUT", "PATCH"):
         content_type = request.content_type or ""
         if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            found += list(_form_problems(request.POST))
+            try:
+                found += list(_form_problems(request.POST))
+            except MultiPartParserError:
+                return found  # a broken multipart body: Django leaves POST empty and the endpoint answers 4xx
+
         elif content_type == "application/json" and request.body:
             try:
                 document = json.loads(request.body)
