@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api_coverage import SUCCESSFUL, STATE, documented_operations
+from tests.api_coverage import STATE, SUCCESSFUL, documented_operations
 
 
 def test_every_documented_operation_is_called_successfully_by_some_test() -> None:
@@ -16,4 +16,6 @@ def test_every_documented_operation_is_called_successfully_by_some_test() -> Non
         pytest.skip("only the whole suite (make test) shows which operations no test calls successfully")
     operations = documented_operations()
     never = sorted(label for key, label in operations.items() if key not in SUCCESSFUL)
-    assert never == [], f"{len(never)} of {len(operations)} operations have no test that calls them with a 2xx"
+    assert never == [], (
+        f"{len(never)} of {len(operations)} operations have no test that calls them with a 2xx"
+    )

@@ -12,12 +12,12 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
+from brygga.access.models import Involvement
+from brygga.access.services import involve
 from brygga.accounts.permissions import Role
 from brygga.cases.models import Case, CaseEvent, Message
 from brygga.sip.models import CareRequest, Consent, Sip
-from brygga.access.models import Involvement
-from brygga.access.services import involve
-from tests.factories import OTHER_WARD, PRIMARY_CARE, WARD, actor, make_person, unit
+from tests.factories import CONTACT_POINT, OTHER_WARD, PRIMARY_CARE, WARD, actor, make_person, unit
 from tests.test_messaging import auth, consent
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,11 @@ def person():  # type: ignore[no-untyped-def]
     """Listed at the vårdcentral, as in tests/test_sip.py."""
     p = make_person("1480")
     involve(
-        p, unit(PRIMARY_CARE), Involvement.Kind.OTHER, "test:listning", at=timezone.now() - dt.timedelta(days=30)
+        p,
+        unit(PRIMARY_CARE),
+        Involvement.Kind.OTHER,
+        "test:listning",
+        at=timezone.now() - dt.timedelta(days=30),
     )
     return p
 
@@ -68,7 +72,9 @@ def test_a_sip_from_start_to_close_through_the_api(person) -> None:  # type: ign
     sip = ok(vc.post("/api/v1/sip/", {"person_id": person.pk, "need_description": "Hemsjukvård"}), 201)["sip"]
     url = f"/api/v1/sip/{sip['id']}"
     ok(vc.post(f"{url}/participants", {"kind": "unit", "unit": unit(HOME).hsa_id}))
-    body = ok(vc.post(f"{url}/participants", {"kind": "relative", "name": "Dottern Dora", "role_text": "Dotter"}))
+    body = ok(
+        vc.post(f"{url}/participants", {"kind": "relative", "name": "Dottern Dora", "role_text": "Dotter"})
+    )
     assert {p["kind"] for p in body["sip"]["participants"]} >= {"unit", "relative"}
     meeting_at = (timezone.now() + dt.timedelta(days=2)).replace(microsecond=0)
     body = ok(vc.post(f"{url}/summons", {"meeting_at": meeting_at.isoformat(), "location": "Vårdcentralen"}))
@@ -78,7 +84,8 @@ def test_a_sip_from_start_to_close_through_the_api(person) -> None:  # type: ign
     assert ok(home.get(url))["id"] == sip["id"]
     assert any(item["kind"] == "sip" and item["id"] == sip["id"] for item in ok(home.get("/api/v1/sip/")))
     message = ok(
-        vc.post(f"{url}/messages", {"body": "Kallelse skickad", "category": "other", "subject": "SIP-möte"}), 201
+        vc.post(f"{url}/messages", {"body": "Kallelse skickad", "category": "other", "subject": "SIP-möte"}),
+        201,
     )["message"]
     forwarded = ok(vc.post(f"{url}/messages/{message['id']}/forward", {"reason": "För kännedom"}), 201)
     assert forwarded["message"]["id"] != message["id"]
@@ -99,13 +106,19 @@ def test_a_sip_from_start_to_close_through_the_api(person) -> None:  # type: ign
         }
         ok(vc.put(f"{url}/draft", draft))
         follow_up_on = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
-        body = ok(vc.post(f"{url}/establish", {"follow_up_on": follow_up_on, "follow_up_unit": unit(HOME).hsa_id}))
+        body = ok(
+            vc.post(f"{url}/establish", {"follow_up_on": follow_up_on, "follow_up_unit": unit(HOME).hsa_id})
+        )
         assert body["sip"]["status"] == Sip.Status.FOLLOW_UP and body["sip"]["current_version"] == 1
         later = (timezone.localdate() + dt.timedelta(days=60)).isoformat()
         body = ok(
             vc.post(
                 f"{url}/follow-ups",
-                {"due_on": later, "description": "Andra uppföljningen", "responsible_unit": unit(HOME).hsa_id},
+                {
+                    "due_on": later,
+                    "description": "Andra uppföljningen",
+                    "responsible_unit": unit(HOME).hsa_id,
+                },
             )
         )
         assert len(body["sip"]["follow_ups"]) == 2
@@ -157,7 +170,9 @@ def test_a_care_request_answered_supplemented_and_discussed_through_the_api(pers
     assert answered["care_request"]["status"] == CareRequest.Status.ACCEPTED
 
     message = ok(
-        vc.post(f"{url}/messages", {"body": "Förband skickas med", "category": "other", "subject": "Förband"}),
+        vc.post(
+            f"{url}/messages", {"body": "Förband skickas med", "category": "other", "subject": "Förband"}
+        ),
         201,
     )["message"]
     ok(vc.post(f"{url}/messages/{message['id']}/forward", {"reason": "För kännedom"}), 201)
@@ -196,7 +211,8 @@ def test_a_case_acknowledged_transferred_discussed_and_ended_by_death_through_th
     assert CaseEvent.objects.filter(case=case, kind="acknowledged").count() == 1
     consent(nurse.actor, case.person, parties=(receiver.unit.name,), categories=("health",))
     message = ok(
-        nurse.post(f"{url}/messages", {"body": "Ny dos i morgon", "category": "nursing", "subject": "Dos"}), 201
+        nurse.post(f"{url}/messages", {"body": "Ny dos i morgon", "category": "nursing", "subject": "Dos"}),
+        201,
     )["message"]
     assert [m["id"] for m in ok(nurse.get(f"{url}/messages"))] == [message["id"]]
     assert Message.objects.filter(thread__case=case).count() == 1
@@ -206,3 +222,132 @@ def test_a_case_acknowledged_transferred_discussed_and_ended_by_death_through_th
     new_ward = Api(Role.WARD_NURSE, OTHER_WARD)
     died = ok(new_ward.post(f"{url}/death", {"died_at": timezone.now().isoformat()}))
     assert died["case"]["status"] == "died"
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_attachments_documents_extracts_backups_and_paper_records_through_the_api(isolated_documents) -> None:  # type: ignore[no-untyped-def]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from brygga.documents.backup import produce_snapshot
+
+    nurse = Api(Role.WARD_NURSE, WARD)
+    patient = make_person()
+    involve(patient, unit(WARD), Involvement.Kind.SIP, "sip:9")
+
+    uploaded = nurse.client.post(
+        "/api/v1/documents/attachments",
+        {"person_id": patient.pk, "file": SimpleUploadedFile("a.pdf", PDF_BYTES)},
+    )
+    assert uploaded.status_code == 201, uploaded.content
+    attachment_id = uploaded.json()["id"]
+    assert ok(nurse.get(f"/api/v1/documents/attachments/{attachment_id}"))["filename"] == "a.pdf"
+    content = nurse.client.get(f"/api/v1/documents/attachments/{attachment_id}/content")
+    assert content.status_code == 200 and b"".join(content.streaming_content) == PDF_BYTES  # type: ignore[attr-defined]
+    listed = ok(nurse.get(f"/api/v1/documents/persons/{patient.pk}/attachments"))
+    assert [a["id"] for a in listed] == [attachment_id]
+
+    first = ok(
+        nurse.post(
+            "/api/v1/documents/documents", {"person_id": patient.pk, "title": "Epikris", "body": "Text."}
+        ),
+        201,
+    )
+    second = ok(
+        nurse.post(
+            f"/api/v1/documents/documents/{first['document_id']}/versions",
+            {"title": "Epikris", "body": "Rättad."},
+        ),
+        201,
+    )
+    assert second["number"] == 2
+    versions = ok(nurse.get(f"/api/v1/documents/documents/{first['document_id']}"))
+    assert [v["number"] for v in versions] == [1, 2]
+    ok(nurse.post(f"/api/v1/documents/versions/{second['id']}/signatures", {}), 201)
+    pdf = nurse.client.get(f"/api/v1/documents/versions/{second['id']}/pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    checked = nurse.client.post(
+        "/api/v1/documents/verify", {"file": SimpleUploadedFile("e.pdf", pdf.content)}
+    )
+    assert checked.status_code == 200 and checked.json()["valid"] is True
+
+    reviewer = Api(Role.LOG_REVIEWER, WARD)
+    registered = ok(
+        reviewer.post(
+            "/api/v1/documents/extract-requests",
+            {
+                "identifier": patient.identifier,
+                "kind": "log",
+                "received_on": timezone.localdate().isoformat(),
+            },
+        ),
+        201,
+    )
+    assert [r["id"] for r in ok(reviewer.get("/api/v1/documents/extract-requests"))] == [registered["id"]]
+    extract = reviewer.client.post(f"/api/v1/documents/extract-requests/{registered['id']}/extract")
+    assert extract.status_code == 200 and extract.content.startswith(b"%PDF-")
+
+    snapshot = produce_snapshot(unit(WARD))
+    assert [s["id"] for s in ok(nurse.get("/api/v1/documents/backups"))] == [snapshot.pk]
+    encrypted = nurse.client.get(f"/api/v1/documents/backups/{snapshot.pk}/content")
+    assert encrypted.status_code == 200 and encrypted.content
+    record = ok(
+        nurse.post(
+            "/api/v1/documents/paper-records",
+            {
+                "person_id": patient.pk,
+                "occurred_at": (timezone.now() - dt.timedelta(hours=2)).isoformat(),
+                "summary": "Utskrivningsklar meddelad per telefon.",
+                "snapshot_id": snapshot.pk,
+            },
+        ),
+        201,
+    )
+    assert record["registered_afterwards"] is True
+
+
+def test_amounts_rules_closing_and_a_resolved_dispute_through_the_api() -> None:
+    from brygga.organisations.models import Municipality
+    from brygga.payment import services as payment
+    from tests.test_payment_engine import VG_MARCH_2022
+
+    gits = Api(Role.GITS_COORDINATOR, "GITS kansli")
+    run = payment.run_settlement(
+        gits.actor, Municipality.objects.get(scb_code="1480"), 2022, 3, VG_MARCH_2022
+    )
+    assert ok(gits.get("/api/v1/payment/rules"))
+    next_year = timezone.localdate().year + 1
+    amount = ok(
+        gits.post(
+            "/api/v1/payment/amounts",
+            {"year": next_year, "amount": "9900.00", "source": "Överenskommelse (test)"},
+        ),
+        201,
+    )
+    assert amount["year"] == next_year and amount["in_force"] is True
+
+    municipality = Api(Role.MUNICIPAL_CONTACT, CONTACT_POINT)
+    line = run.lines.exclude(case_reference="").first()
+    assert line is not None
+    dispute = ok(
+        municipality.post(
+            f"/api/v1/payment/settlements/{run.pk}/disputes", {"line_id": line.pk, "comment": "Fel."}
+        ),
+        201,
+    )
+    resolved = ok(
+        gits.post(
+            f"/api/v1/payment/disputes/{dispute['id']}/resolution", {"accepted": False, "resolution": "Rätt."}
+        )
+    )
+    assert resolved["status"] != "open"
+    closed = ok(gits.post(f"/api/v1/payment/settlements/{run.pk}/close"))
+    assert closed["id"] == run.pk
+
+
+def test_organisations_are_listed() -> None:
+    from brygga.organisations.models import Organisation
+
+    listed = ok(Api(Role.SYSTEM, WARD).get("/api/v1/organisations"))
+    assert len(listed) == Organisation.objects.count() > 0
