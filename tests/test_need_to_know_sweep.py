@@ -23,8 +23,8 @@ from django.utils import timezone
 from brygga.access.models import AccessLogEntry, Involvement
 from brygga.access.services import involve
 from brygga.accounts.permissions import Role
-from brygga.cases import messaging
 from brygga.documents import attachments, backup, extracts, signed
+from brygga.messaging import services as messaging
 from tests.api_coverage import documented_operations
 from tests.factories import OTHER_WARD, PRIMARY_CARE, WARD, actor, make_person, unit
 from tests.test_messaging import auth, care_request, consent, noticed_case, summoned_sip
