@@ -65,8 +65,8 @@ def _person_page(
     actor = _actor(request)
     data = request.POST if request.method == "POST" else request.GET
     owner_type, owner_id = data.get("owner_type") or "person", data.get("owner_id") or str(person_id)
-    person, attachments = attachment_services.attachments_for(actor, person_id)
-    _person, documents = signed.person_documents(actor, person_id)
+    person, attachments = attachment_services.attachments_for(actor, person_id, what="dokument och bilagor")
+    _person, documents = signed.person_documents(actor, person_id, opened=person)
     return render(
         request,
         "documents/person.html",
