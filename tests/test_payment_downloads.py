@@ -4,6 +4,7 @@ and downloaded only by those who may see the run."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Callable
 from typing import Any
@@ -233,7 +234,7 @@ def test_progress_is_visible_while_building_and_a_dead_build_is_restarted(
         actor(Role.MUNICIPAL_CONTACT, CONTACT_POINT, username="kp"), big_run.pk, "csv"
     )
     assert enqueued == []  # still fresh: not started twice
-    stale = timezone.now() - downloads.STALE_AFTER - timezone.timedelta(seconds=1)
+    stale = timezone.now() - downloads.STALE_AFTER - dt.timedelta(seconds=1)
     ExportFile.objects.filter(pk=export.pk).update(updated_at=stale)
     with django_capture_on_commit_callbacks(execute=True):
         downloads.request_export(
