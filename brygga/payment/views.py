@@ -23,7 +23,14 @@ from brygga.core.views import actor_required
 from brygga.organisations.models import Municipality
 from brygga.payment import downloads, exports, rule_changes, services
 from brygga.payment.engine import LineKind
-from brygga.payment.models import DailyAmount, Dispute, ExportFile, PaymentRule, SettlementRun
+from brygga.payment.models import (
+    DailyAmount,
+    Dispute,
+    ExportFile,
+    PaymentRule,
+    SettlementLine,
+    SettlementRun,
+)
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -130,11 +137,16 @@ def _detail(
         request.GET.get("undantag")
     )
     shown = [*charged.object_list, *excluded.object_list]
+    # One translation per kind, not one per row (a page of 100 rows spent most of its time in gettext).
+    kind_labels = {value: str(label) for value, label in SettlementLine._meta.get_field("kind").flatchoices}
+    for line in shown:
+        line.kind_label = kind_labels.get(line.kind, line.kind)  # type: ignore[attr-defined]
     chosen = _int_or_none(request.POST.get("line") or request.GET.get("bestrid"))
     disputable = [line for line in shown if line.kind != LineKind.AVERAGE_EXCESS]
     if chosen is not None and all(line.pk != chosen for line in disputable):
         extra = run.lines.exclude(kind=LineKind.AVERAGE_EXCESS).filter(pk=chosen).first()
         if extra is not None:
+            extra.kind_label = kind_labels.get(extra.kind, extra.kind)  # type: ignore[attr-defined]
             disputable.insert(0, extra)
     disputes = Dispute.objects.filter(line__run=run).select_related(
         "line", "raised_by", "resolved_by", "raised_unit"
@@ -172,7 +184,9 @@ def _detail(
         "differences": services.reproduce(run) if checking else None,
         "versions": SettlementRun.objects.filter(
             municipality=run.municipality, year=run.year, month=run.month
-        ).order_by("-sequence"),
+        )
+        .only("pk", "sequence", "status", "created_at")
+        .order_by("-sequence"),
         "inline_exports": downloads.builds_inline(run, line_count),
         "export_links": _export_links(run),
     }
