@@ -89,13 +89,13 @@ def prepare(lines: int) -> tuple[int, dict[str, str]]:
     gits_unit = Unit.objects.get(name="GITS kansli")
 
     def account(username: str, unit: Unit, role: Role) -> User:
-        user, created = User.objects.get_or_create(
+        user, _created = User.objects.get_or_create(
             username=username, defaults={"first_name": "Bänk", "last_name": username}
         )
-        if created or not user.totp_secret:
-            user.password = make_password(PASSWORD)
-            user.save(update_fields=["password"])
-            store_totp_secret(user, pyotp.random_base32(), confirmed=True)
+        user.password = make_password(PASSWORD)
+        user.save(update_fields=["password"])
+        # A new secret each run: it is sealed with a key derived from this run's secret key.
+        store_totp_secret(user, pyotp.random_base32(), confirmed=True)
         Membership.objects.update_or_create(user=user, unit=unit, defaults={"role": role.value})
         return user
 
