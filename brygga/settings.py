@@ -3,6 +3,7 @@ the README lists each variable. Nothing secret or production-specific lives in c
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import secrets
@@ -83,6 +84,7 @@ INSTALLED_APPS = [
     "brygga.demo",
     "brygga.signin",
     "brygga.hsa",
+    "axes",  # failed sign-ins per user name and client (ADR 0807)
     "djangosaml2",
 ]
 
@@ -105,6 +107,7 @@ MIDDLEWARE = [
     "brygga.core.middleware.RefuseUnstorableInputMiddleware",
     "brygga.core.once.OneTimeFormMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: sees the login view's answer (ADR 0807)
 ]
 # Server-Timing header (app and SQL time per response) for the load benchmark; off unless set (ADR 0700).
 SERVER_TIMING = env_bool("BRYGGA_SERVER_TIMING", False)
@@ -188,6 +191,21 @@ AUTH_PASSWORD_VALIDATORS = [
 # Account security (R-AUTH-1): lock-out, idle timeout, second factor.
 BRYGGA_LOCKOUT_THRESHOLD = int(os.environ.get("BRYGGA_LOCKOUT_THRESHOLD", "5"))
 BRYGGA_LOCKOUT_MINUTES = int(os.environ.get("BRYGGA_LOCKOUT_MINUTES", "15"))
+# Lock-out of failed sign-ins with django-axes (ADR 0807): per user name AND client address, so nobody can
+# lock a known user out from elsewhere, and the same for a user name that does not exist (the answer never
+# tells).
+AXES_FAILURE_LIMIT = BRYGGA_LOCKOUT_THRESHOLD
+AXES_COOLOFF_TIME = dt.timedelta(minutes=BRYGGA_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_LOCKOUT_CALLABLE = "brygga.accounts.views.locked_out"
+# Behind a reverse proxy the client is the address it appends to X-Forwarded-For (BRYGGA_PROXY_COUNT proxies).
+AXES_IPWARE_PROXY_COUNT = int(os.environ.get("BRYGGA_PROXY_COUNT", "0")) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
+)
+AXES_VERBOSE = False
 BRYGGA_REQUIRE_TOTP = env_bool("BRYGGA_REQUIRE_TOTP", not DEBUG)
 # Key sealing the TOTP secrets at rest (a Fernet key: `python -c "from cryptography.fernet import Fernet;
 # print(Fernet.generate_key().decode())"`). Empty: derived from the secret key (ADR 0502).
@@ -334,6 +352,8 @@ SAML_IGNORE_LOGOUT_ERRORS = True  # a failed logout at the IdP still ends the br
 LOGOUT_REDIRECT_URL = "/konto/logga-in/"
 LOGIN_REDIRECT_URL = "/"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a (user name, client) pair with too many recent failures before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "brygga.signin.saml.SithsSaml2Backend",
 ]

@@ -198,7 +198,7 @@ def sign(request: HttpRequest, version_id: int) -> HttpResponse:
         confirmation = reauth.confirmation_from_session(request)
         if confirmation is None and request.POST.get("password"):
             confirmation = reauth.confirm_with_password(
-                actor.user, request.POST.get("password", ""), request.POST.get("totp", "")
+                actor.user, request.POST.get("password", ""), request.POST.get("totp", ""), request
             )
         signature = signed.sign_version(actor, version_id, confirmation=confirmation)
     except DomainError as exc:
