@@ -228,6 +228,11 @@ BRYGGA_ACCESS_LOG_KEY = os.environ.get("BRYGGA_ACCESS_LOG_KEY", "")
 BRYGGA_ACCESS_LOG_ANCHOR = os.environ.get(
     "BRYGGA_ACCESS_LOG_ANCHOR", str(VAR_DIR / "access-log-anchor.jsonl")
 )
+# RFC 3161 time-stamps over the seals (ADR 0808), optional: a time-stamping authority's URL (its root
+# certificate in BRYGGA_SIGNING_TRUST_ROOTS), and how old the newest stamp may be before verify_access_log
+# reports that the last seals may have been dropped (the sealing cron runs every minute).
+BRYGGA_ACCESS_LOG_TSA_URL = os.environ.get("BRYGGA_ACCESS_LOG_TSA_URL", "")
+BRYGGA_ACCESS_LOG_STAMP_MAX_AGE = int(os.environ.get("BRYGGA_ACCESS_LOG_STAMP_MAX_AGE", "10"))
 BRYGGA_ACCESS_LOG_RETENTION_YEARS = int(os.environ.get("BRYGGA_ACCESS_LOG_RETENTION_YEARS", "5"))
 # Retention (gallring) per kind of record: years and legal source may be overridden (docs/operations.md).
 BRYGGA_RETENTION_RULES = json.loads(os.environ.get("BRYGGA_RETENTION_RULES", "{}"))

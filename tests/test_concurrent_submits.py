@@ -41,7 +41,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-APPEND_ONLY = ("access_accesslogentry", "access_accesslogseal")
+APPEND_ONLY = ("access_accesslogentry", "access_accesslogseal", "access_accesslogstamp")
 # The step of a transactional test's teardown that empties the database (django.test.TransactionTestCase).
 FLUSH = "_fixture_teardown"
 
