@@ -376,6 +376,8 @@ BRYGGA_FHIR_RETRY_BASE_SECONDS = float(os.environ.get("BRYGGA_FHIR_RETRY_BASE_SE
 BRYGGA_FHIR_RETRY_MAX_SECONDS = float(os.environ.get("BRYGGA_FHIR_RETRY_MAX_SECONDS", "3600"))
 BRYGGA_FHIR_DELIVERY_LEASE_SECONDS = float(os.environ.get("BRYGGA_FHIR_DELIVERY_LEASE_SECONDS", "60"))
 
+# A task RUNNING longer than this is taken to have lost its worker (another host) and runs again (ADR 0809).
+BRYGGA_TASK_STALE_MINUTES = int(os.environ.get("BRYGGA_TASK_STALE_MINUTES", "120"))
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("BRYGGA_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
