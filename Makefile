@@ -60,6 +60,7 @@ bench-smoke: install
 	$(PY) bench/process_bench.py --smoke
 	$(PY) bench/invoice_basis_bench.py --smoke
 	$(PY) bench/users_bench.py --smoke
+	$(PY) bench/reload_bench.py --smoke
 	@case "$$DATABASE_URL" in postgres*) $(PY) bench/payment_bench.py --smoke --repeat 1;; \
 	  *) echo "bench/payment_bench.py --smoke skipped: DATABASE_URL is not PostgreSQL";; esac
 
