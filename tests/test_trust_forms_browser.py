@@ -165,7 +165,7 @@ def test_admission_planning_and_consent_keep_everything_typed_and_write_nothing(
     assert (
         count(
             e2e_server,
-            f"from brygga.sip.models import Consent; print(Consent.objects.filter(person_id={person_id}).count())",
+            f"from brygga.consent.models import Consent; print(Consent.objects.filter(person_id={person_id}).count())",
         )
         == 0
     )

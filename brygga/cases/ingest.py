@@ -25,10 +25,11 @@ from brygga.access.services import _active_involvement_q, involve_many, log_acce
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.cases import rules, selectors, services
-from brygga.cases.models import Case, CaseEvent, IdempotencyRecord, Participant
+from brygga.cases.models import Case, CaseEvent, Participant
 from brygga.cases.signals import events_recorded
 from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.core.idempotency import AnswerShape, jsonable, request_hash
+from brygga.core.models import IdempotencyRecord
 from brygga.organisations.models import Unit
 from brygga.people.identifiers import parse_identity_number
 from brygga.people.models import Person

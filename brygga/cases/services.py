@@ -35,13 +35,14 @@ from brygga.access.services import (
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.cases import actions, rules, selectors
-from brygga.cases.models import Case, CaseEvent, Meeting, Message, Participant, PlanningBasis
+from brygga.cases.models import Case, CaseEvent, Meeting, Participant, PlanningBasis
 from brygga.cases.signals import events_recorded
 from brygga.cases.video import video_provider
 from brygga.core.calendar import add_calendar_days
 from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.core.limits import limited, too_long
 from brygga.messaging import services as messaging
+from brygga.messaging.models import Message
 from brygga.organisations.models import Site, Unit
 from brygga.people.identifiers import IdKind
 from brygga.people.models import Person

@@ -30,12 +30,12 @@ from brygga.access.models import AccessLogEntry
 from brygga.access.services import open_person, record_change
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
+from brygga.consent import rules
+from brygga.consent.models import Consent, DisclosureAssessment
 from brygga.core.errors import DomainError, PermissionDenied, Problem
 from brygga.core.limits import length_problems
 from brygga.organisations.models import Unit
 from brygga.people.models import Person
-from brygga.sip import rules
-from brygga.sip.models import Consent, DisclosureAssessment
 
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 

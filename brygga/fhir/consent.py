@@ -9,10 +9,10 @@ from typing import Any
 
 from django.utils import timezone
 
+from brygga.consent.models import Consent
+from brygga.consent.rules import CATEGORIES
 from brygga.fhir import systems
 from brygga.fhir.mapping import instant, unit_reference
-from brygga.sip.models import Consent
-from brygga.sip.rules import CATEGORIES
 
 CATEGORY = f"{systems.CANONICAL}/CodeSystem/disclosure-category"
 RECIPIENT = {

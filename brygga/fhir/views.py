@@ -14,13 +14,14 @@ from brygga.access.models import AccessLogEntry
 from brygga.access.services import log_access, log_list_access, open_person, visible_persons
 from brygga.accounts.permissions import Perm
 from brygga.cases import services
-from brygga.cases.models import Case, CaseEvent, Message
+from brygga.cases.models import Case, CaseEvent
 from brygga.core.errors import NotFound
 from brygga.fhir import capability, communication, mapping, systems, writes
 from brygga.fhir.http import actor_of, fhir_response, fhir_view, run_write
 from brygga.fhir.outcome import FhirError
 from brygga.fhir.validation import read_body
 from brygga.messaging import services as messaging
+from brygga.messaging.models import Message
 from brygga.organisations.models import Unit
 
 MAX_COUNT = 200
@@ -531,8 +532,8 @@ def consent_search(request: HttpRequest) -> HttpResponse:
     """``Consent?patient=Patient/<id>``: the person's recorded consents, for a unit involved with the person
     (``open_person``: checked and logged)."""
     from brygga.access.services import open_person
+    from brygga.consent.models import Consent
     from brygga.fhir import consent
-    from brygga.sip.models import Consent
 
     ref = request.GET.get("patient", "").rpartition("/")[2]
     if not ref:

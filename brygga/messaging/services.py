@@ -38,13 +38,14 @@ from django.utils.translation import gettext as _
 from brygga.access.services import record_change
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
-from brygga.cases.models import Case, CaseEvent, Message, Participant, Thread
+from brygga.cases.models import Case, CaseEvent, Participant
 from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.core.limits import length_problems, limited
+from brygga.messaging.models import Message, Thread
 from brygga.organisations.models import Unit
 from brygga.people.models import Person
 
-# The information category a free-text message is judged as (brygga.sip.rules.CATEGORIES).
+# The information category a free-text message is judged as (brygga.consent.rules.CATEGORIES).
 MESSAGE_CATEGORY = "health"
 MAX_TEXT = 20000  # a message's text (and a quoted part); refused above it, never cut (TEXT-LANGD)
 MAX_SUBJECT = 200  # a thread's subject line: Thread.subject's column

@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
-from brygga.cases.models import Thread
 from brygga.messaging import services as messaging
+from brygga.messaging.models import Thread
 from brygga.organisations.models import Unit
 
 

@@ -18,6 +18,7 @@ from brygga.access.services import log_list_access, open_person
 from brygga.accounts.context import Actor
 from brygga.cases.models import Case
 from brygga.consent import services as consent_services
+from brygga.consent.models import Consent
 from brygga.core.errors import DomainError, NotFound
 from brygga.core.idempotency import KEY_CONFLICT, AnswerShape, idempotency_key, jsonable, run_idempotent
 from brygga.fhir import careplan as fhir
@@ -26,7 +27,7 @@ from brygga.messaging import services as messaging
 from brygga.organisations.models import Unit
 from brygga.people.presenters import person_summary
 from brygga.sip import selectors, services
-from brygga.sip.models import CareRequest, Consent, Sip
+from brygga.sip.models import CareRequest, Sip
 
 router = Router(tags=["SIP, öppenvård och samtycke"])
 
