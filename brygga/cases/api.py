@@ -743,7 +743,7 @@ MESSAGE_ENVELOPE: dict[int, Any] = {code: dict[str, Any] for code in (200, 201, 
 def case_messages(request: HttpRequest, case_id: int) -> list[dict[str, Any]]:
     actor = _actor(request)
     case = services.open_case(actor, case_id, what="api/meddelanden")
-    return messages_api.list_messages(actor, messaging.CaseSubject(case))
+    return messages_api.list_messages(actor, messaging.subject_for(case))
 
 
 def _on_case_message(
@@ -753,7 +753,7 @@ def _on_case_message(
 
     def op() -> tuple[int, dict[str, Any]]:
         case = services.open_case(actor, case_id, what=f"api/{scope}")
-        return 201 if scope != "pin" else 200, {"message": change(actor, messaging.CaseSubject(case))}
+        return 201 if scope != "pin" else 200, {"message": change(actor, messaging.subject_for(case))}
 
     return _respond(execute_answer(actor, _key(request), f"{scope}:{case_id}", body, op))
 

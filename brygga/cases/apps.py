@@ -7,8 +7,9 @@ class CasesConfig(AppConfig):
     verbose_name = "In- och utskrivning"
 
     def ready(self) -> None:
-        from brygga.documents.owners import register_reader
-        from brygga.messaging.services import readable_messages
+        from brygga.cases.models import Case
+        from brygga.cases.services import CaseSubject
+        from brygga.messaging.services import register_subject
 
-        # a message's attachments are read under the message's own rule (R-SEK-2), not the person's alone
-        register_reader("message", readable_messages)
+        # a case's message threads: the messaging app, below this one, reaches the case only through this
+        register_subject(Case, CaseSubject)

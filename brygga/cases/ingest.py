@@ -244,7 +244,7 @@ def _notice(
         case.need_assessed_at = case.admitted_at  # R-INS-2: judged at admission
     problems = services._notice_field_problems(person, case)
     if recipients is not None:
-        units = services._resolve_recipients(recipients)
+        units = services.resolve_recipients(recipients)
         addressing = Participant.Addressing.MANUAL
     else:
         units = []

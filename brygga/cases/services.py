@@ -525,7 +525,7 @@ def _notice_field_problems(person: Person, case: Case) -> list[Problem]:
     return problems
 
 
-def _resolve_recipients(units: Iterable[Unit | int | str]) -> list[Unit]:
+def resolve_recipients(units: Iterable[Unit | int | str]) -> list[Unit]:
     resolved: list[Unit] = []
     for ref in units:
         unit: Unit | None
@@ -608,7 +608,7 @@ def send_admission_notice(
     person = case.person
     problems = _notice_field_problems(person, case)
     manual = recipients is not None
-    units = _resolve_recipients(recipients) if recipients is not None else default_recipients(person)
+    units = resolve_recipients(recipients) if recipients is not None else default_recipients(person)
     if not units:
         problems.append(
             Problem(
@@ -652,7 +652,7 @@ def add_recipient(actor: Actor, case: Case, unit: Unit | int | str) -> CaseEvent
         raise DomainError.single(
             "notice", "FEL-STATUS", _("Skicka inskrivningsmeddelandet först."), status=409
         )
-    units = _resolve_recipients([unit])
+    units = resolve_recipients([unit])
     if Participant.objects.filter(case=case, unit=units[0], status=Participant.Status.ACTIVE).exists():
         raise DomainError.single("recipients", "DUBBLETT", _("Enheten är redan mottagare i ärendet."))
     now = _now()
@@ -1580,6 +1580,48 @@ def acknowledge(actor: Actor, case: Case) -> CaseEvent:
     return _event(case, actor, Kind.ACKNOWLEDGED, data={"unit": _unit_ref(participant.unit)}, notify=False)
 
 
+class CaseSubject:
+    """The case as the subject of message threads (the protocol in ``brygga.messaging.services``),
+    registered in ``CasesConfig.ready``."""
+
+    kind = "case"
+
+    def __init__(self, case: Case) -> None:
+        self.obj = case
+        self.person = case.person
+        self.source = case.source
+
+    def sender_unit(self, actor: Actor) -> Unit | None:
+        participant = participant_for(actor, self.obj)
+        return participant.unit if participant else None
+
+    def recipient_units(self, sender: Unit) -> list[Unit]:
+        return [
+            p.unit
+            for p in Participant.objects.filter(case=self.obj, status=Participant.Status.ACTIVE)
+            .exclude(unit=sender)
+            .select_related("unit__organisation__principal")
+            .order_by("pk")  # the order the units joined, on every database (shown, and stored)
+        ]
+
+    def record_event(self, actor: Actor, data: dict[str, Any]) -> None:
+        _event(self.obj, actor, CaseEvent.Kind.MESSAGE_SENT, data=data)
+
+    def add_unit(self, actor: Actor, unit: Unit) -> list[dict[str, Any]]:
+        sender = self.sender_unit(actor)
+        if sender is None or unit.organisation_id != sender.organisation_id:
+            raise DomainError.single(
+                "to_unit", "VIDARESAND", _("Vidaresändning går bara till enheter i den egna organisationen.")
+            )
+        self.obj = _lock(self.obj)
+        if Participant.objects.filter(case=self.obj, unit=unit, status=Participant.Status.ACTIVE).exists():
+            return []
+        return _add_recipients(self.obj, [unit], Participant.Addressing.MANUAL, _now())
+
+    def resolve_unit(self, ref: Unit | int | str) -> Unit:
+        return resolve_recipients([ref])[0]
+
+
 def send_message(
     actor: Actor,
     case: Case,
@@ -1595,7 +1637,7 @@ def send_message(
     per receiving unit, R-SEK-2, and attachments in the same transaction)."""
     return messaging.send_message(
         actor,
-        messaging.CaseSubject(case),
+        CaseSubject(case),
         body=body,
         category=category,
         title=subject,
@@ -1607,7 +1649,7 @@ def send_message(
 
 def pin_message(actor: Actor, case: Case, message: Message, pinned: bool = True) -> Message:
     """Pin an important message to the top of the case for every unit."""
-    return messaging.pin_message(actor, messaging.CaseSubject(case), message, pinned)
+    return messaging.pin_message(actor, CaseSubject(case), message, pinned)
 
 
 def forward_message(
@@ -1625,10 +1667,10 @@ def forward_message(
     """Forward a message as a new thread (MedCom: the user chooses what to include; category and subject are
     copied and may be edited; a reason may be given). ``to_unit`` forwards within the actor's own organisation
     (SAMSA's "vidaresänd inom egen organisation"): that unit joins the case and gets access."""
-    unit = _resolve_recipients([to_unit])[0] if to_unit is not None and str(to_unit).strip() else None
+    unit = resolve_recipients([to_unit])[0] if to_unit is not None and str(to_unit).strip() else None
     return messaging.forward_message(
         actor,
-        messaging.CaseSubject(case),
+        CaseSubject(case),
         message,
         include_text=include_text,
         title=subject,

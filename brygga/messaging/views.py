@@ -54,9 +54,7 @@ def _forward(actor: Actor, subject: messaging.Subject, request: HttpRequest) -> 
     message = messaging.message_of(subject, post.get("message"), actor.unit)
     to_unit = None
     if (post.get("to_unit") or "").strip():
-        from brygga.cases.services import _resolve_recipients
-
-        to_unit = _resolve_recipients([post["to_unit"]])[0]
+        to_unit = subject.resolve_unit(post["to_unit"])
     messaging.forward_message(
         actor,
         subject,

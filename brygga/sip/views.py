@@ -136,7 +136,7 @@ def _linked_threads(actor: Actor, sip: Sip) -> list[Thread] | None:
         case = case_services.open_case(actor, sip.case_id, what=f"sip:{sip.pk}")
     except NotFound:
         return None
-    return messaging.thread_list(messaging.CaseSubject(case), actor.unit)
+    return messaging.thread_list(messaging.subject_for(case), actor.unit)
 
 
 def _detail_context(request: HttpRequest, sip: Sip) -> dict[str, Any]:
