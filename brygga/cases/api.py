@@ -495,8 +495,8 @@ def list_cases(
     page: int = 1,
     page_size: int = selectors.PAGE_SIZE,
 ) -> list[dict[str, Any]]:
-    found = selectors.inbox_page(
-        _actor(request), status=status, q=q, kind="case", page=page, per_page=max(1, min(page_size, 200))
+    found = selectors.case_page(
+        _actor(request), status=status, q=q, page=page, per_page=max(1, min(page_size, 200))
     )
     response["X-Total-Count"] = str(found.paginator.count)
     response["X-Page-Count"] = str(found.paginator.num_pages)
@@ -506,7 +506,7 @@ def list_cases(
             links.append(f'<{request.path}?{_page_query(request, number)}>; rel="{rel}"')
     if links:
         response["Link"] = ", ".join(links)
-    cases = [r.case for r in found.object_list if r.case is not None]
+    cases = list(found.object_list)
     prefetch_related_objects(
         cases, Prefetch("participants", queryset=Participant.objects.select_related("unit"))
     )

@@ -1,22 +1,18 @@
-"""Thin views for the admission and discharge process: the unit inbox, a new case, the case page, and one
+"""Thin views for the admission and discharge process: a new case, the case page, and one
 POST action per step. Each view opens the case through the checked path, parses the form, calls one service
 and redirects; a DomainError re-renders the page with the Swedish messages next to the fields."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -35,77 +31,6 @@ from brygga.people.presenters import person_summary
 from brygga.receiving import services as receiving_services
 from brygga.receiving.sip import sip_of_case, summon_sip_from_case
 from brygga.receiving.views import receiving_context
-
-
-@require_GET
-@actor_required(Perm.CASE_READ)
-def inbox(request: HttpRequest) -> HttpResponse:
-    """The active unit's inbox: discharge cases, SIPs and care requests in one list, paged in the database."""
-    actor: Actor = request.actor  # type: ignore[attr-defined]
-    status = request.GET.get("status", "open")
-    status = status if status in selectors.FILTERS else "open"
-    kind = request.GET.get("kind", "")
-    kind = kind if kind in selectors.KINDS else ""
-    q = request.GET.get("q", "")
-    page = selectors.inbox_page(actor, status=status, q=q, kind=kind, page=request.GET.get("page"))
-    query = {k: v for k, v in (("status", status), ("kind", kind), ("q", q.strip())) if v}
-    signature = _inbox_signature(page)
-    refresh = getattr(settings, "BRYGGA_INBOX_REFRESH_SECONDS", 30)
-    if request.GET.get("del") == "lista":
-        # The open inbox asking again (htmx): nothing changed → 204, htmx swaps nothing, nobody is disturbed.
-        if request.GET.get("sig") == signature:
-            return HttpResponse(status=204)
-        unread = sum(1 for row in page.object_list if row.needs_ack)
-        return render(
-            request,
-            "cases/_inbox_list.html",
-            {
-                "page": page,
-                "rows": page.object_list,
-                "page_query": urlencode(query),
-                "signature": signature,
-                "refresh_seconds": refresh,
-                "announce": _("Inkorgen är uppdaterad: %(n)s att kvittera på den här sidan.") % {"n": unread},
-            },
-        )
-    return render(
-        request,
-        "cases/inbox.html",
-        {
-            "signature": signature,
-            "refresh_seconds": refresh,
-            "page": page,
-            "rows": page.object_list,
-            "page_query": urlencode(query),
-            "summaries": selectors.inbox_summaries(actor),
-            "status": status,
-            "kind": kind,
-            "kinds": [("", _("Alla slag"))] + [(k, str(label)) for k, label in selectors.KINDS.items()],
-            "q": q,
-            "filters": [
-                ("open", _("Pågående")),
-                ("urgent", _("Försenade och snart förfallna")),
-                ("unacknowledged", _("Okvitterade")),
-                ("discharged", _("Utskrivna")),
-                ("closed", _("Avslutade")),
-                ("all", _("Alla")),
-            ],
-            "now": timezone.now(),
-        },
-    )
-
-
-def _inbox_signature(page: Any) -> str:
-    """What the list shows, in a short digest: when it differs, the open inbox replaces its list."""
-    parts = [str(page.paginator.count)]
-    for row in page.object_list:
-        p = row.participant
-        parts.append(
-            f"{row.kind}:{row.url}:{row.tier}:{row.needs_ack}:"
-            f"{p.last_event_at.isoformat() if p is not None and p.last_event_at else ''}:"
-            f"{getattr(row.item, 'state', '')}"
-        )
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
 @actor_required(Perm.CASE_CREATE)
