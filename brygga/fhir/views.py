@@ -17,12 +17,14 @@ from brygga.cases import services
 from brygga.cases.models import Case, CaseEvent
 from brygga.core.errors import NotFound
 from brygga.fhir import capability, communication, mapping, systems, writes
+from brygga.fhir.careplan import careplan
 from brygga.fhir.http import actor_of, fhir_response, fhir_view, run_write
 from brygga.fhir.outcome import FhirError
 from brygga.fhir.validation import read_body
 from brygga.messaging import services as messaging
 from brygga.messaging.models import Message
 from brygga.organisations.models import Unit
+from brygga.sip.services import open_sip
 
 MAX_COUNT = 200
 DEFAULT_COUNT = 50
@@ -426,11 +428,8 @@ def task_search(request: HttpRequest) -> HttpResponse:
 def careplan_read(request: HttpRequest, pk: str) -> HttpResponse:
     """The SIP as a CarePlan with its contained CareTeam (brygga.fhir.careplan), through ``open_sip``
     (logged)."""
-    from brygga.fhir import careplan as sip_fhir
-    from brygga.sip.services import open_sip
-
     sip = open_sip(actor_of(request), pk, what="fhir:CarePlan")
-    return fhir_response(sip_fhir.careplan(sip))
+    return fhir_response(careplan(sip))
 
 
 # --- Communication (the case's messages) --------------------------------------------------------------------

@@ -20,8 +20,7 @@ from brygga.cases.models import Case
 from brygga.consent import services as consent_services
 from brygga.consent.models import Consent
 from brygga.core.errors import DomainError, NotFound
-from brygga.core.idempotency import KEY_CONFLICT, AnswerShape, idempotency_key, jsonable, run_idempotent
-from brygga.fhir import careplan as fhir
+from brygga.core.idempotency import KEY_CONFLICT, AnswerShape, idempotency_key, run_idempotent
 from brygga.messaging import api as messages_api
 from brygga.messaging import services as messaging
 from brygga.organisations.models import Unit
@@ -298,10 +297,8 @@ def read_care_request(request: HttpRequest, request_id: int) -> dict[str, Any]:
     return care_request_out(services.open_care_request(_actor(request), request_id, what="api"))
 
 
-@router.get("/{sip_id}/careplan", summary="SIP som FHIR CarePlan (R4-formad JSON; loggas)")
-def careplan(request: HttpRequest, sip_id: int) -> dict[str, Any]:
-    sip = services.open_sip(_actor(request), sip_id, what="careplan")
-    return jsonable(fhir.careplan(sip))
+# GET /{sip_id}/careplan (the SIP as a FHIR CarePlan) is added to this router by the FHIR app, which sits
+# above this one: brygga.fhir.careplan.add_careplan_route, called where the API is assembled (brygga.api.api).
 
 
 # --- writes -------------------------------------------------------------------------------------------------
