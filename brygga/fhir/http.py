@@ -1,6 +1,6 @@
 """The FHIR endpoint's HTTP plumbing: bearer-token authentication shared with /api/v1
-(``brygga.accounts.api_auth``), ``application/fhir+json`` answers, OperationOutcomes for every refusal, and the
-Idempotency-Key helper of the JSON API (ADR 0106) with a FHIR answer shape."""
+(``brygga.accounts.api_auth``), ``application/fhir+json`` answers, OperationOutcomes for every refusal, and
+the Idempotency-Key helper of the JSON API (ADR 0106) with a FHIR answer shape."""
 
 from __future__ import annotations
 
