@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 from brygga.access import services
 from brygga.access.models import AccessLogEntry, LogReview
 from brygga.accounts.context import Actor
+from brygga.accounts.decorators import actor_required
 from brygga.accounts.models import AuthMethod
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, Problem
-from brygga.core.views import actor_required
 from brygga.people.identifiers import parse_identity_number
 from brygga.people.models import Person
 

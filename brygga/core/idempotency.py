@@ -16,12 +16,11 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import IntegrityError, OperationalError, transaction
 from django.http import HttpRequest
 
-from brygga.accounts.context import Actor
 from brygga.core.errors import DomainError, NotFound
 from brygga.core.models import IdempotencyRecord
 
@@ -32,6 +31,17 @@ KEY_CONFLICT = {
     "rule": "IDEMPOTENS",
     "message": "Nyckeln är redan använd för ett annat anrop.",
 }
+
+
+class Caller(Protocol):
+    """Who calls: ``brygga.accounts.context.Actor`` (the core sits below accounts, so it names only what it
+    reads: the user, and the active unit or None)."""
+
+    @property
+    def user(self) -> Any: ...
+
+    @property
+    def unit(self) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,7 @@ def _replay(stored: Any, digest: str, shape: AnswerShape) -> Answer:
 
 
 def run_idempotent(
-    actor: Actor,
+    actor: Caller,
     key: str | None,
     scope: str,
     body: Any,

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from brygga.access.models import AccessLogEntry
 from brygga.access.services import log_access, log_list_access, lookup_person, open_person
 from brygga.accounts.context import Actor
+from brygga.accounts.decorators import actor_required, run_action
 from brygga.accounts.permissions import Perm
 from brygga.cases.models import Case, Participant
 from brygga.cases.services import unit_cases
@@ -27,7 +28,6 @@ from brygga.consent import services as consent_services
 from brygga.consent.models import Consent, DisclosureAssessment
 from brygga.core.errors import DomainError, NotFound
 from brygga.core.inputs import form_date, form_datetime, required_date
-from brygga.core.views import actor_required, run_action
 from brygga.messaging import services as messaging
 from brygga.messaging import views as message_views
 from brygga.messaging.models import Thread

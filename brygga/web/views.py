@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from brygga.access.services import lookup_person, open_person
+from brygga.accounts.decorators import actor_required
 from brygga.accounts.middleware import SESSION_KEY
 from brygga.accounts.permissions import Perm
 from brygga.accounts.services import choose_membership
 from brygga.core.errors import DomainError, NotFound
-from brygga.core.views import actor_required
 from brygga.organisations.models import Municipality, PopulationFigure, Subregion, Unit
 from brygga.people.presenters import person_summary
 from brygga.people.services import (
