@@ -5,7 +5,7 @@ and redirects; a DomainError re-renders the page with the Swedish messages next 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.contrib import messages
@@ -28,9 +28,6 @@ from brygga.core.inputs import form_date, form_datetime, required_datetime
 from brygga.messaging import views as message_views
 from brygga.organisations.models import Unit
 from brygga.people.presenters import person_summary
-from brygga.receiving import services as receiving_services
-from brygga.receiving.sip import sip_of_case, summon_sip_from_case
-from brygga.receiving.views import receiving_context
 
 
 @actor_required(Perm.CASE_CREATE)
@@ -100,16 +97,17 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         ),
         None,
     )
-    receiving = receiving_context(case, actor.unit, participants)
+    extended: dict[str, Any] = {}
+    for provide in _PAGE_CONTEXT:
+        extended.update(provide(case, actor.unit, participants))
     allowed_now = case_actions.allowed(actor, case, participant)
     step = case_actions.next_step(
-        case, participant, allowed_now, planning is not None, receiving["my_plan"] is not None
+        case, participant, allowed_now, planning is not None, extended.get("my_plan") is not None
     )
     return {
-        **receiving,
+        **extended,
         "allowed": allowed_now,
         "next_step": step,
-        "case_sip": sip_of_case(case),
         "case": case,
         "summary": person_summary(case.person),
         "participant": participant,
@@ -298,17 +296,6 @@ def _coordinator(actor: Actor, case: Case, post: Any) -> str:
     return _("Fast vårdkontakt är utsedd.")
 
 
-def _sip(actor: Actor, case: Case, post: Any) -> str:
-    summon_sip_from_case(
-        actor,
-        case,
-        need_description=post.get("need_description", ""),
-        meeting_at=form_datetime(post.get("meeting_at", ""), "meeting_at", required=True),
-        location=post.get("location", ""),
-    )
-    return _("Kallelse till SIP är skickad till ärendets enheter. SIP:en är kopplad till ärendet.")
-
-
 def _planning(actor: Actor, case: Case, post: Any) -> str:
     services.save_planning_basis(
         actor,
@@ -428,18 +415,6 @@ def _cancel_case(actor: Actor, case: Case, post: Any) -> str:
     return _("Ärendet är makulerat.")
 
 
-def _receiver_plan(actor: Actor, case: Case, post: Any) -> str:
-    receiving_services.save_receiver_plan(
-        actor,
-        case,
-        decisions=post.get("decisions", ""),
-        efforts=post.get("efforts", ""),
-        ready_to_receive=_checked_post(post, "ready_to_receive"),
-        ready_from=form_date(post.get("ready_from", ""), "ready_from"),
-    )
-    return _("Er planering är sparad och syns för avdelningen.")
-
-
 def _acknowledge(actor: Actor, case: Case, post: Any) -> str:
     services.acknowledge(actor, case)
     return _("Kvitterat.")
@@ -453,7 +428,6 @@ ACTIONS: dict[str, Handler] = {
     "discharge-ready": _discharge_ready,
     "withdraw-discharge-ready": _withdraw,
     "coordinator": _coordinator,
-    "sip-summons": _sip,
     "planning": _planning,
     "checklist": _checklist,
     "meeting": _meeting,
@@ -469,8 +443,22 @@ ACTIONS: dict[str, Handler] = {
     "correct-notice": _correct_notice,
     "replace-reserve": _replace_reserve,
     "acknowledge": _acknowledge,
-    "receiver-plan": _receiver_plan,
 }
+
+# The apps above cases extend the case page from their AppConfig.ready (ADR 0009): the receiving app adds the
+# planning basis as the unit may read it, the receivers' plans and the case's SIP to the page, and the POST
+# actions "receiver-plan" and "sip-summons". The cases app imports none of them.
+PageContext = Callable[[Case, Unit, list[Participant]], dict[str, Any]]
+_PAGE_CONTEXT: list[PageContext] = []
+
+
+def extend_case_page(
+    context: PageContext | None = None, actions: Mapping[str, Handler] | None = None
+) -> None:
+    """Add what ``context(case, unit, participants)`` answers to the case page, and POST action handlers."""
+    if context is not None and context not in _PAGE_CONTEXT:
+        _PAGE_CONTEXT.append(context)
+    ACTIONS.update(actions or {})
 
 
 @require_POST
