@@ -9,13 +9,13 @@ import pytest
 import time_machine
 
 from brygga.access.models import AccessLogEntry, Involvement
+from brygga.access.persons import register_person
 from brygga.access.services import is_involved
 from brygga.accounts.permissions import Role
 from brygga.cases import services
 from brygga.cases.models import Case, CaseEvent, Meeting, Participant, PlanningBasis
 from brygga.core.errors import DomainError, NotFound
 from brygga.inbox import selectors as inbox_selectors
-from brygga.people.services import register_person
 from tests.factories import (
     CONTACT_POINT,
     OTHER_WARD,

@@ -190,6 +190,7 @@ def invalid_payload(request: HttpRequest, exc: NinjaValidationError) -> HttpResp
 
 
 def _register_routers() -> None:
+    from brygga.access.person_api import router as people_router
     from brygga.cases.api import router as cases_router
     from brygga.deviations.api import router as deviations_router
     from brygga.documents.api import router as documents_router
@@ -198,7 +199,6 @@ def _register_routers() -> None:
     from brygga.governance.api import router as governance_router
     from brygga.organisations.api import router as organisations_router
     from brygga.payment.api import router as payment_router
-    from brygga.people.api import router as people_router
     from brygga.sip.api import router as sip_router
     from brygga.statistics.api import router as statistics_router
 

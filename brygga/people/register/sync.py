@@ -14,7 +14,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from brygga.access.models import Involvement
 from brygga.organisations.models import Municipality
 from brygga.people.identifiers import IdKind, parse_identity_number
 from brygga.people.models import Person
@@ -164,7 +163,8 @@ def refresh_stale_persons(max_age: dt.timedelta | None = None, limit: int | None
     time-out or fault — the register is down, and the next run picks up where this one stopped."""
     max_age = max_age or dt.timedelta(hours=settings.BRYGGA_POPULATION_REGISTER_MAX_AGE_HOURS)
     cutoff = timezone.now() - max_age
-    active = Involvement.objects.filter(ended_at__isnull=True).values("person_id")
+    # The involvements (brygga.access) through their reverse relation: the people app imports no app above it.
+    active = Person.objects.filter(involvements__ended_at__isnull=True).values("pk")
     due = (
         Person.objects.filter(pk__in=active)
         .exclude(id_kind=IdKind.RESERVE)
