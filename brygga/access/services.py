@@ -34,7 +34,7 @@ Action = AccessLogEntry.Action
 # --- need-to-know -------------------------------------------------------------------------------------------
 
 
-def _active_involvement_q(now: dt.datetime | None = None) -> Q:
+def active_involvement_q(now: dt.datetime | None = None) -> Q:
     now = now or timezone.now()
     grace = dt.timedelta(days=settings.BRYGGA_INVOLVEMENT_GRACE_DAYS)
     return Q(ended_at__isnull=True) | Q(ended_at__gte=now - grace)
@@ -91,12 +91,12 @@ def end_involvement(person: Person, unit: Unit | None, source: str, at: dt.datet
 def is_involved(unit: Unit | None, person_id: int) -> bool:
     if unit is None:
         return False
-    return Involvement.objects.filter(_active_involvement_q(), unit=unit, person_id=person_id).exists()
+    return Involvement.objects.filter(active_involvement_q(), unit=unit, person_id=person_id).exists()
 
 
 def involved_person_ids(unit: Unit) -> QuerySet[Involvement, Any]:
     """A subquery of the persons the unit may see, for scoping lists in the database."""
-    return Involvement.objects.filter(_active_involvement_q(), unit=unit).values("person_id")
+    return Involvement.objects.filter(active_involvement_q(), unit=unit).values("person_id")
 
 
 def visible_persons(actor: Actor) -> QuerySet[Person]:

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brygga.access.models import AccessLogEntry, Involvement
-from brygga.access.services import _active_involvement_q, involve_many, log_accesses
+from brygga.access.services import active_involvement_q, involve_many, log_accesses
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.cases import rules, selectors, services
@@ -171,7 +171,7 @@ def _validate(
         Case.objects.filter(ward=ward, external_id__in=external).values_list("external_id", flat=True)
     )
     involved = set(
-        Involvement.objects.filter(_active_involvement_q(), unit=ward, person_id__in=person_ids).values_list(
+        Involvement.objects.filter(active_involvement_q(), unit=ward, person_id__in=person_ids).values_list(
             "person_id", flat=True
         )
     )

@@ -170,9 +170,9 @@ class Participant(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     # Denormalised from the case for the inbox, so it is filtered, ordered and paged in the database from this
-    # table alone (ADR 0105). Kept in step by brygga.cases.services._event, which every state change calls;
-    # ``refresh_inbox`` recomputes them after a bulk load. ``next_due_at``: the earliest open deadline of what
-    # this unit's role must do (selectors.deadlines), null when none.
+    # table alone (ADR 0105). Kept in step by brygga.cases.services.record_event, which every state change
+    # calls; ``refresh_inbox`` recomputes them after a bulk load. ``next_due_at``: the earliest open deadline
+    # of what this unit's role must do (selectors.deadlines), null when none.
     case_status = models.CharField(max_length=12, blank=True, default="", db_default="")
     last_event_at = models.DateTimeField(null=True, blank=True)
     next_due_at = models.DateTimeField(null=True, blank=True)

@@ -127,7 +127,7 @@ def _lock(case: Case) -> Case:
     return Case.objects.select_for_update().select_related("person", "ward", "site").get(pk=case.pk)
 
 
-def _event(
+def record_event(
     case: Case,
     actor: Actor,
     kind: str,
@@ -176,9 +176,9 @@ _inbox_pending: ContextVar[dict[int, dt.datetime] | None] = ContextVar("brygga_i
 
 @contextmanager
 def inbox_in_step_once() -> Iterator[None]:
-    """Within the block, ``_event`` writes ``last_event_at`` and the inbox columns once per case at the end
-    instead of once per event (the result is the same: the last event's time, the case's final state). Use it
-    inside the transaction of a request that makes several changes, e.g. admission + notice."""
+    """Within the block, ``record_event`` writes ``last_event_at`` and the inbox columns once per case at the
+    end instead of once per event (the result is the same: the last event's time, the case's final state). Use
+    it inside the transaction of a request that makes several changes, e.g. admission + notice."""
     if _inbox_pending.get() is not None:
         yield
         return
@@ -195,8 +195,9 @@ def inbox_in_step_once() -> Iterator[None]:
 
 def keep_inbox_in_step(case: Case) -> None:
     """Copy the case's status, last event and each role's next open deadline onto its participant rows, so the
-    inbox can filter, order and page in the database (ADR 0105). Called by ``_event`` — every state change
-    writes an event after changing the case. The case is read again first: a caller may hold a stale copy."""
+    inbox can filter, order and page in the database (ADR 0105). Called by ``record_event`` — every state
+    change writes an event after changing the case. The case is read again first: a caller may hold a stale
+    copy."""
     case = Case.objects.get(pk=case.pk)
     due = {role: selectors.next_due_at(case, role) for role in Participant.Role.values}
     Participant.objects.filter(case=case).update(
@@ -486,7 +487,7 @@ def _open_case(
     )
     # A new case is a new source: nothing to get or reopen (the unique constraint stays the guard).
     involve_many([(person.pk, ward, case.source)], Involvement.Kind.INPATIENT_CASE, new_sources=True)
-    _event(
+    record_event(
         case,
         actor,
         Kind.ADMITTED,
@@ -626,7 +627,7 @@ def send_admission_notice(
     case.save(update_fields=["need_assessed_at", "notice_sent_at", "notice_late"])
     addressing = Participant.Addressing.MANUAL if manual else Participant.Addressing.AUTOMATIC
     added = _add_recipients(case, units, addressing, now)
-    return _event(
+    return record_event(
         case,
         actor,
         Kind.ADMISSION_NOTICE_SENT,
@@ -657,7 +658,7 @@ def add_recipient(actor: Actor, case: Case, unit: Unit | int | str) -> CaseEvent
         raise DomainError.single("recipients", "DUBBLETT", _("Enheten är redan mottagare i ärendet."))
     now = _now()
     added = _add_recipients(case, units, Participant.Addressing.MANUAL, now)
-    return _event(
+    return record_event(
         case, actor, Kind.ADMISSION_NOTICE_SENT, occurred_at=now, data={"recipients": added, "added": True}
     )
 
@@ -681,7 +682,7 @@ def reject_notice(actor: Actor, case: Case, reason: str, text: str = "") -> Case
     participant.rejected_text = limited("text", text, 500)
     participant.needs_ack = False
     participant.save(update_fields=["status", "rejected_reason", "rejected_text", "needs_ack"])
-    event = _event(
+    event = record_event(
         case,
         actor,
         Kind.ADMISSION_NOTICE_REJECTED,
@@ -730,7 +731,7 @@ def change_expected_date(
     old = case.expected_discharge_date
     case.expected_discharge_date = new_date
     case.save(update_fields=["expected_discharge_date"])
-    return _event(
+    return record_event(
         case,
         actor,
         Kind.EXPECTED_DATE_CHANGED,
@@ -778,7 +779,7 @@ def set_discharge_ready(actor: Actor, case: Case, at: dt.datetime | None = None)
     case.discharge_ready_by = actor.user
     case.sip_summons_due_at = _sip_due(case)
     case.save(update_fields=["discharge_ready_at", "discharge_ready_by", "sip_summons_due_at"])
-    return _event(
+    return record_event(
         case,
         actor,
         Kind.DISCHARGE_READY_SET,
@@ -821,7 +822,7 @@ def withdraw_discharge_ready(
     if case.sip_summons_sent_at is None:
         case.sip_summons_due_at = None  # the 3-day clock starts again at the next discharge-ready
     case.save(update_fields=["discharge_ready_at", "discharge_ready_by", "sip_summons_due_at"])
-    return _event(
+    return record_event(
         case,
         actor,
         Kind.DISCHARGE_READY_WITHDRAWN,
@@ -843,7 +844,7 @@ def appoint_coordinator(actor: Actor, case: Case, name: str, phone: str = "") ->
     case.coordinator_phone = limited("coordinator_phone", phone, 40)
     case.coordinator_unit = participant.unit
     case.save(update_fields=["coordinator_name", "coordinator_phone", "coordinator_unit"])
-    return _event(
+    return record_event(
         case,
         actor,
         Kind.COORDINATOR_APPOINTED,
@@ -932,7 +933,7 @@ def save_planning_basis(
     case.sip_needed = region and municipal
     case.sip_summons_due_at = _sip_due(case)
     case.save(update_fields=["sip_needed", "sip_summons_due_at"])
-    _event(
+    record_event(
         case,
         actor,
         Kind.PLANNING_UPDATED,
@@ -961,7 +962,7 @@ def set_checklist_item(actor: Actor, case: Case, key: str, done: bool = True) ->
         checklist.pop(key, None)
     case.checklist = checklist
     case.save(update_fields=["checklist"])
-    return _event(case, actor, Kind.CHECKLIST_UPDATED, data={"item": key, "done": done}, notify=False)
+    return record_event(case, actor, Kind.CHECKLIST_UPDATED, data={"item": key, "done": done}, notify=False)
 
 
 def checklist_status(
@@ -1027,7 +1028,7 @@ def send_sip_summons(actor: Actor, case: Case, at: dt.datetime | None = None) ->
     case.sip_summons_sent_at = at
     case.sip_summons_due_at = due
     case.save(update_fields=["sip_summons_sent_at", "sip_summons_due_at"])
-    return _event(
+    return record_event(
         case,
         actor,
         Kind.SIP_SUMMONS_SENT,
@@ -1085,7 +1086,7 @@ def book_meeting(
     if form == Meeting.Form.VIDEO:
         meeting.video_link = video_provider().create_meeting(meeting)
         meeting.save(update_fields=["video_link"])
-    _event(
+    record_event(
         case,
         actor,
         Kind.MEETING_BOOKED,
@@ -1115,7 +1116,7 @@ def send_discharge_info(
         case.patient_summary_given_at = at
         fields.append("patient_summary_given_at")
     case.save(update_fields=fields)
-    return _event(
+    return record_event(
         case, actor, Kind.DISCHARGE_INFO_SENT, occurred_at=at, data={"patient_summary_given": summary_given}
     )
 
@@ -1167,7 +1168,7 @@ def discharge(
     now = _now()
     case.discharge_notice_sent_at = now
     case.save(update_fields=["status", "discharged_at", "discharge_notice_sent_at"])
-    discharged = _event(
+    discharged = record_event(
         case,
         actor,
         Kind.DISCHARGED,
@@ -1177,7 +1178,9 @@ def discharge(
             "discharge_ready_at": _iso(case.discharge_ready_at),
         },
     )
-    _event(case, actor, Kind.DISCHARGE_NOTICE_SENT, occurred_at=now, data={"discharged_event": discharged.pk})
+    record_event(
+        case, actor, Kind.DISCHARGE_NOTICE_SENT, occurred_at=now, data={"discharged_event": discharged.pk}
+    )
     return discharged
 
 
@@ -1193,7 +1196,7 @@ def close_case(actor: Actor, case: Case) -> CaseEvent:
     case.status = Status.CLOSED
     case.closed_at = now
     case.save(update_fields=["status", "closed_at"])
-    event = _event(
+    event = record_event(
         case,
         actor,
         Kind.CLOSED,
@@ -1247,7 +1250,7 @@ def transfer(actor: Actor, case: Case, to_ward: Unit | int | str, at: dt.datetim
             status=Participant.Status.ACTIVE, role=Participant.Role.WARD
         )
     involve(case.person, target, Involvement.Kind.INPATIENT_CASE, case.source, at=at)
-    event = _event(
+    event = record_event(
         case,
         actor,
         Kind.TRANSFERRED,
@@ -1278,7 +1281,7 @@ def start_leave(
         )
     case.status = Status.ON_LEAVE
     case.save(update_fields=["status"])
-    return _event(
+    return record_event(
         case, actor, Kind.LEAVE_STARTED, occurred_at=at, data={"expected_return": _iso(expected_return)}
     )
 
@@ -1299,7 +1302,7 @@ def end_leave(actor: Actor, case: Case, at: dt.datetime | None = None) -> CaseEv
         raise DomainError.single("at", "DATUM-ORDNING", _("Permissionen kan inte sluta innan den började."))
     case.status = Status.ADMITTED
     case.save(update_fields=["status"])
-    return _event(case, actor, Kind.LEAVE_ENDED, occurred_at=at)
+    return record_event(case, actor, Kind.LEAVE_ENDED, occurred_at=at)
 
 
 @transaction.atomic
@@ -1316,7 +1319,7 @@ def record_death(actor: Actor, case: Case, died_at: dt.datetime) -> CaseEvent:
     person.deceased_on = timezone.localdate(died_at)
     person.save(update_fields=["deceased_on", "updated_at"])
     record_change(actor, person, "person/avliden")
-    return _event(case, actor, Kind.DIED, occurred_at=died_at)
+    return record_event(case, actor, Kind.DIED, occurred_at=died_at)
 
 
 @transaction.atomic
@@ -1329,7 +1332,9 @@ def cancel_case(actor: Actor, case: Case, reason: str, text: str = "") -> CaseEv
         raise DomainError.single("reason", "MAKULERING", _("Välj ett skäl till makuleringen."))
     case.status = Status.CANCELLED
     case.save(update_fields=["status"])
-    event = _event(case, actor, Kind.CANCELLED, data={"reason": reason, "text": limited("text", text, 500)})
+    event = record_event(
+        case, actor, Kind.CANCELLED, data={"reason": reason, "text": limited("text", text, 500)}
+    )
     end_involvement(case.person, None, case.source)
     return event
 
@@ -1391,7 +1396,7 @@ def cancel_notice(
             case.notice_sent_at = None
             case.notice_late = False
             case.save(update_fields=["notice_sent_at", "notice_late"])
-    return _event(case, actor, Kind.NOTICE_CANCELLED, data=data)
+    return record_event(case, actor, Kind.NOTICE_CANCELLED, data=data)
 
 
 CORRECTABLE: dict[str, str] = {
@@ -1443,7 +1448,7 @@ def correct_notice(
     old = getattr(case, field)
     setattr(case, field, new_time)
     case.save(update_fields=[field])
-    return _event(
+    return record_event(
         case,
         actor,
         Kind.NOTICE_CORRECTED,
@@ -1480,7 +1485,7 @@ def replace_reserve_number(actor: Actor, case: Case, new_person: Person) -> Case
     Case.objects.filter(person=old).update(person=new_person)
     case.person = new_person
     record_change(actor, old, f"case:{case.pk}/reservnummer-ersatt")
-    return _event(
+    return record_event(
         case,
         actor,
         Kind.NOTICE_CORRECTED,
@@ -1577,7 +1582,9 @@ def acknowledge(actor: Actor, case: Case) -> CaseEvent:
     Participant.objects.filter(pk=participant.pk).update(
         needs_ack=False, unacked_since=None, acknowledged_at=now, acknowledged_by=actor.user
     )
-    return _event(case, actor, Kind.ACKNOWLEDGED, data={"unit": _unit_ref(participant.unit)}, notify=False)
+    return record_event(
+        case, actor, Kind.ACKNOWLEDGED, data={"unit": _unit_ref(participant.unit)}, notify=False
+    )
 
 
 class CaseSubject:
@@ -1605,7 +1612,7 @@ class CaseSubject:
         ]
 
     def record_event(self, actor: Actor, data: dict[str, Any]) -> None:
-        _event(self.obj, actor, CaseEvent.Kind.MESSAGE_SENT, data=data)
+        record_event(self.obj, actor, CaseEvent.Kind.MESSAGE_SENT, data=data)
 
     def add_unit(self, actor: Actor, unit: Unit) -> list[dict[str, Any]]:
         sender = self.sender_unit(actor)
