@@ -27,6 +27,7 @@ from brygga.core.errors import DomainError, NotFound, PermissionDenied
 from brygga.organisations.models import Unit
 from brygga.people.identifiers import parse_identity_number
 from brygga.people.models import Person
+from brygga.people.register import RegisterUnavailable, find_or_fetch
 
 Action = AccessLogEntry.Action
 
@@ -165,7 +166,6 @@ def lookup_person(actor: Actor, identifier: str, purpose: str | None = None) -> 
 def _find_or_fetch(identifier: str, register: bool = True) -> Person | None:
     """The person brygga has, or the one the population register returns the first time (ADR 0500). A register
     that does not answer is a clear error for an unknown number only; a known person never waits for it."""
-    from brygga.people.register import RegisterUnavailable, find_or_fetch
 
     if not register:
         number = parse_identity_number(identifier)

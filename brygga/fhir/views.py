@@ -11,19 +11,22 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from brygga.access.models import AccessLogEntry
-from brygga.access.services import log_access, log_list_access, open_person, visible_persons
+from brygga.access.services import log_access, log_extract, log_list_access, open_person, visible_persons
 from brygga.accounts.permissions import Perm
 from brygga.cases import services
 from brygga.cases.models import Case, CaseEvent
+from brygga.consent.models import Consent
 from brygga.core.errors import NotFound
-from brygga.fhir import capability, communication, mapping, systems, writes
+from brygga.documents.models import Attachment
+from brygga.fhir import audit, capability, communication, consent, mapping, systems, writes
 from brygga.fhir.careplan import careplan
 from brygga.fhir.http import actor_of, fhir_response, fhir_view, run_write
 from brygga.fhir.outcome import FhirError
-from brygga.fhir.validation import read_body
+from brygga.fhir.validation import read_body, validate
 from brygga.messaging import services as messaging
 from brygga.messaging.models import Message
 from brygga.organisations.models import Unit
+from brygga.people.models import Person
 from brygga.sip.services import open_sip
 
 MAX_COUNT = 200
@@ -349,7 +352,6 @@ def _patched(request: HttpRequest, current: dict[str, Any]) -> dict[str, Any]:
         raise FhirError.single(
             400, "FHIR-JSON", "Ange en JSON Patch eller en del av resursen.", "", "structure"
         )
-    from brygga.fhir.validation import validate
 
     validate(changed)
     return changed
@@ -438,7 +440,6 @@ def careplan_read(request: HttpRequest, pk: str) -> HttpResponse:
 def _communication_answer(
     request: HttpRequest, message_pk: int, status: int
 ) -> tuple[int, dict[str, Any], dict[str, str]]:
-    from brygga.documents.models import Attachment
 
     actor = actor_of(request)
     message = (
@@ -499,9 +500,6 @@ def audit_event_search(request: HttpRequest) -> HttpResponse:
     """``AuditEvent?patient=Patient/<id>`` or ``AuditEvent?patient:identifier=<system>|<number>``: the extract
     a person may request, for a token whose role reviews the log (Perm.ACCESS_LOG_REVIEW). The extract itself
     is logged as an export, as on the extract page."""
-    from brygga.access.services import log_extract
-    from brygga.fhir import audit
-    from brygga.people.models import Person
 
     actor = actor_of(request)
     actor.require(Perm.ACCESS_LOG_REVIEW)
@@ -530,9 +528,6 @@ def audit_event_search(request: HttpRequest) -> HttpResponse:
 def consent_search(request: HttpRequest) -> HttpResponse:
     """``Consent?patient=Patient/<id>``: the person's recorded consents, for a unit involved with the person
     (``open_person``: checked and logged)."""
-    from brygga.access.services import open_person
-    from brygga.consent.models import Consent
-    from brygga.fhir import consent
 
     ref = request.GET.get("patient", "").rpartition("/")[2]
     if not ref:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
+from brygga.consent.services import Basis, may_disclose
 from brygga.messaging import services as messaging
 from brygga.messaging.models import Thread
 from brygga.organisations.models import Unit
@@ -88,7 +89,6 @@ def handlers() -> dict[str, Callable[[Actor, Any, HttpRequest], str]]:
 def _recipients(subject: messaging.Subject, sender: Unit) -> list[dict[str, Any]]:
     """Who would receive a message now and on which basis (or which rule refuses it), shown above the form
     so the writer knows before writing (the same decision the service makes when sending)."""
-    from brygga.consent.services import Basis, may_disclose
 
     rows = []
     for unit in subject.recipient_units(sender):

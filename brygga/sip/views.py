@@ -22,6 +22,7 @@ from brygga.access.services import log_access, log_list_access, lookup_person, o
 from brygga.accounts.context import Actor
 from brygga.accounts.decorators import actor_required, run_action
 from brygga.accounts.permissions import Perm
+from brygga.cases import services as case_services
 from brygga.cases.models import Case, Participant
 from brygga.cases.services import unit_cases
 from brygga.consent import services as consent_services
@@ -130,7 +131,6 @@ def _linked_threads(actor: Actor, sip: Sip) -> list[Thread] | None:
     case; None if it does not."""
     if sip.case_id is None:
         return None
-    from brygga.cases import services as case_services
 
     try:
         case = case_services.open_case(actor, sip.case_id, what=f"sip:{sip.pk}")
