@@ -24,7 +24,7 @@ from brygga.cases import actions as case_actions
 from brygga.cases import rules, selectors, services
 from brygga.cases.models import Case, CaseEvent, Meeting, Participant, PlanningBasis
 from brygga.core.errors import DomainError, NotFound, Problem
-from brygga.core.inputs import form_date, form_datetime, required_datetime
+from brygga.core.inputs import form_date, form_datetime
 from brygga.messaging import views as message_views
 from brygga.organisations.models import Unit
 from brygga.people.presenters import person_summary
@@ -57,7 +57,7 @@ def new_case(request: HttpRequest) -> HttpResponse:
             case = services.admit_with_notice(
                 actor,
                 person,
-                admitted_at=required_datetime(request.POST.get("admitted_at", ""), "admitted_at"),
+                admitted_at=form_datetime(request.POST.get("admitted_at", ""), "admitted_at", required=True),
                 care_type=request.POST.get("care_type", ""),
                 expected_discharge_date=form_date(
                     request.POST.get("expected_discharge_date", ""), "expected_discharge_date"
@@ -379,7 +379,7 @@ def _confirmed(post: Any) -> None:
 
 def _death(actor: Actor, case: Case, post: Any) -> str:
     _confirmed(post)
-    died_at = required_datetime(post.get("died_at", ""), "died_at")
+    died_at = form_datetime(post.get("died_at", ""), "died_at", required=True)
     services.record_death(actor, case, died_at)
     return _("Dödsfallet är registrerat.")
 
@@ -393,7 +393,7 @@ def _cancel_notice(actor: Actor, case: Case, post: Any) -> str:
 
 
 def _correct_notice(actor: Actor, case: Case, post: Any) -> str:
-    new_time = required_datetime(post.get("new_time", ""), "new_time")
+    new_time = form_datetime(post.get("new_time", ""), "new_time", required=True)
     services.correct_notice(actor, case, post.get("target_event", ""), new_time, post.get("reason", ""))
     return _("Uppgiften är rättad. Mottagarna har fått besked.")
 

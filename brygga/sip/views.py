@@ -28,7 +28,7 @@ from brygga.cases.services import unit_cases
 from brygga.consent import services as consent_services
 from brygga.consent.models import Consent, DisclosureAssessment
 from brygga.core.errors import DomainError, NotFound
-from brygga.core.inputs import form_date, form_datetime, required_date
+from brygga.core.inputs import form_date, form_datetime
 from brygga.messaging import services as messaging
 from brygga.messaging import views as message_views
 from brygga.messaging.models import Thread
@@ -467,7 +467,7 @@ def _withdraw_consent(actor: Actor, person: Person, post: Any) -> str:
 
 
 def _assessment(actor: Actor, person: Person, post: Any) -> str:
-    valid_until = required_date(post.get("valid_until", ""), "valid_until")
+    valid_until = form_date(post.get("valid_until", ""), "valid_until", required=True)
     consent_services.record_assessment(
         actor,
         person,
