@@ -189,3 +189,41 @@ def test_no_module_uses_another_apps_private_names(app: str) -> None:
         module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
         found += private_uses(path.read_text(), module, str(path.relative_to(ROOT)))
     assert found == [], "make the name public where it is defined, or keep the use inside its app"
+
+
+# --- the checked path ---------------------------------------------------------------------------------------
+
+# Personal data a view or an API endpoint reaches only through the checked path (open_* or a selector that
+# narrows to what the caller opened): never by querying these models itself.
+GUARDED_MODELS = {"Person", "Case", "Sip", "Consent", "Message"}
+
+
+def _is_view_or_api(path: Path) -> bool:
+    name = path.name
+    return name in {"views.py", "api.py"} or name.endswith(("_views.py", "_api.py"))
+
+
+def direct_queries(source: str, where: str) -> list[str]:
+    """``Model.objects`` of a guarded model in ``source``."""
+    found = []
+    for node in ast.walk(ast.parse(source, where)):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr == "objects"
+            and isinstance(node.value, ast.Name)
+            and node.value.id in GUARDED_MODELS
+        ):
+            found.append(f"{where}:{node.lineno} queries {node.value.id}.objects")
+    return found
+
+
+def test_the_direct_query_check_finds_one() -> None:
+    source = "def view(request):\n    return Case.objects.filter(pk=1), Unit.objects.all()\n"
+    assert direct_queries(source, "views.py") == ["views.py:2 queries Case.objects"]
+
+
+def test_views_and_api_modules_reach_personal_data_only_through_the_checked_path() -> None:
+    modules = [p for p in PACKAGE.rglob("*.py") if "migrations" not in p.parts and _is_view_or_api(p)]
+    assert len(modules) > 20  # the check looks at the real modules
+    found = [use for p in sorted(modules) for use in direct_queries(p.read_text(), str(p.relative_to(ROOT)))]
+    assert found == [], "open the object through its open_* function or a selector that checks need-to-know"

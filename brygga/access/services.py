@@ -485,3 +485,14 @@ def record_log_review(
         )
         review.entries.set(entries)
     return review
+
+
+def person_by_identifier(identifier: str) -> Person | None:
+    """The person brygga has with this (normalised) identity number, for a log reviewer's extract: the caller
+    holds the review permission and logs what it shows (no register look-up, no involvement)."""
+    return Person.objects.filter(identifier=identifier).first()
+
+
+def person_by_reference(pk: int) -> Person | None:
+    """The person with this id, for a log reviewer's search (as ``person_by_identifier``)."""
+    return Person.objects.filter(pk=pk).first()

@@ -337,10 +337,7 @@ def _actor(request: HttpRequest) -> Actor:
 
 def _find_case(actor: Actor, case_id: int | None, external_id: str | None) -> Case:
     if case_id is None and external_id and actor.unit is not None:
-        found = (
-            Case.objects.filter(ward=actor.unit, external_id=external_id).values_list("pk", flat=True).first()
-        )
-        case_id = found
+        case_id = selectors.case_id_by_external_id(actor.unit, external_id)
     if case_id is None:
         raise NotFound
     return services.open_case(actor, case_id)
@@ -348,13 +345,7 @@ def _find_case(actor: Actor, case_id: int | None, external_id: str | None) -> Ca
 
 def _fresh_many(pks: list[int]) -> list[Case]:
     """The cases as written, with everything ``case_out`` shows, in two statements (no N+1)."""
-    return list(
-        Case.objects.select_related(
-            "person__registered_municipality", "person__listed_unit", "ward", "site", "municipality"
-        )
-        .prefetch_related(Prefetch("participants", queryset=Participant.objects.select_related("unit")))
-        .filter(pk__in=pks)
-    )
+    return selectors.cases_for_answer(pks)
 
 
 def _fresh(pk: int) -> Case:

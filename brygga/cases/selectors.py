@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Case as DbCase
-from django.db.models import F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +22,7 @@ from brygga.accounts.permissions import Perm
 from brygga.cases import rules
 from brygga.cases.models import Case, Participant
 from brygga.core import inbox
+from brygga.organisations.models import Unit
 
 
 @dataclass
@@ -205,3 +206,37 @@ def case_page(
     )
     result.object_list = cases
     return result
+
+
+# --- for the API: lookups behind the checked path ---------------------------------------------------------
+
+
+def case_id_by_external_id(unit: Unit | None, external_id: str) -> int | None:
+    """The id of the case the ward ``unit`` registered with its own ``external_id`` (the caller then opens it
+    through ``services.open_case``, which checks need-to-know and logs the read)."""
+    if unit is None:
+        return None
+    return Case.objects.filter(ward=unit, external_id=external_id).values_list("pk", flat=True).first()
+
+
+def cases_for_answer(pks: list[int]) -> list[Case]:
+    """The cases the caller has just opened or written, with everything an API answer shows, in two
+    statements (no N+1). Only for ids that went through the checked path in this request."""
+    return list(
+        Case.objects.select_related(
+            "person__registered_municipality", "person__listed_unit", "ward", "site", "municipality"
+        )
+        .prefetch_related(Prefetch("participants", queryset=Participant.objects.select_related("unit")))
+        .filter(pk__in=pks)
+    )
+
+
+def case_for_answer(pk: int) -> Case:
+    """A case the caller has just opened or written, with its ward and person (the FHIR Encounter)."""
+    return Case.objects.select_related("ward", "person").get(pk=pk)
+
+
+def cases_by_id(pks: set[int]) -> dict[int, Case]:
+    """Cases with their persons by id, for rows the caller found through the unit's own cases
+    (``services.unit_cases``)."""
+    return {c.pk: c for c in Case.objects.filter(pk__in=pks).select_related("person")}

@@ -122,7 +122,7 @@ def _now() -> dt.datetime:
     return timezone.now()
 
 
-def _lock(case: Case) -> Case:
+def lock_case(case: Case) -> Case:
     """Re-read the case under a row lock, so two concurrent changes cannot both pass the state checks."""
     return Case.objects.select_for_update().select_related("person", "ward", "site").get(pk=case.pk)
 
@@ -588,7 +588,7 @@ def send_admission_notice(
     from the person's folkbokföring and listing; a list overrides that (manual addressing). ``assessed_at``
     records a later assessment, which moves the 24-hour deadline (R-INS-3)."""
     actions.check(actor, case, "notice", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "notice")
     if case.notice_sent_at is not None:
         raise DomainError.single(
@@ -647,7 +647,7 @@ def send_admission_notice(
 def add_recipient(actor: Actor, case: Case, unit: Unit | int | str) -> CaseEvent:
     """Send the admission notice to one more unit (manual addressing, e.g. after a rejection)."""
     actions.check(actor, case, "add-recipient", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "add-recipient")
     if case.notice_sent_at is None:
         raise DomainError.single(
@@ -668,7 +668,7 @@ def reject_notice(actor: Actor, case: Case, reason: str, text: str = "") -> Case
     """R-INS-7: a receiving unit rejects a misdirected notice with a reason. The sender sees the rejection;
     the rejecting unit's access to the person ends (after the grace period)."""
     participant = actions.check(actor, case, "reject")
-    case = _lock(case)
+    case = lock_case(case)
     if reason not in rules.REJECTION_REASONS:
         raise DomainError.single("reason", "R-INS-7", _("Välj ett skäl till att meddelandet avvisas."))
     if reason == "other" and not text.strip():
@@ -707,7 +707,7 @@ def change_expected_date(
     """R-INS-5: the expected discharge date is a versioned value; each change records the old and new date
     and a coded reason, and notifies the receivers."""
     actions.check(actor, case, "expected-date", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "expected-date")
     problems = []
     if new_date is None:
@@ -764,7 +764,7 @@ def set_discharge_ready(actor: Actor, case: Case, at: dt.datetime | None = None)
             status=403,
         )
     actions.check(actor, case, "discharge-ready", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "discharge-ready")
     if case.discharge_ready_at is not None:
         raise DomainError.single(
@@ -806,7 +806,7 @@ def withdraw_discharge_ready(
             status=403,
         )
     actions.check(actor, case, "withdraw-discharge-ready", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "withdraw-discharge-ready")
     if case.discharge_ready_at is None:
         raise DomainError.single(
@@ -835,7 +835,7 @@ def withdraw_discharge_ready(
 def appoint_coordinator(actor: Actor, case: Case, name: str, phone: str = "") -> CaseEvent:
     """R-FVK-1: the vårdcentral that received the notice appoints the fast vårdkontakt before discharge."""
     participant = actions.check(actor, case, "coordinator", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "coordinator")
     if not name.strip():
         raise DomainError.single("coordinator_name", "R-FVK-1", _("Ange namnet på den fasta vårdkontakten."))
@@ -872,7 +872,7 @@ def save_planning_basis(
     """The structured planning basis. Every question and every receiver's need is mandatory; "vet_ej" is an
     accepted, counted answer. Needs from both principals make the SIP summons deadline apply (R-SIP-K-1)."""
     actions.check(actor, case, "planning", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "planning")
     problems = []
     clean_answers: dict[str, str] = {}
@@ -951,7 +951,7 @@ def set_checklist_item(actor: Actor, case: Case, key: str, done: bool = True) ->
     """Tick (or untick) a manual item of the discharge checklist."""
     # The ward's checklist: only the ward ticks it (the table, brygga.cases.actions).
     participant = actions.check(actor, case, "checklist", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "checklist")
     if key not in rules.MANUAL_CHECKLIST_KEYS:
         raise DomainError.single("checklist", "CHECKLISTA", _("Okänd punkt i checklistan."))
@@ -1018,7 +1018,7 @@ def send_sip_summons(actor: Actor, case: Case, at: dt.datetime | None = None) ->
     """R-FVK-2, R-SIP-K-1: the fast vårdkontakt (vårdcentral) sends the summons to SIP; recorded whether it
     was within 3 days of the discharge-ready notice."""
     actions.check(actor, case, "sip-summons", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "sip-summons")
     if case.sip_summons_sent_at is not None:
         raise DomainError.single("sip", "FEL-STATUS", _("Kallelsen är redan skickad."), status=409)
@@ -1051,7 +1051,7 @@ def book_meeting(
     """A planning meeting on site, by phone or by video (R-VG-PROC-2); a video link comes from the configured
     provider."""
     participant = actions.check(actor, case, "meeting", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "meeting")
     problems = []
     if form not in Meeting.Form.values:
@@ -1105,7 +1105,7 @@ def send_discharge_info(
     """R-UTS-1: the information needed for care after discharge, to every receiver, before or on the
     discharge day; R-UTS-2: whether the patient was given the written summary."""
     actions.check(actor, case, "discharge-info", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "discharge-info")
     at = at or _now()
     _not_before(at, case.admitted_at, "at", _("Informationen kan inte skickas före inskrivningen."))
@@ -1128,7 +1128,7 @@ def discharge(
     """The patient leaves: checks the dates and the blocking checklist items (R-UTS-1, R-UTS-2), records the
     discharge and sends the discharge notice to every receiver, in one transaction."""
     actions.check(actor, case, "discharge", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "discharge")
     at = discharged_at or _now()
     problems = []
@@ -1189,7 +1189,7 @@ def close_case(actor: Actor, case: Case) -> CaseEvent:
     """Close a discharged, deceased or cancelled case. Records whether it closed without a discharge-ready or
     discharge notice (a statistic the users ask for) and ends the units' involvements."""
     actions.check(actor, case, "close", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "close")
     previous = case.status
     now = _now()
@@ -1218,7 +1218,7 @@ def transfer(actor: Actor, case: Case, to_ward: Unit | int | str, at: dt.datetim
     """Omflyttning: the stay continues at another ward, at the same or another hospital. The case (and its
     deadlines and payment clock) continues; the new ward takes over as sender."""
     actions.check(actor, case, "transfer", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "transfer")
     if isinstance(to_ward, Unit):
         target: Unit | None = to_ward
@@ -1271,7 +1271,7 @@ def start_leave(
 ) -> CaseEvent:
     """Permission: the patient is away but still admitted."""
     actions.check(actor, case, "leave-start", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "leave-start")
     at = at or _now()
     _not_before(at, case.admitted_at, "at", _("Permissionen kan inte börja före inskrivningen."))
@@ -1289,7 +1289,7 @@ def start_leave(
 @transaction.atomic
 def end_leave(actor: Actor, case: Case, at: dt.datetime | None = None) -> CaseEvent:
     actions.check(actor, case, "leave-end", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "leave-end")
     at = at or _now()
     started = (
@@ -1309,7 +1309,7 @@ def end_leave(actor: Actor, case: Case, at: dt.datetime | None = None) -> CaseEv
 def record_death(actor: Actor, case: Case, died_at: dt.datetime) -> CaseEvent:
     """The patient died during the stay: the case stops without a discharge notice; the person is deceased."""
     actions.check(actor, case, "death", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "death")
     _not_before(died_at, case.admitted_at, "died_at", _("Dödsfallet kan inte vara före inskrivningen."))
     _not_future(died_at, "died_at")
@@ -1326,7 +1326,7 @@ def record_death(actor: Actor, case: Case, died_at: dt.datetime) -> CaseEvent:
 def cancel_case(actor: Actor, case: Case, reason: str, text: str = "") -> CaseEvent:
     """Makulera: the case was wrong (wrong person, wrong stay, entered in error). Every unit's access ends."""
     actions.check(actor, case, "cancel-case", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "cancel-case")
     if reason not in rules.CANCEL_REASONS or reason == "discharge_did_not_happen":
         raise DomainError.single("reason", "MAKULERING", _("Välj ett skäl till makuleringen."))
@@ -1363,7 +1363,7 @@ def cancel_notice(
     * a discharge notice: the discharge did not happen (utebliven utskrivning) — the case is open again and
       the ``discharged`` event it names is void for statistics and payment."""
     actions.check(actor, case, "cancel-notice")
-    case = _lock(case)
+    case = lock_case(case)
     target = _target_event(case, target_event_id, [Kind.ADMISSION_NOTICE_SENT, Kind.DISCHARGE_NOTICE_SENT])
     if reason not in rules.CANCEL_REASONS:
         raise DomainError.single("reason", "ANNULLERING", _("Välj ett skäl till annulleringen."))
@@ -1414,7 +1414,7 @@ def correct_notice(
     """Rättelse (MedCom RE_): a wrong time in a sent notice is corrected by a new event naming the old one;
     the case takes the corrected time, the history keeps both."""
     actions.check(actor, case, "correct-notice")
-    case = _lock(case)
+    case = lock_case(case)
     target = _target_event(case, target_event_id, CORRECTABLE.keys())
     field = CORRECTABLE[target.kind]
     if not reason.strip():
@@ -1468,7 +1468,7 @@ def replace_reserve_number(actor: Actor, case: Case, new_person: Person) -> Case
     """A reserve number replaced by the real personnummer: the reserve identity points to the real one, the
     case moves to it, and every unit of the case keeps access under the new identity."""
     actions.check(actor, case, "replace-reserve")
-    case = _lock(case)
+    case = lock_case(case)
     old = case.person
     if old.id_kind != IdKind.RESERVE:
         raise DomainError.single(
@@ -1620,7 +1620,7 @@ class CaseSubject:
             raise DomainError.single(
                 "to_unit", "VIDARESAND", _("Vidaresändning går bara till enheter i den egna organisationen.")
             )
-        self.obj = _lock(self.obj)
+        self.obj = lock_case(self.obj)
         if Participant.objects.filter(case=self.obj, unit=unit, status=Participant.Status.ACTIVE).exists():
             return []
         return _add_recipients(self.obj, [unit], Participant.Addressing.MANUAL, _now())

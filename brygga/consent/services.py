@@ -415,3 +415,23 @@ def consents_for(person: Person) -> list[Consent]:
         .select_related("recorded_by", "recorded_unit", "withdrawal_unit")
         .prefetch_related("parties", "excluded_parties")
     )
+
+
+def consent_by_id(consent_id: int | str | None, person: Person | None = None) -> Consent | None:
+    """A recorded consent by id (of ``person`` when given: one the caller has opened through ``open_person``).
+    ``withdraw_consent`` checks need-to-know on its person before it changes anything."""
+    pk = int(str(consent_id)) if str(consent_id or "").isdigit() else 0
+    found = Consent.objects.filter(pk=pk) if pk else Consent.objects.none()
+    if person is not None:
+        found = found.filter(person=person)
+    return found.first()
+
+
+def consents_for_answer(person: Person) -> list[Consent]:
+    """The consents of a person the caller has opened (``open_person``), with their parties, oldest first."""
+    return list(
+        Consent.objects.filter(person=person)
+        .select_related("recorded_unit")
+        .prefetch_related("parties", "excluded_parties")
+        .order_by("given_at", "pk")
+    )

@@ -458,3 +458,13 @@ def message_out(message: Message) -> dict[str, Any]:
             for a in Attachment.objects.filter(owner_type="message", owner_id=str(message.pk)).order_by("pk")
         ],
     }
+
+
+def case_message(message_pk: int) -> Message | None:
+    """A message of a case's thread by id, for the FHIR Communication read: the caller then opens the case
+    through its checked path and asks ``readable_messages`` before it shows anything."""
+    return (
+        Message.objects.select_related("thread", "unit")
+        .filter(pk=message_pk, thread__case__isnull=False)
+        .first()
+    )

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brygga.access.services import involved_person_ids
+from brygga.cases.models import Case
 from brygga.core import inbox
 from brygga.organisations.models import Unit
 from brygga.people.models import Person
@@ -285,3 +286,33 @@ def care_requests_for_unit(unit: Unit, include_closed: bool = False) -> list[Car
 
 def open_follow_ups(sip: Sip) -> list[FollowUp]:
     return list(sip.follow_ups.filter(done_at__isnull=True).select_related("responsible_unit"))
+
+
+# --- for the pages and the API: what belongs to a person already opened through the checked path -----------
+# The caller has opened the person (``open_person``: need-to-know checked, the read logged); these narrow to
+# that person, so an id of another person's case or SIP is simply not found.
+
+
+def case_of_person(person: Person, case_id: int | str | None) -> Case | None:
+    pk = int(str(case_id)) if str(case_id or "").isdigit() else 0
+    return Case.objects.filter(pk=pk, person=person).first() if pk else None
+
+
+def sip_of_person(person: Person, sip_id: int | str | None) -> Sip | None:
+    pk = int(str(sip_id)) if str(sip_id or "").isdigit() else 0
+    return Sip.objects.filter(pk=pk, person=person).first() if pk else None
+
+
+def unit_cases_of_person(person: Person, unit: Unit | None) -> QuerySet[Case]:
+    """The person's cases the unit takes part in."""
+    return Case.objects.filter(person=person, participants__unit=unit).distinct()
+
+
+def unit_sips_of_person(person: Person, unit: Unit | None) -> QuerySet[Sip]:
+    """The person's SIPs the unit takes part in."""
+    return Sip.objects.filter(person=person, participants__unit=unit)
+
+
+def sip_for_answer(sip: Sip) -> Sip:
+    """The SIP the caller has just opened or written, read again with what an API answer shows."""
+    return Sip.objects.select_related("person", "initiated_by_unit").get(pk=sip.pk)
