@@ -27,8 +27,9 @@ from django.utils import timezone
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Role
 from brygga.cases import services
-from brygga.cases.models import Case, CaseEvent, Message
+from brygga.cases.models import Case, CaseEvent
 from brygga.messaging import services as messaging
+from brygga.messaging.models import Message
 from tests.factories import OTHER_WARD, WARD, actor, make_person, share_consent
 from tests.test_hardening import _form_token
 from tests.test_messaging import auth

@@ -102,15 +102,28 @@ def stamp_seals(now: dt.datetime | None = None) -> int:
     return made
 
 
+def _trust_roots() -> list[Any]:
+    """The roots in ``BRYGGA_SIGNING_TRUST_ROOTS`` (PEM files; the TSA's root among them), read as the
+    documents app reads them for signatures (access sits below documents, so it does not import it)."""
+    from pathlib import Path
+
+    from asn1crypto import pem
+    from asn1crypto import x509 as asn1_x509
+
+    roots = []
+    for path in settings.BRYGGA_SIGNING_TRUST_ROOTS:
+        for _type, _headers, der in pem.unarmor(Path(path).read_bytes(), multiple=True):
+            roots.append(asn1_x509.Certificate.load(der))
+    return roots
+
+
 def _verify_token(record: AccessLogStamp, expected: bytes) -> str | None:
     """Why the token is not a valid stamp of ``expected`` by a trusted TSA, or None."""
     from asn1crypto import cms
     from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
     from pyhanko_certvalidator import ValidationContext
 
-    from brygga.documents.signing import extra_trust_roots
-
-    roots = extra_trust_roots()
+    roots = _trust_roots()
     if not roots:
         return (
             "går inte att kontrollera: tidsstämpeltjänstens rotcertifikat saknas i BRYGGA_SIGNING_TRUST_ROOTS"

@@ -239,13 +239,13 @@ def check_backup(source: Path) -> dict[str, Any]:
 
 
 def _installation_is_empty() -> list[str]:
-    from brygga.accounts.models import User
-    from brygga.people.models import Person
+    # By label, not import: core sits below the apps it backs up (docs/adr/0009).
+    from django.contrib.auth import get_user_model
 
     reasons = []
-    if Person.objects.exists():
+    if apps.get_model("people", "Person").objects.exists():
         reasons.append("the database has persons")
-    if User.objects.exists():
+    if get_user_model().objects.exists():
         reasons.append("the database has users")
     for alias in sorted(file_storage_aliases()):
         storage = storages[alias]
