@@ -54,3 +54,15 @@ def isolated_documents(settings, tmp_path: Path) -> Path:  # type: ignore[no-unt
     settings.BRYGGA_CLAMAV_HOST = ""
     settings.BRYGGA_CLAMAV_SOCKET = ""
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def swedish_to_begin_with():  # type: ignore[no-untyped-def]
+    """Every test starts in Swedish: a request in English (tests/test_i18n_catalogue.py) leaves its language
+    active in the thread, and texts a service words outside a request (a message's legal basis) would follow."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
