@@ -1,4 +1,4 @@
-"""Signatures valid for years (issue 16, part 2): a signed SIP plan is PAdES B-LT — an RFC 3161 time-stamp
+"""Signatures valid for years (issue 16, part 2): a signed SIP plan is PAdES B-LTA — an RFC 3161 time-stamp
 from a real time-stamping service and the OCSP responses for the signer's and the TSA's certificates embedded —
 and validates as such in a second, independent validator (OpenSSL and cryptography, tests/independent_pades.py)
 as well as in pyHanko. A time-stamping service that does not answer refuses the signature (DOK-SIG-5): nothing
@@ -59,7 +59,7 @@ def signed_plan(timestamping: LocalPki):  # type: ignore[no-untyped-def]
     return vc, version
 
 
-def test_a_signed_sip_plan_is_b_lt_in_an_independent_validator(  # type: ignore[no-untyped-def]
+def test_a_signed_sip_plan_is_b_lta_in_an_independent_validator(  # type: ignore[no-untyped-def]
     signed_plan, timestamping: LocalPki, isolated_documents: Path, tmp_path: Path
 ) -> None:
     require_program("openssl", "openssl", "BRYGGA_REQUIRE_OPENSSL")
@@ -78,6 +78,11 @@ def test_a_signed_sip_plan_is_b_lt_in_an_independent_validator(  # type: ignore[
     # responder the TSA certificate names, served by certomancer), each response verified by OpenSSL.
     assert {finding.signer_serial, finding.tsa_serial} <= findings.ocsp_good_serials
     assert findings.ocsp_openssl and all("Response verify OK" in out for out in findings.ocsp_openssl)
+    # B-LTA: a document time-stamp from the same service over the signature and the DSS written after it
+    # (pyHanko appends the time-stamp's own validation data in one more revision).
+    [archive] = findings.document_timestamps
+    assert "Verification: OK" in archive.verified, archive.verified
+    assert 0 < data.find(b"/DSS") < archive.offset < len(data)
 
 
 def test_pyhanko_also_validates_it_as_pades_lt_and_brygga_reports_the_level(signed_plan) -> None:  # type: ignore[no-untyped-def]
@@ -91,7 +96,7 @@ def test_pyhanko_also_validates_it_as_pades_lt_and_brygga_reports_the_level(sign
     assert status.bottom_line and status.timestamp_validity is not None and status.timestamp_validity.trusted
     _version, report = verify_version(vc, version.pk)
     [check] = report.signatures
-    assert check.valid and check.level == "B-LT"
+    assert check.valid and check.level == "B-LTA"
     assert check.timestamped_at is not None
     assert abs(check.timestamped_at - timezone.now()) < dt.timedelta(minutes=5)
 
