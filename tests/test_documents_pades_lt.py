@@ -91,7 +91,7 @@ def test_pyhanko_also_validates_it_as_pades_lt_and_brygga_reports_the_level(sign
     vc, version = signed_plan
     with version.pdf.open("rb") as handle:
         data = handle.read()
-    [embedded] = PdfFileReader(io.BytesIO(data)).embedded_signatures
+    [embedded] = PdfFileReader(io.BytesIO(data)).embedded_regular_signatures
     status = dss_only_status(embedded, installation_trust_roots())  # the DSS alone, no fetching
     assert status.bottom_line and status.timestamp_validity is not None and status.timestamp_validity.trusted
     _version, report = verify_version(vc, version.pk)
