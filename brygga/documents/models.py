@@ -165,6 +165,42 @@ class Signature(models.Model):
         return f"Underskrift {self.pk}"
 
 
+class SignServiceRequest(models.Model):
+    """A signature asked of the signing service (ADR 0408), between the request the browser carries there and
+    the response it brings back. The prepared PDF is kept byte for byte: the signature covers its /ByteRange.
+    The membership (user, unit, role) is the signer's at the start; the response comes without a session."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("väntar")
+        SIGNED = "signed", _("undertecknad")
+        REFUSED = "refused", _("avvisad")
+
+    request_id = models.CharField(max_length=64, unique=True)
+    sign_task_id = models.CharField(max_length=64)
+    version = models.ForeignKey(DocumentVersion, on_delete=models.CASCADE, related_name="+")
+    membership = models.ForeignKey("accounts.Membership", on_delete=models.CASCADE, related_name="+")
+    signer_label = models.CharField(max_length=200)
+    field_name = models.CharField(max_length=40)
+    version_sha256 = models.CharField(max_length=64)
+    prepared_pdf = models.BinaryField()
+    digest = models.BinaryField()
+    region_start = models.PositiveIntegerField()
+    region_end = models.PositiveIntegerField()
+    signed_attributes = models.BinaryField()
+    request_xml = models.BinaryField()
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    problem = models.CharField(max_length=400, blank=True)
+
+    class Meta:
+        verbose_name = _("begäran till underskriftstjänsten")
+        verbose_name_plural = _("begäranden till underskriftstjänsten")
+
+    def __str__(self) -> str:
+        return f"Underskriftsbegäran {self.request_id}"
+
+
 class ExtractRequest(models.Model):
     """A person's request for a register extract (GDPR art. 15, R-REG-1) or a log extract (R-LOG-3), with the
     one-month deadline."""

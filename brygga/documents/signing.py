@@ -303,7 +303,8 @@ def _timestamper(ca: LocalCertificateAuthority | None):  # type: ignore[no-untyp
 
 
 def timestamper_for_installation():  # type: ignore[no-untyped-def]
-    """The time-stamping client signatures use: ``BRYGGA_TSA_URL``, else (local signer only) the local unit."""
+    """The time-stamping client signatures use: ``BRYGGA_TSA_URL``, else (local signer only) the local
+    unit."""
     local = settings.BRYGGA_SIGNER == "local"
     return _timestamper(LocalCertificateAuthority(settings.BRYGGA_SIGNING_CA_DIR) if local else None)
 
