@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
@@ -137,6 +138,14 @@ def test_a_sip_plan_signed_through_the_signing_service_is_b_lta_in_the_independe
     [signature] = Signature.objects.all()
     assert signature.backend == "inera" and signature.signer == vc.user and HSA_ID in signature.signer_label
     assert SignServiceRequest.objects.get().state == SignServiceRequest.State.SIGNED
+    # The document page and the check of a received copy show the level.
+    client = Client()
+    client.force_login(vc.user)
+    page = client.get(reverse("documents:document", args=[version.document_id])).content.decode()
+    assert "PAdES B-LTA" in page and "Test Testsson" in page
+    upload = SimpleUploadedFile("plan.pdf", data, content_type="application/pdf")
+    checked = client.post(reverse("documents:verify"), {"file": upload}).content.decode()
+    assert "giltig, PAdES B-LTA" in checked
     # The same response again is refused: a request is answered once.
     again = _back_to_brygga({"RelayState": form.request_id, "EidSignResponse": "eA=="})
     assert again.status_code == 409 and Signature.objects.count() == 1
