@@ -365,6 +365,15 @@ TASKS = {
 
 EMAIL_BACKEND = os.environ.get("BRYGGA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("BRYGGA_FROM_EMAIL", "brygga@localhost")
+# SMTP for the smtp backend (django.core.mail.backends.smtp.EmailBackend).
+EMAIL_HOST = os.environ.get("BRYGGA_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("BRYGGA_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("BRYGGA_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("BRYGGA_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("BRYGGA_EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = int(os.environ.get("BRYGGA_EMAIL_TIMEOUT", "30"))
+# The sender of reserve copies sent by e-mail (ADR 0406); DEFAULT_FROM_EMAIL when empty.
+BRYGGA_BACKUP_EMAIL_FROM = os.environ.get("BRYGGA_BACKUP_EMAIL_FROM", "")
 # For the file-based e-mail backend (filebased.EmailBackend), e.g. in the browser tests.
 EMAIL_FILE_PATH = os.environ.get("BRYGGA_EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 # Notifications (brygga.receiving, ADR 0901): the links in e-mail and SMS start with this address; the SMS

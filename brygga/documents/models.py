@@ -316,11 +316,13 @@ class BackupDestination(models.Model):
 
     unit = models.OneToOneField("organisations.Unit", on_delete=models.PROTECT, related_name="+")
     age_recipient = models.CharField(_("enhetens publika nyckel (age)"), max_length=100)
-    sftp_host = models.CharField(_("SFTP-server"), max_length=200)
+    sftp_host = models.CharField(_("SFTP-server"), max_length=200, blank=True)
     sftp_port = models.PositiveIntegerField(_("port"), default=22)
-    sftp_user = models.CharField(_("användarnamn"), max_length=100)
+    sftp_user = models.CharField(_("användarnamn"), max_length=100, blank=True)
     sftp_directory = models.CharField(_("katalog"), max_length=300, default=".")
-    sftp_host_key = models.TextField(_("serverns värdnyckel"))
+    sftp_host_key = models.TextField(_("serverns värdnyckel"), blank=True)
+    # A second (or the only) way out: the encrypted copy as an e-mail attachment to the unit's address.
+    email = models.EmailField(_("e-postadress"), max_length=254, blank=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField()
 
@@ -330,6 +332,10 @@ class BackupDestination(models.Model):
 
     def __str__(self) -> str:
         return f"Reservmottagare {self.unit_id}"
+
+    @property
+    def channels(self) -> list[str]:
+        return [c for c, on in (("sftp", bool(self.sftp_host)), ("email", bool(self.email))) if on]
 
 
 class BackupDelivery(models.Model):
@@ -341,8 +347,13 @@ class BackupDelivery(models.Model):
         DELIVERED = "delivered", _("Levererad")
         SUPERSEDED = "superseded", _("Ersatt av nyare")
 
+    class Channel(models.TextChoices):
+        SFTP = "sftp", _("SFTP")
+        EMAIL = "email", _("e-post")
+
     key = models.CharField(max_length=64, unique=True)
     snapshot = models.ForeignKey(BackupSnapshot, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.SFTP)
     unit = models.ForeignKey("organisations.Unit", on_delete=models.PROTECT, related_name="+")
     payload = models.FileField(storage=document_storage, upload_to=delivery_path, max_length=200)
     remote_name = models.CharField(max_length=200)

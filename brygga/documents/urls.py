@@ -21,5 +21,6 @@ urlpatterns = [
     path("utdrag/<int:request_id>/pdf", views.extract_pdf, name="extract_pdf"),
     path("reservrutin/", views.backups, name="backups"),
     path("reservrutin/nytt", views.backup_now, name="backup_now"),
+    path("reservrutin/mottagare", views.backup_destination, name="backup_destination"),
     path("reservrutin/<int:snapshot_id>/", views.backup_download, name="backup_download"),
 ]

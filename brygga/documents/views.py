@@ -373,6 +373,53 @@ def backups(request: HttpRequest) -> HttpResponse:
     )
 
 
+DESTINATION_FIELDS = (
+    "age_recipient",
+    "sftp_host",
+    "sftp_port",
+    "sftp_user",
+    "sftp_directory",
+    "sftp_host_key",
+    "email",
+)
+
+
+@actor_required(Perm.UNIT_ADMIN)
+def backup_destination(request: HttpRequest) -> HttpResponse:
+    """The unit administrator registers where the unit's reserve copies go (ADR 0406): the unit's age key and
+    an SFTP server, an e-mail address, or both. One form, one transaction; a refusal keeps what was typed."""
+    actor = _actor(request)
+    current = delivery.delivery_status(actor.unit) if actor.unit else None
+    destination = current.destination if current else None
+    errors: list[Problem] = []
+    form: dict[str, object]
+    if request.method == "POST":
+        values = {name: request.POST.get(name, "") for name in DESTINATION_FIELDS}
+        try:
+            delivery.register_destination(actor, **values)
+        except DomainError as exc:
+            errors = exc.problems
+        else:
+            flash.success(request, _("Mottagaren av reservkopior är sparad."))
+            return redirect("documents:backup_destination")
+        form = dict(values)
+    elif destination is not None:
+        form = {name: getattr(destination, name) for name in DESTINATION_FIELDS}
+    else:
+        form = {"sftp_port": 22, "sftp_directory": "."}
+    return render(
+        request,
+        "documents/backup_destination.html",
+        {
+            "form": form,
+            "errors": errors,
+            "delivery": current,
+            "stale_hours": settings.BRYGGA_BACKUP_STALE_HOURS,
+        },
+        status=400 if errors else 200,
+    )
+
+
 @require_POST
 @actor_required(Perm.PERSON_READ)
 def backup_now(request: HttpRequest) -> HttpResponse:
