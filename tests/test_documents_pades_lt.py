@@ -117,3 +117,46 @@ def test_dok_sig_5_a_time_stamping_service_that_does_not_answer_refuses_the_sign
     assert refused.value.problems[0].rule == "DOK-SIG-5" and refused.value.status == 503
     version.refresh_from_db()
     assert version.sha256 == before and not Signature.objects.exists()
+
+
+def test_the_yearly_renewal_adds_a_second_archive_time_stamp_and_the_document_stays_b_lta(  # type: ignore[no-untyped-def]
+    signed_plan,
+    timestamping: LocalPki,
+    isolated_documents: Path,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks,
+) -> None:
+    from django.core.management import call_command
+
+    from brygga.documents.archive import renew_archive_timestamps
+
+    require_program("openssl", "openssl", "BRYGGA_REQUIRE_OPENSSL")
+    vc, version = signed_plan
+    # The TSA certificate is valid for years: nothing to renew within a month.
+    assert renew_archive_timestamps(dt.timedelta(days=30)) == (0, 0)
+    before = version.sha256
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("renew_archive_timestamps", "--within-days", str(100 * 365))
+    version.refresh_from_db()
+    assert version.sha256 != before
+    with version.pdf.open("rb") as handle:
+        data = handle.read()
+    ca_pem = LocalCertificateAuthority(isolated_documents / "signing").cert_path
+    findings = independent_pades.validate(data, tmp_path, ca_pem, timestamping.root_pem)
+    first, second = sorted(findings.document_timestamps, key=lambda f: f.offset)
+    assert all("Verification: OK" in f.verified for f in (first, second))
+    assert first.offset < second.offset
+    [finding] = findings.signatures
+    assert "Verification successful" in finding.cms_verified
+    _version, report = verify_version(vc, version.pk)
+    [check] = report.signatures
+    assert check.valid and check.level == "B-LTA"
+    # A TSA that does not answer: nothing changes, the command says so and exits 1.
+    timestamping.answering = False
+    stored = version.sha256
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("renew_archive_timestamps", "--within-days", str(100 * 365))
+    version.refresh_from_db()
+    assert version.sha256 == stored
