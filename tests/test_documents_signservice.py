@@ -137,7 +137,8 @@ def test_a_sip_plan_signed_through_the_signing_service_is_b_lta_in_the_independe
     assert check.valid and check.level == "B-LTA" and check.signer_identifier == HSA_ID
     [signature] = Signature.objects.all()
     assert signature.backend == "inera" and signature.signer == vc.user and HSA_ID in signature.signer_label
-    assert SignServiceRequest.objects.get().state == SignServiceRequest.State.SIGNED
+    answered = SignServiceRequest.objects.get()
+    assert answered.state == SignServiceRequest.State.SIGNED and bytes(answered.prepared_pdf) == b""
     # The document page and the check of a received copy show the level.
     client = Client()
     client.force_login(vc.user)
@@ -175,7 +176,8 @@ def test_dok_sig_5_a_response_that_cannot_be_trusted_signs_nothing(  # type: ign
     assert "DOK-SIG-5" in body and message in html.unescape(body), body[:3000]
     version.refresh_from_db()
     assert version.sha256 == before and not Signature.objects.exists()
-    assert SignServiceRequest.objects.get().state == SignServiceRequest.State.REFUSED
+    refused = SignServiceRequest.objects.get()
+    assert refused.state == SignServiceRequest.State.REFUSED and bytes(refused.prepared_pdf) == b""
 
 
 def test_dok_sig_5_an_expired_request_signs_nothing(plan, signservice: SignService) -> None:  # type: ignore[no-untyped-def]
@@ -188,6 +190,14 @@ def test_dok_sig_5_an_expired_request_signs_nothing(plan, signservice: SignServi
     assert answer.status_code == 400 and "har gått ut" in answer.content.decode()
     version.refresh_from_db()
     assert version.sha256 == before and not Signature.objects.exists()
+    # A request never answered (with its copy of the document) goes a day after it expired.
+    SignServiceRequest.objects.update(
+        state=SignServiceRequest.State.PENDING, expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
+    )
+    stale = SignServiceRequest.objects.get().pk
+    start_remote_signing(vc, version.pk)
+    assert not SignServiceRequest.objects.filter(pk=stale).exists()
+    assert SignServiceRequest.objects.count() == 1
 
 
 def test_an_unknown_request_id_is_not_found(signservice: SignService) -> None:

@@ -10,6 +10,7 @@ A document of a person the unit may not see is NotFound."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import logging
 import secrets
@@ -343,6 +344,8 @@ def start_remote_signing(
             config = signservice.ServiceConfig.from_settings()
         except signservice.SignServiceRefused as exc:
             raise DomainError.single("version", "DOK-SIG-5", str(exc), status=503) from exc
+        # Requests never answered keep a copy of the document: they go a day after they expired.
+        SignServiceRequest.objects.filter(expires_at__lt=timezone.now() - dt.timedelta(days=1)).delete()
         identity = signer_identity(actor)
         label = signer_label(actor)
         prepared = signservice.prepare_pdf(data, field_name, _("Undertecknat i brygga"), identity.name)
@@ -386,7 +389,7 @@ def start_remote_signing(
 
 def _refuse(pending: SignServiceRequest, message: str) -> None:
     SignServiceRequest.objects.filter(pk=pending.pk, state=SignServiceRequest.State.PENDING).update(
-        state=SignServiceRequest.State.REFUSED, problem=message[:400]
+        state=SignServiceRequest.State.REFUSED, problem=message[:400], prepared_pdf=b""
     )
 
 
@@ -462,7 +465,10 @@ def finish_remote_signing(relay_state: str, encoded_response: str) -> tuple[Sign
         changed = version.sha256 != locked.version_sha256 or field_name != locked.field_name
         claimed = SignServiceRequest.objects.filter(
             pk=locked.pk, state=SignServiceRequest.State.PENDING
-        ).update(state=SignServiceRequest.State.REFUSED if changed else SignServiceRequest.State.SIGNED)
+        ).update(
+            state=SignServiceRequest.State.REFUSED if changed else SignServiceRequest.State.SIGNED,
+            prepared_pdf=b"",  # the document's bytes are not kept beside the version once answered
+        )
         signature = None
         if claimed and not changed:
             signature = _store_signed(actor, version, signed, locked.field_name, "inera", locked.signer_label)
