@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from brygga.access.models import AccessLogEntry
 from brygga.access.services import lookup_person
 from brygga.accounts.context import Actor
 from brygga.accounts.decorators import actor_required, run_action
@@ -186,10 +187,10 @@ def _planning_values(
 @actor_required(Perm.CASE_READ)
 def patient_summary(request: HttpRequest, case_id: int) -> HttpResponse:
     """R-UTS-2: the written summary for the patient at discharge — the fast vårdkontakt, when the SIP is
-    planned, and the plans after discharge. Printed from the browser; the read is logged as an export."""
+    planned, and the plans after discharge. Printed from the browser; the read is logged once, as an export
+    (issue 20 item 4: one logical read, one entry)."""
     actor: Actor = request.actor  # type: ignore[attr-defined]
-    case = services.open_case(actor, case_id, what="sammanfattning")
-    services.log_export(actor, case, "sammanfattning")
+    case = services.open_case(actor, case_id, what="sammanfattning", action=AccessLogEntry.Action.EXPORT)
     planning = PlanningBasis.objects.filter(case=case).first()
     return render(
         request,
