@@ -282,7 +282,9 @@ def test_inbox_refreshes_itself_without_any_csp_violation(session: Any, e2e_serv
     identifier = personas.test_number("19490505", 991)
     contact = session("kontaktpunkt")
     console: list[str] = []
-    contact.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
+    contact.on(
+        "console", lambda m: console.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None
+    )
     contact.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
     contact.add_init_script(_CSP_LISTENER)
     contact.goto("/arenden/")
