@@ -315,3 +315,58 @@ def test_inbox_refreshes_itself_without_any_csp_violation(session: Any, e2e_serv
     violations = contact.evaluate("() => window.__cspViolations")
     assert violations == [], violations
     assert console == [], console
+
+
+def test_the_unit_picker_is_a_combobox_driven_by_keyboard_alone(session: Any, e2e_server: E2EServer) -> None:
+    """The ward adds a recipient with the keyboard only (WAI-ARIA combobox over the plain select): Tab into
+    it, type part of the name, arrows move the active option (aria-activedescendant), Escape closes, Enter
+    chooses without submitting, Tab to the button, Enter adds. axe-core finds nothing with the list open."""
+    identifier = personas.test_number("19510707", 993)
+    case_id = int(scenario(e2e_server, f"s.admit('{identifier}', 'Kombo', 'Tangentsson')"))
+    nurse = session("sjukskoterska")
+    console: list[str] = []
+    nurse.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    nurse.add_init_script(_CSP_LISTENER)
+    nurse.goto(f"/arenden/{case_id}/")
+    nurse.wait_for_load_state("networkidle")
+    # Open the collapsed step from its summary with Enter, then Tab into the picker.
+    nurse.locator("details:has(form#add-recipient) > summary").focus()
+    if not nurse.evaluate("() => document.activeElement.parentElement.open"):
+        nurse.keyboard.press("Enter")
+    assert nurse.evaluate("() => document.activeElement.parentElement.open")
+    nurse.keyboard.press("Tab")
+    box = nurse.locator("#add-unit-combo")
+    assert nurse.evaluate("() => document.activeElement.id") == "add-unit-combo"
+    assert box.get_attribute("role") == "combobox" and box.get_attribute("aria-expanded") == "false"
+    assert nurse.locator("#add-unit").is_hidden()  # the plain select stays the form's field, out of view
+    assert nurse.locator("form#add-recipient label[for=add-unit-combo]").inner_text() == "Enhet"
+
+    nurse.keyboard.type("göteborg hemsj")
+    nurse.wait_for_function("() => document.querySelector('#add-unit-combo').ariaExpanded === 'true'")
+    listbox = nurse.locator(f"#{box.get_attribute('aria-controls')}")
+    assert listbox.get_attribute("role") == "listbox"
+    options = listbox.locator("[role=option]")
+    assert options.count() >= 1 and "Göteborg hemsjukvård" in options.first.inner_text()
+    nurse.keyboard.press("ArrowDown")
+    first = options.first.get_attribute("id")
+    assert box.get_attribute("aria-activedescendant") == first
+    assert options.first.get_attribute("aria-selected") == "true"
+    assert nurse.evaluate("() => document.activeElement.id") == "add-unit-combo"  # focus stays in the box
+    assert_axe_clean(nurse, "combobox open")
+    nurse.keyboard.press("Escape")
+    assert (
+        box.get_attribute("aria-expanded") == "false" and box.get_attribute("aria-activedescendant") is None
+    )
+    nurse.keyboard.press("ArrowDown")
+    assert box.get_attribute("aria-expanded") == "true"
+    nurse.keyboard.press("Enter")  # chooses; the form is not submitted
+    assert f"/arenden/{case_id}/" in nurse.url and box.get_attribute("aria-expanded") == "false"
+    home_hsa = nurse.locator("#add-unit").input_value()
+    assert home_hsa and box.input_value().startswith("Göteborg hemsjukvård — Göteborg, Hemsjukvård")
+    nurse.keyboard.press("Tab")
+    assert nurse.evaluate("() => document.activeElement.textContent.trim()") == "Lägg till"
+    with nurse.expect_navigation():
+        nurse.keyboard.press("Enter")
+    parts = nurse.locator("section[aria-labelledby=parts-title]").inner_text()
+    assert "Göteborg hemsjukvård" in parts
+    assert nurse.evaluate("() => window.__cspViolations") == [] and console == []

@@ -160,6 +160,7 @@ NOT_PAGES: dict[str, str] = {
     "documents:backup_download": "an encrypted file",
     "web:person_refresh": "POST only",
     "web:person_reveal": "POST only",
+    "web:unit_search": "JSON for the unit picker (the combobox; tests/test_receiving.py)",
 }
 NOT_PAGE_PREFIXES = ("api", "fhir", "saml2", "signin", "admin", "djangosaml2")
 
