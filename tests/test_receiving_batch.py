@@ -5,6 +5,7 @@ statements per batch — after the transaction commits (R-INS-2, R-INS-7: the no
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -141,3 +142,70 @@ def test_batch_notification_statements_do_not_grow_with_the_number_of_events(
         assert queued == 2 * size  # a notice per case, to the contact point's and the vårdcentral's user
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1] <= 4, counts
+
+
+# --- pruning delivered notifications (ADR 0907) -------------------------------------------------------------
+
+
+def _notification(
+    user: Any, unit: Any, source: str, status: str, sent_at: Any, created_at: Any
+) -> Notification:
+    return Notification.objects.create(
+        user=user,
+        unit=unit,
+        channel=Notification.Channel.EMAIL,
+        address="x@brygga.example",
+        urgent=False,
+        subject="brygga: ny händelse",
+        link="http://127.0.0.1:8000/arenden/1/",
+        source=source,
+        status=status,
+        sent_at=sent_at,
+        next_attempt_at=created_at,
+        created_at=created_at,
+    )
+
+
+def test_delivered_notifications_older_than_the_configured_age_are_pruned(
+    receivers: dict[str, Any], settings: Any
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from brygga.organisations.models import Unit
+    from brygga.receiving.models import SentSms
+
+    settings.BRYGGA_NOTIFICATION_RETENTION_DAYS = 30
+    now = timezone.now()
+    day = dt.timedelta(days=1)
+    user, unit = receivers["kp"], Unit.objects.get(name=CONTACT_POINT)
+    old_sent = _notification(user, unit, "a", "sent", now - 31 * day, now - 32 * day)
+    young_sent = _notification(user, unit, "b", "sent", now - 29 * day, now - 29 * day)
+    old_failed = _notification(user, unit, "c", "failed", None, now - 60 * day)  # the admin must see it
+    old_pending = _notification(user, unit, "d", "pending", None, now - 60 * day)
+    old_sms = SentSms.objects.create(to="0701234567", text="brygga: ny händelse")
+    SentSms.objects.filter(pk=old_sms.pk).update(sent_at=now - 31 * day)
+    young_sms = SentSms.objects.create(to="0701234567", text="brygga: ny händelse")
+
+    out = StringIO()
+    call_command("prune_notifications", stdout=out)
+    assert "notifications=1 sms=1 older_than_days=30" in out.getvalue()
+    left = set(Notification.objects.values_list("pk", flat=True))
+    assert left == {young_sent.pk, old_failed.pk, old_pending.pk} and old_sent.pk not in left
+    assert set(SentSms.objects.values_list("pk", flat=True)) == {young_sms.pk}
+    # Idempotent: a second run finds nothing.
+    assert notify.prune_notifications() == {"notifications": 0, "sms": 0}
+    # The age is configurable: at 7 days the younger delivered one goes too.
+    settings.BRYGGA_NOTIFICATION_RETENTION_DAYS = 7
+    assert notify.prune_notifications() == {"notifications": 1, "sms": 0}
+    assert not Notification.objects.filter(pk=young_sent.pk).exists()
+
+
+def test_a_bad_retention_age_is_refused(settings: Any) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.BRYGGA_NOTIFICATION_RETENTION_DAYS = 0
+    with pytest.raises(ImproperlyConfigured):
+        notify.prune_notifications()

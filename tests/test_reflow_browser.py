@@ -17,7 +17,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from brygga.demo import personas
-from tests.e2e.harness import E2EServer, assert_axe_clean, login, screenshot
+from tests.e2e.harness import ROOT, E2EServer, assert_axe_clean, login, screenshot
 
 pytest_plugins = ["tests.e2e.harness"]
 pytestmark = pytest.mark.browser
@@ -123,6 +123,9 @@ NOT_PAGES: dict[str, str] = {
     "payment:close": "POST only",
     "payment:resolve": "POST only",
     "payment:export": "a file (CSV, JSON)",
+    "payment:export_request": "POST only",
+    "payment:export_download": "a file",
+    "payment:export_status": "a requested export's state, made by a POST first (tested by the payment tests)",
     "payment:record_amount": "POST only",
     "payment:change_rule": "POST only",
     "statistics:export_csv": "a CSV file",
@@ -287,6 +290,7 @@ def test_every_page_reflows_at_320_px(
                 f"{username} {url}: {response and response.status}"
             )
             m = _measure(page)
+            MEASURED[f"{username or 'anonymous'} {url}"] = {"width": m["scroll"], "chrome": m["chrome"]}
             if m["scroll"] > WIDTH:
                 problems.append(f"{url} ({name}) is {m['scroll']} px wide: {m['wide']}")
             if m["chrome"] > HEIGHT / 4:
@@ -300,7 +304,13 @@ def test_every_page_reflows_at_320_px(
                 screenshot(page, f"reflow-{name.split(':')[0]}-{slug}-{username}-320", full_page=False)
     finally:
         page.context.close()
+        out = ROOT / "var" / "reflow-measure.json"  # the figures in docs/receiving.md
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(MEASURED, indent=1, ensure_ascii=False))
     assert problems == [], "\n".join(problems)
+
+
+MEASURED: dict[str, dict[str, int]] = {}
 
 
 # A few pages shot at 320 px for docs/screenshots (BRYGGA_SCREENSHOT_DIR=docs/screenshots).

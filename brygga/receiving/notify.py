@@ -16,6 +16,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -28,7 +29,7 @@ from brygga.accounts.permissions import Perm
 from brygga.cases import rules
 from brygga.cases.models import Case, CaseEvent, Participant
 from brygga.organisations.models import Unit
-from brygga.receiving.models import Notification, NotificationPreference
+from brygga.receiving.models import Notification, NotificationPreference, SentSms
 from brygga.receiving.sms import sms_adapter
 
 log = logging.getLogger(__name__)
@@ -297,3 +298,25 @@ def deliver_due(now: dt.datetime | None = None) -> dict[str, int]:
         )
         counts["sent"] += len(ids)
     return counts
+
+
+def retention_days() -> int:
+    days = getattr(settings, "BRYGGA_NOTIFICATION_RETENTION_DAYS", 30)
+    if not isinstance(days, int) or days < 1:
+        raise ImproperlyConfigured("BRYGGA_NOTIFICATION_RETENTION_DAYS must be a whole number of days ≥ 1")
+    return days
+
+
+def prune_notifications(now: dt.datetime | None = None) -> dict[str, int]:
+    """Delete what has done its job (ADR 0907): notifications delivered more than
+    ``BRYGGA_NOTIFICATION_RETENTION_DAYS`` ago and the local SMS adapter's record of the same age. Pending
+    and failed notifications stay (the administrator sees the failed ones in the admin). Set-based: one
+    DELETE per table. Idempotent."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=retention_days())
+    notifications, _by_model = Notification.objects.filter(
+        status=Notification.Status.SENT, sent_at__lt=cutoff
+    ).delete()
+    sms, _by_model = SentSms.objects.filter(sent_at__lt=cutoff).delete()
+    if notifications or sms:
+        log.info("Pruned %s notifications and %s SMS records sent before %s", notifications, sms, cutoff)
+    return {"notifications": notifications, "sms": sms}
