@@ -341,6 +341,7 @@ def test_the_unit_picker_is_a_combobox_driven_by_keyboard_alone(session: Any, e2
     assert nurse.locator("#add-unit").is_hidden()  # the plain select stays the form's field, out of view
     assert nurse.locator("form#add-recipient label[for=add-unit-combo]").inner_text() == "Enhet"
 
+    nurse.locator("#add-unit-combo").scroll_into_view_if_needed()
     nurse.keyboard.type("göteborg hemsj")
     nurse.wait_for_function("() => document.querySelector('#add-unit-combo').ariaExpanded === 'true'")
     listbox = nurse.locator(f"#{box.get_attribute('aria-controls')}")
@@ -353,6 +354,7 @@ def test_the_unit_picker_is_a_combobox_driven_by_keyboard_alone(session: Any, e2
     assert options.first.get_attribute("aria-selected") == "true"
     assert nurse.evaluate("() => document.activeElement.id") == "add-unit-combo"  # focus stays in the box
     assert_axe_clean(nurse, "combobox open")
+    screenshot(nurse, "receiving-unit-picker-open", full_page=False)
     nurse.keyboard.press("Escape")
     assert (
         box.get_attribute("aria-expanded") == "false" and box.get_attribute("aria-activedescendant") is None
