@@ -293,6 +293,16 @@ def test_every_page_reflows_at_320_px(
             MEASURED[f"{username or 'anonymous'} {url}"] = {"width": m["scroll"], "chrome": m["chrome"]}
             if m["scroll"] > WIDTH:
                 problems.append(f"{url} ({name}) is {m['scroll']} px wide: {m['wide']}")
+            # The forms collapsed in <details> too: opened, the page must still fit.
+            if page.evaluate(
+                "() => { const d = [...document.querySelectorAll('details:not([open])')];"
+                " d.forEach(x => x.open = true); return d.length; }"
+            ):
+                opened = _measure(page)
+                if opened["scroll"] > WIDTH:
+                    problems.append(
+                        f"{url} ({name}) with its forms open is {opened['scroll']} px wide: {opened['wide']}"
+                    )
             if m["chrome"] > HEIGHT / 4:
                 problems.append(f"{url} ({name}): header and menu take {m['chrome']} px of {HEIGHT}")
             try:
