@@ -201,6 +201,10 @@ def test_delivered_notifications_older_than_the_configured_age_are_pruned(
     settings.BRYGGA_NOTIFICATION_RETENTION_DAYS = 7
     assert notify.prune_notifications() == {"notifications": 1, "sms": 0}
     assert not Notification.objects.filter(pk=young_sent.pk).exists()
+    # --enqueue hands it to the worker (the tests' task backend runs it at once).
+    later = _notification(user, unit, "e", "sent", now - 8 * day, now - 8 * day)
+    call_command("prune_notifications", "--enqueue", stdout=StringIO())
+    assert not Notification.objects.filter(pk=later.pk).exists()
 
 
 def test_a_bad_retention_age_is_refused(settings: Any) -> None:
