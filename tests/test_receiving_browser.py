@@ -372,3 +372,29 @@ def test_the_unit_picker_is_a_combobox_driven_by_keyboard_alone(session: Any, e2
     parts = nurse.locator("section[aria-labelledby=parts-title]").inner_text()
     assert "Göteborg hemsjukvård" in parts
     assert nurse.evaluate("() => window.__cspViolations") == [] and console == []
+
+
+def test_the_unit_picker_works_without_javascript(browser: Any, e2e_url: str, e2e_server: E2EServer) -> None:
+    """Progressive enhancement: with JavaScript off the picker is the plain select, which adds the unit."""
+    identifier = personas.test_number("19520808", 994)
+    case_id = int(scenario(e2e_server, f"s.admit('{identifier}', 'Utan', 'Skriptsson')"))
+    context = browser.new_context(base_url=e2e_url, locale="sv-SE", java_script_enabled=False)
+    try:
+        page = context.new_page()
+        login(page, "sjukskoterska")
+        if page.url.endswith("/enhet/"):
+            page.get_by_label(re.compile(re.escape(WARD))).check()
+            with page.expect_navigation():
+                page.get_by_role("button", name="Fortsätt").click()
+        page.goto(f"/arenden/{case_id}/")
+        page.locator("details:has(form#add-recipient) > summary").click()
+        picker = page.locator("#add-unit")
+        assert picker.is_visible() and page.locator("#add-unit-combo").count() == 0
+        assert page.locator("form#add-recipient label[for=add-unit]").inner_text() == "Enhet"
+        label = picker.locator("option", has_text="Göteborg biståndsenhet — ").inner_text()
+        picker.select_option(label=label)
+        with page.expect_navigation():
+            page.locator("form#add-recipient").get_by_role("button", name="Lägg till").click()
+        assert "Göteborg biståndsenhet" in page.locator("section[aria-labelledby=parts-title]").inner_text()
+    finally:
+        context.close()
