@@ -413,6 +413,9 @@ EMAIL_FILE_PATH = os.environ.get("BRYGGA_EMAIL_FILE_PATH", str(VAR_DIR / "mail")
 # adapter's default records what it would send instead of calling an operator.
 BRYGGA_BASE_URL = os.environ.get("BRYGGA_BASE_URL", "http://127.0.0.1:8000")
 BRYGGA_SMS_ADAPTER = os.environ.get("BRYGGA_SMS_ADAPTER", "brygga.receiving.sms.LocalSmsAdapter")
+# Delivered notifications (and the local SMS adapter's record) are deleted this many days after they were sent
+# by `manage.py prune_notifications` (nightly): they carry no personal data and are no record (ADR 0907).
+BRYGGA_NOTIFICATION_RETENTION_DAYS = int(os.environ.get("BRYGGA_NOTIFICATION_RETENTION_DAYS", "30"))
 # How often an open inbox asks for its rows again (seconds; 0 turns it off).
 BRYGGA_INBOX_REFRESH_SECONDS = int(os.environ.get("BRYGGA_INBOX_REFRESH_SECONDS", "30"))
 # Pexip Infinity for video planning meetings (docs/receiving.md); used when BRYGGA_VIDEO_PROVIDER names
