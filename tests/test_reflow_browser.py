@@ -103,6 +103,9 @@ PAGES: dict[str | None, list[tuple[str, str]]] = {
         ("economy:keys", "/ekonomi/nycklar/"),
         ("economy:seed_check", "/ekonomi/avstamning/"),
     ],
+    "lokaladmin": [
+        ("documents:backup_destination", "/dokument/reservrutin/mottagare"),
+    ],
 }
 
 # Routes that are not pages of the UI, and why.
@@ -160,6 +163,7 @@ NOT_PAGES: dict[str, str] = {
     "documents:extract_request": "the extract's PDF and its state, loggranskare (tested by the documents tests)",
     "documents:extract_pdf": "a PDF",
     "documents:backup_now": "POST only",
+    "documents:signservice_response": "the signing service's POST back to brygga (tested by the signing tests)",
     "documents:backup_download": "an encrypted file",
     "web:person_refresh": "POST only",
     "web:person_reveal": "POST only",
