@@ -75,7 +75,8 @@ def test_capability_statement_is_valid_and_lists_only_what_is_served() -> None:
     body = valid(response.json())
     served = {r["type"]: {i["code"] for i in r["interaction"]} for r in body["rest"][0]["resource"]}
     assert served["Encounter"] == {"read", "search-type", "create", "update"}
-    assert "Appointment" not in served and "DocumentReference" not in served  # not served yet: not claimed
+    assert served["DocumentReference"] == {"read", "search-type"}
+    assert served["Binary"] == {"read"} and served["Provenance"] == {"read", "search-type"}
     assert served["Consent"] == {"search-type"}
     assert served["AuditEvent"] == {"search-type"}
     assert served["Communication"] == {"read", "search-type", "create"}

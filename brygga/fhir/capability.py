@@ -109,6 +109,32 @@ RESOURCES: list[dict[str, Any]] = [
         ),
     ),
     _resource(
+        "DocumentReference",
+        ["read", "search-type"],
+        [
+            _search("patient", "reference", "Patient/<id> (eller subject=)"),
+            _search("status", "token", "current, superseded"),
+        ],
+        documentation=(
+            "Undertecknade dokument (varje version; SIP som fastställd plan) och bilagor till meddelanden. "
+            "Filen är en Binary; varje underskrift en Provenance. Bara för enheter med medverkan; loggas."
+        ),
+    ),
+    _resource(
+        "Binary",
+        ["read"],
+        [],
+        documentation="Dokumentets fil: som Binary (JSON) eller, med Accept: application/pdf, filen själv.",
+    ),
+    _resource(
+        "Provenance",
+        ["read", "search-type"],
+        [_search("target", "reference", "DocumentReference/signed-<id>")],
+        documentation=(
+            "En underskrift: undertecknaren med HSA-id för enheten, tidpunkt och underskriftens CMS (PAdES)."
+        ),
+    ),
+    _resource(
         "Subscription",
         ["read", "search-type", "create", "delete"],
         [],

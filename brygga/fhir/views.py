@@ -546,3 +546,79 @@ def consent_search(request: HttpRequest) -> HttpResponse:
         request,
         [consent.consent(r, list(r.parties.all()), list(r.excluded_parties.all())) for r in records],
     )
+
+
+# --- DocumentReference, Binary, Provenance (signed documents and attachments) -------------------------------
+
+
+def _patient_param(request: HttpRequest) -> str:
+    ref = request.GET.get("patient") or request.GET.get("subject") or ""
+    kind, _sep, pk = ref.rpartition("/")
+    if not pk or kind not in ("", "Patient"):
+        raise FhirError.single(
+            400, "FHIR-SOK", "Sök per person: patient=Patient/<id> (eller subject=).", "", "required"
+        )
+    return pk
+
+
+@fhir_view(("GET",))
+def document_reference_read(request: HttpRequest, pk: str) -> HttpResponse:
+    from brygga.fhir import documents
+
+    return fhir_response(documents.read_reference(actor_of(request), pk))
+
+
+@fhir_view(("GET",))
+def document_reference_search(request: HttpRequest) -> HttpResponse:
+    """``DocumentReference?patient=Patient/<id>``: the person's signed documents (every version) and the
+    attachments the unit may read; ``status=current`` leaves the superseded versions out."""
+    from brygga.fhir import documents
+
+    found = documents.person_references(actor_of(request), _patient_param(request))
+    if "status" in request.GET:
+        wanted = set(request.GET["status"].split(","))
+        found = [r for r in found if r["status"] in wanted]
+    count, offset = _count(request)
+    return searchset(request, found[offset : offset + count], len(found))
+
+
+def _wants_raw(request: HttpRequest) -> bool:
+    accept = request.headers.get("Accept", "")
+    return bool(accept) and "json" not in accept and "*/*" not in accept
+
+
+@fhir_view(("GET",))
+def binary_read(request: HttpRequest, pk: str) -> HttpResponse:
+    """The file: as a Binary resource (``Accept: application/fhir+json``, the default), or the bytes
+    themselves when the client asks for another type (``Accept: application/pdf``)."""
+    from brygga.fhir import documents
+
+    content_type, data = documents.open_binary(actor_of(request), pk)
+    if _wants_raw(request):
+        response = HttpResponse(data, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{pk}"'
+        response["Cache-Control"] = "no-store"
+        return response
+    response = fhir_response(documents.binary(pk, content_type, data))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@fhir_view(("GET",))
+def provenance_read(request: HttpRequest, pk: str) -> HttpResponse:
+    from brygga.fhir import documents
+
+    return fhir_response(documents.read_provenance(actor_of(request), pk))
+
+
+@fhir_view(("GET",))
+def provenance_search(request: HttpRequest) -> HttpResponse:
+    """``Provenance?target=DocumentReference/signed-<id>``: the signatures of that version."""
+    from brygga.fhir import documents
+
+    target = request.GET.get("target", "")
+    if not target.startswith("DocumentReference/"):
+        raise FhirError.single(
+            400, "FHIR-SOK", "Sök underskrifter per dokument: target=DocumentReference/<id>.", "", "required"
+        )
+    return searchset(request, documents.target_provenances(actor_of(request), target))
