@@ -77,6 +77,8 @@ def test_capability_statement_is_valid_and_lists_only_what_is_served() -> None:
     assert served["Encounter"] == {"read", "search-type", "create", "update"}
     assert served["DocumentReference"] == {"read", "search-type"}
     assert served["Binary"] == {"read"} and served["Provenance"] == {"read", "search-type"}
+    assert served["PractitionerRole"] == {"read", "search-type"}
+    assert served["Appointment"] == {"read", "search-type"}
     assert served["Consent"] == {"search-type"}
     assert served["AuditEvent"] == {"search-type"}
     assert served["Communication"] == {"read", "search-type", "create"}

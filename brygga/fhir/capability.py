@@ -78,6 +78,33 @@ RESOURCES: list[dict[str, Any]] = [
         [_search("identifier", "token", "HSA-id"), _search("name", "string", "Namn")],
     ),
     _resource(
+        "PractitionerRole",
+        ["read", "search-type"],
+        [
+            _search("organization", "reference", "Organization/<id> eller enhetens HSA-id"),
+            _search("practitioner.identifier", "token", "Personens HSA-id"),
+            _search("identifier", "token", "Medarbetaruppdragets HSA-id"),
+        ],
+        documentation=(
+            "Enhetens funktion (unit-<id>: telefon, funktionsbrevlåda, öppettider), dess namngivna "
+            "kontaktroller (contact-<id>-<n>) och personal med HSA-id (member-<id>)."
+        ),
+    ),
+    _resource(
+        "Appointment",
+        ["read", "search-type"],
+        [
+            _search("patient", "reference", "Patient/<id>"),
+            _search("actor", "reference", "PractitionerRole/unit-<id>, Organization/<id> eller HSA-id"),
+            _search("supporting-info", "reference", "Encounter/<id> (även encounter=)"),
+            _search("_id", "token", "Resursens id"),
+        ],
+        documentation=(
+            "Vårdplaneringsmöten i ärenden som enheten deltar i. Videorum (länk, PIN, inringning) bara "
+            "för inbjudna enheter, som på ärendesidan."
+        ),
+    ),
+    _resource(
         "Communication",
         ["read", "search-type", "create"],
         [_search("encounter", "reference", "Encounter/<id>: vårdtillfällets meddelanden")],

@@ -14,7 +14,7 @@ from brygga.access.models import AccessLogEntry
 from brygga.access.services import log_access, log_list_access, open_person, visible_persons
 from brygga.accounts.permissions import Perm
 from brygga.cases import messaging, services
-from brygga.cases.models import Case, CaseEvent, Message
+from brygga.cases.models import Case, CaseEvent, Meeting, Message
 from brygga.core.errors import NotFound
 from brygga.fhir import capability, communication, mapping, systems, writes
 from brygga.fhir.http import actor_of, fhir_response, fhir_view, run_write
@@ -622,3 +622,118 @@ def provenance_search(request: HttpRequest) -> HttpResponse:
             400, "FHIR-SOK", "Sök underskrifter per dokument: target=DocumentReference/<id>.", "", "required"
         )
     return searchset(request, documents.target_provenances(actor_of(request), target))
+
+
+# --- PractitionerRole (units' functions, contact roles, staff by HSA-id) ------------------------------------
+
+
+def _unit_from_param(value: str) -> Unit | None:
+    """``Organization/<id>`` or an HSA-id (``<system>|<HSA-id>`` or the bare HSA-id)."""
+    kind, _sep, ref = value.rpartition("/")
+    if kind == "Organization":
+        return Unit.objects.filter(pk=int(ref) if ref.isdigit() else 0).first()
+    return Unit.objects.filter(hsa_id=_token_param(value)[1]).first()
+
+
+@fhir_view(("GET",))
+def practitioner_role_read(request: HttpRequest, pk: str) -> HttpResponse:
+    from brygga.fhir import directory
+
+    return fhir_response(directory.read_role(pk))
+
+
+@fhir_view(("GET",))
+def practitioner_role_search(request: HttpRequest) -> HttpResponse:
+    """``organization=Organization/<id>`` (or an HSA-id): the unit's function, contact roles and staff;
+    ``practitioner.identifier=<HSA-id>`` or ``identifier=<commission HSA-id>``: a person's roles."""
+    from brygga.fhir import directory
+
+    if "organization" in request.GET:
+        unit = _unit_from_param(request.GET["organization"])
+        found = directory.unit_roles([unit]) if unit is not None else []
+    elif "practitioner.identifier" in request.GET or "identifier" in request.GET:
+        found = directory.practitioner_roles(
+            request.GET.get("practitioner.identifier") or request.GET.get("identifier")
+        )
+    else:
+        raise FhirError.single(
+            400,
+            "FHIR-SOK",
+            "Sök på organization, practitioner.identifier eller identifier.",
+            "",
+            "not-supported",
+        )
+    count, offset = _count(request)
+    return searchset(request, found[offset : offset + count], len(found))
+
+
+# --- Appointment (planning meetings) ------------------------------------------------------------------------
+
+
+def _appointments(request: HttpRequest, meetings: list[Meeting]) -> list[dict[str, Any]]:
+    from brygga.fhir import directory
+
+    unit = actor_of(request).unit
+    invited = set(
+        Meeting.participants.through.objects.filter(meeting__in=meetings, unit=unit).values_list(
+            "meeting_id", flat=True
+        )
+    )
+    assert unit is not None  # the callers went through unit_cases/open_case
+    return [directory.appointment(m, m.case, unit, m.pk in invited) for m in meetings]
+
+
+def _meetings() -> QuerySet[Meeting]:
+    return (
+        Meeting.objects.select_related("case__person", "video_room")
+        .prefetch_related("participants")
+        .order_by("starts_at", "pk")
+    )
+
+
+@fhir_view(("GET",))
+def appointment_read(request: HttpRequest, pk: str) -> HttpResponse:
+    meeting = _meetings().filter(pk=int(pk) if pk.isdigit() else 0).first()
+    if meeting is None:
+        raise NotFound
+    _open_case(request, str(meeting.case_id), f"fhir:Appointment/{pk}")
+    return fhir_response(_appointments(request, [meeting])[0])
+
+
+@fhir_view(("GET",))
+def appointment_search(request: HttpRequest) -> HttpResponse:
+    """The planning meetings of the cases the unit takes part in: ``patient=Patient/<id>``,
+    ``actor=PractitionerRole/unit-<id>`` (or ``Organization/<id>``, an HSA-id) for a unit's meetings,
+    ``encounter``/``supporting-info=Encounter/<id>``; each person shown is logged."""
+    actor = actor_of(request)
+    meetings = _meetings().filter(case__in=services.unit_cases(actor.unit))
+    if not any(k in request.GET for k in ("patient", "actor", "supporting-info", "encounter", "_id")):
+        raise FhirError.single(
+            400, "FHIR-SOK", "Sök på patient, actor, encounter eller _id.", "", "not-supported"
+        )
+    if "patient" in request.GET:
+        ref = request.GET["patient"].rpartition("/")[2]
+        meetings = meetings.filter(case__person_id=int(ref) if ref.isdigit() else 0)
+    if "actor" in request.GET:
+        value = request.GET["actor"]
+        unit: Unit | None
+        if value.startswith("PractitionerRole/unit-"):
+            ref = value.removeprefix("PractitionerRole/unit-")
+            unit = Unit.objects.filter(pk=int(ref) if ref.isdigit() else 0).first()
+        else:
+            unit = _unit_from_param(value)
+        meetings = meetings.filter(participants=unit) if unit is not None else meetings.none()
+    encounter = request.GET.get("encounter") or request.GET.get("supporting-info")
+    if encounter:
+        ref = encounter.rpartition("/")[2]
+        meetings = meetings.filter(case_id=int(ref) if ref.isdigit() else 0)
+    if "_id" in request.GET:
+        meetings = meetings.filter(pk__in=[int(x) for x in request.GET["_id"].split(",") if x.isdigit()])
+    meetings = meetings.distinct()
+    count, offset = _count(request)
+    total = meetings.count()
+    page = list(meetings[offset : offset + count])
+    log_list_access(
+        actor, list({m.case.person_id: m.case.person for m in page}.values()), "fhir:Appointment?search"
+    )
+    return searchset(request, _appointments(request, page), total)
