@@ -12,6 +12,7 @@ urlpatterns = [
     path("readyz", health, name="readyz"),
     path("api/v1/", api.urls),
     path("fhir/r4/", include("brygga.fhir.urls")),
+    path("integration/prenumerationer/", include("brygga.fhir.page_urls")),
     path("konto/", include("brygga.accounts.urls")),
     path("inloggning/", include("brygga.signin.urls")),
     path("saml2/acs/", AcsView.as_view(), name="saml2_acs"),  # brygga's decision on djangosaml2's ACS
