@@ -89,6 +89,7 @@ def test_the_administrator_sees_the_failing_delivery_and_retries_it_now() -> Non
         assert "Nr 1: 1 försök, senast HTTP 500. Nästa försök 2026-11-10" in shown
         assert notification.focus in shown and "Misslyckad, försöks igen" in shown
         html = page.content.decode()
+        assert f'href="{PAGE}" aria-current="page">Integrationer</a>' in html  # in the menu of its role
         assert '<th scope="col">' in html and "<caption>" in html
         assert f'aria-describedby="sub-{sub["id"]}"' in html
         # "Försök igen nu": due at once and handed to the worker (here the immediate backend), in order.
@@ -127,6 +128,7 @@ def test_another_principals_administrator_and_other_roles_see_nothing_and_retry_
     assert other.post(f"{PAGE}{sub['id']}/forsok-igen").status_code == 404
     assert Subscription.objects.get(pk=sub["id"]).status == Subscription.Status.ERROR  # nothing changed
     nurse = signed_in(Role.MUNICIPAL_CONTACT, CONTACT_POINT, "kontakt")
+    assert PAGE not in nurse.get("/").content.decode()
     assert nurse.get(PAGE).status_code == 403
     assert nurse.post(f"{PAGE}{sub['id']}/forsok-igen").status_code == 403
     assert Subscription.objects.get(pk=sub["id"]).status == Subscription.Status.ERROR
