@@ -336,10 +336,13 @@ AUTHENTICATION_BACKENDS = [
 BRYGGA_BASE_URL = os.environ.get("BRYGGA_BASE_URL", "http://127.0.0.1:8000")
 BRYGGA_FHIR_CAPABILITY_DATE = "2026-12-06"
 BRYGGA_FHIR_REQUIRE_HTTPS = os.environ.get("BRYGGA_FHIR_REQUIRE_HTTPS", "1" if not DEBUG else "0") == "1"
-# Hosts a subscription may send to (comma-separated; "kommun.se" also allows its subdomains). Empty: any host.
+# Hosts a subscription may send to (comma-separated; "kommun.se" also allows its subdomains): a subscription
+# makes brygga send requests (SSRF), so only the subscribers' hosts the administration approved. Empty refuses
+# every subscription (fail closed) unless BRYGGA_FHIR_ANY_ENDPOINT_HOST=1 (the default with BRYGGA_DEBUG=1).
 BRYGGA_FHIR_ENDPOINT_HOSTS = [
     h.strip().lower() for h in os.environ.get("BRYGGA_FHIR_ENDPOINT_HOSTS", "").split(",") if h.strip()
 ]
+BRYGGA_FHIR_ANY_ENDPOINT_HOST = env_bool("BRYGGA_FHIR_ANY_ENDPOINT_HOST", DEBUG)
 BRYGGA_FHIR_NOTIFY_TIMEOUT = float(os.environ.get("BRYGGA_FHIR_NOTIFY_TIMEOUT", "10"))
 BRYGGA_FHIR_RETRY_BASE_SECONDS = float(os.environ.get("BRYGGA_FHIR_RETRY_BASE_SECONDS", "5"))
 BRYGGA_FHIR_RETRY_MAX_SECONDS = float(os.environ.get("BRYGGA_FHIR_RETRY_MAX_SECONDS", "3600"))

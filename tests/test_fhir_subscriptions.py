@@ -156,3 +156,32 @@ def test_heartbeats_when_nothing_was_sent_for_the_period(settings: Any) -> None:
         call_command("fhir_deliver", "--now", stdout=io.StringIO())
         assert len(receiver.control) == 4
         assert overdue_heartbeats() == []
+
+
+def test_without_an_allow_list_no_subscription_is_accepted_ssrf(settings: Any) -> None:
+    """Production's default: BRYGGA_FHIR_ENDPOINT_HOSTS empty and no BRYGGA_FHIR_ANY_ENDPOINT_HOST: fail closed."""
+    settings.BRYGGA_FHIR_ANY_ENDPOINT_HOST = False
+    settings.BRYGGA_FHIR_ENDPOINT_HOSTS = []
+    response = subscribe(client(CONTACT_POINT), "http://127.0.0.1:9/hook")
+    assert response.status_code == 422
+    issue = valid(response.json())["issue"][0]
+    assert issue["expression"] == ["Subscription.channel.endpoint"]
+    assert not Subscription.objects.exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_redirect_is_not_followed_and_a_host_taken_off_the_list_gets_nothing(settings: Any) -> None:
+    municipality, ehr = client(CONTACT_POINT), client(WARD)
+    settings.BRYGGA_FHIR_ANY_ENDPOINT_HOST = False
+    settings.BRYGGA_FHIR_ENDPOINT_HOSTS = ["127.0.0.1"]
+    with Receiver() as receiver:
+        receiver.control_answers = [302]
+        redirected = valid(subscribe(municipality, receiver.url).json())
+        assert redirected["status"] == "error" and redirected["error"] == "handshake: HTTP 302"
+        sub = valid(subscribe(municipality, receiver.url).json())
+        assert sub["status"] == "active"
+        settings.BRYGGA_FHIR_ENDPOINT_HOSTS = ["kommun.example"]
+        notice(ehr)
+        assert deliver(int(sub["id"])) == 0 and receiver.seen == []
+        failing = Notification.objects.get(subscription_id=sub["id"])
+        assert "BRYGGA_FHIR_ENDPOINT_HOSTS" in failing.last_error and failing.attempts == 1

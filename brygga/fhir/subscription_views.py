@@ -72,9 +72,7 @@ def _parse(resource: dict[str, Any]) -> dict[str, Any]:
                 "invalid",
             )
         )
-    allowed_hosts = settings.BRYGGA_FHIR_ENDPOINT_HOSTS
-    host = (parts.hostname or "").lower()
-    if allowed_hosts and not any(host == h or host.endswith(f".{h}") for h in allowed_hosts):
+    if parts.netloc and not subscriptions.endpoint_allowed(endpoint):
         issues.append(
             Issue(
                 "FHIR-ADRESS",

@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -294,8 +295,31 @@ def _bundle_uuid(sub: Subscription, kind: str, number: int) -> uuid.UUID:
     return uuid.uuid4()
 
 
+def endpoint_allowed(url: str) -> bool:
+    """Is ``url``'s host on ``BRYGGA_FHIR_ENDPOINT_HOSTS`` (subdomains included)? An empty list allows none
+    (fail closed against SSRF) unless ``BRYGGA_FHIR_ANY_ENDPOINT_HOST`` (development, tests)."""
+    hosts = settings.BRYGGA_FHIR_ENDPOINT_HOSTS
+    if not hosts:
+        return bool(settings.BRYGGA_FHIR_ANY_ENDPOINT_HOST)
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    return any(host == h or host.endswith(f".{h}") for h in hosts)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A receiver's redirect is not followed (it could point past the allow-list); a 3xx is a failure."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
 def post_notification(sub: Subscription, bundle: dict[str, Any]) -> tuple[int | None, str]:
-    """POST the bundle to the rest-hook; (HTTP status, error text). Only 2xx counts as delivered."""
+    """POST the bundle to the rest-hook; (HTTP status, error text). Only 2xx counts as delivered. The host is
+    checked against the allow-list again at each send (the list may have shrunk since the subscription)."""
+    if not endpoint_allowed(sub.endpoint):
+        return None, "mottagarens adress är inte godkänd (BRYGGA_FHIR_ENDPOINT_HOSTS)"
     data = json.dumps(bundle, separators=(",", ":")).encode()
     request = urllib.request.Request(sub.endpoint, data=data, method="POST")  # noqa: S310 — https/http only
     request.add_header("Content-Type", "application/fhir+json")
@@ -304,7 +328,7 @@ def post_notification(sub: Subscription, bundle: dict[str, Any]) -> tuple[int | 
         if name.strip():
             request.add_header(name.strip(), value.strip())
     try:
-        with urllib.request.urlopen(request, timeout=settings.BRYGGA_FHIR_NOTIFY_TIMEOUT) as response:  # noqa: S310
+        with _opener.open(request, timeout=settings.BRYGGA_FHIR_NOTIFY_TIMEOUT) as response:
             return response.status, ""
     except urllib.error.HTTPError as exc:
         return exc.code, f"HTTP {exc.code}"
