@@ -127,7 +127,8 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                outer.arrivals.append((time.time(), body))
+                if body["entry"][0]["resource"].get("type") == "event-notification":  # not the handshake
+                    outer.arrivals.append((time.time(), body))
                 self.send_response(200)
                 self.end_headers()
 
@@ -171,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         BRYGGA_SECRET_KEY=env.get("BRYGGA_SECRET_KEY") or secrets.token_urlsafe(50),
         BRYGGA_LOG_LEVEL="WARNING",
         BRYGGA_FHIR_REQUIRE_HTTPS="0",  # the receiver is on loopback
+        BRYGGA_FHIR_ENDPOINT_HOSTS=HOST,  # the allow-list production needs (fail closed without one)
     )
     tmp = tempfile.TemporaryDirectory(prefix="brygga-fhir-bench-")
     var = Path(tmp.name)
