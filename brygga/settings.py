@@ -347,6 +347,8 @@ BRYGGA_FHIR_NOTIFY_TIMEOUT = float(os.environ.get("BRYGGA_FHIR_NOTIFY_TIMEOUT", 
 BRYGGA_FHIR_RETRY_BASE_SECONDS = float(os.environ.get("BRYGGA_FHIR_RETRY_BASE_SECONDS", "5"))
 BRYGGA_FHIR_RETRY_MAX_SECONDS = float(os.environ.get("BRYGGA_FHIR_RETRY_MAX_SECONDS", "3600"))
 BRYGGA_FHIR_DELIVERY_LEASE_SECONDS = float(os.environ.get("BRYGGA_FHIR_DELIVERY_LEASE_SECONDS", "60"))
+# Delivered notifications (the delivery log) are deleted after this many days by manage.py fhir_prune.
+BRYGGA_FHIR_NOTIFICATION_RETENTION_DAYS = int(os.environ.get("BRYGGA_FHIR_NOTIFICATION_RETENTION_DAYS", "90"))
 # The shortest heartbeatPeriod a subscription may ask for (each heartbeat is a request to the subscriber).
 BRYGGA_FHIR_MIN_HEARTBEAT_SECONDS = int(os.environ.get("BRYGGA_FHIR_MIN_HEARTBEAT_SECONDS", "60"))
 

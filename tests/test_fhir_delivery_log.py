@@ -53,12 +53,13 @@ def subscribe(endpoint: str) -> dict[str, Any]:
     return valid(response.json())
 
 
-def admission_notice() -> None:
+def admission_notice(ehr_id: str = "EHR-1") -> None:
     ehr = api(WARD)
     person = make_person("1480")
+    identifier = [{"system": "urn:oid:1.2.752.99.1", "value": ehr_id}]
     case_id = ehr.post(
         "/fhir/r4/Encounter",
-        json.dumps(encounter_body(person.identifier, NOW - dt.timedelta(hours=3))),
+        json.dumps(encounter_body(person.identifier, NOW - dt.timedelta(hours=3), identifier=identifier)),
         content_type=FHIR_JSON,
     ).json()["id"]
     ehr.post(
@@ -142,3 +143,28 @@ def test_a_subscription_turned_off_cannot_be_retried() -> None:
     response = admin.post(f"{PAGE}{sub['id']}/forsok-igen", follow=True)
     assert "Prenumerationen är avslutad och kan inte försökas igen." in text(response)
     assert Subscription.objects.get(pk=sub["id"]).status == Subscription.Status.OFF
+
+
+def test_fhir_prune_deletes_old_delivered_notifications_and_keeps_pending_ones() -> None:
+    import io
+
+    from django.core.management import call_command
+
+    with time_machine.travel(NOW, tick=False), Receiver() as receiver:
+        sub = subscribe(receiver.url)
+        admission_notice("EHR-1")
+        admission_notice("EHR-2")
+        from brygga.fhir.subscriptions import deliver
+
+        receiver.answers = [200, 500]
+        deliver(int(sub["id"]))
+    delivered, pending = Notification.objects.order_by("event_number")
+    assert delivered.status == Notification.Status.DELIVERED and pending.status == Notification.Status.PENDING
+    out = io.StringIO()
+    with time_machine.travel(NOW + dt.timedelta(days=89), tick=False):
+        call_command("fhir_prune", stdout=out)
+    assert Notification.objects.count() == 2
+    with time_machine.travel(NOW + dt.timedelta(days=91), tick=False):
+        call_command("fhir_prune", stdout=out)
+    assert list(Notification.objects.values_list("pk", flat=True)) == [pending.pk]
+    assert out.getvalue().splitlines() == ["Gallrade notiser: 0", "Gallrade notiser: 1"]

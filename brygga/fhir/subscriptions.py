@@ -582,3 +582,18 @@ def subscription_resource(sub: Subscription) -> dict[str, Any]:
     if sub.status == Subscription.Status.ERROR and sub.last_error:
         resource["error"] = sub.last_error
     return resource
+
+
+def prune_notifications(days: int, batch: int = 5000) -> int:
+    """Delete delivered and dropped notifications created more than ``days`` ago, in batches (short
+    transactions beside the live outbox); pending ones stay. Returns how many were deleted."""
+    cutoff = timezone.now() - dt.timedelta(days=days)
+    done = Notification.objects.filter(
+        status__in=[Notification.Status.DELIVERED, Notification.Status.DROPPED], created_at__lt=cutoff
+    )
+    deleted = 0
+    while True:
+        ids = list(done.values_list("pk", flat=True)[:batch])
+        if not ids:
+            return deleted
+        deleted += Notification.objects.filter(pk__in=ids).delete()[0]
