@@ -39,8 +39,8 @@ ROLE_CODES = f"{systems.CANONICAL}/CodeSystem/role"
 CONTACT_ROLE = f"{systems.CANONICAL}/CodeSystem/contact-role"
 MEETING_FORM = f"{systems.CANONICAL}/CodeSystem/meeting-form"
 VIDEO_ROOM = f"{systems.CANONICAL}/StructureDefinition/video-room"
-# brygga books a planning meeting at a time without a length; the Appointment states one hour (R4's app-2
-# wants an end with a start), which the booking form also tells the units.
+# brygga books a planning meeting at a time without a length; the Appointment states one hour because R4's
+# app-2 wants an end with a start (docs/fhir.md says so; the receiver should not read more into it).
 MEETING_MINUTES = 60
 _PHONE = re.compile(r"[+0-9][0-9 \-]{4,}")
 
