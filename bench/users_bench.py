@@ -204,8 +204,8 @@ def ensure_consents(manifest: dict[str, Any]) -> int:
     from django.utils import timezone
 
     from brygga.accounts.models import User
-    from brygga.cases.messaging import MESSAGE_CATEGORY
     from brygga.cases.models import Case, Participant
+    from brygga.messaging.services import MESSAGE_CATEGORY
     from brygga.sip.models import Consent
 
     ids = sorted({i for ids in manifest["case_samples"].values() for i in ids})

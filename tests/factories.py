@@ -81,8 +81,8 @@ def actor(role: Role, unit_name: str = WARD, username: str | None = None) -> Act
 
 def share_consent(recorder: Actor, person: Person, units, categories=("health",)):  # type: ignore[no-untyped-def]
     """The person's recorded consent that ``units`` may receive ``categories`` (R-SEK-2/3): what a message to
-    a unit of another principal needs (brygga.cases.messaging)."""
-    from brygga.sip.consent import record_consent
+    a unit of another principal needs (brygga.messaging.services)."""
+    from brygga.consent.services import record_consent
 
     return record_consent(
         recorder,

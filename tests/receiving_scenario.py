@@ -13,9 +13,9 @@ from brygga.accounts.context import Actor
 from brygga.accounts.models import Membership
 from brygga.cases import services
 from brygga.cases.models import Case
+from brygga.consent.services import record_consent
 from brygga.organisations.models import Unit
 from brygga.people.services import register_person
-from brygga.sip.consent import record_consent
 
 WARD = "Sahlgrenska, medicinavdelning"
 PRIMARY_CARE = "Närhälsan Göteborg vårdcentral"

@@ -140,7 +140,7 @@ def test_case_from_admission_to_closing_across_ward_vardcentral_and_contact_poin
     e2e_server.shell(
         "from brygga.accounts.context import Actor; from brygga.accounts.models import Membership; "
         "from brygga.people.models import Person; from brygga.organisations.models import Unit; "
-        "from brygga.sip.consent import record_consent; "
+        "from brygga.consent.services import record_consent; "
         "m = Membership.objects.get(user__username='sjukskoterska', unit__name='Sahlgrenska, medicinavdelning'); "
         f"record_consent(Actor.for_membership(m), Person.objects.get(identifier='{IDENTIFIER.replace('-', '')}'), "
         "given_by='person', form='verbal', purpose='SIP', categories=['sip'], exclusions_note='Inget', "

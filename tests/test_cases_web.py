@@ -165,7 +165,7 @@ def test_inbox_shows_all_units_and_the_menu_link() -> None:
 
 
 def test_demo_cases_load_idempotently_and_show_on_the_start_page(demo) -> None:  # type: ignore[no-untyped-def]
-    from brygga.cases.demo import load_cases_demo
+    from brygga.demo.cases import load_cases_demo
     from brygga.demo.personas import DEMO_PASSWORD
 
     count = Case.objects.count()

@@ -309,7 +309,7 @@ def test_case_page_links_to_reporting_a_deviation_with_the_counterparty_and_no_p
 
 
 def test_demo_deviations_in_every_state_and_idempotent(demo) -> None:  # type: ignore[no-untyped-def]
-    from brygga.deviations.demo import load_deviations_demo
+    from brygga.demo.deviations import load_deviations_demo
 
     assert set(Deviation.objects.values_list("state", flat=True)) == set(S.values)
     assert load_deviations_demo() == 0

@@ -12,8 +12,8 @@ from django.test import Client
 
 from brygga.accounts.permissions import Role
 from brygga.core.errors import DomainError
+from brygga.demo.economy import load_demo_population, load_economy_demo
 from brygga.economy import seeds, services
-from brygga.economy.demo import load_demo_population, load_economy_demo
 from brygga.economy.models import (
     Budget,
     BudgetLine,

@@ -470,7 +470,7 @@ def test_meeting_is_planned_by_gits_only(ref, member_boras) -> None:  # type: ig
 
 
 def test_demo_data_has_cases_in_every_roadmap_column_and_is_idempotent(demo) -> None:  # type: ignore[no-untyped-def]
-    from brygga.governance.demo import load_governance_demo
+    from brygga.demo.governance import load_governance_demo
 
     roadmap = services.public_roadmap()
     assert [len(roadmap.decided), len(roadmap.underway), len(roadmap.rejected), len(roadmap.parked)] == [

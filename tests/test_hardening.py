@@ -19,7 +19,7 @@ from brygga.accounts.models import ApiToken
 from brygga.accounts.permissions import Role
 from brygga.api.api import api
 from brygga.cases.models import Case
-from brygga.sip.consent import record_consent
+from brygga.consent.services import record_consent
 from brygga.sip.models import CareRequest, Consent, SipOffer
 from tests.factories import OTHER_WARD, PRIMARY_CARE, WARD, actor, make_person, unit
 

@@ -22,8 +22,8 @@ from brygga.access.services import involve
 from brygga.accounts.permissions import Role
 from brygga.cases import selectors, services
 from brygga.cases.models import Case, Participant
+from brygga.consent.services import record_consent
 from brygga.sip import services as sip_services
-from brygga.sip.consent import record_consent
 from brygga.sip.models import SipParticipant
 from brygga.sip.selectors import InboxItem
 from tests.factories import CONTACT_POINT, PRIMARY_CARE, WARD, actor, make_person, unit

@@ -1,4 +1,4 @@
-"""Reading messages under R-SEK-2 (brygga.cases.messaging.Readable): a unit reads what it sent or received
+"""Reading messages under R-SEK-2 (brygga.messaging.services.Readable): a unit reads what it sent or received
 (named in the stored basis), or what a unit holding the message could disclose to it today (same principal
 and secrecy area, or a consent naming it). A unit that joins later does not read what another principal sent
 before it took part until there is a basis: not in the threads, not by id, not its attachments, not in the
@@ -22,12 +22,12 @@ from brygga.access.services import involve
 from brygga.accounts.context import Actor
 from brygga.accounts.models import ApiToken
 from brygga.accounts.permissions import Role
-from brygga.cases import messaging
+from brygga.consent.services import withdraw_consent
 from brygga.core.errors import NotFound
 from brygga.documents.attachments import attachments_for, open_attachment
+from brygga.messaging import services as messaging
 from brygga.people.models import Person
 from brygga.sip import services as sip_services
-from brygga.sip.consent import withdraw_consent
 from brygga.sip.models import Sip
 from tests.factories import PRIMARY_CARE, actor, make_person, share_consent, unit
 

@@ -1,4 +1,4 @@
-"""Message threads on a case, a SIP and a care request (brygga.cases.messaging): the legal basis per receiving
+"""Message threads on a case, a SIP and a care request (brygga.messaging.services): the legal basis per receiving
 unit (R-SEK-1..3), attachments in the same transaction, need-to-know, the pages and the idempotent API."""
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ from brygga.access.services import involve
 from brygga.accounts.context import Actor
 from brygga.accounts.models import ApiToken
 from brygga.accounts.permissions import Role
-from brygga.cases import messaging
 from brygga.cases import services as case_services
 from brygga.cases.models import Case, CaseEvent, Message, Thread
+from brygga.consent.services import withdraw_consent
 from brygga.core.errors import DomainError, NotFound
 from brygga.documents.attachments import open_attachment
 from brygga.documents.models import Attachment
+from brygga.messaging import services as messaging
 from brygga.sip import services as sip_services
-from brygga.sip.consent import withdraw_consent
 from brygga.sip.models import CareRequest, Event, Sip, SipParticipant
 from tests.factories import CONTACT_POINT, PRIMARY_CARE, WARD, actor, make_person, share_consent, unit
 

@@ -518,7 +518,7 @@ def test_a_municipality_cannot_start_a_settlement(client) -> None:  # type: igno
 
 def test_the_demo_settles_from_the_discharge_cases_when_there_are_enough(nurse, physician) -> None:  # type: ignore[no-untyped-def]
     """Five stays discharged in March 2022: the demo settles March from them and invents nothing."""
-    from brygga.payment.demo import load_payment_demo
+    from brygga.demo.payment import load_payment_demo
 
     actor(Role.GITS_COORDINATOR, GITS, username="gits")
     for day in (1, 2, 3, 4, 5):

@@ -197,7 +197,7 @@ def test_demo_settlements_hand_computed_and_idempotent(demo, client: Client) -> 
     """October 2022, 9 300 kr. Göteborg: average members 2+5+4+0 = 11 ≤ 3.0×4 → 0; DEMO-05 14 days → 11 × 9 300
     = 102 300 kr; three exclusions (admission notice, withdrawn, SIP summons). Borås: 6+2 = 8 − 6 = 2 days
     (18 600) + DEMO-11 10 days → 7 × 9 300 = 65 100; 83 700 kr. October 2025 has no known amount."""
-    from brygga.payment.demo import load_payment_demo
+    from brygga.demo.payment import load_payment_demo
 
     runs = {(r.municipality.scb_code, r.year): r for r in SettlementRun.objects.all()}
     assert len(runs) == 4

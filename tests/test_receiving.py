@@ -21,6 +21,7 @@ from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Role
 from brygga.cases import services
 from brygga.cases.models import Case, CaseEvent
+from brygga.consent.services import record_assessment, record_consent
 from brygga.core.errors import DomainError
 from brygga.receiving import notify, planning
 from brygga.receiving import services as receiving_services
@@ -31,7 +32,6 @@ from brygga.receiving.models import (
     SentSms,
     UnitContact,
 )
-from brygga.sip.consent import record_assessment, record_consent
 from tests.factories import CONTACT_POINT, PRIMARY_CARE, WARD, actor, make_person, share_consent, unit
 
 pytestmark = pytest.mark.django_db

@@ -34,7 +34,7 @@ pytest_plugins = ["tests.e2e.harness"]
 pytestmark = pytest.mark.browser
 
 WARD = "Sahlgrenska, medicinavdelning"
-WARD_PHONE = "031-390 06 10"  # demo contact details (brygga.receiving.demo), PTS's range for fiction
+WARD_PHONE = "031-390 06 10"  # demo contact details (brygga.demo.receiving), PTS's range for fiction
 
 
 @pytest.fixture

@@ -14,11 +14,11 @@ from brygga.access.services import involve, is_involved
 from brygga.accounts.permissions import Role
 from brygga.cases import services as case_services
 from brygga.cases.models import Case
+from brygga.consent.services import record_consent, withdraw_consent
 from brygga.core.errors import DomainError, NotFound
 from brygga.organisations.models import Unit
 from brygga.people.models import Person
 from brygga.sip import selectors, services
-from brygga.sip.consent import record_consent, withdraw_consent
 from brygga.sip.models import CareRequest, Event, FollowUp, Sip, SipOffer, SipParticipant, SipVersion
 from tests.factories import CONTACT_POINT, PRIMARY_CARE, WARD, actor, make_person, unit
 

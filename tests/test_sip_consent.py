@@ -13,14 +13,14 @@ from django.utils import timezone
 from brygga.access.models import AccessLogEntry, Involvement
 from brygga.access.services import involve
 from brygga.accounts.permissions import Role
-from brygga.core.errors import DomainError, NotFound, PermissionDenied
-from brygga.sip.consent import (
+from brygga.consent.services import (
     decide_disclosure,
     disclosure_overview,
     record_assessment,
     record_consent,
     withdraw_consent,
 )
+from brygga.core.errors import DomainError, NotFound, PermissionDenied
 from brygga.sip.models import Consent, DisclosureAssessment
 from tests.factories import PRIMARY_CARE, WARD, actor, make_person, unit
 

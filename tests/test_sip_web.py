@@ -17,8 +17,8 @@ from brygga.access.services import involve
 from brygga.accounts.context import Actor
 from brygga.accounts.models import ApiToken
 from brygga.accounts.permissions import Role
+from brygga.consent.services import record_consent
 from brygga.sip import services
-from brygga.sip.consent import record_consent
 from brygga.sip.models import CareRequest, Consent, Sip
 from brygga.sip.selectors import inbox_items
 from tests.factories import PRIMARY_CARE, actor, make_person, unit
@@ -267,7 +267,7 @@ def test_api_disclosure_decision(vc, person) -> None:  # type: ignore[no-untyped
 
 
 def test_demo_sip_and_care_request_load_idempotently(demo) -> None:  # type: ignore[no-untyped-def]
-    from brygga.sip.demo import load_sip_demo
+    from brygga.demo.sip import load_sip_demo
 
     sip = Sip.objects.get()
     assert sip.case is not None and sip.status == Sip.Status.PREPARE

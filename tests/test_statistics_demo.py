@@ -8,9 +8,9 @@ import pytest
 from django.core.management import call_command
 
 from brygga.cases.models import Case
+from brygga.demo.statistics import load_statistics_demo
 from brygga.payment.models import SettlementRun
 from brygga.people.models import IdKind, Person
-from brygga.statistics.demo import load_statistics_demo
 from brygga.statistics.models import MonthlyProcessStat
 
 pytestmark = pytest.mark.django_db

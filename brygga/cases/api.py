@@ -19,10 +19,12 @@ from ninja import Field, Router, Schema, Status
 
 from brygga.access.services import lookup_person
 from brygga.accounts.context import Actor
-from brygga.cases import ingest, messages_api, messaging, selectors, services
+from brygga.cases import ingest, selectors, services
 from brygga.cases.models import Case, CaseEvent, Participant
 from brygga.core.errors import DomainError, NotFound
 from brygga.core.idempotency import KEY_CONFLICT, AnswerShape, idempotency_key, run_idempotent
+from brygga.messaging import api as messages_api
+from brygga.messaging import services as messaging
 from brygga.people.presenters import person_summary
 
 router = Router(tags=["In- och utskrivning"])
@@ -732,7 +734,7 @@ def _batch_item(actor: Actor, key: str | None, item: BatchItem) -> tuple[int, di
     )
 
 
-# --- messages (the generic threads, brygga.cases.messaging) -------------------------------------------------
+# --- messages (the generic threads, brygga.messaging.services) --------------------------------------------
 
 MESSAGE_ENVELOPE: dict[int, Any] = {code: dict[str, Any] for code in (200, 201, 400, 403, 404, 409, 422, 503)}
 

@@ -7,8 +7,8 @@ class CasesConfig(AppConfig):
     verbose_name = "In- och utskrivning"
 
     def ready(self) -> None:
-        from brygga.cases.messaging import readable_messages
         from brygga.documents.owners import register_reader
+        from brygga.messaging.services import readable_messages
 
         # a message's attachments are read under the message's own rule (R-SEK-2), not the person's alone
         register_reader("message", readable_messages)

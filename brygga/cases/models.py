@@ -370,7 +370,7 @@ class Message(models.Model):
     pinned = models.BooleanField(_("fäst"), default=False)
     sent_at = models.DateTimeField()
     # R-SEK-2: the legal basis per receiving unit when the message was sent, as decided by
-    # brygga.sip.consent.decide_disclosure: {"category": ..., "units": [{"unit": {...}, "principal": ...,
+    # brygga.consent.services.decide_disclosure: {"category": ..., "units": [{"unit": {...}, "principal": ...,
     # "basis": ..., "rule": ..., "label": ..., "ref": ...}]}. Empty for messages sent before it was recorded.
     legal_basis = models.JSONField(_("rättslig grund"), default=dict, blank=True)
 

@@ -34,13 +34,14 @@ from brygga.access.services import (
 )
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
-from brygga.cases import actions, messaging, rules, selectors
+from brygga.cases import actions, rules, selectors
 from brygga.cases.models import Case, CaseEvent, Meeting, Message, Participant, PlanningBasis
 from brygga.cases.signals import events_recorded
 from brygga.cases.video import video_provider
 from brygga.core.calendar import add_calendar_days
 from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.core.limits import limited, too_long
+from brygga.messaging import services as messaging
 from brygga.organisations.models import Site, Unit
 from brygga.people.identifiers import IdKind
 from brygga.people.models import Person
@@ -1589,8 +1590,8 @@ def send_message(
     quote: str = "",
     files: Sequence[File] = (),
 ) -> Message:
-    """A message in a thread of the case (the generic service in ``brygga.cases.messaging``: legal basis per
-    receiving unit, R-SEK-2, and attachments in the same transaction)."""
+    """A message in a thread of the case (the generic service in ``brygga.messaging.services``: legal basis
+    per receiving unit, R-SEK-2, and attachments in the same transaction)."""
     return messaging.send_message(
         actor,
         messaging.CaseSubject(case),

@@ -24,11 +24,12 @@ from brygga.access.services import lookup_person
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.cases import actions as case_actions
-from brygga.cases import message_views, rules, selectors, services
+from brygga.cases import rules, selectors, services
 from brygga.cases.models import Case, CaseEvent, Meeting, Participant, PlanningBasis
 from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.core.inputs import form_date, form_datetime, required_datetime
 from brygga.core.views import actor_required, run_action
+from brygga.messaging import views as message_views
 from brygga.organisations.models import Unit
 from brygga.people.presenters import person_summary
 from brygga.receiving import services as receiving_services

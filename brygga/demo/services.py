@@ -12,17 +12,17 @@ from brygga.access.models import Involvement
 from brygga.access.services import involve
 from brygga.accounts.models import Membership, User
 from brygga.accounts.permissions import Role
-from brygga.cases.demo import load_cases_demo
 from brygga.demo import personas
-from brygga.deviations.demo import load_deviations_demo
-from brygga.economy.demo import load_economy_demo
-from brygga.governance.demo import load_governance_demo
+from brygga.demo.cases import load_cases_demo
+from brygga.demo.deviations import load_deviations_demo
+from brygga.demo.economy import load_economy_demo
+from brygga.demo.governance import load_governance_demo
+from brygga.demo.payment import load_payment_demo
+from brygga.demo.receiving import load_receiving_demo
+from brygga.demo.sip import load_sip_demo
+from brygga.demo.statistics import load_statistics_demo
 from brygga.organisations.models import Unit
-from brygga.payment.demo import load_payment_demo
 from brygga.people.services import register_person
-from brygga.receiving.demo import load_receiving_demo
-from brygga.sip.demo import load_sip_demo
-from brygga.statistics.demo import load_statistics_demo
 
 ADMIN_ROLES = {Role.LOCAL_ADMIN, Role.GITS_COORDINATOR}
 

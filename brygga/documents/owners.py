@@ -9,7 +9,7 @@ An unregistered owner type is refused (fail closed). "person" (filed directly on
 
 Reading: whoever may open the person may read what is filed on the person, unless the owning app registers a
 stricter reader check with ``register_reader`` (messages: only units with a basis to read the message,
-``brygga.cases.messaging.Readable``). ``readable_owners`` is asked for every attachment downloaded or
+``brygga.messaging.services.Readable``). ``readable_owners`` is asked for every attachment downloaded or
 listed, for all of a listing's owners of one type at once."""
 
 from __future__ import annotations

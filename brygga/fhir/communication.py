@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from brygga.accounts.context import Actor
-from brygga.cases import messages_api, messaging
 from brygga.cases.models import Case, Message, Thread
 from brygga.core.errors import DomainError, NotFound
 from brygga.fhir import systems
 from brygga.fhir.mapping import instant, unit_reference
 from brygga.fhir.outcome import FhirError, from_domain_error
+from brygga.messaging import api as messages_api
+from brygga.messaging import services as messaging
 
 CATEGORY = f"{systems.CANONICAL}/CodeSystem/message-category"  # MedCom's category codes, Swedish displays
 THREAD = f"{systems.CANONICAL}/NamingSystem/thread"

@@ -13,13 +13,14 @@ from django.http import HttpRequest, HttpResponse
 from brygga.access.models import AccessLogEntry
 from brygga.access.services import log_access, log_list_access, open_person, visible_persons
 from brygga.accounts.permissions import Perm
-from brygga.cases import messaging, services
+from brygga.cases import services
 from brygga.cases.models import Case, CaseEvent, Meeting, Message
 from brygga.core.errors import NotFound
 from brygga.fhir import capability, communication, mapping, systems, writes
 from brygga.fhir.http import actor_of, fhir_response, fhir_view, run_write
 from brygga.fhir.outcome import FhirError
 from brygga.fhir.validation import read_body
+from brygga.messaging import services as messaging
 from brygga.organisations.models import Unit
 
 MAX_COUNT = 200
@@ -422,8 +423,9 @@ def task_search(request: HttpRequest) -> HttpResponse:
 
 @fhir_view(("GET",))
 def careplan_read(request: HttpRequest, pk: str) -> HttpResponse:
-    """The SIP as a CarePlan with its contained CareTeam (brygga.sip.fhir), through ``open_sip`` (logged)."""
-    from brygga.sip import fhir as sip_fhir
+    """The SIP as a CarePlan with its contained CareTeam (brygga.fhir.careplan), through ``open_sip``
+    (logged)."""
+    from brygga.fhir import careplan as sip_fhir
     from brygga.sip.services import open_sip
 
     sip = open_sip(actor_of(request), pk, what="fhir:CarePlan")

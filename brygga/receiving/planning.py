@@ -1,7 +1,7 @@
 """The ward's planning basis as the receiving units read it (R-UK-1, R-SEK-1..4, ADR 0900).
 
 The basis is split into sections, each one information category of ``brygga.sip.rules``. A section is shown
-to a unit only where ``brygga.sip.consent.decide_disclosure`` — the one decision messages use — gives a
+to a unit only where ``brygga.consent.services.decide_disclosure`` — the one decision messages use — gives a
 basis for that category from the ward to the unit; otherwise the section is withheld and the page says which
 rule withholds it. The first time a unit reads a section its content is remembered (``PlanningRead``), so
 what the ward changes later is marked for that unit."""
@@ -18,10 +18,10 @@ from django.utils.translation import gettext_lazy as _l
 
 from brygga.cases import rules
 from brygga.cases.models import Case, PlanningBasis
+from brygga.consent.services import Basis, may_disclose
 from brygga.core.errors import Problem
 from brygga.organisations.models import Unit
 from brygga.receiving.models import PlanningRead, ReceiverPlan
-from brygga.sip.consent import Basis, may_disclose
 
 # Section key → (title, information category that the disclosure decision is asked about).
 SECTIONS: dict[str, tuple[object, str]] = {

@@ -16,14 +16,16 @@ from ninja import Field, Router, Schema, Status
 
 from brygga.access.services import log_list_access, open_person
 from brygga.accounts.context import Actor
-from brygga.cases import messages_api, messaging
 from brygga.cases.models import Case
+from brygga.consent import services as consent_services
 from brygga.core.errors import DomainError, NotFound
 from brygga.core.idempotency import KEY_CONFLICT, AnswerShape, idempotency_key, jsonable, run_idempotent
+from brygga.fhir import careplan as fhir
+from brygga.messaging import api as messages_api
+from brygga.messaging import services as messaging
 from brygga.organisations.models import Unit
 from brygga.people.presenters import person_summary
-from brygga.sip import consent as consent_services
-from brygga.sip import fhir, selectors, services
+from brygga.sip import selectors, services
 from brygga.sip.models import CareRequest, Consent, Sip
 
 router = Router(tags=["SIP, öppenvård och samtycke"])
@@ -579,7 +581,7 @@ def supplement(request: HttpRequest, request_id: int, payload: TextIn) -> Status
     )
 
 
-# --- messages (the generic threads, brygga.cases.messaging) -------------------------------------------------
+# --- messages (the generic threads, brygga.messaging.services) --------------------------------------------
 
 
 def _subject(actor: Actor, kind: str, pk: int, what: str) -> messaging.Subject:

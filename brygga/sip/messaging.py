@@ -1,4 +1,5 @@
-"""The SIP and the care request as subjects of message threads (the protocol in ``brygga.cases.messaging``).
+"""The SIP and the care request as subjects of message threads (the protocol in
+``brygga.messaging.services``).
 
 A SIP's thread is read and written by the units that take part in it and can open it (``open_sip``: from the
 summons on, or the initiating unit before). The receivers whose legal basis is checked are all other

@@ -1,7 +1,7 @@
 """Consent, the coordinated individual plan (SIP) and the outpatient care request (vårdbegäran).
 
 - ``Consent`` and ``DisclosureAssessment`` are the two recorded legal bases for giving information to another
-  principal (R-SEK-1..4); ``brygga.sip.consent.decide_disclosure`` is the one function that reads them.
+  principal (R-SEK-1..4); ``brygga.consent.services.decide_disclosure`` is the one function that reads them.
 - ``SipOffer`` records that a SIP was offered and the person's answer (R-SIP-K-2).
 - ``Sip`` moves through the six steps of R-VG-SIP-1; its content lives in numbered ``SipVersion`` rows, so an
   established plan is changed by a new version and the old one stays readable.

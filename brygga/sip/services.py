@@ -29,11 +29,11 @@ from brygga.access.services import (
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.cases.models import Case, Participant
+from brygga.consent.services import decide_disclosure
 from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.organisations.models import Unit
 from brygga.people.models import Person
 from brygga.sip import rules
-from brygga.sip.consent import decide_disclosure
 from brygga.sip.models import (
     CareRequest,
     Event,

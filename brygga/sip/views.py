@@ -21,16 +21,17 @@ from brygga.access.models import AccessLogEntry
 from brygga.access.services import log_access, log_list_access, lookup_person, open_person
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
-from brygga.cases import message_views, messaging
 from brygga.cases.models import Case, Participant, Thread
 from brygga.cases.services import unit_cases
+from brygga.consent import services as consent_services
 from brygga.core.errors import DomainError, NotFound
 from brygga.core.inputs import form_date, form_datetime, required_date
 from brygga.core.views import actor_required, run_action
+from brygga.messaging import services as messaging
+from brygga.messaging import views as message_views
 from brygga.organisations.models import Unit
 from brygga.people.models import Person
 from brygga.people.presenters import display_identifier, display_name, person_summary
-from brygga.sip import consent as consent_services
 from brygga.sip import pdf, rules, selectors, services, signing
 from brygga.sip.models import (
     CareRequest,

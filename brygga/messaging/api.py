@@ -1,7 +1,7 @@
 """The message endpoints shared by the three subjects (cases, SIPs, care requests): input schemas and the
 operations the cases and SIP routers call inside their idempotent execution. The service
-(``brygga.cases.messaging``) does every check; attachments come as base64 in the JSON body and go through the
-documents app's checks in the same transaction as the message."""
+(``brygga.messaging.services``) does every check; attachments come as base64 in the JSON body and go through
+the documents app's checks in the same transaction as the message."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from django.core.files.base import ContentFile
 from ninja import Field, Schema
 
 from brygga.accounts.context import Actor
-from brygga.cases import messaging
-from brygga.cases.messaging import MAX_SUBJECT, MAX_TEXT
 from brygga.core.errors import DomainError
+from brygga.messaging import services as messaging
+from brygga.messaging.services import MAX_SUBJECT, MAX_TEXT
 
 
 class AttachmentIn(Schema):

@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
-from brygga.cases import messaging
 from brygga.cases.models import Thread
+from brygga.messaging import services as messaging
 from brygga.organisations.models import Unit
 
 
@@ -90,7 +90,7 @@ def handlers() -> dict[str, Callable[[Actor, Any, HttpRequest], str]]:
 def _recipients(subject: messaging.Subject, sender: Unit) -> list[dict[str, Any]]:
     """Who would receive a message now and on which basis (or which rule refuses it), shown above the form
     so the writer knows before writing (the same decision the service makes when sending)."""
-    from brygga.sip.consent import Basis, may_disclose
+    from brygga.consent.services import Basis, may_disclose
 
     rows = []
     for unit in subject.recipient_units(sender):

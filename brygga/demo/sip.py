@@ -18,11 +18,12 @@ from brygga.access.services import involve
 from brygga.accounts.context import Actor
 from brygga.accounts.models import Membership
 from brygga.cases.models import Case
+from brygga.consent import services as consent
 from brygga.demo import personas
 from brygga.organisations.models import Unit
 from brygga.people.identifiers import parse_identity_number
 from brygga.people.models import Person
-from brygga.sip import consent, services
+from brygga.sip import services
 from brygga.sip.models import CareRequest, Sip
 
 VC = "Närhälsan Göteborg vårdcentral"

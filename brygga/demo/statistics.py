@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from brygga.accounts.models import User
-from brygga.cases.inbox import refresh_inbox
+from brygga.inbox.refresh import refresh_inbox
 from brygga.statistics import refresh as stats_refresh
 from brygga.statistics import synthetic
 

@@ -1,6 +1,6 @@
 """Demo settlements. First from the demo discharge cases: the previous calendar month is settled from the
 cases (services.run_settlement without facts) for every municipality that has stays in it (the demo cases and
-the synthetic stays of brygga.statistics.demo). Socialstyrelsen's amount for recent years is not in the
+the synthetic stays of brygga.demo.statistics). Socialstyrelsen's amount for recent years is not in the
 reference data, so those runs show the R-BET-4 problem; the invented stays below are settled as well, stored
 with source "Påhittade demovistelser" and case references DEMO-… (no persons): Göteborg and Borås, one month
 with a known amount (October 2022) and one without (October 2025, amount unknown → reported), plus one open

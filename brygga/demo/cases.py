@@ -12,10 +12,10 @@ from brygga.accounts.context import Actor
 from brygga.accounts.models import Membership
 from brygga.cases import services
 from brygga.cases.models import Case
+from brygga.consent.services import record_consent
 from brygga.demo import personas
 from brygga.people.identifiers import parse_identity_number
 from brygga.people.models import Person
-from brygga.sip.consent import record_consent
 
 WARD = "Sahlgrenska, medicinavdelning"
 

@@ -6,7 +6,7 @@ app's Event, which also marks the other units unacknowledged and logs the change
 forwarding. ``CaseSubject`` lives here; ``SipSubject`` and ``CareRequestSubject`` in ``brygga.sip.messaging``.
 
 Every message to a unit other than the sender's carries a legal basis (R-SEK-2): for every receiving unit the
-single disclosure decision ``brygga.sip.consent.decide_disclosure`` is asked for the category "health" (a
+single disclosure decision ``brygga.consent.services.decide_disclosure`` is asked for the category "health" (a
 free-text message is information beyond the four admission-notice fields, R-SEK-3). A unit of the same
 principal and secrecy area gets "samma huvudman"; another principal needs a recorded consent or a physician's
 documented assessment. Without a basis for every receiver the message is refused (R-SEK-2, R-SEK-3 when the
@@ -150,7 +150,7 @@ class Readable:
         self._decided: dict[int, bool] = {}
 
     def _may_disclose(self, holder_id: int) -> bool:
-        from brygga.sip.consent import decide_disclosure
+        from brygga.consent.services import decide_disclosure
 
         assert self.reader is not None
         if holder_id not in self._decided:
@@ -250,7 +250,7 @@ def legal_basis(
 ) -> dict[str, Any]:
     """The basis for every receiving unit, or a DomainError listing every unit without one (field ``body``:
     the text is what would be disclosed)."""
-    from brygga.sip.consent import decide_disclosure
+    from brygga.consent.services import decide_disclosure
 
     now = now or _now()
     units: list[dict[str, Any]] = []

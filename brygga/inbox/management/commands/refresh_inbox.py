@@ -1,5 +1,5 @@
 """Recompute the inbox columns on every participant row from its case: `manage.py refresh_inbox`
-(``brygga.cases.inbox.refresh_inbox``)."""
+(``brygga.inbox.refresh.refresh_inbox``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from brygga.cases.inbox import refresh_inbox
+from brygga.inbox.refresh import refresh_inbox
 
 
 class Command(BaseCommand):
