@@ -175,7 +175,8 @@ def practitioner_roles(identifier: str | None) -> list[dict[str, Any]]:
 # --- Appointment --------------------------------------------------------------------------------------------
 
 
-def appointment(meeting: Meeting, case: Case, unit: Unit, invited: bool) -> dict[str, Any]:
+def appointment(meeting: Meeting, case: Case, invited: bool) -> dict[str, Any]:
+    """``invited``: the reading unit is among the meeting's participants (it then sees the video room)."""
     participants: list[dict[str, Any]] = [
         {
             "actor": {"reference": f"Patient/{case.person_id}"},

@@ -22,6 +22,7 @@ import io
 from typing import Any
 
 from django.conf import settings
+from django.db.models import prefetch_related_objects
 
 from brygga.accounts.context import Actor
 from brygga.core.errors import NotFound
@@ -176,6 +177,7 @@ def person_references(actor: Actor, person_id: str) -> list[dict[str, Any]]:
     """Every version of the person's signed documents and the attachments the unit may read (both listings
     checked and logged by the documents app)."""
     _person, documents = signed.person_documents(actor, person_id)
+    prefetch_related_objects(documents, "versions__signatures__unit")  # one query, not one per version
     resources: list[dict[str, Any]] = []
     for document in documents:
         versions = sorted(document.versions.all(), key=lambda v: v.number)  # prefetched with signatures

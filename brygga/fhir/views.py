@@ -676,13 +676,14 @@ def _appointments(request: HttpRequest, meetings: list[Meeting]) -> list[dict[st
     from brygga.fhir import directory
 
     unit = actor_of(request).unit
+    if unit is None or not meetings:  # without a unit, unit_cases/open_case found nothing
+        return []
     invited = set(
         Meeting.participants.through.objects.filter(meeting__in=meetings, unit=unit).values_list(
             "meeting_id", flat=True
         )
     )
-    assert unit is not None  # the callers went through unit_cases/open_case
-    return [directory.appointment(m, m.case, unit, m.pk in invited) for m in meetings]
+    return [directory.appointment(m, m.case, m.pk in invited) for m in meetings]
 
 
 def _meetings() -> QuerySet[Meeting]:
