@@ -58,6 +58,7 @@ rules-table: install
 bench-smoke: install
 	$(PY) bench/load.py --smoke
 	$(PY) bench/process_bench.py --smoke
+	$(PY) bench/invoice_basis_bench.py --smoke
 	$(PY) bench/users_bench.py --smoke
 	@case "$$DATABASE_URL" in postgres*) $(PY) bench/payment_bench.py --smoke --repeat 1;; \
 	  *) echo "bench/payment_bench.py --smoke skipped: DATABASE_URL is not PostgreSQL";; esac

@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "brygga.web.health.HealthMiddleware",  # /healthz, /readyz: before session and auth (ADR 0701)
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "brygga.accounts.sessions.IdleTimeoutMiddleware",
     "brygga.core.language.ChosenLanguageMiddleware",  # Swedish unless the user chose English
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -192,7 +193,9 @@ BRYGGA_REQUIRE_TOTP = env_bool("BRYGGA_REQUIRE_TOTP", not DEBUG)
 # print(Fernet.generate_key().decode())"`). Empty: derived from the secret key (ADR 0502).
 BRYGGA_TOTP_KEY = os.environ.get("BRYGGA_TOTP_KEY", "")
 SESSION_COOKIE_AGE = int(os.environ.get("BRYGGA_SESSION_IDLE_MINUTES", "30")) * 60
-SESSION_SAVE_EVERY_REQUEST = True  # the cookie age is therefore an idle timeout
+# The cookie age is an idle timeout: brygga.accounts.sessions.IdleTimeoutMiddleware saves a signed-in session
+# (moving its expiry) at most once a minute instead of on every request.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Synthetic stays `load_demo_data` adds once, so the statistics and payment pages have volume

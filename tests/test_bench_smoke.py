@@ -115,3 +115,10 @@ def test_users_benchmark_smoke_run() -> None:
     ]
     assert len(service) == 3 and all("| 0 |" in line for line in service)  # acknowledge, message, planning
     assert re.search(r"\| GET /arenden/ \(inbox\) \| \w+ \| \d+ \| 0 \| [\d.]+ \| [\d.]+ \|", done.stdout)
+
+
+def test_invoice_basis_benchmark_smoke_run() -> None:
+    """Issue 17 item 4: the paged basis and the worker-built download answer 200 in the benchmark's own run."""
+    done = _run("bench/invoice_basis_bench.py", "--smoke")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "| page 1 | after |" in done.stdout and "| CSV download | after |" in done.stdout

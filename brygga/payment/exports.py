@@ -1,11 +1,17 @@
 """The invoice basis of one settlement run as CSV, XLSX and PDF. All three are built from the same rows and
-the same database totals, so they never disagree with the page."""
+the same database totals, so they never disagree with the page.
+
+Each format is written to a binary file object, row by row from a database cursor, reporting progress: a small
+run is built in the request (`as_csv` …), a large one by the background worker into a stored file
+(`services.request_export`, issue 17 item 4)."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from typing import BinaryIO
 
 from django.utils.translation import gettext as _
 
@@ -30,11 +36,17 @@ def header() -> list[str]:
     ]
 
 
-def rows(run: SettlementRun) -> list[list[object]]:
-    result: list[list[object]] = []
+Progress = Callable[[int], None]
+PROGRESS_EVERY = 250
+
+
+def rows(run: SettlementRun, progress: Progress | None = None) -> Iterator[list[object]]:
+    """The lines in order, read in chunks (a large run's 3,000 lines are never all model instances at once);
+    ``progress`` is told how many were read every PROGRESS_EVERY lines and at the end."""
     line: SettlementLine
-    for line in run.lines.order_by("position"):
-        result.append(
+    count = 0
+    for line in run.lines.order_by("position").iterator(chunk_size=1000):
+        yield (
             [
                 line.position,
                 line.case_reference,
@@ -49,7 +61,11 @@ def rows(run: SettlementRun) -> list[list[object]]:
                 line.exclusion_reason or line.explanation,
             ]
         )
-    return result
+        count += 1
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(count)
+    if progress is not None:
+        progress(count)
 
 
 def summary(run: SettlementRun) -> list[tuple[str, str]]:
@@ -85,42 +101,46 @@ def _cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text  # no formulas in a spreadsheet export
 
 
-def as_csv(run: SettlementRun) -> bytes:
+def write_csv(run: SettlementRun, out: BinaryIO, progress: Progress | None = None) -> None:
     """Semicolon-separated UTF-8 with BOM, as Swedish spreadsheet programs expect; decimals with a point."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    text.write("\ufeff")
+    writer = csv.writer(text, delimiter=";")
     for key, value in summary(run):
         writer.writerow([_cell(key), _cell(value)])
     writer.writerow([])
     writer.writerow(header())
-    for row in rows(run):
+    for row in rows(run, progress):
         writer.writerow([_cell(v) for v in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    text.detach()  # leave ``out`` open for the caller
 
 
-def as_xlsx(run: SettlementRun) -> bytes:
+def write_xlsx(run: SettlementRun, out: BinaryIO, progress: Progress | None = None) -> None:
+    """Write-only mode: rows go to the file as they come instead of a whole sheet held in memory."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("Underlag")
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Underlag"))
+    for column, width in zip("ABCDEFGHIJK", (6, 18, 24, 22, 14, 12, 8, 10, 14, 16, 70), strict=True):
+        sheet.column_dimensions[column].width = width
     for key, value in summary(run):
         sheet.append([_cell(key), _cell(value)])
     sheet.append([])
-    sheet.append(header())
-    for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
-    for row in rows(run):
+    bold = Font(bold=True)
+    heading = []
+    for title in header():
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = bold
+        heading.append(cell)
+    sheet.append(heading)
+    for row in rows(run, progress):
         sheet.append([v if isinstance(v, int | float | Decimal) else _cell(v) for v in row])
-    for column, width in zip("ABCDEFGHIJK", (6, 18, 24, 22, 14, 12, 8, 10, 14, 16, 70), strict=True):
-        sheet.column_dimensions[column].width = width
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    workbook.save(out)
 
 
-def as_pdf(run: SettlementRun) -> bytes:
+def write_pdf(run: SettlementRun, out: BinaryIO, progress: Progress | None = None) -> None:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import getSampleStyleSheet
@@ -129,9 +149,8 @@ def as_pdf(run: SettlementRun) -> bytes:
 
     styles = getSampleStyleSheet()
     small = styles["BodyText"].clone("small", fontSize=7, leading=8.5)
-    buffer = io.BytesIO()
     document = SimpleDocTemplate(
-        buffer,
+        out,
         pagesize=landscape(A4),
         leftMargin=12 * mm,
         rightMargin=12 * mm,
@@ -148,7 +167,7 @@ def as_pdf(run: SettlementRun) -> bytes:
         story.append(Paragraph(f"<b>{_escape(key)}:</b> {_escape(value)}", styles["BodyText"]))
     story.append(Spacer(1, 4 * mm))
     data = [[Paragraph(f"<b>{_escape(h)}</b>", small) for h in header()]]
-    for row in rows(run):
+    for row in rows(run, progress):
         data.append([Paragraph(_escape("" if v is None else str(v)), small) for v in row])
     widths = [8, 22, 28, 24, 20, 18, 11, 14, 20, 20, 88]
     table = Table(data, colWidths=[w * mm for w in widths], repeatRows=1)
@@ -163,7 +182,40 @@ def as_pdf(run: SettlementRun) -> bytes:
     )
     story.append(table)
     document.build(story)
+
+
+WRITERS: dict[str, Callable[[SettlementRun, BinaryIO, Progress | None], None]] = {
+    "csv": write_csv,
+    "xlsx": write_xlsx,
+    "pdf": write_pdf,
+}
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
+def _in_memory(fmt: str, run: SettlementRun) -> bytes:
+    buffer = io.BytesIO()
+    WRITERS[fmt](run, buffer, None)
     return buffer.getvalue()
+
+
+def as_csv(run: SettlementRun) -> bytes:
+    return _in_memory("csv", run)
+
+
+def as_xlsx(run: SettlementRun) -> bytes:
+    return _in_memory("xlsx", run)
+
+
+def as_pdf(run: SettlementRun) -> bytes:
+    return _in_memory("pdf", run)
+
+
+def file_name(run: SettlementRun, fmt: str) -> str:
+    return f"betalningsansvar-{run.municipality.scb_code}-{run.period}-{run.sequence}.{fmt}"
 
 
 def _escape(text: object) -> str:

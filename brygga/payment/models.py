@@ -270,3 +270,49 @@ class Dispute(models.Model):
 
     def __str__(self) -> str:
         return f"Tvist {self.pk} ({self.status})"
+
+
+class ExportFile(models.Model):
+    """A run's invoice basis as a file built by the background worker (issue 17 item 4): a large
+    municipality's basis takes seconds to build, which must not hold a web worker. One file per run, format
+    and run status (the summary names the status), so a second request, a double click or a retry finds the
+    same file instead of building another."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("I kö")
+        RUNNING = "running", _("Byggs")
+        DONE = "done", _("Klar")
+        FAILED = "failed", _("Misslyckades")
+
+    run = models.ForeignKey(SettlementRun, on_delete=models.CASCADE, related_name="export_files")
+    fmt = models.CharField(_("format"), max_length=8)
+    run_status = models.CharField(max_length=20)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    storage_name = models.CharField(max_length=200, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "fmt", "run_status"], name="payment_export_once")
+        ]
+        verbose_name = _("underlagsfil")
+        verbose_name_plural = _("underlagsfiler")
+
+    def __str__(self) -> str:
+        return f"{self.run} {self.fmt} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, (100 * self.rows_done) // self.rows_total) if self.rows_total else 0

@@ -59,7 +59,9 @@ def actor_municipality(actor: Actor) -> Municipality | None:
 def visible_runs(actor: Actor) -> QuerySet[SettlementRun]:
     """Fail closed: the region side (and whoever manages payment) sees every municipality; a municipality's
     users see their own; everyone else sees nothing."""
-    runs = SettlementRun.objects.select_related("municipality")
+    # The stored StayFacts (a JSON document of every stay, about 1 MB for the largest municipality) are read
+    # only when a run is reproduced; pages and lists never decode them.
+    runs = SettlementRun.objects.select_related("municipality").defer("facts")
     if not actor.can(Perm.PAYMENT_VIEW) and not actor.can(Perm.PAYMENT_MANAGE):
         return runs.none()
     if actor.can(Perm.PAYMENT_MANAGE) or (actor.unit is not None and actor.unit.is_region_side):

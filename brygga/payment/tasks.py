@@ -9,7 +9,7 @@ import datetime as dt
 
 from django_tasks import task
 
-from brygga.payment import services
+from brygga.payment import downloads, services
 
 
 @task()
@@ -24,3 +24,10 @@ def settle_last_month_task(username: str, today: str | None = None) -> dict[str,
         "already_settled": len(result.already_settled),
         "problems": sum(len(r.problems) for r in result.created),
     }
+
+
+@task()
+def build_export_task(export_id: int) -> dict[str, object]:
+    """Build one requested invoice-basis file (payment.downloads.build_export; idempotent)."""
+    export = downloads.build_export(export_id)
+    return {"export": export_id, "status": export.status if export else "missing"}

@@ -3,9 +3,12 @@ and disputes, its exports, and the rule and amount configuration."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,9 +21,16 @@ from brygga.cases import services as cases_services
 from brygga.core.errors import DomainError
 from brygga.core.views import actor_required
 from brygga.organisations.models import Municipality
-from brygga.payment import exports, rule_changes, services
+from brygga.payment import downloads, exports, rule_changes, services
 from brygga.payment.engine import LineKind
-from brygga.payment.models import DailyAmount, Dispute, PaymentRule, SettlementRun
+from brygga.payment.models import (
+    DailyAmount,
+    Dispute,
+    ExportFile,
+    PaymentRule,
+    SettlementLine,
+    SettlementRun,
+)
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -103,22 +113,65 @@ def settlement_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     return _detail(request, services.open_run(request.actor, run_id))  # type: ignore[attr-defined]
 
 
+# Lines per page of the invoice basis: the largest municipality's month has about 3,000 (issue 17 item 4).
+LINES_PER_PAGE = 100
+CASE_FILTER_MAX = 60  # the length of a case reference
+
+
 def _detail(
     request: HttpRequest, run: SettlementRun, errors: list | None = None, status: int = 200
 ) -> HttpResponse:
     actor: Actor = request.actor  # type: ignore[attr-defined]
-    lines = list(run.lines.order_by("position"))
+    case_filter = request.GET.get("arende", "").strip()
+    filter_error = ""
+    if len(case_filter) > CASE_FILTER_MAX:
+        filter_error = _("Ärendenumret får vara högst %(max)s tecken.") % {"max": CASE_FILTER_MAX}
+        case_filter = ""
+    lines = run.lines.order_by("position")
+    if case_filter:
+        lines = lines.filter(case_reference__icontains=case_filter)
+    charged = Paginator(lines.exclude(kind=LineKind.EXCLUDED), LINES_PER_PAGE).get_page(
+        request.GET.get("sida")
+    )
+    excluded = Paginator(lines.filter(kind=LineKind.EXCLUDED), LINES_PER_PAGE).get_page(
+        request.GET.get("undantag")
+    )
+    shown = [*charged.object_list, *excluded.object_list]
+    # One translation per kind, not one per row (a page of 100 rows spent most of its time in gettext).
+    kind_labels = {value: str(label) for value, label in SettlementLine._meta.get_field("kind").flatchoices}
+    for line in shown:
+        line.kind_label = kind_labels.get(line.kind, line.kind)  # type: ignore[attr-defined]
+    chosen = _int_or_none(request.POST.get("line") or request.GET.get("bestrid"))
+    disputable = [line for line in shown if line.kind != LineKind.AVERAGE_EXCESS]
+    if chosen is not None and all(line.pk != chosen for line in disputable):
+        extra = run.lines.exclude(kind=LineKind.AVERAGE_EXCESS).filter(pk=chosen).first()
+        if extra is not None:
+            extra.kind_label = kind_labels.get(extra.kind, extra.kind)  # type: ignore[attr-defined]
+            disputable.insert(0, extra)
     disputes = Dispute.objects.filter(line__run=run).select_related(
         "line", "raised_by", "resolved_by", "raised_unit"
     )
     own_municipality = services.actor_municipality(actor)
     checking = request.GET.get("kontroll") == "1" and actor.can(Perm.PAYMENT_MANAGE)
+    line_count = run.lines.count()
+
+    def page_link(key: str, number: int) -> str:
+        query = {k: v for k, v in request.GET.items() if k in ("arende", "sida", "undantag") and v}
+        query[key] = str(number)
+        return "?" + urlencode(query)
+
     context = {
         "run": run,
         "totals": run.totals(),
-        "charged": [line for line in lines if line.kind != LineKind.EXCLUDED],
-        "excluded": [line for line in lines if line.kind == LineKind.EXCLUDED],
-        "disputable": [line for line in lines if line.kind != LineKind.AVERAGE_EXCESS],
+        "line_count": line_count,
+        "charged": charged,
+        "excluded": excluded,
+        "charged_links": _page_links(charged, "sida", page_link),
+        "excluded_links": _page_links(excluded, "undantag", page_link),
+        "case_filter": case_filter,
+        "filter_error": filter_error,
+        "disputable": disputable,
+        "chosen_line": chosen,
         "disputes": disputes,
         "rules": run.rules,
         "can_dispute": actor.can(Perm.PAYMENT_DISPUTE)
@@ -126,14 +179,36 @@ def _detail(
         and own_municipality.pk == run.municipality_id
         and run.status == SettlementRun.Status.OPEN,
         "can_manage": actor.can(Perm.PAYMENT_MANAGE),
-        "openable": services.openable_cases(actor, run, lines),
+        "openable": services.openable_cases(actor, run, shown),
         "errors": errors or [],
         "differences": services.reproduce(run) if checking else None,
         "versions": SettlementRun.objects.filter(
             municipality=run.municipality, year=run.year, month=run.month
-        ).order_by("-sequence"),
+        )
+        .only("pk", "sequence", "status", "created_at")
+        .order_by("-sequence"),
+        "inline_exports": downloads.builds_inline(run, line_count),
+        "export_links": _export_links(run),
     }
     return render(request, "payment/settlement_detail.html", context, status=status)
+
+
+def _export_links(run: SettlementRun) -> list[tuple[str, str, ExportFile | None]]:
+    files = {e.fmt: e for e in ExportFile.objects.filter(run=run, run_status=run.status)}
+    return [(fmt, name, files.get(fmt)) for fmt, name in _formats()]
+
+
+def _formats() -> list[tuple[str, str]]:
+    return [("csv", "CSV"), ("xlsx", _("Excel (XLSX)")), ("pdf", "PDF")]
+
+
+def _page_links(page, key: str, link) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    links = {}
+    if page.has_previous():
+        links["previous"] = link(key, page.previous_page_number())
+    if page.has_next():
+        links["next"] = link(key, page.next_page_number())
+    return links
 
 
 @require_POST
@@ -177,23 +252,69 @@ def close(request: HttpRequest, run_id: int) -> HttpResponse:
     return redirect("payment:settlement_detail", run_id=run_id)
 
 
-EXPORTS = {
-    "csv": (exports.as_csv, "text/csv; charset=utf-8"),
-    "xlsx": (exports.as_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    "pdf": (exports.as_pdf, "application/pdf"),
-}
+@actor_required(Perm.PAYMENT_VIEW)
+def export(request: HttpRequest, run_id: int, fmt: str) -> HttpResponse:
+    """The basis as a file: built here for a small run; for a large one the worker's finished file, or the
+    page that requests it (issue 17 item 4)."""
+    run = services.open_run(request.actor, run_id)  # type: ignore[attr-defined]
+    if fmt not in downloads.FORMATS:
+        return render(request, "404.html", status=404)
+    if downloads.builds_inline(run):
+        response = HttpResponse(_inline(run, fmt), content_type=exports.CONTENT_TYPES[fmt])
+        response["Content-Disposition"] = f'attachment; filename="{exports.file_name(run, fmt)}"'
+        return response
+    export_file = downloads.current_export(run, fmt)
+    if export_file is not None and export_file.status == ExportFile.Status.DONE:
+        return redirect("payment:export_download", run_id=run.pk, export_id=export_file.pk)
+    return _export_page(request, run, fmt, export_file)
+
+
+def _inline(run: SettlementRun, fmt: str) -> bytes:
+    return {"csv": exports.as_csv, "xlsx": exports.as_xlsx, "pdf": exports.as_pdf}[fmt](run)
+
+
+def _export_page(
+    request: HttpRequest, run: SettlementRun, fmt: str, export_file: ExportFile | None
+) -> HttpResponse:
+    context = {
+        "run": run,
+        "fmt": fmt,
+        "format_name": dict(_formats())[fmt],
+        "export": export_file,
+        "refresh_seconds": 2
+        if export_file is not None
+        and export_file.status in (ExportFile.Status.QUEUED, ExportFile.Status.RUNNING)
+        else 0,
+    }
+    if request.GET.get("del") == "status":
+        return render(request, "payment/_export_status.html", context)
+    return render(request, "payment/export.html", context)
+
+
+@require_POST
+@actor_required(Perm.PAYMENT_VIEW)
+def request_export(request: HttpRequest, run_id: int, fmt: str) -> HttpResponse:
+    export_file = downloads.request_export(request.actor, run_id, fmt)  # type: ignore[attr-defined]
+    return redirect("payment:export_status", run_id=export_file.run_id, export_id=export_file.pk)
 
 
 @actor_required(Perm.PAYMENT_VIEW)
-def export(request: HttpRequest, run_id: int, fmt: str) -> HttpResponse:
-    run = services.open_run(request.actor, run_id)  # type: ignore[attr-defined]
-    if fmt not in EXPORTS:
-        return render(request, "404.html", status=404)
-    build, content_type = EXPORTS[fmt]
-    response = HttpResponse(build(run), content_type=content_type)
-    name = f"betalningsansvar-{run.municipality.scb_code}-{run.period}-{run.sequence}.{fmt}"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+def export_status(request: HttpRequest, run_id: int, export_id: int) -> HttpResponse:
+    export_file = downloads.open_export(request.actor, run_id, export_id)  # type: ignore[attr-defined]
+    return _export_page(request, export_file.run, export_file.fmt, export_file)
+
+
+@actor_required(Perm.PAYMENT_VIEW)
+def export_download(request: HttpRequest, run_id: int, export_id: int) -> HttpResponse:
+    export_file = downloads.open_export(request.actor, run_id, export_id)  # type: ignore[attr-defined]
+    response = FileResponse(
+        downloads.open_stored(export_file),
+        as_attachment=True,
+        filename=exports.file_name(export_file.run, export_file.fmt),
+        content_type=exports.CONTENT_TYPES[export_file.fmt],
+    )
+    response["Cache-Control"] = "no-store"
+    return response  # type: ignore[return-value]  # a streaming response
 
 
 @actor_required(Perm.PAYMENT_VIEW)
