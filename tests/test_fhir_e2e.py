@@ -261,7 +261,7 @@ from brygga.documents.signed import create_document, sign_version
 from brygga.organisations.models import Unit
 case = Case.objects.get(pk=%(case)s)
 nurse_membership = Membership.objects.filter(unit__name=%(ward)r, role="ward_nurse").select_related("user").first()
-nurse_membership.user.hsa_id = "SE2321000131-P000000000981"
+nurse_membership.user.hsa_id = "SE2321000131-P000000000983"
 nurse_membership.user.save()
 nurse = Actor(user=nurse_membership.user, membership=nurse_membership)
 version = create_document(nurse, case.person_id, "case", str(case.pk), "Vårdplan", "Mål: trygg hemgång.")
@@ -279,7 +279,7 @@ def test_documents_signatures_roles_and_meetings_through_fhirpy(e2e_server: E2ES
     (it is invited)."""
     import base64
 
-    ids = setup(e2e_server, 982)
+    ids = setup(e2e_server, 983)
     ehr, municipality = fhir(e2e_server, ids["ehr"]), fhir(e2e_server, ids["municipality"])
     encounter = admit(ehr, ids["pnr"], "E2E-DOC")
     task(ehr, "inskrivningsmeddelande", encounter.id)
@@ -302,7 +302,7 @@ def test_documents_signatures_roles_and_meetings_through_fhirpy(e2e_server: E2ES
     )
     assert provenance is not None
     assert valid(dict(provenance.serialize()))["agent"][0]["who"]["identifier"]["value"] == (
-        "SE2321000131-P000000000981"
+        "SE2321000131-P000000000983"
     )
     roles = (
         municipality.resources("PractitionerRole")
