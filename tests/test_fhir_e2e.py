@@ -314,3 +314,32 @@ def test_documents_signatures_roles_and_meetings_through_fhirpy(e2e_server: E2ES
     assert appointment is not None and appointment["id"] == str(made["meeting"])
     room = valid(dict(appointment.serialize()))["extension"][0]["extension"]
     assert {"url": "url", "valueUrl": made["link"]} in room
+
+
+HEARTBEAT = """
+from django.utils import timezone
+from brygga.fhir.models import Subscription
+from brygga.fhir.subscriptions import schedule_heartbeat
+# A 2-second period (the API's minimum is a minute) so the chain of deferred tasks shows in a test.
+Subscription.objects.filter(pk=%(pk)s).update(heartbeat_period=2, last_sent_at=timezone.now())
+schedule_heartbeat(%(pk)s, timezone.now())
+"""
+
+
+def test_heartbeats_come_from_the_worker_through_deferred_tasks(
+    e2e_server: E2EServer, workers: list[subprocess.Popen[bytes]]
+) -> None:
+    """The handshake at creation, then the heartbeat chain run by the real DB worker: each heartbeat task
+    sends when the period has passed and schedules the next one (django-tasks ``run_after``)."""
+    ids = setup(e2e_server, 984)
+    municipality = fhir(e2e_server, ids["municipality"])
+    with Receiver() as receiver:
+        sub = subscribe(municipality, "discharge", receiver.url)
+        assert sub["status"] == "active"
+        assert [b["entry"][0]["resource"]["type"] for b in receiver.control] == ["handshake"]
+        e2e_server.shell(HEARTBEAT % {"pk": sub.id})
+        workers.append(start_worker(e2e_server))
+        wait_for(lambda: len(receiver.control) >= 3, timeout=60, what="two heartbeats")
+        beats = [valid(b)["entry"][0]["resource"] for b in receiver.control[1:]]
+        assert {b["type"] for b in beats} == {"heartbeat"}
+        assert all(b["subscription"]["reference"] == f"Subscription/{sub.id}" for b in beats)
