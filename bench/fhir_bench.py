@@ -46,7 +46,7 @@ call_command("load_reference_data", verbosity=0)
 from brygga.accounts.models import ApiToken, Membership, User
 from brygga.core.identifiers import luhn_check_digit
 from brygga.organisations.models import Unit
-from brygga.people.services import register_person
+from brygga.access.persons import register_person
 def member(username, unit, role):
     user, _ = User.objects.get_or_create(username=username)
     m, _ = Membership.objects.get_or_create(user=user, unit=Unit.objects.get(name=unit),

@@ -282,7 +282,8 @@ def ingest_part(
     /api/v1/cases/batch with that many ``create`` items, each with its own idempotency key."""
     from django.utils import timezone
 
-    from brygga.cases.models import Case, CaseEvent, IdempotencyRecord
+    from brygga.cases.models import Case, CaseEvent
+    from brygga.core.models import IdempotencyRecord
     from brygga.people.models import Person
 
     ingest = manifest["ingest"]

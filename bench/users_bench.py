@@ -205,8 +205,8 @@ def ensure_consents(manifest: dict[str, Any]) -> int:
 
     from brygga.accounts.models import User
     from brygga.cases.models import Case, Participant
+    from brygga.consent.models import Consent
     from brygga.messaging.services import MESSAGE_CATEGORY
-    from brygga.sip.models import Consent
 
     ids = sorted({i for ids in manifest["case_samples"].values() for i in ids})
     recorder = User.objects.get(username=manifest["web_users"][0]["username"])

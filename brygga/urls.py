@@ -1,7 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from brygga.accounts import urls as account_urls
 from brygga.api.api import api
+from brygga.cases import urls as case_urls
+from brygga.inbox import urls as inbox_urls
+from brygga.signin import views as signin_views
 from brygga.signin.saml import AcsView
 from brygga.web.health import health
 
@@ -13,12 +17,23 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("fhir/r4/", include("brygga.fhir.urls")),
     path("integration/prenumerationer/", include("brygga.fhir.page_urls")),
-    path("konto/", include("brygga.accounts.urls")),
+    # Logging out ends the identity provider's session too, so accounts:logout is the sign-in app's view; the
+    # sign-in app sits above accounts (ADR 0009).
+    path(
+        "konto/",
+        include(
+            (
+                [path("logga-ut/", signin_views.logout_view, name="logout"), *account_urls.urlpatterns],
+                account_urls.app_name,
+            )
+        ),
+    ),
     path("inloggning/", include("brygga.signin.urls")),
     path("saml2/acs/", AcsView.as_view(), name="saml2_acs"),  # brygga's decision on djangosaml2's ACS
     path("saml2/", include("djangosaml2.urls")),
     path("logg/", include("brygga.access.urls")),
-    path("arenden/", include("brygga.cases.urls")),
+    # The unit inbox opens /arenden/ and keeps its name cases:inbox; the app sits above cases (ADR 0009).
+    path("arenden/", include(([*inbox_urls.urlpatterns, *case_urls.urlpatterns], case_urls.app_name))),
     path("sip/", include("brygga.sip.urls")),
     path("betalningsansvar/", include("brygga.payment.urls")),
     path("statistik/", include("brygga.statistics.urls")),

@@ -8,13 +8,13 @@ import itertools
 
 import factory
 
+from brygga.access.persons import register_person
 from brygga.accounts.context import Actor
 from brygga.accounts.models import Membership, User
 from brygga.accounts.permissions import Role
 from brygga.core.identifiers import luhn_check_digit
 from brygga.organisations.models import Unit
 from brygga.people.models import Person
-from brygga.people.services import register_person
 
 _serials = itertools.count(0)
 

@@ -9,13 +9,13 @@ import datetime as dt
 
 from django.utils import timezone
 
+from brygga.access.persons import register_person
 from brygga.accounts.context import Actor
 from brygga.accounts.models import Membership
 from brygga.cases import services
 from brygga.cases.models import Case
 from brygga.consent.services import record_consent
 from brygga.organisations.models import Unit
-from brygga.people.services import register_person
 
 WARD = "Sahlgrenska, medicinavdelning"
 PRIMARY_CARE = "Närhälsan Göteborg vårdcentral"

@@ -10,6 +10,7 @@ import time_machine
 from django.db import DatabaseError, connection, transaction
 
 from brygga.access.models import AccessLogEntry, AccessLogSeal, Involvement
+from brygga.access.persons import reveal_protected_identity
 from brygga.access.services import (
     end_involvement,
     involve,
@@ -23,7 +24,6 @@ from brygga.access.services import (
 from brygga.accounts.permissions import Role
 from brygga.core.errors import NotFound
 from brygga.people.presenters import display_address, display_name, person_summary
-from brygga.people.services import reveal_protected_identity
 from tests.factories import CONTACT_POINT, OTHER_WARD, WARD, actor, make_person, unit
 
 pytestmark = pytest.mark.django_db

@@ -9,12 +9,13 @@ import pytest
 import time_machine
 
 from brygga.access.models import AccessLogEntry, Involvement
+from brygga.access.persons import register_person
 from brygga.access.services import is_involved
 from brygga.accounts.permissions import Role
-from brygga.cases import selectors, services
+from brygga.cases import services
 from brygga.cases.models import Case, CaseEvent, Meeting, Participant, PlanningBasis
 from brygga.core.errors import DomainError, NotFound
-from brygga.people.services import register_person
+from brygga.inbox import selectors as inbox_selectors
 from tests.factories import (
     CONTACT_POINT,
     OTHER_WARD,
@@ -146,7 +147,7 @@ def test_later_assessment_moves_the_deadline_R_INS_3(nurse) -> None:  # type: ig
 def test_overdue_notice_shows_in_the_ward_inbox_R_INS_2(nurse) -> None:  # type: ignore[no-untyped-def]
     admitted_case(nurse, need_assessed_at=T0)
     with time_machine.travel(T0 + dt.timedelta(hours=25), tick=False):
-        rows = selectors.inbox(nurse)
+        rows = inbox_selectors.inbox(nurse)
     assert rows[0].priority == 0
     assert ("R-INS-2", "overdue") in [(d.rule, s) for d, s in rows[0].deadlines]
 
@@ -192,7 +193,7 @@ def test_receiver_rejects_misdirected_notice_with_reason_and_sender_sees_it_R_IN
     services.reject_notice(contact, case, "not_registered")
     participant = Participant.objects.get(case=case, unit=unit(CONTACT_POINT))
     assert participant.status == "rejected" and participant.rejected_reason == "not_registered"
-    ward_row = selectors.inbox(nurse)[0]
+    ward_row = inbox_selectors.inbox(nurse)[0]
     assert ward_row.participant is not None
     assert ward_row.participant.needs_ack is True  # the sender is notified
     event = CaseEvent.objects.get(case=case, kind=K.ADMISSION_NOTICE_REJECTED)
@@ -342,7 +343,7 @@ def test_sip_summons_due_three_days_after_discharge_ready_when_both_principals_R
     case.refresh_from_db()
     assert case.sip_needed and case.sip_summons_due_at == ready + dt.timedelta(days=3)
     with time_machine.travel(ready + dt.timedelta(days=3, minutes=1), tick=False):
-        row = selectors.inbox(vc)[0]
+        row = inbox_selectors.inbox(vc)[0]
         assert ("R-SIP-K-1", "overdue") in [(d.rule, s) for d, s in row.deadlines]
         event = services.send_sip_summons(vc, case)
     assert event.data["on_time"] is False
@@ -603,9 +604,9 @@ def test_reserve_number_replaced_by_personnummer(nurse, contact) -> None:  # typ
 
 def test_protected_identity_is_masked_in_the_inbox(nurse) -> None:  # type: ignore[no-untyped-def]
     case = admitted_case(nurse, person=make_person("1480", protected=True, given_name="Hemlig"))
-    rows = selectors.inbox(nurse)
+    rows = inbox_selectors.inbox(nurse)
     assert rows[0].case == case and rows[0].name == "Skyddad identitet"
-    assert selectors.inbox(nurse, q="Hemlig") == []
+    assert inbox_selectors.inbox(nurse, q="Hemlig") == []
 
 
 # --- need-to-know and the inbox -----------------------------------------------------------------------------
@@ -621,22 +622,22 @@ def test_uninvolved_unit_gets_not_found_and_reads_are_logged(nurse) -> None:  # 
     before = AccessLogEntry.objects.filter(person=case.person, action="read").count()
     services.open_case(actor(Role.MUNICIPAL_CONTACT, CONTACT_POINT), case.pk)
     assert AccessLogEntry.objects.filter(person=case.person, action="read").count() == before + 1
-    assert selectors.inbox(stranger) == []
+    assert inbox_selectors.inbox(stranger) == []
 
 
 def test_inbox_acknowledgement_and_escalation(nurse, contact) -> None:  # type: ignore[no-untyped-def]
     case = noticed_case(nurse)
     with time_machine.travel(T0 + dt.timedelta(hours=3), tick=False):
-        row = selectors.inbox(contact)[0]
+        row = inbox_selectors.inbox(contact)[0]
         assert row.participant is not None
         assert row.new and row.participant.needs_ack and not row.escalated
     with time_machine.travel(T0 + dt.timedelta(hours=27), tick=False):
-        row = selectors.inbox(contact)[0]
+        row = inbox_selectors.inbox(contact)[0]
         assert row.escalated and row.priority == 0
-        summary = [s for s in selectors.inbox_summaries(contact) if s["active"]][0]
+        summary = [s for s in inbox_selectors.inbox_summaries(contact) if s["active"]][0]
         assert summary["escalated"] == 1 and summary["unacknowledged"] == 1
         services.acknowledge(contact, case)
-        row = selectors.inbox(contact)[0]
+        row = inbox_selectors.inbox(contact)[0]
         assert row.participant is not None
         assert not row.escalated and not row.participant.needs_ack
     assert AccessLogEntry.objects.filter(what__startswith="inkorg:", person=case.person).exists()
@@ -690,7 +691,7 @@ def test_inbox_urgent_filter_shows_only_overdue_and_due_soon(nurse) -> None:  # 
     late = admitted_case(nurse, need_assessed_at=T0)
     admitted_case(nurse, at=T0 + dt.timedelta(hours=24))  # not assessed: no deadline yet
     with time_machine.travel(T0 + dt.timedelta(hours=25), tick=False):
-        rows = selectors.inbox(nurse, status="urgent")
+        rows = inbox_selectors.inbox(nurse, status="urgent")
     assert [r.case for r in rows] == [late]
 
 

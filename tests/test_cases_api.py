@@ -12,7 +12,8 @@ from django.test import Client
 
 from brygga.accounts.models import ApiToken
 from brygga.accounts.permissions import Role
-from brygga.cases.models import Case, CaseEvent, IdempotencyRecord
+from brygga.cases.models import Case, CaseEvent
+from brygga.core.models import IdempotencyRecord
 from tests.factories import CONTACT_POINT, WARD, actor, make_person
 
 pytestmark = pytest.mark.django_db

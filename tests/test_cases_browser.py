@@ -55,7 +55,7 @@ def test_case_from_admission_to_closing_across_ward_vardcentral_and_contact_poin
     session: Any, e2e_server: E2EServer
 ) -> None:
     e2e_server.shell(
-        "import django; from brygga.people.services import register_person; "
+        "import django; from brygga.access.persons import register_person; "
         f"register_person('{IDENTIFIER}', 'Berit', 'Webbtestsson', 'Provgatan 9', '41301', 'Göteborg', "
         "municipality_code='1480', listed_unit_hsa_id=__import__('brygga.organisations.models', "
         "fromlist=['Unit']).Unit.objects.get(name='Närhälsan Göteborg vårdcentral').hsa_id)"

@@ -14,7 +14,8 @@ from django.test.utils import CaptureQueriesContext
 
 from brygga.access.models import AccessLogEntry, Involvement
 from brygga.access.services import verify_access_log
-from brygga.cases.models import Case, CaseEvent, IdempotencyRecord, Participant
+from brygga.cases.models import Case, CaseEvent, Participant
+from brygga.core.models import IdempotencyRecord
 from tests.factories import CONTACT_POINT, PRIMARY_CARE, make_person
 from tests.test_cases_api import NOW, create_body, ehr, post  # noqa: F401  (ehr is a fixture)
 

@@ -26,7 +26,7 @@ from brygga.accounts.permissions import Role
 from brygga.cases import services
 from brygga.core.identifiers import luhn_check_digit
 from brygga.organisations.models import Unit
-from brygga.people.services import register_person
+from brygga.access.persons import register_person
 ward = Unit.objects.get(name='Sahlgrenska, medicinavdelning')
 user = User.objects.create_user('migration-nurse', password='x')
 nurse = Actor.for_membership(Membership.objects.create(user=user, unit=ward, role=Role.WARD_NURSE),

@@ -204,8 +204,8 @@ def test_patient_summary_shows_coordinator_and_plans_and_is_logged_as_export_R_U
 
 
 def test_manual_addressing_by_hsa_id_for_a_person_outside_vg_R_INS_7() -> None:
+    from brygga.access.persons import register_person
     from brygga.cases import services
-    from brygga.people.services import register_person
     from tests.factories import unit
 
     nurse_actor = actor(Role.WARD_NURSE, WARD)
@@ -227,8 +227,8 @@ def test_manual_addressing_by_hsa_id_for_a_person_outside_vg_R_INS_7() -> None:
 
 
 def test_correction_and_reserve_number_replacement_through_the_page() -> None:
+    from brygga.access.persons import register_person
     from brygga.cases import services
-    from brygga.people.services import register_person
 
     nurse_actor = actor(Role.WARD_NURSE, WARD)
     reserve = register_person("20261101-R007", "Okänd", "Kvinna", "Okänd 1", "41301", "Göteborg", "1480")

@@ -46,7 +46,7 @@ def test_attach_a_pdf_to_a_message_and_sign_a_sip_with_two_signers(
     session: Any, e2e_server: E2EServer
 ) -> None:
     ids = e2e_server.shell(
-        "from brygga.cases.models import Message; "
+        "from brygga.messaging.models import Message; "
         "m = Message.objects.filter(thread__case__ward__name='Sahlgrenska, medicinavdelning').first() "
         "or Message.objects.first(); "
         "print(m.pk, m.thread.case_id, m.thread.case.person_id)"

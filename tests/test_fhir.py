@@ -623,7 +623,7 @@ def message_body(case_id: str, text: str, **extra: Any) -> dict[str, Any]:
 def test_communication_needs_a_legal_basis_r_sek_2_and_is_read_by_the_receiver(
     ehr: Client, municipality: Client, settings: Any
 ) -> None:
-    from brygga.cases.models import Message
+    from brygga.messaging.models import Message
     from tests.factories import actor, share_consent
 
     settings.BRYGGA_FHIR_REQUIRE_HTTPS = False

@@ -35,7 +35,7 @@ SETUP = """
 import json, datetime as dt
 from brygga.accounts.models import ApiToken, Membership, User
 from brygga.organisations.models import Unit
-from brygga.people.services import register_person
+from brygga.access.persons import register_person
 def member(username, unit, role):
     user, _ = User.objects.get_or_create(username=username, defaults={"first_name": "Sys", "last_name": username})
     m, _ = Membership.objects.get_or_create(user=user, unit=Unit.objects.get(name=unit),

@@ -19,8 +19,9 @@ from brygga.accounts.models import ApiToken
 from brygga.accounts.permissions import Role
 from brygga.api.api import api
 from brygga.cases.models import Case
+from brygga.consent.models import Consent
 from brygga.consent.services import record_consent
-from brygga.sip.models import CareRequest, Consent, SipOffer
+from brygga.sip.models import CareRequest, SipOffer
 from tests.factories import OTHER_WARD, PRIMARY_CARE, WARD, actor, make_person, unit
 
 pytestmark = pytest.mark.django_db
@@ -375,7 +376,8 @@ def test_every_post_form_on_a_page_gets_its_own_one_time_token() -> None:
 def test_a_double_sent_message_is_one_message_and_one_event() -> None:
     from django.urls import reverse
 
-    from brygga.cases.models import CaseEvent, Message
+    from brygga.cases.models import CaseEvent
+    from brygga.messaging.models import Message
     from tests.factories import share_consent
     from tests.test_messaging import noticed_case
 
@@ -422,7 +424,8 @@ def test_a_double_acknowledgement_is_one_event() -> None:
 def test_a_refused_submission_releases_its_token() -> None:
     from django.urls import reverse
 
-    from brygga.cases.models import IdempotencyRecord, Message
+    from brygga.core.models import IdempotencyRecord
+    from brygga.messaging.models import Message
     from tests.test_messaging import noticed_case
 
     nurse = actor(Role.WARD_NURSE, WARD)

@@ -23,6 +23,7 @@ from brygga.accounts.permissions import Role
 from brygga.cases import selectors, services
 from brygga.cases.models import Case, Participant
 from brygga.consent.services import record_consent
+from brygga.inbox import selectors as inbox_selectors
 from brygga.sip import services as sip_services
 from brygga.sip.models import SipParticipant
 from brygga.sip.selectors import InboxItem
@@ -95,11 +96,11 @@ def test_r_ins_2_overdue_case_older_than_a_page_of_newer_ones_is_first_on_page_o
     """The old inbox cut at the newest rows before sorting; the overdue case must still come first."""
     overdue = overdue_behind_a_page(nurse)
     with time_machine.travel(T0 + dt.timedelta(hours=30), tick=False):
-        page = selectors.inbox_page(nurse)
+        page = inbox_selectors.inbox_page(nurse)
         assert page.paginator.count == 56 and page.paginator.num_pages == 2
         assert page.object_list[0].case.pk == overdue.pk
         assert page.object_list[0].tier == 0 and page.object_list[0].priority == 0
-        second = selectors.inbox_page(nurse, page=2)
+        second = inbox_selectors.inbox_page(nurse, page=2)
     assert len(page.object_list) == 50 and len(second.object_list) == 6
     shown = [r.case.pk for r in page.object_list] + [r.case.pk for r in second.object_list]
     assert len(set(shown)) == 56  # every case exactly once across the pages
@@ -114,11 +115,11 @@ def test_database_tier_agrees_with_the_deadlines_shown(nurse, vc) -> None:
     with time_machine.travel(T0 + dt.timedelta(hours=1), tick=False):
         services.send_admission_notice(nurse, due_soon)
     with time_machine.travel(T0 + dt.timedelta(hours=14), tick=False):
-        rows = selectors.inbox(nurse)
+        rows = inbox_selectors.inbox(nurse)
         assert [(r.tier, r.priority) for r in rows] == [(1, 1)]
     # The vårdcentral has not acknowledged the notice: escalated after 24 hours (ADR 0103).
     with time_machine.travel(T0 + dt.timedelta(hours=26), tick=False):
-        rows = selectors.inbox(vc)
+        rows = inbox_selectors.inbox(vc)
         assert rows[0].escalated and rows[0].tier == 0 and rows[0].priority == 0
 
 
@@ -128,12 +129,12 @@ def test_new_is_for_receiving_units_not_the_sending_ward(nurse) -> None:
     case = admit(nurse, T0)
     with time_machine.travel(T0 + dt.timedelta(hours=1), tick=False):
         services.send_admission_notice(nurse, case)
-        ward_row = selectors.inbox(nurse)[0]
-        contact_row = selectors.inbox(contact)[0]
+        ward_row = inbox_selectors.inbox(nurse)[0]
+        contact_row = inbox_selectors.inbox(contact)[0]
         assert (ward_row.new, ward_row.tier, ward_row.priority) == (False, 3, 3)
         assert (contact_row.new, contact_row.tier, contact_row.priority) == (True, 2, 2)
         services.acknowledge(contact, case)
-        contact_row = selectors.inbox(contact)[0]
+        contact_row = inbox_selectors.inbox(contact)[0]
     assert (contact_row.new, contact_row.tier) == (False, 3)
 
 
@@ -144,19 +145,21 @@ def test_filters_and_kind_work_with_paging(nurse) -> None:
         services.send_discharge_info(nurse, cases[0], summary_given=True)
         services.discharge(nurse, cases[0])
     with time_machine.travel(T0 + dt.timedelta(hours=30), tick=False):
-        urgent = selectors.inbox_page(nurse, status="urgent", per_page=4)
+        urgent = inbox_selectors.inbox_page(nurse, status="urgent", per_page=4)
         assert urgent.paginator.count == 5 and urgent.paginator.num_pages == 2  # the 5 open overdue notices
-        last = selectors.inbox_page(nurse, status="urgent", per_page=4, page=2)
+        last = inbox_selectors.inbox_page(nurse, status="urgent", per_page=4, page=2)
         assert all(r.priority == 0 for r in list(urgent.object_list) + list(last.object_list))
-        assert selectors.inbox_page(nurse, status="open").paginator.count == 11
-        discharged = selectors.inbox_page(nurse, status="discharged")
+        assert inbox_selectors.inbox_page(nurse, status="open").paginator.count == 11
+        discharged = inbox_selectors.inbox_page(nurse, status="discharged")
         assert [r.case.pk for r in discharged.object_list] == [cases[0].pk]
-        assert selectors.inbox_page(nurse, status="all", kind="sip").paginator.count == 0
-        assert selectors.inbox_page(nurse, status="all", kind="case").paginator.count == 12
+        assert inbox_selectors.inbox_page(nurse, status="all", kind="sip").paginator.count == 0
+        assert inbox_selectors.inbox_page(nurse, status="all", kind="case").paginator.count == 12
         # The page links keep the filter.
         html = client_for(nurse).get(reverse("cases:inbox"), {"status": "all", "page": "2"}).content.decode()
     assert "Sida 1 av 1" not in html  # 12 rows: one page only, no navigation
-    assert selectors.inbox_page(nurse, status="no-such-filter").paginator.count == 11  # falls back to open
+    assert (
+        inbox_selectors.inbox_page(nurse, status="no-such-filter").paginator.count == 11
+    )  # falls back to open
 
 
 def test_page_navigation_is_accessible_and_keeps_filters(nurse) -> None:
@@ -198,7 +201,7 @@ def _care_request(vc, person):  # type: ignore[no-untyped-def]
     )
 
 
-def item_of(row: selectors.InboxRow) -> InboxItem:
+def item_of(row: inbox_selectors.InboxRow) -> InboxItem:
     """The SIP or care-request item of an inbox row (a discharge case's row has none)."""
     assert row.item is not None
     return row.item
@@ -213,19 +216,19 @@ def test_sip_and_care_request_items_for_the_right_unit_only(vc) -> None:
         _consent(vc, person)
         sip = sip_services.start_sip(vc, person, need_description="Behöver hemsjukvård")
         request = _care_request(vc, person)
-        home_rows = selectors.inbox(home)
-        vc_rows = selectors.inbox(vc)
+        home_rows = inbox_selectors.inbox(home)
+        vc_rows = inbox_selectors.inbox(vc)
     assert [(r.kind, item_of(r).pk, item_of(r).state) for r in home_rows] == [
         ("care_request", request.pk, "new")
     ]
     # the initiator; HOME not summoned yet
     assert [(r.kind, item_of(r).pk) for r in vc_rows] == [("sip", sip.pk)]
     assert home_rows[0].kind_label == "Vårdbegäran" and vc_rows[0].kind_label == "SIP"
-    assert selectors.inbox(other) == []
+    assert inbox_selectors.inbox(other) == []
     # The answer clock (24 h): overdue after a day, before newer items.
     with time_machine.travel(T0 + dt.timedelta(hours=25), tick=False):
         admit(actor(Role.WARD_NURSE, WARD), T0 + dt.timedelta(hours=25), person=make_person("1480"))
-        row = selectors.inbox(home)[0]
+        row = inbox_selectors.inbox(home)[0]
         assert row.kind == "care_request" and row.tier == 0 and item_of(row).state == "overdue"
         html = client_for(home).get(reverse("cases:inbox")).content.decode()
     assert "Vårdbegäran" in html and "Sigrid Sipsson" in html
@@ -237,10 +240,16 @@ def test_sip_and_care_request_items_for_the_right_unit_only(vc) -> None:
     assert f"{reverse('cases:inbox')}?kind=care_request" in sip_page
     # Kind filter and the unacknowledged filter: opening the request is its acknowledgement.
     with time_machine.travel(T0 + dt.timedelta(hours=1), tick=False):
-        assert selectors.inbox_page(home, kind="care_request", status="unacknowledged").paginator.count == 1
+        assert (
+            inbox_selectors.inbox_page(home, kind="care_request", status="unacknowledged").paginator.count
+            == 1
+        )
         sip_services.open_care_request(home, request.pk)
-        assert selectors.inbox_page(home, kind="care_request", status="unacknowledged").paginator.count == 0
-        assert selectors.inbox_page(home, status="discharged").paginator.count == 0  # cases only
+        assert (
+            inbox_selectors.inbox_page(home, kind="care_request", status="unacknowledged").paginator.count
+            == 0
+        )
+        assert inbox_selectors.inbox_page(home, status="discharged").paginator.count == 0  # cases only
 
 
 def test_r_vg_sip_1_overdue_follow_up_is_first_and_sip_is_acknowledged_through_its_service(vc) -> None:
@@ -260,20 +269,20 @@ def test_r_vg_sip_1_overdue_follow_up_is_first_and_sip_is_acknowledged_through_i
         admit(nurse, T0 + dt.timedelta(days=9, minutes=n), person=make_person("1480"))
     # HOME was summoned: a new SIP item to acknowledge.
     with time_machine.travel(T0 + dt.timedelta(hours=2), tick=False):
-        row = selectors.inbox(home)[0]
+        row = inbox_selectors.inbox(home)[0]
         assert row.kind == "sip" and row.tier == 2 and row.needs_ack
         html = client_for(home).get(reverse("cases:inbox")).content.decode()
         assert reverse("sip:action", args=[sip.pk, "acknowledge"]) in html
         response = client_for(home).post(reverse("sip:action", args=[sip.pk, "acknowledge"]))
         assert response.status_code == 302
         assert SipParticipant.objects.get(sip=sip, unit=unit(HOME)).acknowledged_at is not None
-        assert selectors.inbox_page(home, status="unacknowledged").paginator.count == 0
+        assert inbox_selectors.inbox_page(home, status="unacknowledged").paginator.count == 0
     # The follow-up date has passed: overdue, first.
     with time_machine.travel(dt.datetime(2026, 11, 11, 9, 0, tzinfo=dt.UTC), tick=False):
-        row = selectors.inbox(home)[0]
+        row = inbox_selectors.inbox(home)[0]
         item = item_of(row)
         assert (row.kind, row.tier, item.state, item.rule) == ("sip", 0, "overdue", "R-VG-SIP-1")
-        summary = next(s for s in selectors.inbox_summaries(home) if s["unit"] == unit(HOME))
+        summary = next(s for s in inbox_selectors.inbox_summaries(home) if s["unit"] == unit(HOME))
         assert summary["overdue"] >= 1 and summary["open"] >= 1
 
 
@@ -285,12 +294,12 @@ def test_search_by_personnummer_and_name_with_paging(nurse) -> None:
     named = make_person("1480", given_name="Gunvor", family_name="Sökbar")
     case = admit(nurse, T0 + dt.timedelta(hours=3), person=named)
     with time_machine.travel(T0 + dt.timedelta(hours=30), tick=False):
-        by_name = selectors.inbox_page(nurse, q="sökbar")
+        by_name = inbox_selectors.inbox_page(nurse, q="sökbar")
         assert [r.case.pk for r in by_name.object_list] == [case.pk]
         digits = named.identifier
         dashed = f"{digits[:8]}-{digits[8:]}"
-        assert [r.case.pk for r in selectors.inbox_page(nurse, q=dashed).object_list] == [case.pk]
-        everyone = selectors.inbox_page(nurse, q="Testsson", per_page=20)
+        assert [r.case.pk for r in inbox_selectors.inbox_page(nurse, q=dashed).object_list] == [case.pk]
+        everyone = inbox_selectors.inbox_page(nurse, q="Testsson", per_page=20)
         assert everyone.paginator.count == 56 and everyone.paginator.num_pages == 3
 
 
@@ -298,9 +307,9 @@ def test_protected_persons_name_is_never_searchable(nurse) -> None:
     hidden = make_person("1480", protected=True, given_name="Hemliga", family_name="Skyddsson")
     case = admit(nurse, T0, person=hidden)
     with time_machine.travel(T0 + dt.timedelta(hours=1), tick=False):
-        assert selectors.inbox_page(nurse, q="Skyddsson").paginator.count == 0
-        assert selectors.inbox_page(nurse, q="Hemliga").paginator.count == 0
-        rows = selectors.inbox_page(nurse, q=hidden.identifier).object_list
+        assert inbox_selectors.inbox_page(nurse, q="Skyddsson").paginator.count == 0
+        assert inbox_selectors.inbox_page(nurse, q="Hemliga").paginator.count == 0
+        rows = inbox_selectors.inbox_page(nurse, q=hidden.identifier).object_list
         html = client_for(nurse).get(reverse("cases:inbox")).content.decode()
     assert [r.case.pk for r in rows] == [case.pk] and rows[0].name == "Skyddad identitet"
     assert "Skyddsson" not in html and "Skyddad identitet" in html

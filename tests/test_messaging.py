@@ -22,12 +22,13 @@ from brygga.accounts.context import Actor
 from brygga.accounts.models import ApiToken
 from brygga.accounts.permissions import Role
 from brygga.cases import services as case_services
-from brygga.cases.models import Case, CaseEvent, Message, Thread
+from brygga.cases.models import Case, CaseEvent
 from brygga.consent.services import withdraw_consent
 from brygga.core.errors import DomainError, NotFound
 from brygga.documents.attachments import open_attachment
 from brygga.documents.models import Attachment
 from brygga.messaging import services as messaging
+from brygga.messaging.models import Message, Thread
 from brygga.sip import services as sip_services
 from brygga.sip.models import CareRequest, Event, Sip, SipParticipant
 from tests.factories import CONTACT_POINT, PRIMARY_CARE, WARD, actor, make_person, share_consent, unit

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from brygga.access.models import AccessLogEntry
+from brygga.access.persons import enter_person_manually
 from brygga.accounts.models import ApiToken
 from brygga.accounts.permissions import Role
 from brygga.cases import services as case_services
@@ -30,7 +31,6 @@ from brygga.people.register import (
     refresh_stale_persons,
 )
 from brygga.people.register.pu import PuRegister
-from brygga.people.services import enter_person_manually
 from tests.factories import CONTACT_POINT, WARD, actor, make_person, unit
 from tests.factories import test_identifier as new_number
 from tests.pu_producer import Producer, PuPerson, running_producer

@@ -10,7 +10,8 @@ import pytest
 import time_machine
 
 from brygga.accounts.permissions import Role
-from brygga.cases import rules, selectors, services
+from brygga.cases import rules, services
+from brygga.inbox import selectors as inbox_selectors
 from brygga.statistics import refresh as stats_refresh
 from brygga.statistics.models import Level, MonthlyProcessStat
 from tests.factories import WARD, actor, make_person
@@ -56,7 +57,7 @@ def test_the_notice_deadline_parameter_moves_model_service_and_event_R_INS_2(twe
 def test_the_notice_deadline_parameter_moves_the_inbox_deadline_R_INS_2(twelve_hours) -> None:  # type: ignore[no-untyped-def]
     nurse, _case = _admit()
     with time_machine.travel(T0 + dt.timedelta(hours=13), tick=False):
-        rows = selectors.inbox(nurse)
+        rows = inbox_selectors.inbox(nurse)
     assert ("R-INS-2", "overdue") in [(d.rule, s) for d, s in rows[0].deadlines]
 
 

@@ -32,7 +32,7 @@ from brygga.accounts.context import Actor
 from brygga.accounts.models import Membership
 from brygga.cases import rules, services
 from brygga.organisations.models import Unit
-from brygga.people.services import register_person
+from brygga.access.persons import register_person
 vc = Unit.objects.get(name='Närhälsan Göteborg vårdcentral')
 def person(identifier, given):
     return register_person(identifier, given, 'Webbtestsson', 'Provgatan 7', '41301', 'Göteborg',

@@ -13,6 +13,7 @@ from django.utils import timezone
 from brygga.access.models import AccessLogEntry, Involvement
 from brygga.access.services import involve
 from brygga.accounts.permissions import Role
+from brygga.consent.models import Consent, DisclosureAssessment
 from brygga.consent.services import (
     decide_disclosure,
     disclosure_overview,
@@ -21,7 +22,6 @@ from brygga.consent.services import (
     withdraw_consent,
 )
 from brygga.core.errors import DomainError, NotFound, PermissionDenied
-from brygga.sip.models import Consent, DisclosureAssessment
 from tests.factories import PRIMARY_CARE, WARD, actor, make_person, unit
 
 pytestmark = pytest.mark.django_db

@@ -17,9 +17,10 @@ from brygga.access.services import involve
 from brygga.accounts.context import Actor
 from brygga.accounts.models import ApiToken
 from brygga.accounts.permissions import Role
+from brygga.consent.models import Consent
 from brygga.consent.services import record_consent
 from brygga.sip import services
-from brygga.sip.models import CareRequest, Consent, Sip
+from brygga.sip.models import CareRequest, Sip
 from brygga.sip.selectors import inbox_items
 from tests.factories import PRIMARY_CARE, actor, make_person, unit
 from tests.fhir_helpers import valid

@@ -17,8 +17,8 @@ from django.urls import reverse
 from brygga.accounts.permissions import Role
 from brygga.cases import rules, services
 from brygga.cases.models import Case, PlanningBasis
+from brygga.consent.models import Consent
 from brygga.core.errors import DomainError
-from brygga.sip.models import Consent
 from tests.factories import CONTACT_POINT, OTHER_WARD, PRIMARY_CARE, WARD, actor, make_person, unit
 from tests.snapshot import changed_tables, db_snapshot
 

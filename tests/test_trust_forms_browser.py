@@ -50,7 +50,7 @@ def test_admission_planning_and_consent_keep_everything_typed_and_write_nothing(
     nurse: Any, e2e_server: E2EServer
 ) -> None:
     e2e_server.shell(
-        "import django; from brygga.people.services import register_person; "
+        "import django; from brygga.access.persons import register_person; "
         f"register_person('{IDENTIFIER}', 'Tora', 'Formtestsson', 'Provgatan 11', '41301', 'Göteborg', "
         "municipality_code='1480', listed_unit_hsa_id=__import__('brygga.organisations.models', "
         "fromlist=['Unit']).Unit.objects.get(name='Närhälsan Göteborg vårdcentral').hsa_id)"
@@ -165,7 +165,7 @@ def test_admission_planning_and_consent_keep_everything_typed_and_write_nothing(
     assert (
         count(
             e2e_server,
-            f"from brygga.sip.models import Consent; print(Consent.objects.filter(person_id={person_id}).count())",
+            f"from brygga.consent.models import Consent; print(Consent.objects.filter(person_id={person_id}).count())",
         )
         == 0
     )

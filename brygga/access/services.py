@@ -27,6 +27,7 @@ from brygga.core.errors import DomainError, NotFound, PermissionDenied
 from brygga.organisations.models import Unit
 from brygga.people.identifiers import parse_identity_number
 from brygga.people.models import Person
+from brygga.people.register import RegisterUnavailable, find_or_fetch
 
 Action = AccessLogEntry.Action
 
@@ -34,7 +35,7 @@ Action = AccessLogEntry.Action
 # --- need-to-know -------------------------------------------------------------------------------------------
 
 
-def _active_involvement_q(now: dt.datetime | None = None) -> Q:
+def active_involvement_q(now: dt.datetime | None = None) -> Q:
     now = now or timezone.now()
     grace = dt.timedelta(days=settings.BRYGGA_INVOLVEMENT_GRACE_DAYS)
     return Q(ended_at__isnull=True) | Q(ended_at__gte=now - grace)
@@ -91,12 +92,12 @@ def end_involvement(person: Person, unit: Unit | None, source: str, at: dt.datet
 def is_involved(unit: Unit | None, person_id: int) -> bool:
     if unit is None:
         return False
-    return Involvement.objects.filter(_active_involvement_q(), unit=unit, person_id=person_id).exists()
+    return Involvement.objects.filter(active_involvement_q(), unit=unit, person_id=person_id).exists()
 
 
 def involved_person_ids(unit: Unit) -> QuerySet[Involvement, Any]:
     """A subquery of the persons the unit may see, for scoping lists in the database."""
-    return Involvement.objects.filter(_active_involvement_q(), unit=unit).values("person_id")
+    return Involvement.objects.filter(active_involvement_q(), unit=unit).values("person_id")
 
 
 def visible_persons(actor: Actor) -> QuerySet[Person]:
@@ -165,7 +166,6 @@ def lookup_person(actor: Actor, identifier: str, purpose: str | None = None) -> 
 def _find_or_fetch(identifier: str, register: bool = True) -> Person | None:
     """The person brygga has, or the one the population register returns the first time (ADR 0500). A register
     that does not answer is a clear error for an unknown number only; a known person never waits for it."""
-    from brygga.people.register import RegisterUnavailable, find_or_fetch
 
     if not register:
         number = parse_identity_number(identifier)
@@ -485,3 +485,14 @@ def record_log_review(
         )
         review.entries.set(entries)
     return review
+
+
+def person_by_identifier(identifier: str) -> Person | None:
+    """The person brygga has with this (normalised) identity number, for a log reviewer's extract: the caller
+    holds the review permission and logs what it shows (no register look-up, no involvement)."""
+    return Person.objects.filter(identifier=identifier).first()
+
+
+def person_by_reference(pk: int) -> Person | None:
+    """The person with this id, for a log reviewer's search (as ``person_by_identifier``)."""
+    return Person.objects.filter(pk=pk).first()

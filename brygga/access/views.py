@@ -16,12 +16,11 @@ from django.utils.translation import gettext as _
 from brygga.access import services
 from brygga.access.models import AccessLogEntry, LogReview
 from brygga.accounts.context import Actor
+from brygga.accounts.decorators import actor_required
 from brygga.accounts.models import AuthMethod
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, Problem
-from brygga.core.views import actor_required
 from brygga.people.identifiers import parse_identity_number
-from brygga.people.models import Person
 
 FLAGGABLE = [
     AccessLogEntry.Action.READ,
@@ -170,7 +169,7 @@ def log_extract(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             context["errors"] = exc.problems
             return render(request, "access/log_extract.html", context, status=400)
-        person = Person.objects.filter(identifier=number.value).first()
+        person = services.person_by_identifier(number.value)
         if person is None:
             context["not_found"] = True
         else:

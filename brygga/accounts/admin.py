@@ -363,3 +363,8 @@ class ApiTokenAdmin(ScopedMembershipMixin, RoleGatedAdmin):
         if principal is None:
             return qs.none()
         return qs.filter(membership__unit__in=principal_units(principal))
+
+
+# The organisation registry's admin is built on RoleGatedAdmin, so it lives in this app and registers itself
+# when imported here (the organisations app sits below accounts, ADR 0009).
+from brygga.accounts import registry_admin  # noqa: E402, F401

@@ -8,5 +8,4 @@ urlpatterns = [
     path("logga-in/", views.login_view, name="login"),
     path("tvafaktor/", views.totp_view, name="totp"),
     path("tvafaktor/aktivera/", views.totp_setup_view, name="totp_setup"),
-    path("logga-ut/", views.logout_view, name="logout"),
 ]

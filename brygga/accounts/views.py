@@ -9,7 +9,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from brygga.accounts.middleware import AUTH_METHOD_KEY
 from brygga.accounts.models import AuthMethod, User
@@ -115,11 +114,3 @@ def totp_setup_view(request: HttpRequest) -> HttpResponse:
         "accounts/totp_setup.html",
         {"qr": segno.make(uri).svg_inline(scale=4), "secret": totp_secret(user)},  # type: ignore[arg-type]
     )
-
-
-@require_POST
-def logout_view(request: HttpRequest) -> HttpResponse:
-    """Log out of brygga and, for a SITHS sign-in, at the identity provider too (brygga.signin)."""
-    from brygga.signin.views import logout_view as signin_logout
-
-    return signin_logout(request)

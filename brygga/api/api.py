@@ -15,8 +15,19 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import OpenAPISchema
 
-from brygga.api.auth import AUTH
+from brygga.access.person_api import router as people_router
+from brygga.accounts.api_auth import AUTH
+from brygga.cases.api import router as cases_router
 from brygga.core.errors import DomainError, NotFound, PermissionDenied
+from brygga.deviations.api import router as deviations_router
+from brygga.documents.api import router as documents_router
+from brygga.economy.api import router as economy_router
+from brygga.fhir.careplan import add_careplan_route
+from brygga.governance.api import router as governance_router
+from brygga.organisations.api import router as organisations_router
+from brygga.payment.api import router as payment_router
+from brygga.sip.api import router as sip_router
+from brygga.statistics.api import router as statistics_router
 
 ERROR_SCHEMA_NAME = "Error"
 ERROR_SCHEMA: dict[str, Any] = {
@@ -190,20 +201,11 @@ def invalid_payload(request: HttpRequest, exc: NinjaValidationError) -> HttpResp
 
 
 def _register_routers() -> None:
-    from brygga.cases.api import router as cases_router
-    from brygga.deviations.api import router as deviations_router
-    from brygga.documents.api import router as documents_router
-    from brygga.economy.api import router as economy_router
-    from brygga.governance.api import router as governance_router
-    from brygga.organisations.api import router as organisations_router
-    from brygga.payment.api import router as payment_router
-    from brygga.people.api import router as people_router
-    from brygga.sip.api import router as sip_router
-    from brygga.statistics.api import router as statistics_router
 
     api.add_router("/", organisations_router)
     api.add_router("/persons", people_router)
     api.add_router("/cases", cases_router)
+    add_careplan_route(sip_router)  # the FHIR app adds the SIP's CarePlan to the SIP API (ADR 0009)
     api.add_router("/sip", sip_router)
     api.add_router("/payment", payment_router)
     api.add_router("/statistics", statistics_router)

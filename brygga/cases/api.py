@@ -337,10 +337,7 @@ def _actor(request: HttpRequest) -> Actor:
 
 def _find_case(actor: Actor, case_id: int | None, external_id: str | None) -> Case:
     if case_id is None and external_id and actor.unit is not None:
-        found = (
-            Case.objects.filter(ward=actor.unit, external_id=external_id).values_list("pk", flat=True).first()
-        )
-        case_id = found
+        case_id = selectors.case_id_by_external_id(actor.unit, external_id)
     if case_id is None:
         raise NotFound
     return services.open_case(actor, case_id)
@@ -348,13 +345,7 @@ def _find_case(actor: Actor, case_id: int | None, external_id: str | None) -> Ca
 
 def _fresh_many(pks: list[int]) -> list[Case]:
     """The cases as written, with everything ``case_out`` shows, in two statements (no N+1)."""
-    return list(
-        Case.objects.select_related(
-            "person__registered_municipality", "person__listed_unit", "ward", "site", "municipality"
-        )
-        .prefetch_related(Prefetch("participants", queryset=Participant.objects.select_related("unit")))
-        .filter(pk__in=pks)
-    )
+    return selectors.cases_for_answer(pks)
 
 
 def _fresh(pk: int) -> Case:
@@ -495,8 +486,8 @@ def list_cases(
     page: int = 1,
     page_size: int = selectors.PAGE_SIZE,
 ) -> list[dict[str, Any]]:
-    found = selectors.inbox_page(
-        _actor(request), status=status, q=q, kind="case", page=page, per_page=max(1, min(page_size, 200))
+    found = selectors.case_page(
+        _actor(request), status=status, q=q, page=page, per_page=max(1, min(page_size, 200))
     )
     response["X-Total-Count"] = str(found.paginator.count)
     response["X-Page-Count"] = str(found.paginator.num_pages)
@@ -506,7 +497,7 @@ def list_cases(
             links.append(f'<{request.path}?{_page_query(request, number)}>; rel="{rel}"')
     if links:
         response["Link"] = ", ".join(links)
-    cases = [r.case for r in found.object_list if r.case is not None]
+    cases = list(found.object_list)
     prefetch_related_objects(
         cases, Prefetch("participants", queryset=Participant.objects.select_related("unit"))
     )
@@ -743,7 +734,7 @@ MESSAGE_ENVELOPE: dict[int, Any] = {code: dict[str, Any] for code in (200, 201, 
 def case_messages(request: HttpRequest, case_id: int) -> list[dict[str, Any]]:
     actor = _actor(request)
     case = services.open_case(actor, case_id, what="api/meddelanden")
-    return messages_api.list_messages(actor, messaging.CaseSubject(case))
+    return messages_api.list_messages(actor, messaging.subject_for(case))
 
 
 def _on_case_message(
@@ -753,7 +744,7 @@ def _on_case_message(
 
     def op() -> tuple[int, dict[str, Any]]:
         case = services.open_case(actor, case_id, what=f"api/{scope}")
-        return 201 if scope != "pin" else 200, {"message": change(actor, messaging.CaseSubject(case))}
+        return 201 if scope != "pin" else 200, {"message": change(actor, messaging.subject_for(case))}
 
     return _respond(execute_answer(actor, _key(request), f"{scope}:{case_id}", body, op))
 

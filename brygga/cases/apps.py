@@ -7,8 +7,16 @@ class CasesConfig(AppConfig):
     verbose_name = "In- och utskrivning"
 
     def ready(self) -> None:
-        from brygga.documents.owners import register_reader
-        from brygga.messaging.services import readable_messages
+        from brygga.cases.models import Case
+        from brygga.cases.services import CaseSubject, readdress_after_move
+        from brygga.messaging.services import register_subject
+        from brygga.people.signals import person_moved
 
-        # a message's attachments are read under the message's own rule (R-SEK-2), not the person's alone
-        register_reader("message", readable_messages)
+        # a case's message threads: the messaging app, below this one, reaches the case only through this
+        register_subject(Case, CaseSubject)
+
+        # R-INS-7 follows the folkbokföring: a move found by the register refresh re-addresses the open cases
+        def readdress(sender, person, user, at, **kwargs):  # type: ignore[no-untyped-def]
+            return [event.case_id for event in readdress_after_move(person, user, at=at)]
+
+        person_moved.connect(readdress, weak=False, dispatch_uid="brygga.cases.readdress_after_move")

@@ -21,14 +21,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brygga.access.models import AccessLogEntry, Involvement
-from brygga.access.services import _active_involvement_q, involve_many, log_accesses
+from brygga.access.services import active_involvement_q, involve_many, log_accesses
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.cases import rules, selectors, services
-from brygga.cases.models import Case, CaseEvent, IdempotencyRecord, Participant
+from brygga.cases.models import Case, CaseEvent, Participant
 from brygga.cases.signals import events_recorded
 from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.core.idempotency import AnswerShape, jsonable, request_hash
+from brygga.core.models import IdempotencyRecord
 from brygga.organisations.models import Unit
 from brygga.people.identifiers import parse_identity_number
 from brygga.people.models import Person
@@ -170,7 +171,7 @@ def _validate(
         Case.objects.filter(ward=ward, external_id__in=external).values_list("external_id", flat=True)
     )
     involved = set(
-        Involvement.objects.filter(_active_involvement_q(), unit=ward, person_id__in=person_ids).values_list(
+        Involvement.objects.filter(active_involvement_q(), unit=ward, person_id__in=person_ids).values_list(
             "person_id", flat=True
         )
     )
@@ -243,7 +244,7 @@ def _notice(
         case.need_assessed_at = case.admitted_at  # R-INS-2: judged at admission
     problems = services._notice_field_problems(person, case)
     if recipients is not None:
-        units = services._resolve_recipients(recipients)
+        units = services.resolve_recipients(recipients)
         addressing = Participant.Addressing.MANUAL
     else:
         units = []

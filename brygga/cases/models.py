@@ -170,9 +170,9 @@ class Participant(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     # Denormalised from the case for the inbox, so it is filtered, ordered and paged in the database from this
-    # table alone (ADR 0105). Kept in step by brygga.cases.services._event, which every state change calls;
-    # ``refresh_inbox`` recomputes them after a bulk load. ``next_due_at``: the earliest open deadline of what
-    # this unit's role must do (selectors.deadlines), null when none.
+    # table alone (ADR 0105). Kept in step by brygga.cases.services.record_event, which every state change
+    # calls; ``refresh_inbox`` recomputes them after a bulk load. ``next_due_at``: the earliest open deadline
+    # of what this unit's role must do (selectors.deadlines), null when none.
     case_status = models.CharField(max_length=12, blank=True, default="", db_default="")
     last_event_at = models.DateTimeField(null=True, blank=True)
     next_due_at = models.DateTimeField(null=True, blank=True)
@@ -299,103 +299,3 @@ class Meeting(models.Model):
 
     def __str__(self) -> str:
         return f"Möte {self.starts_at:%Y-%m-%d %H:%M}"
-
-
-class Thread(models.Model):
-    """A message thread with a MedCom category shown in Swedish and a subject. It belongs to exactly one
-    subject: a case, a SIP or a care request (explicit nullable foreign keys with a check constraint, so the
-    database keeps them consistent; ADR 0104). ``person`` is the subject's person, kept on the thread so
-    attachments and access checks need no branching on the subject."""
-
-    class Category(models.TextChoices):
-        ALCOHOL_AND_DRUG = "alcohol-and-drug-treatment", _("Alkohol- och missbruksbehandling")
-        ASSISTIVE_DEVICES = "assistive-devices", _("Hjälpmedel")
-        CARECOORDINATION = "carecoordination", _("Samordning")
-        DECEASE = "decease", _("Dödsfall")
-        DISCHARGE = "discharge", _("Utskrivning")
-        EXAMINATION_RESULTS = "examination-results", _("Undersökningsresultat")
-        HEALTHCARE = "healthcare", _("Hälso- och sjukvård")
-        HOME_CARE_ASSESSMENT = "home-care-assessment", _("Biståndsbedömning")
-        MEDICINE = "medicine", _("Läkemedel")
-        NURSING = "nursing", _("Omvårdnad")
-        OUTPATIENT = "outpatient", _("Öppenvård")
-        PSYCHIATRY_SOCIAL_DISABILITY = "psychiatry-social-disability", _("Psykiatri och funktionsnedsättning")
-        REGARDING_REFERRAL = "regarding-referral", _("Angående remiss")
-        TELEMEDICINE = "telemedicine", _("Telemedicin")
-        TRAINING = "training", _("Träning och rehabilitering")
-        ACUTE_AMBULANT = "acute-ambulant", _("Akut ambulant")
-        EXTENDED_CARE_RESPONSIBILITY = "extended-care-responsibility", _("Utvidgat behandlingsansvar")
-        OTHER = "other", _("Övrigt")
-
-    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, null=True, blank=True, related_name="threads")
-    sip = models.ForeignKey(
-        "sip.Sip", on_delete=models.CASCADE, null=True, blank=True, related_name="threads"
-    )
-    care_request = models.ForeignKey(
-        "sip.CareRequest", on_delete=models.CASCADE, null=True, blank=True, related_name="threads"
-    )
-    category = models.CharField(_("kategori"), max_length=40, choices=Category.choices)
-    subject = models.CharField(_("ämne"), max_length=200)
-    created_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [
-            models.CheckConstraint(
-                condition=(
-                    models.Q(case__isnull=False, sip__isnull=True, care_request__isnull=True)
-                    | models.Q(case__isnull=True, sip__isnull=False, care_request__isnull=True)
-                    | models.Q(case__isnull=True, sip__isnull=True, care_request__isnull=False)
-                ),
-                name="thread_has_exactly_one_subject",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"Tråd {self.pk}"
-
-
-class Message(models.Model):
-    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    author_label = models.CharField(max_length=200)
-    unit = models.ForeignKey("organisations.Unit", on_delete=models.PROTECT, related_name="+")
-    body = models.TextField(_("text"))
-    # On reply or forward the user chooses what of the earlier message to include (MedCom).
-    quoted = models.TextField(blank=True)
-    in_reply_to = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    pinned = models.BooleanField(_("fäst"), default=False)
-    sent_at = models.DateTimeField()
-    # R-SEK-2: the legal basis per receiving unit when the message was sent, as decided by
-    # brygga.consent.services.decide_disclosure: {"category": ..., "units": [{"unit": {...}, "principal": ...,
-    # "basis": ..., "rule": ..., "label": ..., "ref": ...}]}. Empty for messages sent before it was recorded.
-    legal_basis = models.JSONField(_("rättslig grund"), default=dict, blank=True)
-
-    class Meta:
-        ordering = ["sent_at", "id"]
-
-    def __str__(self) -> str:
-        return f"Meddelande {self.pk}"
-
-
-class IdempotencyRecord(models.Model):
-    """A stored API response, so a retried call with the same Idempotency-Key is answered, not repeated."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    unit = models.ForeignKey("organisations.Unit", on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=100)
-    request_hash = models.CharField(max_length=64)
-    status = models.PositiveSmallIntegerField()
-    body = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "unit", "key"], name="one_response_per_idempotency_key")
-        ]
-
-    def __str__(self) -> str:
-        return self.key

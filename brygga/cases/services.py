@@ -35,13 +35,14 @@ from brygga.access.services import (
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.cases import actions, rules, selectors
-from brygga.cases.models import Case, CaseEvent, Meeting, Message, Participant, PlanningBasis
+from brygga.cases.models import Case, CaseEvent, Meeting, Participant, PlanningBasis
 from brygga.cases.signals import events_recorded
 from brygga.cases.video import video_provider
 from brygga.core.calendar import add_calendar_days
 from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.core.limits import limited, too_long
 from brygga.messaging import services as messaging
+from brygga.messaging.models import Message
 from brygga.organisations.models import Site, Unit
 from brygga.people.identifiers import IdKind
 from brygga.people.models import Person
@@ -121,12 +122,12 @@ def _now() -> dt.datetime:
     return timezone.now()
 
 
-def _lock(case: Case) -> Case:
+def lock_case(case: Case) -> Case:
     """Re-read the case under a row lock, so two concurrent changes cannot both pass the state checks."""
     return Case.objects.select_for_update().select_related("person", "ward", "site").get(pk=case.pk)
 
 
-def _event(
+def record_event(
     case: Case,
     actor: Actor,
     kind: str,
@@ -175,9 +176,9 @@ _inbox_pending: ContextVar[dict[int, dt.datetime] | None] = ContextVar("brygga_i
 
 @contextmanager
 def inbox_in_step_once() -> Iterator[None]:
-    """Within the block, ``_event`` writes ``last_event_at`` and the inbox columns once per case at the end
-    instead of once per event (the result is the same: the last event's time, the case's final state). Use it
-    inside the transaction of a request that makes several changes, e.g. admission + notice."""
+    """Within the block, ``record_event`` writes ``last_event_at`` and the inbox columns once per case at the
+    end instead of once per event (the result is the same: the last event's time, the case's final state). Use
+    it inside the transaction of a request that makes several changes, e.g. admission + notice."""
     if _inbox_pending.get() is not None:
         yield
         return
@@ -194,8 +195,9 @@ def inbox_in_step_once() -> Iterator[None]:
 
 def keep_inbox_in_step(case: Case) -> None:
     """Copy the case's status, last event and each role's next open deadline onto its participant rows, so the
-    inbox can filter, order and page in the database (ADR 0105). Called by ``_event`` — every state change
-    writes an event after changing the case. The case is read again first: a caller may hold a stale copy."""
+    inbox can filter, order and page in the database (ADR 0105). Called by ``record_event`` — every state
+    change writes an event after changing the case. The case is read again first: a caller may hold a stale
+    copy."""
     case = Case.objects.get(pk=case.pk)
     due = {role: selectors.next_due_at(case, role) for role in Participant.Role.values}
     Participant.objects.filter(case=case).update(
@@ -485,7 +487,7 @@ def _open_case(
     )
     # A new case is a new source: nothing to get or reopen (the unique constraint stays the guard).
     involve_many([(person.pk, ward, case.source)], Involvement.Kind.INPATIENT_CASE, new_sources=True)
-    _event(
+    record_event(
         case,
         actor,
         Kind.ADMITTED,
@@ -524,7 +526,7 @@ def _notice_field_problems(person: Person, case: Case) -> list[Problem]:
     return problems
 
 
-def _resolve_recipients(units: Iterable[Unit | int | str]) -> list[Unit]:
+def resolve_recipients(units: Iterable[Unit | int | str]) -> list[Unit]:
     resolved: list[Unit] = []
     for ref in units:
         unit: Unit | None
@@ -586,7 +588,7 @@ def send_admission_notice(
     from the person's folkbokföring and listing; a list overrides that (manual addressing). ``assessed_at``
     records a later assessment, which moves the 24-hour deadline (R-INS-3)."""
     actions.check(actor, case, "notice", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "notice")
     if case.notice_sent_at is not None:
         raise DomainError.single(
@@ -607,7 +609,7 @@ def send_admission_notice(
     person = case.person
     problems = _notice_field_problems(person, case)
     manual = recipients is not None
-    units = _resolve_recipients(recipients) if recipients is not None else default_recipients(person)
+    units = resolve_recipients(recipients) if recipients is not None else default_recipients(person)
     if not units:
         problems.append(
             Problem(
@@ -625,7 +627,7 @@ def send_admission_notice(
     case.save(update_fields=["need_assessed_at", "notice_sent_at", "notice_late"])
     addressing = Participant.Addressing.MANUAL if manual else Participant.Addressing.AUTOMATIC
     added = _add_recipients(case, units, addressing, now)
-    return _event(
+    return record_event(
         case,
         actor,
         Kind.ADMISSION_NOTICE_SENT,
@@ -645,18 +647,18 @@ def send_admission_notice(
 def add_recipient(actor: Actor, case: Case, unit: Unit | int | str) -> CaseEvent:
     """Send the admission notice to one more unit (manual addressing, e.g. after a rejection)."""
     actions.check(actor, case, "add-recipient", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "add-recipient")
     if case.notice_sent_at is None:
         raise DomainError.single(
             "notice", "FEL-STATUS", _("Skicka inskrivningsmeddelandet först."), status=409
         )
-    units = _resolve_recipients([unit])
+    units = resolve_recipients([unit])
     if Participant.objects.filter(case=case, unit=units[0], status=Participant.Status.ACTIVE).exists():
         raise DomainError.single("recipients", "DUBBLETT", _("Enheten är redan mottagare i ärendet."))
     now = _now()
     added = _add_recipients(case, units, Participant.Addressing.MANUAL, now)
-    return _event(
+    return record_event(
         case, actor, Kind.ADMISSION_NOTICE_SENT, occurred_at=now, data={"recipients": added, "added": True}
     )
 
@@ -666,7 +668,7 @@ def reject_notice(actor: Actor, case: Case, reason: str, text: str = "") -> Case
     """R-INS-7: a receiving unit rejects a misdirected notice with a reason. The sender sees the rejection;
     the rejecting unit's access to the person ends (after the grace period)."""
     participant = actions.check(actor, case, "reject")
-    case = _lock(case)
+    case = lock_case(case)
     if reason not in rules.REJECTION_REASONS:
         raise DomainError.single("reason", "R-INS-7", _("Välj ett skäl till att meddelandet avvisas."))
     if reason == "other" and not text.strip():
@@ -680,7 +682,7 @@ def reject_notice(actor: Actor, case: Case, reason: str, text: str = "") -> Case
     participant.rejected_text = limited("text", text, 500)
     participant.needs_ack = False
     participant.save(update_fields=["status", "rejected_reason", "rejected_text", "needs_ack"])
-    event = _event(
+    event = record_event(
         case,
         actor,
         Kind.ADMISSION_NOTICE_REJECTED,
@@ -705,7 +707,7 @@ def change_expected_date(
     """R-INS-5: the expected discharge date is a versioned value; each change records the old and new date
     and a coded reason, and notifies the receivers."""
     actions.check(actor, case, "expected-date", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "expected-date")
     problems = []
     if new_date is None:
@@ -729,7 +731,7 @@ def change_expected_date(
     old = case.expected_discharge_date
     case.expected_discharge_date = new_date
     case.save(update_fields=["expected_discharge_date"])
-    return _event(
+    return record_event(
         case,
         actor,
         Kind.EXPECTED_DATE_CHANGED,
@@ -762,7 +764,7 @@ def set_discharge_ready(actor: Actor, case: Case, at: dt.datetime | None = None)
             status=403,
         )
     actions.check(actor, case, "discharge-ready", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "discharge-ready")
     if case.discharge_ready_at is not None:
         raise DomainError.single(
@@ -777,7 +779,7 @@ def set_discharge_ready(actor: Actor, case: Case, at: dt.datetime | None = None)
     case.discharge_ready_by = actor.user
     case.sip_summons_due_at = _sip_due(case)
     case.save(update_fields=["discharge_ready_at", "discharge_ready_by", "sip_summons_due_at"])
-    return _event(
+    return record_event(
         case,
         actor,
         Kind.DISCHARGE_READY_SET,
@@ -804,7 +806,7 @@ def withdraw_discharge_ready(
             status=403,
         )
     actions.check(actor, case, "withdraw-discharge-ready", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "withdraw-discharge-ready")
     if case.discharge_ready_at is None:
         raise DomainError.single(
@@ -820,7 +822,7 @@ def withdraw_discharge_ready(
     if case.sip_summons_sent_at is None:
         case.sip_summons_due_at = None  # the 3-day clock starts again at the next discharge-ready
     case.save(update_fields=["discharge_ready_at", "discharge_ready_by", "sip_summons_due_at"])
-    return _event(
+    return record_event(
         case,
         actor,
         Kind.DISCHARGE_READY_WITHDRAWN,
@@ -833,7 +835,7 @@ def withdraw_discharge_ready(
 def appoint_coordinator(actor: Actor, case: Case, name: str, phone: str = "") -> CaseEvent:
     """R-FVK-1: the vårdcentral that received the notice appoints the fast vårdkontakt before discharge."""
     participant = actions.check(actor, case, "coordinator", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "coordinator")
     if not name.strip():
         raise DomainError.single("coordinator_name", "R-FVK-1", _("Ange namnet på den fasta vårdkontakten."))
@@ -842,7 +844,7 @@ def appoint_coordinator(actor: Actor, case: Case, name: str, phone: str = "") ->
     case.coordinator_phone = limited("coordinator_phone", phone, 40)
     case.coordinator_unit = participant.unit
     case.save(update_fields=["coordinator_name", "coordinator_phone", "coordinator_unit"])
-    return _event(
+    return record_event(
         case,
         actor,
         Kind.COORDINATOR_APPOINTED,
@@ -870,7 +872,7 @@ def save_planning_basis(
     """The structured planning basis. Every question and every receiver's need is mandatory; "vet_ej" is an
     accepted, counted answer. Needs from both principals make the SIP summons deadline apply (R-SIP-K-1)."""
     actions.check(actor, case, "planning", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "planning")
     problems = []
     clean_answers: dict[str, str] = {}
@@ -931,7 +933,7 @@ def save_planning_basis(
     case.sip_needed = region and municipal
     case.sip_summons_due_at = _sip_due(case)
     case.save(update_fields=["sip_needed", "sip_summons_due_at"])
-    _event(
+    record_event(
         case,
         actor,
         Kind.PLANNING_UPDATED,
@@ -949,7 +951,7 @@ def set_checklist_item(actor: Actor, case: Case, key: str, done: bool = True) ->
     """Tick (or untick) a manual item of the discharge checklist."""
     # The ward's checklist: only the ward ticks it (the table, brygga.cases.actions).
     participant = actions.check(actor, case, "checklist", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "checklist")
     if key not in rules.MANUAL_CHECKLIST_KEYS:
         raise DomainError.single("checklist", "CHECKLISTA", _("Okänd punkt i checklistan."))
@@ -960,7 +962,7 @@ def set_checklist_item(actor: Actor, case: Case, key: str, done: bool = True) ->
         checklist.pop(key, None)
     case.checklist = checklist
     case.save(update_fields=["checklist"])
-    return _event(case, actor, Kind.CHECKLIST_UPDATED, data={"item": key, "done": done}, notify=False)
+    return record_event(case, actor, Kind.CHECKLIST_UPDATED, data={"item": key, "done": done}, notify=False)
 
 
 def checklist_status(
@@ -1016,7 +1018,7 @@ def send_sip_summons(actor: Actor, case: Case, at: dt.datetime | None = None) ->
     """R-FVK-2, R-SIP-K-1: the fast vårdkontakt (vårdcentral) sends the summons to SIP; recorded whether it
     was within 3 days of the discharge-ready notice."""
     actions.check(actor, case, "sip-summons", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "sip-summons")
     if case.sip_summons_sent_at is not None:
         raise DomainError.single("sip", "FEL-STATUS", _("Kallelsen är redan skickad."), status=409)
@@ -1026,7 +1028,7 @@ def send_sip_summons(actor: Actor, case: Case, at: dt.datetime | None = None) ->
     case.sip_summons_sent_at = at
     case.sip_summons_due_at = due
     case.save(update_fields=["sip_summons_sent_at", "sip_summons_due_at"])
-    return _event(
+    return record_event(
         case,
         actor,
         Kind.SIP_SUMMONS_SENT,
@@ -1049,7 +1051,7 @@ def book_meeting(
     """A planning meeting on site, by phone or by video (R-VG-PROC-2); a video link comes from the configured
     provider."""
     participant = actions.check(actor, case, "meeting", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "meeting")
     problems = []
     if form not in Meeting.Form.values:
@@ -1084,7 +1086,7 @@ def book_meeting(
     if form == Meeting.Form.VIDEO:
         meeting.video_link = video_provider().create_meeting(meeting)
         meeting.save(update_fields=["video_link"])
-    _event(
+    record_event(
         case,
         actor,
         Kind.MEETING_BOOKED,
@@ -1103,7 +1105,7 @@ def send_discharge_info(
     """R-UTS-1: the information needed for care after discharge, to every receiver, before or on the
     discharge day; R-UTS-2: whether the patient was given the written summary."""
     actions.check(actor, case, "discharge-info", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "discharge-info")
     at = at or _now()
     _not_before(at, case.admitted_at, "at", _("Informationen kan inte skickas före inskrivningen."))
@@ -1114,7 +1116,7 @@ def send_discharge_info(
         case.patient_summary_given_at = at
         fields.append("patient_summary_given_at")
     case.save(update_fields=fields)
-    return _event(
+    return record_event(
         case, actor, Kind.DISCHARGE_INFO_SENT, occurred_at=at, data={"patient_summary_given": summary_given}
     )
 
@@ -1126,7 +1128,7 @@ def discharge(
     """The patient leaves: checks the dates and the blocking checklist items (R-UTS-1, R-UTS-2), records the
     discharge and sends the discharge notice to every receiver, in one transaction."""
     actions.check(actor, case, "discharge", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "discharge")
     at = discharged_at or _now()
     problems = []
@@ -1166,7 +1168,7 @@ def discharge(
     now = _now()
     case.discharge_notice_sent_at = now
     case.save(update_fields=["status", "discharged_at", "discharge_notice_sent_at"])
-    discharged = _event(
+    discharged = record_event(
         case,
         actor,
         Kind.DISCHARGED,
@@ -1176,7 +1178,9 @@ def discharge(
             "discharge_ready_at": _iso(case.discharge_ready_at),
         },
     )
-    _event(case, actor, Kind.DISCHARGE_NOTICE_SENT, occurred_at=now, data={"discharged_event": discharged.pk})
+    record_event(
+        case, actor, Kind.DISCHARGE_NOTICE_SENT, occurred_at=now, data={"discharged_event": discharged.pk}
+    )
     return discharged
 
 
@@ -1185,14 +1189,14 @@ def close_case(actor: Actor, case: Case) -> CaseEvent:
     """Close a discharged, deceased or cancelled case. Records whether it closed without a discharge-ready or
     discharge notice (a statistic the users ask for) and ends the units' involvements."""
     actions.check(actor, case, "close", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "close")
     previous = case.status
     now = _now()
     case.status = Status.CLOSED
     case.closed_at = now
     case.save(update_fields=["status", "closed_at"])
-    event = _event(
+    event = record_event(
         case,
         actor,
         Kind.CLOSED,
@@ -1214,7 +1218,7 @@ def transfer(actor: Actor, case: Case, to_ward: Unit | int | str, at: dt.datetim
     """Omflyttning: the stay continues at another ward, at the same or another hospital. The case (and its
     deadlines and payment clock) continues; the new ward takes over as sender."""
     actions.check(actor, case, "transfer", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "transfer")
     if isinstance(to_ward, Unit):
         target: Unit | None = to_ward
@@ -1246,7 +1250,7 @@ def transfer(actor: Actor, case: Case, to_ward: Unit | int | str, at: dt.datetim
             status=Participant.Status.ACTIVE, role=Participant.Role.WARD
         )
     involve(case.person, target, Involvement.Kind.INPATIENT_CASE, case.source, at=at)
-    event = _event(
+    event = record_event(
         case,
         actor,
         Kind.TRANSFERRED,
@@ -1267,7 +1271,7 @@ def start_leave(
 ) -> CaseEvent:
     """Permission: the patient is away but still admitted."""
     actions.check(actor, case, "leave-start", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "leave-start")
     at = at or _now()
     _not_before(at, case.admitted_at, "at", _("Permissionen kan inte börja före inskrivningen."))
@@ -1277,7 +1281,7 @@ def start_leave(
         )
     case.status = Status.ON_LEAVE
     case.save(update_fields=["status"])
-    return _event(
+    return record_event(
         case, actor, Kind.LEAVE_STARTED, occurred_at=at, data={"expected_return": _iso(expected_return)}
     )
 
@@ -1285,7 +1289,7 @@ def start_leave(
 @transaction.atomic
 def end_leave(actor: Actor, case: Case, at: dt.datetime | None = None) -> CaseEvent:
     actions.check(actor, case, "leave-end", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "leave-end")
     at = at or _now()
     started = (
@@ -1298,14 +1302,14 @@ def end_leave(actor: Actor, case: Case, at: dt.datetime | None = None) -> CaseEv
         raise DomainError.single("at", "DATUM-ORDNING", _("Permissionen kan inte sluta innan den började."))
     case.status = Status.ADMITTED
     case.save(update_fields=["status"])
-    return _event(case, actor, Kind.LEAVE_ENDED, occurred_at=at)
+    return record_event(case, actor, Kind.LEAVE_ENDED, occurred_at=at)
 
 
 @transaction.atomic
 def record_death(actor: Actor, case: Case, died_at: dt.datetime) -> CaseEvent:
     """The patient died during the stay: the case stops without a discharge notice; the person is deceased."""
     actions.check(actor, case, "death", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "death")
     _not_before(died_at, case.admitted_at, "died_at", _("Dödsfallet kan inte vara före inskrivningen."))
     _not_future(died_at, "died_at")
@@ -1315,20 +1319,22 @@ def record_death(actor: Actor, case: Case, died_at: dt.datetime) -> CaseEvent:
     person.deceased_on = timezone.localdate(died_at)
     person.save(update_fields=["deceased_on", "updated_at"])
     record_change(actor, person, "person/avliden")
-    return _event(case, actor, Kind.DIED, occurred_at=died_at)
+    return record_event(case, actor, Kind.DIED, occurred_at=died_at)
 
 
 @transaction.atomic
 def cancel_case(actor: Actor, case: Case, reason: str, text: str = "") -> CaseEvent:
     """Makulera: the case was wrong (wrong person, wrong stay, entered in error). Every unit's access ends."""
     actions.check(actor, case, "cancel-case", state=False)
-    case = _lock(case)
+    case = lock_case(case)
     actions.check_state(case, "cancel-case")
     if reason not in rules.CANCEL_REASONS or reason == "discharge_did_not_happen":
         raise DomainError.single("reason", "MAKULERING", _("Välj ett skäl till makuleringen."))
     case.status = Status.CANCELLED
     case.save(update_fields=["status"])
-    event = _event(case, actor, Kind.CANCELLED, data={"reason": reason, "text": limited("text", text, 500)})
+    event = record_event(
+        case, actor, Kind.CANCELLED, data={"reason": reason, "text": limited("text", text, 500)}
+    )
     end_involvement(case.person, None, case.source)
     return event
 
@@ -1357,7 +1363,7 @@ def cancel_notice(
     * a discharge notice: the discharge did not happen (utebliven utskrivning) — the case is open again and
       the ``discharged`` event it names is void for statistics and payment."""
     actions.check(actor, case, "cancel-notice")
-    case = _lock(case)
+    case = lock_case(case)
     target = _target_event(case, target_event_id, [Kind.ADMISSION_NOTICE_SENT, Kind.DISCHARGE_NOTICE_SENT])
     if reason not in rules.CANCEL_REASONS:
         raise DomainError.single("reason", "ANNULLERING", _("Välj ett skäl till annulleringen."))
@@ -1390,7 +1396,7 @@ def cancel_notice(
             case.notice_sent_at = None
             case.notice_late = False
             case.save(update_fields=["notice_sent_at", "notice_late"])
-    return _event(case, actor, Kind.NOTICE_CANCELLED, data=data)
+    return record_event(case, actor, Kind.NOTICE_CANCELLED, data=data)
 
 
 CORRECTABLE: dict[str, str] = {
@@ -1408,7 +1414,7 @@ def correct_notice(
     """Rättelse (MedCom RE_): a wrong time in a sent notice is corrected by a new event naming the old one;
     the case takes the corrected time, the history keeps both."""
     actions.check(actor, case, "correct-notice")
-    case = _lock(case)
+    case = lock_case(case)
     target = _target_event(case, target_event_id, CORRECTABLE.keys())
     field = CORRECTABLE[target.kind]
     if not reason.strip():
@@ -1442,7 +1448,7 @@ def correct_notice(
     old = getattr(case, field)
     setattr(case, field, new_time)
     case.save(update_fields=[field])
-    return _event(
+    return record_event(
         case,
         actor,
         Kind.NOTICE_CORRECTED,
@@ -1462,7 +1468,7 @@ def replace_reserve_number(actor: Actor, case: Case, new_person: Person) -> Case
     """A reserve number replaced by the real personnummer: the reserve identity points to the real one, the
     case moves to it, and every unit of the case keeps access under the new identity."""
     actions.check(actor, case, "replace-reserve")
-    case = _lock(case)
+    case = lock_case(case)
     old = case.person
     if old.id_kind != IdKind.RESERVE:
         raise DomainError.single(
@@ -1479,7 +1485,7 @@ def replace_reserve_number(actor: Actor, case: Case, new_person: Person) -> Case
     Case.objects.filter(person=old).update(person=new_person)
     case.person = new_person
     record_change(actor, old, f"case:{case.pk}/reservnummer-ersatt")
-    return _event(
+    return record_event(
         case,
         actor,
         Kind.NOTICE_CORRECTED,
@@ -1576,7 +1582,51 @@ def acknowledge(actor: Actor, case: Case) -> CaseEvent:
     Participant.objects.filter(pk=participant.pk).update(
         needs_ack=False, unacked_since=None, acknowledged_at=now, acknowledged_by=actor.user
     )
-    return _event(case, actor, Kind.ACKNOWLEDGED, data={"unit": _unit_ref(participant.unit)}, notify=False)
+    return record_event(
+        case, actor, Kind.ACKNOWLEDGED, data={"unit": _unit_ref(participant.unit)}, notify=False
+    )
+
+
+class CaseSubject:
+    """The case as the subject of message threads (the protocol in ``brygga.messaging.services``),
+    registered in ``CasesConfig.ready``."""
+
+    kind = "case"
+
+    def __init__(self, case: Case) -> None:
+        self.obj = case
+        self.person = case.person
+        self.source = case.source
+
+    def sender_unit(self, actor: Actor) -> Unit | None:
+        participant = participant_for(actor, self.obj)
+        return participant.unit if participant else None
+
+    def recipient_units(self, sender: Unit) -> list[Unit]:
+        return [
+            p.unit
+            for p in Participant.objects.filter(case=self.obj, status=Participant.Status.ACTIVE)
+            .exclude(unit=sender)
+            .select_related("unit__organisation__principal")
+            .order_by("pk")  # the order the units joined, on every database (shown, and stored)
+        ]
+
+    def record_event(self, actor: Actor, data: dict[str, Any]) -> None:
+        record_event(self.obj, actor, CaseEvent.Kind.MESSAGE_SENT, data=data)
+
+    def add_unit(self, actor: Actor, unit: Unit) -> list[dict[str, Any]]:
+        sender = self.sender_unit(actor)
+        if sender is None or unit.organisation_id != sender.organisation_id:
+            raise DomainError.single(
+                "to_unit", "VIDARESAND", _("Vidaresändning går bara till enheter i den egna organisationen.")
+            )
+        self.obj = lock_case(self.obj)
+        if Participant.objects.filter(case=self.obj, unit=unit, status=Participant.Status.ACTIVE).exists():
+            return []
+        return _add_recipients(self.obj, [unit], Participant.Addressing.MANUAL, _now())
+
+    def resolve_unit(self, ref: Unit | int | str) -> Unit:
+        return resolve_recipients([ref])[0]
 
 
 def send_message(
@@ -1594,7 +1644,7 @@ def send_message(
     per receiving unit, R-SEK-2, and attachments in the same transaction)."""
     return messaging.send_message(
         actor,
-        messaging.CaseSubject(case),
+        CaseSubject(case),
         body=body,
         category=category,
         title=subject,
@@ -1606,7 +1656,7 @@ def send_message(
 
 def pin_message(actor: Actor, case: Case, message: Message, pinned: bool = True) -> Message:
     """Pin an important message to the top of the case for every unit."""
-    return messaging.pin_message(actor, messaging.CaseSubject(case), message, pinned)
+    return messaging.pin_message(actor, CaseSubject(case), message, pinned)
 
 
 def forward_message(
@@ -1624,10 +1674,10 @@ def forward_message(
     """Forward a message as a new thread (MedCom: the user chooses what to include; category and subject are
     copied and may be edited; a reason may be given). ``to_unit`` forwards within the actor's own organisation
     (SAMSA's "vidaresänd inom egen organisation"): that unit joins the case and gets access."""
-    unit = _resolve_recipients([to_unit])[0] if to_unit is not None and str(to_unit).strip() else None
+    unit = resolve_recipients([to_unit])[0] if to_unit is not None and str(to_unit).strip() else None
     return messaging.forward_message(
         actor,
-        messaging.CaseSubject(case),
+        CaseSubject(case),
         message,
         include_text=include_text,
         title=subject,

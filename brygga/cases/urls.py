@@ -5,7 +5,6 @@ from brygga.cases import views
 app_name = "cases"
 
 urlpatterns = [
-    path("", views.inbox, name="inbox"),
     path("nytt/", views.new_case, name="new"),
     path("<int:case_id>/", views.detail, name="detail"),
     path("<int:case_id>/sammanfattning/", views.patient_summary, name="patient_summary"),

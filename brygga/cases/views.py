@@ -1,111 +1,33 @@
-"""Thin views for the admission and discharge process: the unit inbox, a new case, the case page, and one
+"""Thin views for the admission and discharge process: a new case, the case page, and one
 POST action per step. Each view opens the case through the checked path, parses the form, calls one service
 and redirects; a DomainError re-renders the page with the Swedish messages next to the fields."""
 
 from __future__ import annotations
 
-import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from brygga.access.services import lookup_person
 from brygga.accounts.context import Actor
+from brygga.accounts.decorators import actor_required, run_action
 from brygga.accounts.permissions import Perm
 from brygga.cases import actions as case_actions
 from brygga.cases import rules, selectors, services
 from brygga.cases.models import Case, CaseEvent, Meeting, Participant, PlanningBasis
 from brygga.core.errors import DomainError, NotFound, Problem
-from brygga.core.inputs import form_date, form_datetime, required_datetime
-from brygga.core.views import actor_required, run_action
+from brygga.core.inputs import form_date, form_datetime
 from brygga.messaging import views as message_views
 from brygga.organisations.models import Unit
 from brygga.people.presenters import person_summary
-from brygga.receiving import services as receiving_services
-from brygga.receiving.sip import sip_of_case, summon_sip_from_case
-from brygga.receiving.views import receiving_context
-
-
-@require_GET
-@actor_required(Perm.CASE_READ)
-def inbox(request: HttpRequest) -> HttpResponse:
-    """The active unit's inbox: discharge cases, SIPs and care requests in one list, paged in the database."""
-    actor: Actor = request.actor  # type: ignore[attr-defined]
-    status = request.GET.get("status", "open")
-    status = status if status in selectors.FILTERS else "open"
-    kind = request.GET.get("kind", "")
-    kind = kind if kind in selectors.KINDS else ""
-    q = request.GET.get("q", "")
-    page = selectors.inbox_page(actor, status=status, q=q, kind=kind, page=request.GET.get("page"))
-    query = {k: v for k, v in (("status", status), ("kind", kind), ("q", q.strip())) if v}
-    signature = _inbox_signature(page)
-    refresh = getattr(settings, "BRYGGA_INBOX_REFRESH_SECONDS", 30)
-    if request.GET.get("del") == "lista":
-        # The open inbox asking again (htmx): nothing changed → 204, htmx swaps nothing, nobody is disturbed.
-        if request.GET.get("sig") == signature:
-            return HttpResponse(status=204)
-        unread = sum(1 for row in page.object_list if row.needs_ack)
-        return render(
-            request,
-            "cases/_inbox_list.html",
-            {
-                "page": page,
-                "rows": page.object_list,
-                "page_query": urlencode(query),
-                "signature": signature,
-                "refresh_seconds": refresh,
-                "announce": _("Inkorgen är uppdaterad: %(n)s att kvittera på den här sidan.") % {"n": unread},
-            },
-        )
-    return render(
-        request,
-        "cases/inbox.html",
-        {
-            "signature": signature,
-            "refresh_seconds": refresh,
-            "page": page,
-            "rows": page.object_list,
-            "page_query": urlencode(query),
-            "summaries": selectors.inbox_summaries(actor),
-            "status": status,
-            "kind": kind,
-            "kinds": [("", _("Alla slag"))] + [(k, str(label)) for k, label in selectors.KINDS.items()],
-            "q": q,
-            "filters": [
-                ("open", _("Pågående")),
-                ("urgent", _("Försenade och snart förfallna")),
-                ("unacknowledged", _("Okvitterade")),
-                ("discharged", _("Utskrivna")),
-                ("closed", _("Avslutade")),
-                ("all", _("Alla")),
-            ],
-            "now": timezone.now(),
-        },
-    )
-
-
-def _inbox_signature(page: Any) -> str:
-    """What the list shows, in a short digest: when it differs, the open inbox replaces its list."""
-    parts = [str(page.paginator.count)]
-    for row in page.object_list:
-        p = row.participant
-        parts.append(
-            f"{row.kind}:{row.url}:{row.tier}:{row.needs_ack}:"
-            f"{p.last_event_at.isoformat() if p is not None and p.last_event_at else ''}:"
-            f"{getattr(row.item, 'state', '')}"
-        )
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
 @actor_required(Perm.CASE_CREATE)
@@ -135,7 +57,7 @@ def new_case(request: HttpRequest) -> HttpResponse:
             case = services.admit_with_notice(
                 actor,
                 person,
-                admitted_at=required_datetime(request.POST.get("admitted_at", ""), "admitted_at"),
+                admitted_at=form_datetime(request.POST.get("admitted_at", ""), "admitted_at", required=True),
                 care_type=request.POST.get("care_type", ""),
                 expected_discharge_date=form_date(
                     request.POST.get("expected_discharge_date", ""), "expected_discharge_date"
@@ -175,16 +97,17 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         ),
         None,
     )
-    receiving = receiving_context(case, actor.unit, participants)
+    extended: dict[str, Any] = {}
+    for provide in _PAGE_CONTEXT:
+        extended.update(provide(case, actor.unit, participants))
     allowed_now = case_actions.allowed(actor, case, participant)
     step = case_actions.next_step(
-        case, participant, allowed_now, planning is not None, receiving["my_plan"] is not None
+        case, participant, allowed_now, planning is not None, extended.get("my_plan") is not None
     )
     return {
-        **receiving,
+        **extended,
         "allowed": allowed_now,
         "next_step": step,
-        "case_sip": sip_of_case(case),
         "case": case,
         "summary": person_summary(case.person),
         "participant": participant,
@@ -373,17 +296,6 @@ def _coordinator(actor: Actor, case: Case, post: Any) -> str:
     return _("Fast vårdkontakt är utsedd.")
 
 
-def _sip(actor: Actor, case: Case, post: Any) -> str:
-    summon_sip_from_case(
-        actor,
-        case,
-        need_description=post.get("need_description", ""),
-        meeting_at=form_datetime(post.get("meeting_at", ""), "meeting_at", required=True),
-        location=post.get("location", ""),
-    )
-    return _("Kallelse till SIP är skickad till ärendets enheter. SIP:en är kopplad till ärendet.")
-
-
 def _planning(actor: Actor, case: Case, post: Any) -> str:
     services.save_planning_basis(
         actor,
@@ -467,7 +379,7 @@ def _confirmed(post: Any) -> None:
 
 def _death(actor: Actor, case: Case, post: Any) -> str:
     _confirmed(post)
-    died_at = required_datetime(post.get("died_at", ""), "died_at")
+    died_at = form_datetime(post.get("died_at", ""), "died_at", required=True)
     services.record_death(actor, case, died_at)
     return _("Dödsfallet är registrerat.")
 
@@ -481,7 +393,7 @@ def _cancel_notice(actor: Actor, case: Case, post: Any) -> str:
 
 
 def _correct_notice(actor: Actor, case: Case, post: Any) -> str:
-    new_time = required_datetime(post.get("new_time", ""), "new_time")
+    new_time = form_datetime(post.get("new_time", ""), "new_time", required=True)
     services.correct_notice(actor, case, post.get("target_event", ""), new_time, post.get("reason", ""))
     return _("Uppgiften är rättad. Mottagarna har fått besked.")
 
@@ -503,18 +415,6 @@ def _cancel_case(actor: Actor, case: Case, post: Any) -> str:
     return _("Ärendet är makulerat.")
 
 
-def _receiver_plan(actor: Actor, case: Case, post: Any) -> str:
-    receiving_services.save_receiver_plan(
-        actor,
-        case,
-        decisions=post.get("decisions", ""),
-        efforts=post.get("efforts", ""),
-        ready_to_receive=_checked_post(post, "ready_to_receive"),
-        ready_from=form_date(post.get("ready_from", ""), "ready_from"),
-    )
-    return _("Er planering är sparad och syns för avdelningen.")
-
-
 def _acknowledge(actor: Actor, case: Case, post: Any) -> str:
     services.acknowledge(actor, case)
     return _("Kvitterat.")
@@ -528,7 +428,6 @@ ACTIONS: dict[str, Handler] = {
     "discharge-ready": _discharge_ready,
     "withdraw-discharge-ready": _withdraw,
     "coordinator": _coordinator,
-    "sip-summons": _sip,
     "planning": _planning,
     "checklist": _checklist,
     "meeting": _meeting,
@@ -544,8 +443,22 @@ ACTIONS: dict[str, Handler] = {
     "correct-notice": _correct_notice,
     "replace-reserve": _replace_reserve,
     "acknowledge": _acknowledge,
-    "receiver-plan": _receiver_plan,
 }
+
+# The apps above cases extend the case page from their AppConfig.ready (ADR 0009): the receiving app adds the
+# planning basis as the unit may read it, the receivers' plans and the case's SIP to the page, and the POST
+# actions "receiver-plan" and "sip-summons". The cases app imports none of them.
+PageContext = Callable[[Case, Unit, list[Participant]], dict[str, Any]]
+_PAGE_CONTEXT: list[PageContext] = []
+
+
+def extend_case_page(
+    context: PageContext | None = None, actions: Mapping[str, Handler] | None = None
+) -> None:
+    """Add what ``context(case, unit, participants)`` answers to the case page, and POST action handlers."""
+    if context is not None and context not in _PAGE_CONTEXT:
+        _PAGE_CONTEXT.append(context)
+    ACTIONS.update(actions or {})
 
 
 @require_POST

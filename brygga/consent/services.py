@@ -30,12 +30,12 @@ from brygga.access.models import AccessLogEntry
 from brygga.access.services import open_person, record_change
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
+from brygga.consent import rules
+from brygga.consent.models import Consent, DisclosureAssessment
 from brygga.core.errors import DomainError, PermissionDenied, Problem
 from brygga.core.limits import length_problems
 from brygga.organisations.models import Unit
 from brygga.people.models import Person
-from brygga.sip import rules
-from brygga.sip.models import Consent, DisclosureAssessment
 
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
@@ -414,4 +414,24 @@ def consents_for(person: Person) -> list[Consent]:
         Consent.objects.filter(person=person)
         .select_related("recorded_by", "recorded_unit", "withdrawal_unit")
         .prefetch_related("parties", "excluded_parties")
+    )
+
+
+def consent_by_id(consent_id: int | str | None, person: Person | None = None) -> Consent | None:
+    """A recorded consent by id (of ``person`` when given: one the caller has opened through ``open_person``).
+    ``withdraw_consent`` checks need-to-know on its person before it changes anything."""
+    pk = int(str(consent_id)) if str(consent_id or "").isdigit() else 0
+    found = Consent.objects.filter(pk=pk) if pk else Consent.objects.none()
+    if person is not None:
+        found = found.filter(person=person)
+    return found.first()
+
+
+def consents_for_answer(person: Person) -> list[Consent]:
+    """The consents of a person the caller has opened (``open_person``), with their parties, oldest first."""
+    return list(
+        Consent.objects.filter(person=person)
+        .select_related("recorded_unit")
+        .prefetch_related("parties", "excluded_parties")
+        .order_by("given_at", "pk")
     )

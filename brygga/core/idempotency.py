@@ -1,7 +1,7 @@
 """One Idempotency-Key implementation for every API write (ADR 0106).
 
 A write with an ``Idempotency-Key`` header runs at most once per (user, active unit, key): its answer —
-success or refusal — is stored in ``cases.IdempotencyRecord`` in the same transaction as the change (a refusal
+success or refusal — is stored in ``core.IdempotencyRecord`` in the same transaction as the change (a refusal
 after the rollback), and a retry with the same key and the same body gets the stored answer and changes
 nothing. The same key with another body is refused (rule IDEMPOTENS). Two concurrent calls with the same key:
 the unique constraint lets one win, and the other answers with what the winner stored.
@@ -16,14 +16,13 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from django.apps import apps
 from django.db import IntegrityError, OperationalError, transaction
 from django.http import HttpRequest
 
-from brygga.accounts.context import Actor
 from brygga.core.errors import DomainError, NotFound
+from brygga.core.models import IdempotencyRecord
 
 Answer = tuple[int, dict[str, Any]]
 
@@ -32,6 +31,17 @@ KEY_CONFLICT = {
     "rule": "IDEMPOTENS",
     "message": "Nyckeln är redan använd för ett annat anrop.",
 }
+
+
+class Caller(Protocol):
+    """Who calls: ``brygga.accounts.context.Actor`` (the core sits below accounts, so it names only what it
+    reads: the user, and the active unit or None)."""
+
+    @property
+    def user(self) -> Any: ...
+
+    @property
+    def unit(self) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -61,11 +71,6 @@ def jsonable(value: Any) -> Any:
     )
 
 
-def _record_model():  # type: ignore[no-untyped-def]
-    # The model stays in the cases app, where it was first needed (no data migration; ADR 0106).
-    return apps.get_model("cases", "IdempotencyRecord")
-
-
 def _replay(stored: Any, digest: str, shape: AnswerShape) -> Answer:
     if stored.request_hash != digest:
         return shape.key_conflict()
@@ -73,7 +78,7 @@ def _replay(stored: Any, digest: str, shape: AnswerShape) -> Answer:
 
 
 def run_idempotent(
-    actor: Actor,
+    actor: Caller,
     key: str | None,
     scope: str,
     body: Any,
@@ -81,7 +86,7 @@ def run_idempotent(
     shape: AnswerShape,
 ) -> Answer:
     """Run ``operation`` (which returns the success answer) in its own transaction, at most once per key."""
-    Record = _record_model()
+    Record = IdempotencyRecord
     keyed = bool(key) and actor.unit is not None
     digest = request_hash(scope, body)
     if keyed:
@@ -92,7 +97,7 @@ def run_idempotent(
         with transaction.atomic():
             status, answer = operation()
             answer = jsonable(answer)
-            if keyed:
+            if key and actor.unit is not None:
                 Record.objects.create(
                     user=actor.user, unit=actor.unit, key=key, request_hash=digest, status=status, body=answer
                 )
@@ -114,7 +119,7 @@ def run_idempotent(
             raise
         return shape.transient()
     answer = jsonable(answer)
-    if keyed:
+    if key and actor.unit is not None:
         # A refusal is an answer too: the same retry gets the same refusal, never a second attempt.
         Record.objects.create(
             user=actor.user, unit=actor.unit, key=key, request_hash=digest, status=status, body=answer

@@ -47,13 +47,3 @@ def form_date(value: str | None, field: str, required: bool = False) -> dt.date 
         return dt.date.fromisoformat(value)
     except ValueError as exc:
         raise DomainError.single(field, "DATUM-FORMAT", _("Ange datum som ÅÅÅÅ-MM-DD.")) from exc
-
-
-def required_datetime(value: str | None, field: str) -> dt.datetime:
-    """``form_datetime`` for a field that must be filled in: a refusal naming the field when empty."""
-    return form_datetime(value, field, required=True)
-
-
-def required_date(value: str | None, field: str) -> dt.date:
-    """``form_date`` for a field that must be filled in."""
-    return form_date(value, field, required=True)

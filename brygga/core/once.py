@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from brygga.cases.models import IdempotencyRecord
+from brygga.core.models import IdempotencyRecord
 
 FIELD = "form_token"
 KEY_PREFIX = "form:"

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from brygga.access.models import Involvement
+from brygga.access.persons import register_person
 from brygga.access.services import involve
 from brygga.accounts.models import Membership, User
 from brygga.accounts.permissions import Role
@@ -22,7 +23,6 @@ from brygga.demo.receiving import load_receiving_demo
 from brygga.demo.sip import load_sip_demo
 from brygga.demo.statistics import load_statistics_demo
 from brygga.organisations.models import Unit
-from brygga.people.services import register_person
 
 ADMIN_ROLES = {Role.LOCAL_ADMIN, Role.GITS_COORDINATOR}
 

@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from brygga.accounts.decorators import actor_required
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, PermissionDenied
-from brygga.core.views import actor_required
 from brygga.deviations import selectors, services
 from brygga.deviations.models import Category, DeviationState
 from brygga.organisations.models import Organisation

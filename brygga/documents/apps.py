@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 # person). The owning app may replace a registration with its own check.
 _KNOWN_OWNERS = [
     ("case", _("Ärende"), "cases", "Case", "person"),
-    ("message", _("Meddelande"), "cases", "Message", "thread__person"),
+    ("message", _("Meddelande"), "messaging", "Message", "thread__person"),
     ("sip", _("SIP"), "sip", "Sip", "person"),
     ("sip_plan", _("Fastställd SIP"), "sip", "Sip", "person"),
     ("care_request", _("Vårdbegäran"), "sip", "CareRequest", "person"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django_tasks import task
 
 from brygga.documents.backup import produce_all_snapshots
+from brygga.documents.delivery import deliver_pending
 
 
 @task()
@@ -19,6 +20,5 @@ def produce_backup_snapshots_task() -> int:
 @task()
 def deliver_backup_copies_task() -> int:
     """Retry the reserve copies not yet delivered to their units' servers; returns how many went out."""
-    from brygga.documents.delivery import deliver_pending
 
     return deliver_pending()[0]

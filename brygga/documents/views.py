@@ -16,9 +16,9 @@ from django.views.decorators.http import require_POST
 
 from brygga.access.services import log_list_access
 from brygga.accounts.context import Actor
+from brygga.accounts.decorators import actor_required
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, Problem
-from brygga.core.views import actor_required
 from brygga.documents import attachments as attachment_services
 from brygga.documents import backup, delivery, extracts, reauth, signed
 from brygga.documents.models import DocumentVersion, ExtractRequest, PaperRecord

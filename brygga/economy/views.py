@@ -11,9 +11,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from brygga.accounts.decorators import actor_required
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError
-from brygga.core.views import actor_required
 from brygga.economy import seeds, services
 from brygga.economy.models import (
     Budget,

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest
 from django.utils import timezone
+from ninja import Router
 
+from brygga.core.idempotency import jsonable
 from brygga.fhir import systems
 from brygga.fhir.mapping import unit_reference
 from brygga.people.presenters import display_name
 from brygga.sip.models import Sip, SipVersion
+from brygga.sip.services import open_sip
 
 STATUS: dict[str, str] = {
     Sip.Status.NEED: "draft",
@@ -126,3 +130,18 @@ def careplan(sip: Sip, version: SipVersion | None = None) -> dict[str, Any]:
     if activities:
         resource["activity"] = activities
     return resource
+
+
+def add_careplan_route(router: Router) -> None:
+    """``GET /sip/{sip_id}/careplan`` on the SIP API's router: the SIP through ``open_sip`` (logged) as a
+    CarePlan. Added from here because the FHIR app sits above the SIP app (ADR 0009); the operation keeps the
+    id it had when the SIP app declared it."""
+
+    @router.get(
+        "/{sip_id}/careplan",
+        summary="SIP som FHIR CarePlan (R4-formad JSON; loggas)",
+        operation_id="brygga_sip_api_careplan",
+    )
+    def careplan_of_sip(request: HttpRequest, sip_id: int) -> dict[str, Any]:
+        sip = open_sip(request.actor, sip_id, what="careplan")  # type: ignore[attr-defined]
+        return jsonable(careplan(sip))

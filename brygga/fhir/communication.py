@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from brygga.accounts.context import Actor
-from brygga.cases.models import Case, Message, Thread
+from brygga.cases.models import Case
 from brygga.core.errors import DomainError, NotFound
 from brygga.fhir import systems
 from brygga.fhir.mapping import instant, unit_reference
 from brygga.fhir.outcome import FhirError, from_domain_error
 from brygga.messaging import api as messages_api
 from brygga.messaging import services as messaging
+from brygga.messaging.models import Message, Thread
 
 CATEGORY = f"{systems.CANONICAL}/CodeSystem/message-category"  # MedCom's category codes, Swedish displays
 THREAD = f"{systems.CANONICAL}/NamingSystem/thread"
@@ -63,7 +64,7 @@ def communication(message: Message, case: Case, attachments: list[Any]) -> dict[
 def case_communications(actor: Actor, case: Case) -> list[dict[str, Any]]:
     """Every message of the case's threads the actor's unit may read (the caller opened the case)."""
     found = []
-    for thread in messaging.thread_list(messaging.CaseSubject(case), actor.unit):
+    for thread in messaging.thread_list(messaging.subject_for(case), actor.unit):
         for message in thread.message_list:  # type: ignore[attr-defined]
             message.thread = thread
             found.append(communication(message, case, message.attachment_list))
@@ -117,7 +118,7 @@ def send(actor: Actor, case: Case, resource: dict[str, Any]) -> Message:
         attachments=files,
     )
     try:
-        out = messages_api.send(actor, messaging.CaseSubject(case), payload)
+        out = messages_api.send(actor, messaging.subject_for(case), payload)
     except NotFound as exc:
         raise FhirError.single(
             422, "OKAND-MEDDELANDE", "Meddelandet som besvaras finns inte.", "Communication.inResponseTo"

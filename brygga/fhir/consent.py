@@ -1,4 +1,4 @@
-"""A recorded consent (sip.models.Consent, OSL 12 kap. 2 §) as FHIR Consent in the shape of IHE Privacy
+"""A recorded consent (consent.models.Consent, OSL 12 kap. 2 §) as FHIR Consent in the shape of IHE Privacy
 Consent on FHIR's basic consent: a permit to disclose the named categories to the named units for care
 coordination, with what it must not cover as nested deny provisions. Read-only here: consents are recorded
 and withdrawn in brygga (`/sip/samtycke/<person>/`)."""
@@ -9,10 +9,10 @@ from typing import Any
 
 from django.utils import timezone
 
+from brygga.consent.models import Consent
+from brygga.consent.rules import CATEGORIES
 from brygga.fhir import systems
 from brygga.fhir.mapping import instant, unit_reference
-from brygga.sip.models import Consent
-from brygga.sip.rules import CATEGORIES
 
 CATEGORY = f"{systems.CANONICAL}/CodeSystem/disclosure-category"
 RECIPIENT = {

@@ -24,6 +24,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q
 from django.utils import timezone
 
@@ -129,17 +130,24 @@ def _members() -> Any:
     )
 
 
+def _contact(unit: Unit) -> Any:
+    """The unit's contact details (``receiving.UnitContact``, reached by its reverse relation ``contact``:
+    fhir and receiving are independent apps of one layer, ADR 0009), or None."""
+    try:
+        return unit.contact  # type: ignore[attr-defined]
+    except ObjectDoesNotExist:
+        return None
+
+
 def unit_roles(units: list[Unit]) -> list[dict[str, Any]]:
     """Every PractitionerRole of ``units``: the unit's function, its named contact roles, its staff."""
-    from brygga.receiving.models import UnitContact
-
-    contacts = {c.unit_id: c for c in UnitContact.objects.filter(unit__in=units)}
+    units = list(Unit.objects.filter(pk__in=[u.pk for u in units]).select_related("contact").order_by("pk"))
     members: dict[int, list[Membership]] = {}
     for m in _members().filter(unit__in=units):
         members.setdefault(m.unit_id, []).append(m)
     found: list[dict[str, Any]] = []
     for unit in units:
-        contact = contacts.get(unit.pk)
+        contact = _contact(unit)
         found.append(unit_role(unit, contact))
         found.extend(contact_roles(unit, contact))
         found.extend(member_role(m) for m in members.get(unit.pk, []))

@@ -1,6 +1,6 @@
-"""The FHIR endpoint's HTTP plumbing: bearer-token authentication shared with /api/v1 (``brygga.api.auth``),
-``application/fhir+json`` answers, OperationOutcomes for every refusal, and the Idempotency-Key helper of the
-JSON API (ADR 0106) with a FHIR answer shape."""
+"""The FHIR endpoint's HTTP plumbing: bearer-token authentication shared with /api/v1
+(``brygga.accounts.api_auth``), ``application/fhir+json`` answers, OperationOutcomes for every refusal, and
+the Idempotency-Key helper of the JSON API (ADR 0106) with a FHIR answer shape."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from brygga.accounts.api_auth import TokenAuth
 from brygga.accounts.context import Actor
-from brygga.api.auth import TokenAuth
 from brygga.core.errors import DomainError, NotFound, PermissionDenied
 from brygga.core.idempotency import AnswerShape, idempotency_key, run_idempotent
 from brygga.fhir.outcome import FhirError, Issue, operation_outcome

@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from brygga.accounts.context import Actor
+from brygga.accounts.decorators import actor_required
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError
-from brygga.core.views import actor_required
 from brygga.fhir import delivery_log
 from brygga.fhir.models import Subscription
 

@@ -7,21 +7,35 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from brygga.access.models import AccessLogEntry
-from brygga.access.services import log_access, log_list_access, open_person, visible_persons
+from brygga.access.services import (
+    log_access,
+    log_extract,
+    log_list_access,
+    open_person,
+    person_by_identifier,
+    person_by_reference,
+    visible_persons,
+)
 from brygga.accounts.permissions import Perm
+from brygga.cases import selectors as case_selectors
 from brygga.cases import services
-from brygga.cases.models import Case, CaseEvent, Meeting, Message
+from brygga.cases.models import Case, CaseEvent, Meeting
+from brygga.consent.services import consents_for_answer
 from brygga.core.errors import NotFound
-from brygga.fhir import capability, communication, mapping, systems, writes
+from brygga.documents.models import Attachment
+from brygga.fhir import audit, capability, communication, consent, mapping, systems, writes
+from brygga.fhir.careplan import careplan
 from brygga.fhir.http import actor_of, fhir_response, fhir_view, run_write
 from brygga.fhir.outcome import FhirError
-from brygga.fhir.validation import read_body
+from brygga.fhir.validation import read_body, validate
 from brygga.messaging import services as messaging
 from brygga.organisations.models import Unit
+from brygga.people.models import Person
+from brygga.sip.services import open_sip
 
 MAX_COUNT = 200
 DEFAULT_COUNT = 50
@@ -155,17 +169,8 @@ def organization_search(request: HttpRequest) -> HttpResponse:
 
 
 def _encounter_answer(case_pk: int, status: int) -> tuple[int, dict[str, Any], dict[str, str]]:
-    # The case and its version in one statement (docs/benchmarks.md: the answer was two).
-    versioned = Q(events__kind__in=mapping.ENCOUNTER_KINDS)
-    case = (
-        Case.objects.select_related("ward", "person")
-        .annotate(
-            version_number=Count("events", filter=versioned),
-            version_updated=Max("events__recorded_at", filter=versioned),
-        )
-        .get(pk=case_pk)
-    )
-    version = mapping.Version(case.version_number, case.version_updated)  # type: ignore[attr-defined]
+    # The case and its version in one statement (docs/benchmarks.md); the caller opened it.
+    case, version = mapping.case_for_answer(case_pk)
     headers = {
         "ETag": mapping.etag(version),
         "Location": f"/fhir/r4/Encounter/{case.pk}/_history/{version.number}",
@@ -246,7 +251,7 @@ def encounter_instance(request: HttpRequest, pk: str) -> HttpResponse:
         )
 
     def write() -> tuple[int, dict[str, Any], dict[str, str]]:
-        locked = Case.objects.select_for_update().select_related("person", "ward").get(pk=case.pk)
+        locked = services.lock_case(case)
         current = mapping.versions([locked.pk])[locked.pk]
         if if_match.removeprefix("W/") != f'"{current.number}"':
             raise FhirError.single(
@@ -355,7 +360,6 @@ def _patched(request: HttpRequest, current: dict[str, Any]) -> dict[str, Any]:
         raise FhirError.single(
             400, "FHIR-JSON", "Ange en JSON Patch eller en del av resursen.", "", "structure"
         )
-    from brygga.fhir.validation import validate
 
     validate(changed)
     return changed
@@ -410,7 +414,7 @@ def task_search(request: HttpRequest) -> HttpResponse:
     count, offset = _count(request)
     found = list(events.order_by("-recorded_at", "-pk")[:1000])
     context = mapping.TaskContext.load([e.case_id for e in found])
-    cases = {c.pk: c for c in Case.objects.filter(pk__in={e.case_id for e in found}).select_related("person")}
+    cases = case_selectors.cases_by_id({e.case_id for e in found})
     resources: list[dict[str, Any]] = []
     for event in found:
         for resource in mapping.tasks_of(event, cases[event.case_id], context, actor.unit):
@@ -434,11 +438,8 @@ def task_search(request: HttpRequest) -> HttpResponse:
 def careplan_read(request: HttpRequest, pk: str) -> HttpResponse:
     """The SIP as a CarePlan with its contained CareTeam (brygga.fhir.careplan), through ``open_sip``
     (logged)."""
-    from brygga.fhir import careplan as sip_fhir
-    from brygga.sip.services import open_sip
-
     sip = open_sip(actor_of(request), pk, what="fhir:CarePlan")
-    return fhir_response(sip_fhir.careplan(sip))
+    return fhir_response(careplan(sip))
 
 
 # --- Communication (the case's messages) --------------------------------------------------------------------
@@ -447,14 +448,9 @@ def careplan_read(request: HttpRequest, pk: str) -> HttpResponse:
 def _communication_answer(
     request: HttpRequest, message_pk: int, status: int
 ) -> tuple[int, dict[str, Any], dict[str, str]]:
-    from brygga.documents.models import Attachment
 
     actor = actor_of(request)
-    message = (
-        Message.objects.select_related("thread", "unit")
-        .filter(pk=message_pk, thread__case__isnull=False)
-        .first()
-    )
+    message = messaging.case_message(message_pk)
     if message is None:
         raise NotFound
     case = _open_case(request, str(message.thread.case_id), f"fhir:Communication/{message_pk}")
@@ -508,19 +504,16 @@ def audit_event_search(request: HttpRequest) -> HttpResponse:
     """``AuditEvent?patient=Patient/<id>`` or ``AuditEvent?patient:identifier=<system>|<number>``: the extract
     a person may request, for a token whose role reviews the log (Perm.ACCESS_LOG_REVIEW). The extract itself
     is logged as an export, as on the extract page."""
-    from brygga.access.services import log_extract
-    from brygga.fhir import audit
-    from brygga.people.models import Person
 
     actor = actor_of(request)
     actor.require(Perm.ACCESS_LOG_REVIEW)
     person: Person | None = None
     if "patient:identifier" in request.GET:
         _system, value = _token_param(request.GET["patient:identifier"])
-        person = Person.objects.filter(identifier=value.replace("-", "")).first()
+        person = person_by_identifier(value.replace("-", ""))
     elif "patient" in request.GET:
         ref = request.GET["patient"].rpartition("/")[2]
-        person = Person.objects.filter(pk=int(ref) if ref.isdigit() else 0).first()
+        person = person_by_reference(int(ref) if ref.isdigit() else 0)
     else:
         raise FhirError.single(400, "FHIR-SOK", "Ange patient eller patient:identifier.", "", "required")
     if person is None:
@@ -539,20 +532,12 @@ def audit_event_search(request: HttpRequest) -> HttpResponse:
 def consent_search(request: HttpRequest) -> HttpResponse:
     """``Consent?patient=Patient/<id>``: the person's recorded consents, for a unit involved with the person
     (``open_person``: checked and logged)."""
-    from brygga.access.services import open_person
-    from brygga.fhir import consent
-    from brygga.sip.models import Consent
 
     ref = request.GET.get("patient", "").rpartition("/")[2]
     if not ref:
         raise FhirError.single(400, "FHIR-SOK", "Ange patient=Patient/<id>.", "", "required")
     person = open_person(actor_of(request), ref, what="fhir:Consent")
-    records = list(
-        Consent.objects.filter(person=person)
-        .select_related("recorded_unit")
-        .prefetch_related("parties", "excluded_parties")
-        .order_by("given_at", "pk")
-    )
+    records = consents_for_answer(person)
     return searchset(
         request,
         [consent.consent(r, list(r.parties.all()), list(r.excluded_parties.all())) for r in records],

@@ -32,7 +32,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brygga.accounts.context import Actor
-from brygga.accounts.permissions import Perm
+from brygga.accounts.models import Membership
+from brygga.accounts.permissions import Perm, Role
 from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.core.limits import limited
 from brygga.deviations.personal_data import personal_data_problems
@@ -505,9 +506,6 @@ def _recipient_emails(response: ConsultationResponse, today: dt.date) -> list[st
     work in the delregion's or the organisation's units."""
     if response.contact_email:
         return [response.contact_email]
-    from brygga.accounts.models import Membership
-    from brygga.accounts.permissions import Role
-
     members = Membership.objects.filter(role=Role.FORUM_MEMBER.value, valid_from__lte=today).filter(
         Q(valid_until__isnull=True) | Q(valid_until__gte=today)
     )

@@ -14,10 +14,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from brygga.accounts.decorators import actor_required
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, NotFound
-from brygga.core.views import actor_required
-from brygga.governance import services
+from brygga.governance import communication, services
+from brygga.governance.communication import atom_feed
+from brygga.governance.communication import unsubscribe as do_unsubscribe
 from brygga.governance.models import (
     AgendaItem,
     CaseState,
@@ -32,8 +34,11 @@ from brygga.governance.models import (
     ManagementPlan,
     MandateArea,
     Meeting,
+    ServiceNotice,
     Side,
 )
+from brygga.governance.report import quarterly_report as build
+from brygga.governance.report import report_pdf
 from brygga.governance.services import MinuteDecision
 from brygga.organisations.models import Organisation, Subregion
 
@@ -431,7 +436,6 @@ def _base_url(request: HttpRequest) -> str:
 
 
 def _notices_context(request: HttpRequest) -> dict[str, object]:
-    from brygga.governance.models import ServiceNotice
 
     actor = getattr(request, "actor", None)
     manage = bool(actor and actor.can(Perm.GOVERNANCE_MANAGE))
@@ -449,8 +453,6 @@ def _notices_context(request: HttpRequest) -> dict[str, object]:
 
 def notices(request: HttpRequest) -> HttpResponse:
     """Public: published notices, and an e-mail subscription form. GITS drafts and publishes here."""
-    from brygga.governance import communication
-    from brygga.governance.models import ServiceNotice
 
     if request.method == "POST":
         action = request.POST.get("action", "")
@@ -512,14 +514,12 @@ def notices(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def notices_feed(request: HttpRequest) -> HttpResponse:
-    from brygga.governance.communication import atom_feed
 
     return HttpResponse(atom_feed(_base_url(request)), content_type="application/atom+xml; charset=utf-8")
 
 
 @require_GET
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    from brygga.governance.communication import unsubscribe as do_unsubscribe
 
     removed = do_unsubscribe(token)
     return render(request, "governance/unsubscribed.html", {"removed": removed})
@@ -528,7 +528,6 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 @actor_required(Perm.ECONOMY_VIEW)
 def quarterly_report(request: HttpRequest, year: int, quarter: int) -> HttpResponse:
-    from brygga.governance.report import quarterly_report as build
 
     try:
         report = build(year, quarter)
@@ -540,8 +539,6 @@ def quarterly_report(request: HttpRequest, year: int, quarter: int) -> HttpRespo
 @require_GET
 @actor_required(Perm.ECONOMY_VIEW)
 def quarterly_report_pdf(request: HttpRequest, year: int, quarter: int) -> HttpResponse:
-    from brygga.governance.report import quarterly_report as build
-    from brygga.governance.report import report_pdf
 
     try:
         report = build(year, quarter)

@@ -98,9 +98,7 @@ def forward(actor: Actor, subject: messaging.Subject, message_id: int, payload: 
     message = messaging.message_of(subject, message_id, actor.unit)
     to_unit = None
     if payload.to_unit:
-        from brygga.cases.services import _resolve_recipients
-
-        to_unit = _resolve_recipients([payload.to_unit])[0]
+        to_unit = subject.resolve_unit(payload.to_unit)
     forwarded = messaging.forward_message(
         actor,
         subject,

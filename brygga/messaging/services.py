@@ -3,7 +3,9 @@
 The service talks to the thing a thread belongs to — its *subject* — only through the small ``Subject``
 protocol below: who takes part, how an event is recorded in the subject's own history (CaseEvent or the SIP
 app's Event, which also marks the other units unacknowledged and logs the change), and how a unit is added on
-forwarding. ``CaseSubject`` lives here; ``SipSubject`` and ``CareRequestSubject`` in ``brygga.sip.messaging``.
+forwarding. The apps above implement it and register their adapter (``register_subject``, ADR 0009):
+``CaseSubject`` in ``brygga.cases.services``, ``SipSubject`` and ``CareRequestSubject`` in
+``brygga.sip.messaging``; this app imports neither.
 
 Every message to a unit other than the sender's carries a legal basis (R-SEK-2): for every receiving unit the
 single disclosure decision ``brygga.consent.services.decide_disclosure`` is asked for the category "health" (a
@@ -26,7 +28,7 @@ same transaction: a refused file means no message."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from django.core.files.base import File
@@ -38,13 +40,16 @@ from django.utils.translation import gettext as _
 from brygga.access.services import record_change
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
-from brygga.cases.models import Case, CaseEvent, Message, Participant, Thread
+from brygga.consent.services import decide_disclosure
 from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.core.limits import length_problems, limited
+from brygga.documents.attachments import add_attachment
+from brygga.documents.models import Attachment
+from brygga.messaging.models import Message, Thread
 from brygga.organisations.models import Unit
 from brygga.people.models import Person
 
-# The information category a free-text message is judged as (brygga.sip.rules.CATEGORIES).
+# The information category a free-text message is judged as (brygga.consent.rules.CATEGORIES).
 MESSAGE_CATEGORY = "health"
 MAX_TEXT = 20000  # a message's text (and a quoted part); refused above it, never cut (TEXT-LANGD)
 MAX_SUBJECT = 200  # a thread's subject line: Thread.subject's column
@@ -71,6 +76,9 @@ class Subject(Protocol):
     def add_unit(self, actor: Actor, unit: Unit) -> list[dict[str, Any]]:
         """Forward within the own organisation: let ``unit`` take part (or refuse with VIDARESAND)."""
 
+    def resolve_unit(self, ref: Unit | int | str) -> Unit:
+        """The active unit a forward names (by id or HSA id), or a DomainError at ``recipients``."""
+
 
 def _now() -> dt.datetime:
     return timezone.now()
@@ -84,58 +92,22 @@ def _unit_ref(unit: Unit) -> dict[str, Any]:
     return {"id": unit.pk, "hsa_id": unit.hsa_id, "name": unit.name}
 
 
-# --- the case as a subject ----------------------------------------------------------------------------------
+# --- the subjects' adapters, registered by the apps above ------------------------------------------------
+
+_ADAPTERS: dict[type, Callable[[Any], Subject]] = {}
 
 
-class CaseSubject:
-    kind = "case"
-
-    def __init__(self, case: Case) -> None:
-        self.obj = case
-        self.person = case.person
-        self.source = case.source
-
-    def sender_unit(self, actor: Actor) -> Unit | None:
-        from brygga.cases.services import participant_for
-
-        participant = participant_for(actor, self.obj)
-        return participant.unit if participant else None
-
-    def recipient_units(self, sender: Unit) -> list[Unit]:
-        return [
-            p.unit
-            for p in Participant.objects.filter(case=self.obj, status=Participant.Status.ACTIVE)
-            .exclude(unit=sender)
-            .select_related("unit__organisation__principal")
-            .order_by("pk")  # the order the units joined, on every database (shown, and stored)
-        ]
-
-    def record_event(self, actor: Actor, data: dict[str, Any]) -> None:
-        from brygga.cases.services import _event
-
-        _event(self.obj, actor, CaseEvent.Kind.MESSAGE_SENT, data=data)
-
-    def add_unit(self, actor: Actor, unit: Unit) -> list[dict[str, Any]]:
-        from brygga.cases.services import _add_recipients, _lock
-
-        sender = self.sender_unit(actor)
-        if sender is None or unit.organisation_id != sender.organisation_id:
-            raise DomainError.single(
-                "to_unit", "VIDARESAND", _("Vidaresändning går bara till enheter i den egna organisationen.")
-            )
-        self.obj = _lock(self.obj)
-        if Participant.objects.filter(case=self.obj, unit=unit, status=Participant.Status.ACTIVE).exists():
-            return []
-        return _add_recipients(self.obj, [unit], Participant.Addressing.MANUAL, _now())
+def register_subject(model: type, adapter: Callable[[Any], Subject]) -> None:
+    """Called from an app's ``ready``: threads may belong to ``model``; ``adapter(obj)`` is its Subject."""
+    _ADAPTERS[model] = adapter
 
 
 def subject_for(obj: Any) -> Subject:
     """The Subject adapter for a case, a SIP or a care request."""
-    if isinstance(obj, Case):
-        return CaseSubject(obj)
-    from brygga.sip import messaging as sip_messaging
-
-    return sip_messaging.subject_for(obj)
+    for cls in type(obj).__mro__:
+        if cls in _ADAPTERS:
+            return _ADAPTERS[cls](obj)
+    raise TypeError(f"Not a message subject: {type(obj).__name__}")
 
 
 # --- reading ------------------------------------------------------------------------------------------------
@@ -150,8 +122,6 @@ class Readable:
         self._decided: dict[int, bool] = {}
 
     def _may_disclose(self, holder_id: int) -> bool:
-        from brygga.consent.services import decide_disclosure
-
         assert self.reader is not None
         if holder_id not in self._decided:
             holder = Unit.objects.select_related("organisation__principal").filter(pk=holder_id).first()
@@ -200,8 +170,6 @@ def thread_list(subject: Subject, reader: Unit | None) -> list[Thread]:
     """The subject's threads that ``reader`` may read, for a page: each with ``message_list`` (the messages
     the unit may read) and ``hidden_count`` (those it may not), and every message's ``attachment_list``.
     The caller has opened the subject through its checked path (the read is logged there)."""
-    from brygga.documents.models import Attachment
-
     readable = Readable(subject.person, reader)
     threads = []
     for thread in threads_of(subject).prefetch_related("messages"):
@@ -250,8 +218,6 @@ def legal_basis(
 ) -> dict[str, Any]:
     """The basis for every receiving unit, or a DomainError listing every unit without one (field ``body``:
     the text is what would be disclosed)."""
-    from brygga.consent.services import decide_disclosure
-
     now = now or _now()
     units: list[dict[str, Any]] = []
     problems: list[Problem] = []
@@ -293,8 +259,6 @@ def _participating_sender(actor: Actor, subject: Subject) -> Unit:
 def _attach(actor: Actor, person: Person, message: Message, files: Sequence[File]) -> None:
     """Attach the files to the message; on a refusal remove the files already stored, then re-raise (the
     surrounding transaction removes the rows and the message)."""
-    from brygga.documents.attachments import add_attachment
-
     stored = []
     try:
         for upload in files:
@@ -469,8 +433,6 @@ def pin_message(actor: Actor, subject: Subject, message: Message, pinned: bool =
 
 
 def message_out(message: Message) -> dict[str, Any]:
-    from brygga.documents.models import Attachment
-
     thread = message.thread
     return {
         "id": message.pk,
@@ -496,3 +458,13 @@ def message_out(message: Message) -> dict[str, Any]:
             for a in Attachment.objects.filter(owner_type="message", owner_id=str(message.pk)).order_by("pk")
         ],
     }
+
+
+def case_message(message_pk: int) -> Message | None:
+    """A message of a case's thread by id, for the FHIR Communication read: the caller then opens the case
+    through its checked path and asks ``readable_messages`` before it shows anything."""
+    return (
+        Message.objects.select_related("thread", "unit")
+        .filter(pk=message_pk, thread__case__isnull=False)
+        .first()
+    )

@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
-from brygga.cases.models import Thread
+from brygga.consent.services import Basis, may_disclose
 from brygga.messaging import services as messaging
+from brygga.messaging.models import Thread
 from brygga.organisations.models import Unit
 
 
@@ -54,9 +55,7 @@ def _forward(actor: Actor, subject: messaging.Subject, request: HttpRequest) -> 
     message = messaging.message_of(subject, post.get("message"), actor.unit)
     to_unit = None
     if (post.get("to_unit") or "").strip():
-        from brygga.cases.services import _resolve_recipients
-
-        to_unit = _resolve_recipients([post["to_unit"]])[0]
+        to_unit = subject.resolve_unit(post["to_unit"])
     messaging.forward_message(
         actor,
         subject,
@@ -90,7 +89,6 @@ def handlers() -> dict[str, Callable[[Actor, Any, HttpRequest], str]]:
 def _recipients(subject: messaging.Subject, sender: Unit) -> list[dict[str, Any]]:
     """Who would receive a message now and on which basis (or which rule refuses it), shown above the form
     so the writer knows before writing (the same decision the service makes when sending)."""
-    from brygga.consent.services import Basis, may_disclose
 
     rows = []
     for unit in subject.recipient_units(sender):

@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from brygga.accounts.context import Actor
+from brygga.accounts.decorators import actor_required
 from brygga.accounts.permissions import Perm
 from brygga.cases import services as cases_services
 from brygga.core.errors import DomainError
-from brygga.core.views import actor_required
 from brygga.organisations.models import Municipality
 from brygga.payment import downloads, exports, rule_changes, services
 from brygga.payment.engine import LineKind

@@ -66,7 +66,7 @@ def save_receiver_plan(
             "updated_by": actor.user,
         },
     )
-    case_services._event(
+    case_services.record_event(
         case,
         actor,
         CaseEvent.Kind.PLANNING_UPDATED,

@@ -8,6 +8,8 @@ from typing import Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from brygga.receiving.models import SentSms
+
 
 class SmsAdapter(Protocol):
     def send(self, to: str, text: str) -> None: ...
@@ -17,7 +19,6 @@ class LocalSmsAdapter:
     """Sends nothing: stores the message, so a test or an administrator can see what would have gone out."""
 
     def send(self, to: str, text: str) -> None:
-        from brygga.receiving.models import SentSms
 
         SentSms.objects.create(to=to, text=text[:480])
 

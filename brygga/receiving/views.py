@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from brygga.accounts.context import Actor
+from brygga.accounts.decorators import actor_required
 from brygga.cases.models import Case, Meeting
 from brygga.core.errors import Problem
-from brygga.core.views import actor_required
 from brygga.organisations.models import Unit
 from brygga.receiving import planning
 from brygga.receiving.models import NotificationPreference, ReceiverPlan, UnitContact

@@ -10,7 +10,10 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
+from brygga.documents.models import Attachment, Document, DocumentVersion, Signature
+from brygga.payment.models import Dispute, SettlementRun
 from brygga.retention.rules import Candidate, Kind
+from brygga.statistics.models import MonthlyProcessStat
 
 JOURNAL = (
     "Patientdatalagen (2008:355) 3 kap. 17 §: journalhandlingar bevaras minst tio år efter att den senaste "
@@ -22,7 +25,6 @@ JOURNAL = (
 def _owners_with_newer(cutoff: dt.datetime) -> set[tuple[str, str]]:
     """Owners (a message, a SIP …) with an attachment or document version written on or after the cutoff:
     everything else on them is still needed, because it belongs to a record still within its period."""
-    from brygga.documents.models import Attachment, DocumentVersion
 
     owners = set(
         Attachment.objects.filter(created_at__gte=cutoff).values_list("owner_type", "owner_id").distinct()
@@ -36,7 +38,6 @@ def _owners_with_newer(cutoff: dt.datetime) -> set[tuple[str, str]]:
 
 
 def attachment_candidates(cutoff: dt.datetime) -> Iterator[Candidate]:
-    from brygga.documents.models import Attachment
 
     needed = _owners_with_newer(cutoff)
     rows = Attachment.objects.filter(created_at__lt=cutoff).values_list(
@@ -48,7 +49,6 @@ def attachment_candidates(cutoff: dt.datetime) -> Iterator[Candidate]:
 
 
 def delete_attachment(object_id: str) -> int:
-    from brygga.documents.models import Attachment
 
     attachment = Attachment.objects.get(pk=object_id)
     name = attachment.file.name
@@ -58,7 +58,6 @@ def delete_attachment(object_id: str) -> int:
 
 
 def document_candidates(cutoff: dt.datetime) -> Iterator[Candidate]:
-    from brygga.documents.models import Document
 
     needed = _owners_with_newer(cutoff)
     rows = (
@@ -72,7 +71,6 @@ def document_candidates(cutoff: dt.datetime) -> Iterator[Candidate]:
 
 
 def delete_document(object_id: str) -> int:
-    from brygga.documents.models import Document, Signature
 
     document = Document.objects.get(pk=object_id)
     files = 0
@@ -88,7 +86,6 @@ def delete_document(object_id: str) -> int:
 def settlement_candidates(cutoff: dt.datetime) -> Iterator[Candidate]:
     """Accounting records are kept until the end of the seventh year after the calendar year they concern:
     the period runs from 31 December of the run's year. Open runs are never candidates."""
-    from brygga.payment.models import SettlementRun
 
     last_year = cutoff.year - 1  # a run of year Y expires when 31 Dec Y + years is before the cutoff date
     rows = SettlementRun.objects.filter(year__lte=last_year).exclude(status=SettlementRun.Status.OPEN)
@@ -99,7 +96,6 @@ def settlement_candidates(cutoff: dt.datetime) -> Iterator[Candidate]:
 
 
 def delete_settlement(object_id: str) -> int:
-    from brygga.payment.models import Dispute, SettlementRun
 
     run = SettlementRun.objects.get(pk=object_id)
     Dispute.objects.filter(line__run=run).delete()  # disputes are part of the run's accounting record
@@ -108,7 +104,6 @@ def delete_settlement(object_id: str) -> int:
 
 
 def statistics_candidates(cutoff: dt.datetime) -> Iterator[Candidate]:
-    from brygga.statistics.models import MonthlyProcessStat
 
     months = (
         MonthlyProcessStat.objects.filter(month__lt=cutoff.date()).values_list("month", flat=True).distinct()
@@ -123,7 +118,6 @@ def statistics_candidates(cutoff: dt.datetime) -> Iterator[Candidate]:
 
 
 def delete_statistics_month(object_id: str) -> int:
-    from brygga.statistics.models import MonthlyProcessStat
 
     MonthlyProcessStat.objects.filter(month=dt.date.fromisoformat(object_id)).delete()
     return 0

@@ -16,17 +16,15 @@ from ninja import Field, Router, Schema, Status
 
 from brygga.access.services import log_list_access, open_person
 from brygga.accounts.context import Actor
-from brygga.cases.models import Case
 from brygga.consent import services as consent_services
 from brygga.core.errors import DomainError, NotFound
-from brygga.core.idempotency import KEY_CONFLICT, AnswerShape, idempotency_key, jsonable, run_idempotent
-from brygga.fhir import careplan as fhir
+from brygga.core.idempotency import KEY_CONFLICT, AnswerShape, idempotency_key, run_idempotent
 from brygga.messaging import api as messages_api
 from brygga.messaging import services as messaging
 from brygga.organisations.models import Unit
 from brygga.people.presenters import person_summary
 from brygga.sip import selectors, services
-from brygga.sip.models import CareRequest, Consent, Sip
+from brygga.sip.models import CareRequest, Sip
 
 router = Router(tags=["SIP, öppenvård och samtycke"])
 
@@ -297,10 +295,8 @@ def read_care_request(request: HttpRequest, request_id: int) -> dict[str, Any]:
     return care_request_out(services.open_care_request(_actor(request), request_id, what="api"))
 
 
-@router.get("/{sip_id}/careplan", summary="SIP som FHIR CarePlan (R4-formad JSON; loggas)")
-def careplan(request: HttpRequest, sip_id: int) -> dict[str, Any]:
-    sip = services.open_sip(_actor(request), sip_id, what="careplan")
-    return jsonable(fhir.careplan(sip))
+# GET /{sip_id}/careplan (the SIP as a FHIR CarePlan) is added to this router by the FHIR app, which sits
+# above this one: brygga.fhir.careplan.add_careplan_route, called where the API is assembled (brygga.api.api).
 
 
 # --- writes -------------------------------------------------------------------------------------------------
@@ -312,7 +308,7 @@ def start(request: HttpRequest, payload: SipIn) -> Status[dict[str, Any]]:
 
     def op() -> tuple[int, dict[str, Any]]:
         person = open_person(actor, payload.person_id, what="sip/api")
-        case = Case.objects.filter(pk=payload.case_id, person=person).first() if payload.case_id else None
+        case = selectors.case_of_person(person, payload.case_id) if payload.case_id else None
         if payload.case_id and case is None:
             raise DomainError.single("case_id", "OKANT-ARENDE", "Ärendet gäller inte personen.")
         sip = services.start_sip(actor, person, need_description=payload.need_description, case=case)
@@ -331,7 +327,7 @@ def _on_sip(
         change(actor, sip)
         return 200, {
             "ok": True,
-            "sip": sip_out(Sip.objects.select_related("person", "initiated_by_unit").get(pk=sip.pk)),
+            "sip": sip_out(selectors.sip_for_answer(sip)),
         }
 
     return idempotent(request, f"{scope}:{sip_id}", body, op)
@@ -476,7 +472,7 @@ def withdraw(request: HttpRequest, consent_id: int, payload: ConsentWithdrawIn) 
     actor = _actor(request)
 
     def op() -> tuple[int, dict[str, Any]]:
-        consent = Consent.objects.filter(pk=consent_id).first()
+        consent = consent_services.consent_by_id(consent_id)
         if consent is None:
             raise NotFound
         consent_services.withdraw_consent(actor, consent, note=payload.note)
@@ -493,7 +489,7 @@ def offer(request: HttpRequest, payload: OfferIn) -> Status[dict[str, Any]]:
 
     def op() -> tuple[int, dict[str, Any]]:
         person = open_person(actor, payload.person_id, what="sip-erbjudande/api")
-        case = Case.objects.filter(pk=payload.case_id, person=person).first() if payload.case_id else None
+        case = selectors.case_of_person(person, payload.case_id) if payload.case_id else None
         found = services.record_sip_offer(
             actor,
             person,
@@ -515,7 +511,7 @@ def send_care_request(request: HttpRequest, payload: CareRequestIn) -> Status[di
 
     def op() -> tuple[int, dict[str, Any]]:
         person = open_person(actor, payload.person_id, what="vårdbegäran/api")
-        sip = Sip.objects.filter(pk=payload.sip_id, person=person).first() if payload.sip_id else None
+        sip = selectors.sip_of_person(person, payload.sip_id) if payload.sip_id else None
         cr = services.send_care_request(
             actor,
             person,

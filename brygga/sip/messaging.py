@@ -17,9 +17,11 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from brygga.accounts.context import Actor
+from brygga.cases.services import resolve_recipients
 from brygga.core.errors import DomainError
 from brygga.organisations.models import Unit
 from brygga.sip.models import CareRequest, Sip, SipParticipant
+from brygga.sip.services import _event
 
 
 def _not_supported(actor: Actor, unit: Unit) -> list[dict[str, Any]]:
@@ -56,14 +58,15 @@ class SipSubject:
         ]
 
     def record_event(self, actor: Actor, data: dict[str, Any]) -> None:
-        from brygga.sip.services import _event
-
         _event(actor, "message_sent", sip=self.obj, data=data)
         SipParticipant.objects.filter(sip=self.obj, unit__isnull=False).exclude(unit=actor.unit).update(
             acknowledged_at=None
         )
 
     add_unit = staticmethod(_not_supported)
+
+    def resolve_unit(self, ref: Unit | int | str) -> Unit:
+        return resolve_recipients([ref])[0]
 
 
 class CareRequestSubject:
@@ -89,16 +92,9 @@ class CareRequestSubject:
         )
 
     def record_event(self, actor: Actor, data: dict[str, Any]) -> None:
-        from brygga.sip.services import _event
-
         _event(actor, "message_sent", care_request=self.obj, data=data)
 
     add_unit = staticmethod(_not_supported)
 
-
-def subject_for(obj: Any) -> SipSubject | CareRequestSubject:
-    if isinstance(obj, Sip):
-        return SipSubject(obj)
-    if isinstance(obj, CareRequest):
-        return CareRequestSubject(obj)
-    raise TypeError(f"Not a message subject: {type(obj).__name__}")
+    def resolve_unit(self, ref: Unit | int | str) -> Unit:
+        return resolve_recipients([ref])[0]

@@ -8,26 +8,12 @@ import datetime as dt
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-# Information categories a consent or a physician's assessment (menprövning) covers. The first group are the
-# admission-notice fields (R-INS-4), which secrecy does not stop (R-SEK-3); everything else needs a basis.
-ADMISSION_NOTICE_CATEGORIES = {
-    "identity": _("Namn och personnummer"),
-    "address": _("Folkbokföringsadress"),
-    "expected_discharge": _("Beräknad tidpunkt för utskrivning"),
-}
-PROTECTED_CATEGORIES = {
-    "health": _("Hälsotillstånd och diagnoser"),
-    "medications": _("Läkemedel"),
-    "nursing": _("Omvårdnadsstatus"),
-    "function": _("Funktionsförmåga och hjälpbehov"),
-    "social": _("Social situation och boende"),
-    "efforts": _("Pågående insatser"),
-    "sip": _("SIP: behov, insatser och ansvar"),
-    "school": _("Skola och elevhälsa"),
-}
-CATEGORIES = {**ADMISSION_NOTICE_CATEGORIES, **PROTECTED_CATEGORIES}
-
-CONSENT_FORMS = {"verbal": _("Muntligt"), "written": _("Skriftligt")}
+# The consent vocabularies live with consent; named here too for the SIP's pages and forms.
+from brygga.consent.rules import ADMISSION_NOTICE_CATEGORIES as ADMISSION_NOTICE_CATEGORIES
+from brygga.consent.rules import ASSESSMENT_MAX_DAYS as ASSESSMENT_MAX_DAYS
+from brygga.consent.rules import CATEGORIES as CATEGORIES
+from brygga.consent.rules import CONSENT_FORMS as CONSENT_FORMS
+from brygga.consent.rules import PROTECTED_CATEGORIES as PROTECTED_CATEGORIES
 
 # What a care request (vårdbegäran) asks municipal health care to take over.
 CARE_REQUEST_EFFORTS = {
@@ -76,7 +62,6 @@ def care_request_answer_deadline() -> dt.timedelta:
 
 
 DUE_SOON = dt.timedelta(days=2)
-ASSESSMENT_MAX_DAYS = 90  # a menprövning is for the care at hand, not indefinite [U]
 
 EVENT_LABELS = {
     "sip_started": _("SIP påbörjad (upptäck behov)"),

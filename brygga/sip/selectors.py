@@ -10,11 +10,9 @@ from typing import Any
 
 from django.db.models import Case as DbCase
 from django.db.models import (
-    CharField,
     DateTimeField,
     ExpressionWrapper,
     F,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -28,6 +26,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brygga.access.services import involved_person_ids
+from brygga.cases.models import Case
+from brygga.core import inbox
 from brygga.organisations.models import Unit
 from brygga.people.models import Person
 from brygga.sip import rules
@@ -137,41 +137,12 @@ def _care_request_item(request: CareRequest, unit: Unit, now: dt.datetime) -> In
 
 
 # --- the inbox in the database ------------------------------------------------------------------------------
-# The unit inbox (brygga.cases.selectors.inbox_page) pages discharge cases, SIPs and care requests together.
-# Each kind contributes one queryset with the same five annotated columns; their UNION ALL is ordered and
-# sliced in the database, so an overdue item is never lost behind newer ones (ADR 0105). The tier is the
-# state as a number: 0 overdue or escalated, 1 due soon, 2 new or unacknowledged, 3 the rest.
+# The unit inbox (brygga.inbox.selectors.inbox_page) pages discharge cases, SIPs and care requests together;
+# the SIP and the care request contribute their sources here, with the columns of brygga.core.inbox.
 
-INBOX_COLUMNS = ("ib_kind", "ib_row", "ib_tier", "ib_due", "ib_last")
-INBOX_ORDER = (
-    "ib_tier",
-    F("ib_due").asc(nulls_last=True),
-    F("ib_last").desc(nulls_last=True),
-    "ib_kind",
-    F("ib_row").desc(),
-)
 SUMMONS_DUE_SOON = dt.timedelta(hours=12)
 CARE_REQUEST_DUE_SOON = dt.timedelta(hours=4)
 Search = Callable[[str], Q]
-
-
-def _tier(*whens: When) -> DbCase:
-    return DbCase(*whens, default=Value(3), output_field=IntegerField())
-
-
-def _columns(
-    qs: QuerySet[Any], kind: str, tier: DbCase, due: Any, last: Any, only_urgent: bool
-) -> QuerySet[Any]:
-    qs = qs.annotate(
-        ib_kind=Value(kind, output_field=CharField()),
-        ib_row=F("pk"),
-        ib_tier=tier,
-        ib_due=due,
-        ib_last=last,
-    )
-    if only_urgent:
-        qs = qs.filter(ib_tier__lte=1)
-    return qs.order_by().values(*INBOX_COLUMNS)
 
 
 def sip_inbox_source(
@@ -206,7 +177,7 @@ def sip_inbox_source(
         qs = qs.filter(acknowledged_at__isnull=True)
     if search is not None:
         qs = qs.filter(search("sip__person__"))
-    tier = _tier(
+    tier = inbox.make_tier(
         When(Q(ib_follow_up__lt=today) | (summons_open & Q(sip__case__sip_summons_due_at__lt=now)), then=0),
         When(
             Q(ib_follow_up__lt=soon_day)
@@ -220,7 +191,7 @@ def sip_inbox_source(
         default=Value(None, output_field=DateTimeField()),
         output_field=DateTimeField(),
     )
-    return _columns(qs, "sip", tier, due, F("sip__last_event_at"), only_urgent)
+    return inbox.columns(qs, "sip", tier, due, F("sip__last_event_at"), only_urgent)
 
 
 def care_request_inbox_source(
@@ -240,7 +211,7 @@ def care_request_inbox_source(
         qs = qs.filter(search("person__"))
     qs = qs.annotate(ib_clock=Coalesce("awaiting_since", "sent_at"))
     deadline = rules.care_request_answer_deadline()
-    tier = _tier(
+    tier = inbox.make_tier(
         When(incoming & Q(ib_clock__lt=now - deadline), then=0),
         When(incoming & Q(ib_clock__lt=now - deadline + CARE_REQUEST_DUE_SOON), then=1),
         When(incoming & Q(opened_at__isnull=True), then=2),
@@ -250,24 +221,12 @@ def care_request_inbox_source(
         default=Value(None, output_field=DateTimeField()),
         output_field=DateTimeField(),
     )
-    return _columns(qs, "care_request", tier, due, F("last_event_at"), only_urgent)
+    return inbox.columns(qs, "care_request", tier, due, F("last_event_at"), only_urgent)
 
 
 def combine(parts: list[QuerySet[Any]]) -> QuerySet[Any]:
     """One ordered queryset of inbox columns from the kinds' sources (UNION ALL when more than one)."""
-    if not parts:
-        # A role that sees no kind (forum, statistics, log review…): the same columns over no rows, so the
-        # callers' ordering and paging work unchanged.
-        return _columns(
-            SipParticipant.objects.none(),
-            "",
-            _tier(),
-            Value(None, output_field=DateTimeField()),
-            Value(None, output_field=DateTimeField()),
-            only_urgent=False,
-        )
-    qs = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-    return qs.order_by(*INBOX_ORDER)
+    return inbox.combine(parts, SipParticipant.objects.none())
 
 
 def items_for(unit: Unit, now: dt.datetime, entries: list[dict[str, Any]]) -> dict[tuple[str, int], Any]:
@@ -291,7 +250,7 @@ def items_for(unit: Unit, now: dt.datetime, entries: list[dict[str, Any]]) -> di
 
 def inbox_items(unit: Unit, now: dt.datetime | None = None, limit: int | None = None) -> list[InboxItem]:
     """The SIPs and care requests that concern the unit and need attention or are under way, from the same
-    database source as the unit inbox (``brygga.cases.selectors.inbox_page``) and in its order: overdue and
+    database source as the unit inbox (``brygga.inbox.selectors.inbox_page``) and in its order: overdue and
     due-soon follow-ups and summons deadlines first, then new, then the rest. No access-log entry is written
     here (there is no actor): the caller that shows the items logs them, as one list read
     (``brygga.access.services.log_list_access``). Need-to-know: only persons the unit is involved with, and a
@@ -327,3 +286,33 @@ def care_requests_for_unit(unit: Unit, include_closed: bool = False) -> list[Car
 
 def open_follow_ups(sip: Sip) -> list[FollowUp]:
     return list(sip.follow_ups.filter(done_at__isnull=True).select_related("responsible_unit"))
+
+
+# --- for the pages and the API: what belongs to a person already opened through the checked path -----------
+# The caller has opened the person (``open_person``: need-to-know checked, the read logged); these narrow to
+# that person, so an id of another person's case or SIP is simply not found.
+
+
+def case_of_person(person: Person, case_id: int | str | None) -> Case | None:
+    pk = int(str(case_id)) if str(case_id or "").isdigit() else 0
+    return Case.objects.filter(pk=pk, person=person).first() if pk else None
+
+
+def sip_of_person(person: Person, sip_id: int | str | None) -> Sip | None:
+    pk = int(str(sip_id)) if str(sip_id or "").isdigit() else 0
+    return Sip.objects.filter(pk=pk, person=person).first() if pk else None
+
+
+def unit_cases_of_person(person: Person, unit: Unit | None) -> QuerySet[Case]:
+    """The person's cases the unit takes part in."""
+    return Case.objects.filter(person=person, participants__unit=unit).distinct()
+
+
+def unit_sips_of_person(person: Person, unit: Unit | None) -> QuerySet[Sip]:
+    """The person's SIPs the unit takes part in."""
+    return Sip.objects.filter(person=person, participants__unit=unit)
+
+
+def sip_for_answer(sip: Sip) -> Sip:
+    """The SIP the caller has just opened or written, read again with what an API answer shows."""
+    return Sip.objects.select_related("person", "initiated_by_unit").get(pk=sip.pk)

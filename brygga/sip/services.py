@@ -28,6 +28,7 @@ from brygga.access.services import (
 )
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
+from brygga.cases import services as case_services
 from brygga.cases.models import Case, Participant
 from brygga.consent.services import decide_disclosure
 from brygga.core.errors import DomainError, NotFound, Problem
@@ -507,8 +508,6 @@ def summon(
     SipParticipant.objects.filter(sip=sip, unit__isnull=False).exclude(unit=unit).update(acknowledged_at=None)
     case_data: dict[str, Any] = {}
     if sip.case is not None and sip.case.sip_summons_sent_at is None and sip.case.is_open:
-        from brygga.cases import services as case_services
-
         case_event = case_services.send_sip_summons(actor, sip.case, at=at)
         case_data = {"case": sip.case.pk, "case_event": case_event.pk, **case_event.data}
     return _event(

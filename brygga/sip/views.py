@@ -20,29 +20,23 @@ from django.views.decorators.http import require_GET, require_POST
 from brygga.access.models import AccessLogEntry
 from brygga.access.services import log_access, log_list_access, lookup_person, open_person
 from brygga.accounts.context import Actor
+from brygga.accounts.decorators import actor_required, run_action
 from brygga.accounts.permissions import Perm
-from brygga.cases.models import Case, Participant, Thread
+from brygga.cases import services as case_services
+from brygga.cases.models import Case, Participant
 from brygga.cases.services import unit_cases
 from brygga.consent import services as consent_services
+from brygga.consent.models import Consent, DisclosureAssessment
 from brygga.core.errors import DomainError, NotFound
-from brygga.core.inputs import form_date, form_datetime, required_date
-from brygga.core.views import actor_required, run_action
+from brygga.core.inputs import form_date, form_datetime
 from brygga.messaging import services as messaging
 from brygga.messaging import views as message_views
+from brygga.messaging.models import Thread
 from brygga.organisations.models import Unit
 from brygga.people.models import Person
 from brygga.people.presenters import display_identifier, display_name, person_summary
 from brygga.sip import pdf, rules, selectors, services, signing
-from brygga.sip.models import (
-    CareRequest,
-    Consent,
-    DisclosureAssessment,
-    Event,
-    FollowUp,
-    Sip,
-    SipOffer,
-    SipParticipant,
-)
+from brygga.sip.models import CareRequest, Event, FollowUp, Sip, SipOffer, SipParticipant
 
 
 def _errors(exc: DomainError) -> dict[str, Any]:
@@ -112,7 +106,7 @@ def new_sip(request: HttpRequest) -> HttpResponse:
         person = _person_from_request(actor, request.POST)
         case = None
         if request.POST.get("case", "").isdigit():
-            case = Case.objects.filter(pk=int(request.POST["case"]), person=person).first()
+            case = selectors.case_of_person(person, request.POST["case"])
             if case is None:
                 raise DomainError.single("case", "OKANT-ARENDE", _("Ärendet gäller inte personen."))
         sip = services.start_sip(
@@ -137,13 +131,12 @@ def _linked_threads(actor: Actor, sip: Sip) -> list[Thread] | None:
     case; None if it does not."""
     if sip.case_id is None:
         return None
-    from brygga.cases import services as case_services
 
     try:
         case = case_services.open_case(actor, sip.case_id, what=f"sip:{sip.pk}")
     except NotFound:
         return None
-    return messaging.thread_list(messaging.CaseSubject(case), actor.unit)
+    return messaging.thread_list(messaging.subject_for(case), actor.unit)
 
 
 def _detail_context(request: HttpRequest, sip: Sip) -> dict[str, Any]:
@@ -400,7 +393,7 @@ def _consents_context(request: HttpRequest, person: Person) -> dict[str, Any]:
         .select_related("physician", "unit")
         .prefetch_related("parties"),
         "offers": SipOffer.objects.filter(person=person).select_related("unit", "offered_by", "case"),
-        "cases": Case.objects.filter(person=person, participants__unit=actor.unit).distinct(),
+        "cases": selectors.unit_cases_of_person(person, actor.unit),
         "categories": rules.PROTECTED_CATEGORIES,
         "forms": rules.CONSENT_FORMS,
         "given_by": Consent.GivenBy.choices,
@@ -466,7 +459,7 @@ def _record_consent(actor: Actor, person: Person, post: Any) -> str:
 
 
 def _withdraw_consent(actor: Actor, person: Person, post: Any) -> str:
-    consent = Consent.objects.filter(person=person, pk=post.get("consent") or 0).first()
+    consent = consent_services.consent_by_id(post.get("consent"), person)
     if consent is None:
         raise NotFound
     consent_services.withdraw_consent(actor, consent, note=post.get("note", ""))
@@ -474,7 +467,7 @@ def _withdraw_consent(actor: Actor, person: Person, post: Any) -> str:
 
 
 def _assessment(actor: Actor, person: Person, post: Any) -> str:
-    valid_until = required_date(post.get("valid_until", ""), "valid_until")
+    valid_until = form_date(post.get("valid_until", ""), "valid_until", required=True)
     consent_services.record_assessment(
         actor,
         person,
@@ -489,7 +482,7 @@ def _assessment(actor: Actor, person: Person, post: Any) -> str:
 def _offer(actor: Actor, person: Person, post: Any) -> str:
     case = None
     if post.get("case", "").isdigit():
-        case = Case.objects.filter(pk=int(post["case"]), person=person).first()
+        case = selectors.case_of_person(person, post["case"])
     services.record_sip_offer(
         actor,
         person,
@@ -560,16 +553,14 @@ def new_care_request(request: HttpRequest) -> HttpResponse:
         except NotFound as exc:
             raise Http404 from exc
         context["person"] = person_summary(person)
-        context["sips"] = Sip.objects.filter(person=person, participants__unit=actor.unit).exclude(
-            status="closed"
-        )
+        context["sips"] = selectors.unit_sips_of_person(person, actor.unit).exclude(status="closed")
     if request.method != "POST":
         return render(request, "sip/care_request_new.html", context)
     try:
         person = _person_from_request(actor, request.POST)
         sip = None
         if request.POST.get("sip", "").isdigit():
-            sip = Sip.objects.filter(pk=int(request.POST["sip"]), person=person).first()
+            sip = selectors.sip_of_person(person, request.POST["sip"])
         care_request = services.send_care_request(
             actor,
             person,
@@ -613,9 +604,7 @@ def _care_request_context(request: HttpRequest, care_request: CareRequest) -> di
         "decline_reasons": rules.DECLINE_REASONS,
         "decline_label": rules.DECLINE_REASONS.get(care_request.decline_reason, ""),
         "events": care_request.events.select_related("user", "unit").order_by("-occurred_at", "-id"),
-        "sips": Sip.objects.filter(person=care_request.person, participants__unit=actor.unit).exclude(
-            status="closed"
-        ),
+        "sips": selectors.unit_sips_of_person(care_request.person, actor.unit).exclude(status="closed"),
         **message_views.context(actor, care_request, "sip:care_request_action", care_request.pk),
         "form": {},
         "errors": [],
@@ -648,7 +637,7 @@ def _withdraw(actor: Actor, cr: CareRequest, post: Any) -> str:
 
 
 def _link(actor: Actor, cr: CareRequest, post: Any) -> str:
-    sip = Sip.objects.filter(pk=post.get("sip") or 0, person=cr.person).first()
+    sip = selectors.sip_of_person(cr.person, post.get("sip"))
     if sip is None:
         raise DomainError.single("sip", "OKAND-SIP", _("Välj en SIP."))
     services.link_care_request_to_sip(actor, cr, sip)

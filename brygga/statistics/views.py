@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from brygga.accounts.context import Actor
+from brygga.accounts.decorators import actor_required
 from brygga.accounts.permissions import Perm
-from brygga.core.views import actor_required
 from brygga.statistics import charts, opendata, selectors
 from brygga.statistics import suppression as s
 from brygga.statistics.models import Level

@@ -12,20 +12,20 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from brygga.access.services import lookup_person, open_person
-from brygga.accounts.middleware import SESSION_KEY
-from brygga.accounts.permissions import Perm
-from brygga.accounts.services import choose_membership
-from brygga.core.errors import DomainError, NotFound
-from brygga.core.views import actor_required
-from brygga.organisations.models import Municipality, PopulationFigure, Subregion, Unit
-from brygga.people.presenters import person_summary
-from brygga.people.services import (
+from brygga.access.persons import (
     MANUAL_REASON_MAX,
     enter_person_manually,
     refresh_from_register,
     reveal_protected_identity,
 )
+from brygga.access.services import lookup_person, open_person
+from brygga.accounts.decorators import actor_required
+from brygga.accounts.middleware import SESSION_KEY
+from brygga.accounts.permissions import Perm
+from brygga.accounts.services import choose_membership
+from brygga.core.errors import DomainError, NotFound
+from brygga.organisations.models import Municipality, PopulationFigure, Subregion, Unit
+from brygga.people.presenters import person_summary
 
 
 @actor_required(needs_unit=False)

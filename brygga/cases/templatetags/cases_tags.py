@@ -55,14 +55,3 @@ def get_item(mapping: Any, key: str) -> Any:
         return mapping.get(key, key)
     except AttributeError:
         return key
-
-
-@register.simple_tag(takes_context=True)
-def unit_inboxes(context: dict[str, Any]) -> list[dict[str, Any]]:
-    """Counts per unit for the start page (no personal data, so nothing to log)."""
-    from brygga.cases.selectors import inbox_summaries
-
-    actor = context.get("actor")
-    if actor is None or getattr(actor, "user", None) is None or not actor.user.is_authenticated:
-        return []
-    return inbox_summaries(actor)

@@ -14,11 +14,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from brygga.access.models import Involvement
 from brygga.organisations.models import Municipality
 from brygga.people.identifiers import IdKind, parse_identity_number
 from brygga.people.models import Person
 from brygga.people.register.base import NotInRegister, RegisterRecord, RegisterUnavailable, get_register
+from brygga.people.signals import person_moved
 
 log = logging.getLogger(__name__)
 
@@ -124,11 +124,9 @@ def system_user() -> Any:
 
 def refresh_person(person: Person, user: Any = None) -> RefreshOutcome:
     """Fetch the person again and apply what changed. A move to another municipality re-addresses the open
-    cases (``cases.services.readdress_after_move``) with an event. Reserve numbers are not in the register and
-    are left alone. Raises ``RegisterUnavailable`` (the failed attempt is recorded on the person, the data is
-    kept) or ``NotInRegister``."""
-    from brygga.cases.services import readdress_after_move  # cases depends on people, not the reverse
-
+    cases with an event (``cases.services.readdress_after_move``, a receiver of ``person_moved``). Reserve
+    numbers are not in the register and are left alone. Raises ``RegisterUnavailable`` (the failed attempt is
+    recorded on the person, the data is kept) or ``NotInRegister``."""
     if person.id_kind == IdKind.RESERVE:
         return RefreshOutcome()
     register = get_register()
@@ -153,8 +151,8 @@ def refresh_person(person: Person, user: Any = None) -> RefreshOutcome:
         locked.save()
         outcome = RefreshOutcome(changed=changed, moved=locked.registered_municipality_id != old_municipality)
         if outcome.moved:
-            events = readdress_after_move(locked, user or system_user(), at=now)
-            outcome.readdressed_cases = [e.case_id for e in events]
+            answers = person_moved.send(sender=Person, person=locked, user=user or system_user(), at=now)
+            outcome.readdressed_cases = [int(case_id) for _receiver, ids in answers for case_id in ids or ()]
     person.refresh_from_db()
     return outcome
 
@@ -165,7 +163,8 @@ def refresh_stale_persons(max_age: dt.timedelta | None = None, limit: int | None
     time-out or fault — the register is down, and the next run picks up where this one stopped."""
     max_age = max_age or dt.timedelta(hours=settings.BRYGGA_POPULATION_REGISTER_MAX_AGE_HOURS)
     cutoff = timezone.now() - max_age
-    active = Involvement.objects.filter(ended_at__isnull=True).values("person_id")
+    # The involvements (brygga.access) through their reverse relation: the people app imports no app above it.
+    active = Person.objects.filter(involvements__ended_at__isnull=True).values("pk")
     due = (
         Person.objects.filter(pk__in=active)
         .exclude(id_kind=IdKind.RESERVE)

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from brygga.accounts.permissions import Perm
-from brygga.core.errors import NotFound, PermissionDenied
+from brygga.core.errors import DomainError, NotFound, PermissionDenied
 
 View = Callable[..., HttpResponse]
 
@@ -59,8 +59,6 @@ def run_action(
     ``handlers`` take (actor, object, request.POST); ``message_handlers`` (the shared message thread actions)
     take (actor, object, request), because they also read the uploaded files."""
     from django.contrib import messages as flash
-
-    from brygga.core.errors import DomainError
 
     message_handlers = message_handlers or {}
     handler = handlers.get(name)

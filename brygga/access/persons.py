@@ -17,6 +17,7 @@ from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.organisations.models import Municipality, Unit
 from brygga.people.identifiers import IdKind, parse_identity_number
 from brygga.people.models import Person
+from brygga.people.register import NotInRegister, RegisterUnavailable, get_register, refresh_person
 
 
 @transaction.atomic
@@ -106,7 +107,6 @@ def enter_person_manually(
     confirmed), or a personnummer/samordningsnummer the register does not know. The reason is required and
     kept on the person; the entry is logged. A number the register knows — or cannot answer for right now — is
     refused: the register's data (and its protection flag) always wins (ADR 0500)."""
-    from brygga.people.register import NotInRegister, RegisterUnavailable, get_register
 
     if not actor.can(Perm.CASE_CREATE) or actor.unit is None:
         raise NotFound
@@ -176,7 +176,6 @@ def refresh_from_register(actor: Actor, person: Person) -> Any:
     """On demand, from the person page: fetch the person again (the actor must be able to read the person,
     which the caller's ``open_person`` checked). Returns the refresh outcome; a register that does not answer
     is a DomainError naming when the data was last fetched."""
-    from brygga.people.register import NotInRegister, RegisterUnavailable, refresh_person
 
     try:
         outcome = refresh_person(person, actor.user)

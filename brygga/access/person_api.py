@@ -5,9 +5,9 @@ from typing import Literal
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
+from brygga.access.persons import enter_person_manually
 from brygga.access.services import lookup_person, open_person
 from brygga.people.presenters import person_summary
-from brygga.people.services import enter_person_manually
 
 router = Router(tags=["Personer"])
 

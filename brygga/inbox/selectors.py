@@ -1,0 +1,249 @@
+"""The unit inbox (ADR 0105): discharge cases, SIPs and care requests in one list, ordered and paged in the
+database. It sits above the cases and SIP apps and combines their sources (``brygga.cases.selectors``,
+``brygga.sip.selectors``) with the columns of ``brygga.core.inbox`` (ADR 0009)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _l
+
+from brygga.access.services import log_list_access
+from brygga.accounts.context import Actor
+from brygga.accounts.permissions import Perm
+from brygga.cases import rules
+from brygga.cases import selectors as case_selectors
+from brygga.cases.models import Case, Participant
+from brygga.people.models import Person
+from brygga.people.presenters import display_identifier, display_name
+from brygga.sip import selectors as sip_selectors
+from brygga.sip.models import SipParticipant
+from brygga.sip.selectors import InboxItem
+
+KINDS = {"case": _l("Utskrivning"), "sip": _l("SIP"), "care_request": _l("Vårdbegäran")}
+
+
+@dataclass
+class InboxRow:
+    """One row of the unit inbox: a discharge case (``participant``/``case`` with its deadlines) or a SIP or
+    care request (``item``, from brygga.sip.selectors). ``tier`` is the database's ordering state (0 overdue
+    or escalated, 1 due soon, 2 new or unacknowledged, 3 the rest); name and identifier come from the
+    presenters that mask protected identity."""
+
+    kind: str
+    person: Person
+    name: str
+    identifier: str
+    url: str
+    tier: int = 3
+    participant: Participant | None = None
+    case: Case | None = None
+    deadlines: list[tuple[case_selectors.Deadline, str]] = field(default_factory=list)
+    # The case's other running deadlines (another unit's to meet), shown so a unit without deadlines of its
+    # own (the municipality) still sees what the case is waiting for; they do not change the row's tier.
+    case_deadlines: list[tuple[case_selectors.Deadline, str]] = field(default_factory=list)
+    escalated: bool = False
+    new: bool = False
+    item: InboxItem | None = None
+    sip_participant: SipParticipant | None = None
+
+    @property
+    def kind_label(self) -> str:
+        return str(KINDS[self.kind])
+
+    @property
+    def needs_ack(self) -> bool:
+        if self.participant is not None:
+            return self.participant.needs_ack
+        return self.sip_participant is not None and self.sip_participant.acknowledged_at is None
+
+    @property
+    def priority(self) -> int:
+        """The row's state computed in Python from what is shown (the database orders by ``tier``; the two
+        agree while ``Participant.next_due_at`` is in step)."""
+        if self.item is not None:
+            return min(self.item.priority, 3)
+        states = {s for _d, s in self.deadlines}
+        if self.escalated or "overdue" in states:
+            return 0
+        if "due_soon" in states:
+            return 1
+        if self.new or (self.participant is not None and self.participant.needs_ack):
+            return 2
+        return 3
+
+
+WITH_SIP_ITEMS = {"open", "urgent", "unacknowledged", "all"}
+
+
+def inbox_source(
+    actor: Actor, status: str = "open", q: str = "", kind: str = "", now: dt.datetime | None = None
+) -> QuerySet[Any]:
+    """The active unit's inbox as one ordered queryset of (kind, row, tier, due, last event) — filtered,
+    ordered and ready to be sliced in the database, for any number of rows."""
+    now = now or timezone.now()
+    status = status if status in case_selectors.FILTERS else "open"
+    search = case_selectors.person_search(q)
+    parts = []
+    if kind in ("", "case") and actor.can(Perm.CASE_READ) and actor.unit is not None:
+        parts.append(case_selectors.case_source(actor, status, search, now))
+    if status in WITH_SIP_ITEMS and actor.can(Perm.PERSON_READ) and actor.unit is not None:
+        options = {
+            "only_new": status == "unacknowledged",
+            "only_urgent": status == "urgent",
+            "search": search,
+        }
+        if kind in ("", "sip"):
+            parts.append(sip_selectors.sip_inbox_source(actor.unit, now, **options))  # type: ignore[arg-type]
+        if kind in ("", "care_request"):
+            parts.append(
+                sip_selectors.care_request_inbox_source(actor.unit, now, **options)  # type: ignore[arg-type]
+            )
+    return sip_selectors.combine(parts)
+
+
+def inbox_rows(actor: Actor, entries: list[dict[str, Any]], now: dt.datetime) -> list[InboxRow]:
+    """The rows for a page of inbox entries, in their order, with a bounded number of queries (one for the
+    cases, two for the SIPs, one for the care requests), and the persons shown logged as one list read."""
+    case_rows = [e["ib_row"] for e in entries if e["ib_kind"] == "case"]
+    participants = {
+        p.pk: p
+        for p in Participant.objects.filter(pk__in=case_rows).select_related(
+            "case__person__registered_municipality",
+            "case__person__listed_unit",
+            "case__ward",
+            "case__site",
+            "case__municipality",
+        )
+    }
+    items = sip_selectors.items_for(actor.unit, now, entries) if actor.unit is not None else {}
+    prefix = reverse("cases:inbox")  # reversed once, not per row
+    rows = []
+    for entry in entries:
+        if entry["ib_kind"] == "case":
+            p = participants.get(entry["ib_row"])
+            if p is None:
+                continue
+            case = p.case
+            dls = [(d, d.state(now)) for d in case_selectors.deadlines(case, p.role)]
+            own = {(d.rule, d.due_at) for d, _s in dls}
+            others = [
+                (d, d.state(now)) for d in case_selectors.deadlines(case) if (d.rule, d.due_at) not in own
+            ]
+            rows.append(
+                InboxRow(
+                    kind="case",
+                    person=case.person,
+                    name=display_name(case.person),
+                    identifier=display_identifier(case.person),
+                    url=f"{prefix}{case.pk}/",
+                    tier=entry["ib_tier"],
+                    participant=p,
+                    case=case,
+                    deadlines=[(d, s) for d, s in dls if s != "done"],
+                    case_deadlines=[(d, s) for d, s in others if s != "done"],
+                    escalated=bool(
+                        p.needs_ack
+                        and p.unacked_since
+                        and now > p.unacked_since + rules.acknowledgement_deadline()
+                    ),
+                    # New: a receiving unit has never acknowledged it (the sending ward made it).
+                    new=p.acknowledged_at is None and p.role != Participant.Role.WARD,
+                )
+            )
+        elif (entry["ib_kind"], entry["ib_row"]) in items:
+            item, sip_participant = items[(entry["ib_kind"], entry["ib_row"])]
+            rows.append(
+                InboxRow(
+                    kind=entry["ib_kind"],
+                    person=item.person,
+                    name=display_name(item.person),
+                    identifier=display_identifier(item.person),
+                    url=item.url,
+                    tier=entry["ib_tier"],
+                    item=item,
+                    sip_participant=sip_participant,
+                    new=item.state == "new",
+                )
+            )
+    log_list_access(
+        actor, {r.person.pk: r.person for r in rows}.values(), f"inkorg:{actor.unit.pk if actor.unit else ''}"
+    )
+    return rows
+
+
+def inbox_page(
+    actor: Actor,
+    status: str = "open",
+    q: str = "",
+    kind: str = "",
+    page: int | str | None = 1,
+    per_page: int = case_selectors.PAGE_SIZE,
+) -> Page:
+    """One page of the active unit's inbox (discharge cases, SIPs and care requests): overdue and escalated
+    first, then due soon, then new and unacknowledged, then the rest — ordered and paged in the database.
+    ``page.object_list`` holds the ``InboxRow``s; only the persons on the page are access-logged."""
+    now = timezone.now()
+    paginator = Paginator(inbox_source(actor, status, q, kind, now), per_page)
+    result = paginator.get_page(page)
+    result.object_list = inbox_rows(actor, list(result.object_list), now)
+    return result
+
+
+def inbox(
+    actor: Actor, status: str = "open", q: str = "", kind: str = "", limit: int = case_selectors.PAGE_SIZE
+) -> list[InboxRow]:
+    """The first ``limit`` rows of the active unit's inbox, in inbox order (see ``inbox_page``); logged."""
+    now = timezone.now()
+    entries = list(inbox_source(actor, status, q, kind, now)[:limit])
+    return inbox_rows(actor, entries, now)
+
+
+def inbox_summaries(actor: Actor) -> list[dict[str, Any]]:
+    """Counts for every unit the user works in, for the top of the inbox: discharge cases, SIPs and care
+    requests together. No personal data, so no log."""
+    now = timezone.now()
+    memberships = actor.user.memberships.select_related("unit").order_by("unit__name")
+    summaries = []
+    for membership in memberships:
+        if not membership.allows(Perm.CASE_READ):
+            continue
+        unit = membership.unit
+        counts = Participant.objects.filter(
+            unit=unit, status=Participant.Status.ACTIVE, case_status__in=case_selectors.OPEN_STATUSES
+        ).aggregate(
+            open=Count("id"),
+            unacknowledged=Count("id", filter=Q(needs_ack=True)),
+            new=Count(
+                "id", filter=Q(acknowledged_at__isnull=True, role__in=["municipality", "primary_care"])
+            ),
+            escalated=Count(
+                "id",
+                filter=Q(needs_ack=True, unacked_since__lt=now - rules.acknowledgement_deadline()),
+            ),
+            overdue=Count("id", filter=Q(next_due_at__lt=now)),
+        )
+        if membership.allows(Perm.PERSON_READ):
+            for source in (sip_selectors.sip_inbox_source, sip_selectors.care_request_inbox_source):
+                extra = source(unit, now).aggregate(  # type: ignore[operator]
+                    open=Count("ib_row"),
+                    new=Count("ib_row", filter=Q(ib_tier=2)),
+                    overdue=Count("ib_row", filter=Q(ib_tier=0)),
+                )
+                for key, value in extra.items():
+                    counts[key] += value
+        summaries.append(
+            {
+                "membership": membership,
+                "unit": unit,
+                "active": actor.membership is not None and actor.membership.pk == membership.pk,
+                **counts,
+            }
+        )
+    return summaries
