@@ -379,14 +379,21 @@ AUTHENTICATION_BACKENDS = [
 BRYGGA_BASE_URL = os.environ.get("BRYGGA_BASE_URL", "http://127.0.0.1:8000")
 BRYGGA_FHIR_CAPABILITY_DATE = "2026-12-06"
 BRYGGA_FHIR_REQUIRE_HTTPS = os.environ.get("BRYGGA_FHIR_REQUIRE_HTTPS", "1" if not DEBUG else "0") == "1"
-# Hosts a subscription may send to (comma-separated; "kommun.se" also allows its subdomains). Empty: any host.
+# Hosts a subscription may send to (comma-separated; "kommun.se" also allows its subdomains): a subscription
+# makes brygga send requests (SSRF), so only the subscribers' hosts the administration approved. Empty refuses
+# every subscription (fail closed) unless BRYGGA_FHIR_ANY_ENDPOINT_HOST=1 (the default with BRYGGA_DEBUG=1).
 BRYGGA_FHIR_ENDPOINT_HOSTS = [
     h.strip().lower() for h in os.environ.get("BRYGGA_FHIR_ENDPOINT_HOSTS", "").split(",") if h.strip()
 ]
+BRYGGA_FHIR_ANY_ENDPOINT_HOST = env_bool("BRYGGA_FHIR_ANY_ENDPOINT_HOST", DEBUG)
 BRYGGA_FHIR_NOTIFY_TIMEOUT = float(os.environ.get("BRYGGA_FHIR_NOTIFY_TIMEOUT", "10"))
 BRYGGA_FHIR_RETRY_BASE_SECONDS = float(os.environ.get("BRYGGA_FHIR_RETRY_BASE_SECONDS", "5"))
 BRYGGA_FHIR_RETRY_MAX_SECONDS = float(os.environ.get("BRYGGA_FHIR_RETRY_MAX_SECONDS", "3600"))
 BRYGGA_FHIR_DELIVERY_LEASE_SECONDS = float(os.environ.get("BRYGGA_FHIR_DELIVERY_LEASE_SECONDS", "60"))
+# Delivered notifications (the delivery log) are deleted after this many days by manage.py fhir_prune.
+BRYGGA_FHIR_NOTIFICATION_RETENTION_DAYS = int(os.environ.get("BRYGGA_FHIR_NOTIFICATION_RETENTION_DAYS", "90"))
+# The shortest heartbeatPeriod a subscription may ask for (each heartbeat is a request to the subscriber).
+BRYGGA_FHIR_MIN_HEARTBEAT_SECONDS = int(os.environ.get("BRYGGA_FHIR_MIN_HEARTBEAT_SECONDS", "60"))
 
 # A task RUNNING longer than this is taken to have lost its worker (another host) and runs again (ADR 0809).
 BRYGGA_TASK_STALE_MINUTES = int(os.environ.get("BRYGGA_TASK_STALE_MINUTES", "120"))
