@@ -300,6 +300,18 @@ BRYGGA_SIGNING_FRESH_AUTH = env_bool("BRYGGA_SIGNING_FRESH_AUTH", not DEBUG)
 BRYGGA_SIGNING_REAUTH_URL = os.environ.get("BRYGGA_SIGNING_REAUTH_URL", "")
 BRYGGA_TSA_TIMEOUT = float(os.environ.get("BRYGGA_TSA_TIMEOUT", "15"))
 BRYGGA_SIGNING_TRUST_ROOTS = [p for p in os.environ.get("BRYGGA_SIGNING_TRUST_ROOTS", "").split(":") if p]
+# The signing service (BRYGGA_SIGNER=inera; Swedish eID signservice protocol, ADR 0408): its URL (where the
+# browser posts the request) and entity id, brygga's requester entity id and its request-signing key and
+# certificate (PEM files), the certificate the service signs its responses with, the IdP the service is to
+# use, and how long a request may wait for its response. The service's CA goes in BRYGGA_SIGNING_TRUST_ROOTS.
+BRYGGA_SIGNSERVICE_URL = os.environ.get("BRYGGA_SIGNSERVICE_URL", "")
+BRYGGA_SIGNSERVICE_ENTITY_ID = os.environ.get("BRYGGA_SIGNSERVICE_ENTITY_ID", "")
+BRYGGA_SIGNSERVICE_REQUESTER_ID = os.environ.get("BRYGGA_SIGNSERVICE_REQUESTER_ID", "")
+BRYGGA_SIGNSERVICE_KEY = os.environ.get("BRYGGA_SIGNSERVICE_KEY", "")
+BRYGGA_SIGNSERVICE_CERT = os.environ.get("BRYGGA_SIGNSERVICE_CERT", "")
+BRYGGA_SIGNSERVICE_SERVICE_CERT = os.environ.get("BRYGGA_SIGNSERVICE_SERVICE_CERT", "")
+BRYGGA_SIGNSERVICE_IDP = os.environ.get("BRYGGA_SIGNSERVICE_IDP", "")
+BRYGGA_SIGNSERVICE_REQUEST_SECONDS = int(os.environ.get("BRYGGA_SIGNSERVICE_REQUEST_SECONDS", "300"))
 # Key that protects the units' backup passphrases at rest. Defaults to a key derived from SECRET_KEY.
 BRYGGA_BACKUP_KEY = os.environ.get("BRYGGA_BACKUP_KEY", "")
 # Reserve copies out of brygga (SFTP, age-encrypted to each unit's key): brygga's SSH client key (the units
@@ -367,14 +379,21 @@ AUTHENTICATION_BACKENDS = [
 BRYGGA_BASE_URL = os.environ.get("BRYGGA_BASE_URL", "http://127.0.0.1:8000")
 BRYGGA_FHIR_CAPABILITY_DATE = "2026-12-06"
 BRYGGA_FHIR_REQUIRE_HTTPS = os.environ.get("BRYGGA_FHIR_REQUIRE_HTTPS", "1" if not DEBUG else "0") == "1"
-# Hosts a subscription may send to (comma-separated; "kommun.se" also allows its subdomains). Empty: any host.
+# Hosts a subscription may send to (comma-separated; "kommun.se" also allows its subdomains): a subscription
+# makes brygga send requests (SSRF), so only the subscribers' hosts the administration approved. Empty refuses
+# every subscription (fail closed) unless BRYGGA_FHIR_ANY_ENDPOINT_HOST=1 (the default with BRYGGA_DEBUG=1).
 BRYGGA_FHIR_ENDPOINT_HOSTS = [
     h.strip().lower() for h in os.environ.get("BRYGGA_FHIR_ENDPOINT_HOSTS", "").split(",") if h.strip()
 ]
+BRYGGA_FHIR_ANY_ENDPOINT_HOST = env_bool("BRYGGA_FHIR_ANY_ENDPOINT_HOST", DEBUG)
 BRYGGA_FHIR_NOTIFY_TIMEOUT = float(os.environ.get("BRYGGA_FHIR_NOTIFY_TIMEOUT", "10"))
 BRYGGA_FHIR_RETRY_BASE_SECONDS = float(os.environ.get("BRYGGA_FHIR_RETRY_BASE_SECONDS", "5"))
 BRYGGA_FHIR_RETRY_MAX_SECONDS = float(os.environ.get("BRYGGA_FHIR_RETRY_MAX_SECONDS", "3600"))
 BRYGGA_FHIR_DELIVERY_LEASE_SECONDS = float(os.environ.get("BRYGGA_FHIR_DELIVERY_LEASE_SECONDS", "60"))
+# Delivered notifications (the delivery log) are deleted after this many days by manage.py fhir_prune.
+BRYGGA_FHIR_NOTIFICATION_RETENTION_DAYS = int(os.environ.get("BRYGGA_FHIR_NOTIFICATION_RETENTION_DAYS", "90"))
+# The shortest heartbeatPeriod a subscription may ask for (each heartbeat is a request to the subscriber).
+BRYGGA_FHIR_MIN_HEARTBEAT_SECONDS = int(os.environ.get("BRYGGA_FHIR_MIN_HEARTBEAT_SECONDS", "60"))
 
 # A task RUNNING longer than this is taken to have lost its worker (another host) and runs again (ADR 0809).
 BRYGGA_TASK_STALE_MINUTES = int(os.environ.get("BRYGGA_TASK_STALE_MINUTES", "120"))
@@ -386,12 +405,24 @@ TASKS = {
 
 EMAIL_BACKEND = os.environ.get("BRYGGA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("BRYGGA_FROM_EMAIL", "brygga@localhost")
+# SMTP for the smtp backend (django.core.mail.backends.smtp.EmailBackend).
+EMAIL_HOST = os.environ.get("BRYGGA_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("BRYGGA_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("BRYGGA_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("BRYGGA_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("BRYGGA_EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = int(os.environ.get("BRYGGA_EMAIL_TIMEOUT", "30"))
+# The sender of reserve copies sent by e-mail (ADR 0406); DEFAULT_FROM_EMAIL when empty.
+BRYGGA_BACKUP_EMAIL_FROM = os.environ.get("BRYGGA_BACKUP_EMAIL_FROM", "")
 # For the file-based e-mail backend (filebased.EmailBackend), e.g. in the browser tests.
 EMAIL_FILE_PATH = os.environ.get("BRYGGA_EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 # Notifications (brygga.receiving, ADR 0901): the links in e-mail and SMS start with this address; the SMS
 # adapter's default records what it would send instead of calling an operator.
 BRYGGA_BASE_URL = os.environ.get("BRYGGA_BASE_URL", "http://127.0.0.1:8000")
 BRYGGA_SMS_ADAPTER = os.environ.get("BRYGGA_SMS_ADAPTER", "brygga.receiving.sms.LocalSmsAdapter")
+# Delivered notifications (and the local SMS adapter's record) are deleted this many days after they were sent
+# by `manage.py prune_notifications` (nightly): they carry no personal data and are no record (ADR 0907).
+BRYGGA_NOTIFICATION_RETENTION_DAYS = int(os.environ.get("BRYGGA_NOTIFICATION_RETENTION_DAYS", "30"))
 # How often an open inbox asks for its rows again (seconds; 0 turns it off).
 BRYGGA_INBOX_REFRESH_SECONDS = int(os.environ.get("BRYGGA_INBOX_REFRESH_SECONDS", "30"))
 # Pexip Infinity for video planning meetings (docs/receiving.md); used when BRYGGA_VIDEO_PROVIDER names

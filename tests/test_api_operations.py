@@ -16,9 +16,8 @@ from brygga.access.models import Involvement
 from brygga.access.services import involve
 from brygga.accounts.permissions import Role
 from brygga.cases.models import Case, CaseEvent
-from brygga.consent.models import Consent
 from brygga.messaging.models import Message
-from brygga.sip.models import CareRequest, Sip
+from brygga.sip.models import CareRequest, Consent, Sip
 from tests.factories import CONTACT_POINT, OTHER_WARD, PRIMARY_CARE, WARD, actor, make_person, unit
 from tests.test_messaging import auth, consent
 

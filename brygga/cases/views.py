@@ -147,6 +147,7 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         ),
         "receiving_units": _receiving_units(case),
         "unit_choices": unit_choices() if "notice" in allowed_now or "add-recipient" in allowed_now else [],
+        "receiving_kinds": ",".join(services.RECEIVING_KINDS),
         "wards": Unit.objects.filter(kind=Unit.Kind.WARD, is_active=True).exclude(pk=case.ward_id),
         "form": {},
         "errors": [],
@@ -238,13 +239,13 @@ def _picked_unit(text: str) -> str:
     return unit.hsa_id if unit else text
 
 
-def unit_choices() -> list[tuple[str, Unit]]:
-    """Every active unit that can receive a notice, as the searchable field's options: the text shown and
-    searched (name, municipality, kind) and the unit."""
+def unit_choices() -> list[Unit]:
+    """Every active unit that can receive a notice: the unit picker's options (a select that the combobox
+    searches; each option reads "name — municipality, kind (HSA-id)", Unit.picker_label)."""
     units = Unit.objects.filter(is_active=True, kind__in=list(services.RECEIVING_KINDS)).select_related(
         "municipality"
     )
-    return [(f"{u.name} — {u.municipality.name}, {u.get_kind_display()} ({u.hsa_id})", u) for u in units]
+    return list(units.order_by("name"))
 
 
 def _notice(actor: Actor, case: Case, post: Any) -> str:

@@ -239,13 +239,13 @@ def check_backup(source: Path) -> dict[str, Any]:
 
 
 def _installation_is_empty() -> list[str]:
-    # By label, not import: core sits below the apps it backs up (docs/adr/0009).
-    from django.contrib.auth import get_user_model
-
+    # By label through the app registry: core sits below the apps whose data it checks (ADR 0009).
+    person = apps.get_model("people", "Person")
+    user = apps.get_model("accounts", "User")
     reasons = []
-    if apps.get_model("people", "Person").objects.exists():
+    if person.objects.exists():
         reasons.append("the database has persons")
-    if get_user_model().objects.exists():
+    if user.objects.exists():
         reasons.append("the database has users")
     for alias in sorted(file_storage_aliases()):
         storage = storages[alias]
