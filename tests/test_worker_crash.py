@@ -64,7 +64,9 @@ with connection.cursor() as cursor:
     return int(_python(env, code))
 
 
-def _crash_then_retry(env: dict[str, str], enqueue: str, table: str, tmp_path: Path) -> dict[str, Any]:
+def _crash_then_retry(
+    env: dict[str, str], enqueue: str, table: str, tmp_path: Path, statement: str = "INSERT INTO"
+) -> dict[str, Any]:
     before = _count(env, table)
     task_id = _python(env, f"{enqueue}\nout = str(queued.id)")
     marker = tmp_path / f"paused-{table}"
@@ -78,12 +80,15 @@ def _crash_then_retry(env: dict[str, str], enqueue: str, table: str, tmp_path: P
         cwd=ROOT,
         env=paused,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=(tmp_path / f"worker-{table}.log").open("wb"),
     )
     try:
         deadline = time.monotonic() + 300
         while not marker.exists():
-            assert worker.poll() is None, "the worker ended before the task wrote anything"
+            assert worker.poll() is None, (
+                "the worker ended before the task wrote anything:\n"
+                + (tmp_path / f"worker-{table}.log").read_text(errors="replace")[-3000:]
+            )
             assert time.monotonic() < deadline, "the task never reached its first write"
             time.sleep(0.2)
         os.kill(worker.pid, signal.SIGKILL)  # in the middle of the task, its transaction open

@@ -30,6 +30,10 @@ class WorkerPauseConfig(AppConfig):
             return
 
         def install(sender: Any, connection: Any, **kwargs: Any) -> None:
-            connection.execute_wrappers.append(_pause_at(needle, Path(marker)))
+            # Fired at every reconnect of the same connection object (the worker closes old connections
+            # each round): install once per object.
+            if not getattr(connection, "_brygga_pause", False):
+                connection._brygga_pause = True
+                connection.execute_wrappers.append(_pause_at(needle, Path(marker)))
 
         connection_created.connect(install, weak=False)
