@@ -5,6 +5,9 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+# Notes the API operations each test calls successfully (issue 20 item 2, tests/test_api_coverage.py).
+pytest_plugins = ["tests.api_coverage"]
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]

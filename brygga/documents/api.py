@@ -217,7 +217,7 @@ def sign_version(request: HttpRequest, version_id: int, payload: SignConfirmatio
     actor = request.actor  # type: ignore[attr-defined]
     confirmation = None
     if payload is not None and payload.password:
-        confirmation = reauth.confirm_with_password(actor.user, payload.password, payload.totp)
+        confirmation = reauth.confirm_with_password(actor.user, payload.password, payload.totp, request)
     return Status(201, _signature(signed.sign_version(actor, version_id, confirmation=confirmation)))
 
 
