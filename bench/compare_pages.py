@@ -8,7 +8,8 @@ of requests of the same page and role, so both trees see the same load on a shar
     .venv/bin/python bench/compare_pages.py --before /tmp/before-17b --after . --rounds 6 --batch 5
 
 Prints one Markdown table row per page and role: p50/p95 of each tree (ms, Django test client, production
-settings, ``force_login`` as a benchmark account of bench/cases_dataset.py) and the queries per request.
+settings, ``force_login`` as a benchmark account of bench/cases_dataset.py), the SQL time
+(``execute_wrapper``) and the queries per request.
 Reads only (the pages log their reads in the access log, as they always do)."""
 
 from __future__ import annotations
@@ -59,10 +60,15 @@ def _worker(tree: Path, manifest_path: Path | None) -> int:
     clients: dict[str, tuple[Client, list[int]]] = {}
     rng = random.Random(1)
     queries = [0]
+    sql_ms = [0.0]
 
     def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
         queries[0] += 1
-        return execute(sql, params, many, context)
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            sql_ms[0] += (time.perf_counter() - started) * 1000
 
     print(json.dumps({"ready": str(tree)}), flush=True)
     for line in sys.stdin:
@@ -76,10 +82,11 @@ def _worker(tree: Path, manifest_path: Path | None) -> int:
                 client.get("/arenden/")
                 client.get(f"/arenden/{clients[role][1][0]}/")
         client, cases = clients[role]
-        times, counts = [], []
+        times, counts, sqls = [], [], []
         for _ in range(int(n)):
             path = "/arenden/" if page == "inbox" else f"/arenden/{rng.choice(cases)}/"
             queries[0] = 0
+            sql_ms[0] = 0.0
             with connection.execute_wrapper(count):
                 started = time.perf_counter()
                 response = client.get(path)
@@ -88,7 +95,8 @@ def _worker(tree: Path, manifest_path: Path | None) -> int:
                 raise SystemExit(f"{path} as {role}: {response.status_code}")
             times.append(elapsed)
             counts.append(queries[0])
-        print(json.dumps({"times": times, "queries": counts}), flush=True)
+            sqls.append(sql_ms[0])
+        print(json.dumps({"times": times, "queries": counts, "sql": sqls}), flush=True)
     return 0
 
 
@@ -130,13 +138,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average at start: {os.getloadavg()}")
     print(
         "| page (role) | before p50 ms | after p50 ms | before p95 ms | after p95 ms | after/before p50 "
-        "| queries before → after |"
+        "| SQL p50 ms before → after | queries before → after |"
     )
-    print("|---|---:|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---:|---|---|")
     try:
         for page in args.pages.split(","):
             for role in args.roles.split(","):
-                results: dict[str, dict[str, list[float]]] = {n: {"t": [], "q": []} for n in trees}
+                results: dict[str, dict[str, list[float]]] = {n: {"t": [], "q": [], "s": []} for n in trees}
                 for round_ in range(args.rounds):
                     order = list(trees) if round_ % 2 == 0 else list(reversed(trees))
                     for name in order:
@@ -149,11 +157,14 @@ def main(argv: list[str] | None = None) -> int:
                         data = json.loads(answer)
                         results[name]["t"] += data["times"]
                         results[name]["q"] += data["queries"]
+                        results[name]["s"] += data["sql"]
                 b, a = results["before"], results["after"]
                 bp50, ap50 = statistics.median(b["t"]), statistics.median(a["t"])
                 print(
                     f"| {page} ({role}) | {bp50:.0f} | {ap50:.0f} | {_p95(b['t']):.0f} | {_p95(a['t']):.0f} "
-                    f"| {ap50 / bp50:.2f} | {statistics.median(b['q']):.0f} → "
+                    f"| {ap50 / bp50:.2f} "
+                    f"| {statistics.median(b['s']):.0f} → {statistics.median(a['s']):.0f} "
+                    f"| {statistics.median(b['q']):.0f} → "
                     f"{statistics.median(a['q']):.0f} |",
                     flush=True,
                 )
