@@ -277,6 +277,18 @@ BRYGGA_SIGNING_FRESH_AUTH = env_bool("BRYGGA_SIGNING_FRESH_AUTH", not DEBUG)
 BRYGGA_SIGNING_REAUTH_URL = os.environ.get("BRYGGA_SIGNING_REAUTH_URL", "")
 BRYGGA_TSA_TIMEOUT = float(os.environ.get("BRYGGA_TSA_TIMEOUT", "15"))
 BRYGGA_SIGNING_TRUST_ROOTS = [p for p in os.environ.get("BRYGGA_SIGNING_TRUST_ROOTS", "").split(":") if p]
+# The signing service (BRYGGA_SIGNER=inera; Swedish eID signservice protocol, ADR 0408): its URL (where the
+# browser posts the request) and entity id, brygga's requester entity id and its request-signing key and
+# certificate (PEM files), the certificate the service signs its responses with, the IdP the service is to
+# use, and how long a request may wait for its response. The service's CA goes in BRYGGA_SIGNING_TRUST_ROOTS.
+BRYGGA_SIGNSERVICE_URL = os.environ.get("BRYGGA_SIGNSERVICE_URL", "")
+BRYGGA_SIGNSERVICE_ENTITY_ID = os.environ.get("BRYGGA_SIGNSERVICE_ENTITY_ID", "")
+BRYGGA_SIGNSERVICE_REQUESTER_ID = os.environ.get("BRYGGA_SIGNSERVICE_REQUESTER_ID", "")
+BRYGGA_SIGNSERVICE_KEY = os.environ.get("BRYGGA_SIGNSERVICE_KEY", "")
+BRYGGA_SIGNSERVICE_CERT = os.environ.get("BRYGGA_SIGNSERVICE_CERT", "")
+BRYGGA_SIGNSERVICE_SERVICE_CERT = os.environ.get("BRYGGA_SIGNSERVICE_SERVICE_CERT", "")
+BRYGGA_SIGNSERVICE_IDP = os.environ.get("BRYGGA_SIGNSERVICE_IDP", "")
+BRYGGA_SIGNSERVICE_REQUEST_SECONDS = int(os.environ.get("BRYGGA_SIGNSERVICE_REQUEST_SECONDS", "300"))
 # Key that protects the units' backup passphrases at rest. Defaults to a key derived from SECRET_KEY.
 BRYGGA_BACKUP_KEY = os.environ.get("BRYGGA_BACKUP_KEY", "")
 # Reserve copies out of brygga (SFTP, age-encrypted to each unit's key): brygga's SSH client key (the units
@@ -359,6 +371,15 @@ TASKS = {
 
 EMAIL_BACKEND = os.environ.get("BRYGGA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("BRYGGA_FROM_EMAIL", "brygga@localhost")
+# SMTP for the smtp backend (django.core.mail.backends.smtp.EmailBackend).
+EMAIL_HOST = os.environ.get("BRYGGA_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("BRYGGA_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("BRYGGA_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("BRYGGA_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("BRYGGA_EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = int(os.environ.get("BRYGGA_EMAIL_TIMEOUT", "30"))
+# The sender of reserve copies sent by e-mail (ADR 0406); DEFAULT_FROM_EMAIL when empty.
+BRYGGA_BACKUP_EMAIL_FROM = os.environ.get("BRYGGA_BACKUP_EMAIL_FROM", "")
 # For the file-based e-mail backend (filebased.EmailBackend), e.g. in the browser tests.
 EMAIL_FILE_PATH = os.environ.get("BRYGGA_EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 # Notifications (brygga.receiving, ADR 0901): the links in e-mail and SMS start with this address; the SMS

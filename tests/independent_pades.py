@@ -31,8 +31,18 @@ class SignatureFinding:
 
 
 @dataclass
+class DocumentTimestampFinding:
+    """A document (archive) time-stamp, PAdES B-LTA: an RFC 3161 token over its own byte ranges, which
+    include the signatures and the DSS before it."""
+
+    offset: int  # where its byte range ends: later than the signatures and the DSS it covers
+    verified: str
+
+
+@dataclass
 class Findings:
     signatures: list[SignatureFinding] = field(default_factory=list)
+    document_timestamps: list[DocumentTimestampFinding] = field(default_factory=list)
     ocsp_good_serials: set[int] = field(default_factory=set)
     ocsp_openssl: list[str] = field(default_factory=list)
 
@@ -52,6 +62,18 @@ def validate(pdf: bytes, folder: Path, signer_ca_pem: Path, tsa_ca_pem: Path) ->
         der = info.dump()
         (folder / f"sig{n}.der").write_bytes(der)
         (folder / f"signed{n}.bin").write_bytes(signed)
+        if info["content"]["encap_content_info"]["content_type"].native == "tst_info":
+            # A document time-stamp: the token's message imprint is the hash of the signed byte ranges.
+            findings.document_timestamps.append(
+                DocumentTimestampFinding(
+                    c + d,
+                    _openssl(
+                        "ts", "-verify", "-in", str(folder / f"sig{n}.der"), "-token_in",
+                        "-data", str(folder / f"signed{n}.bin"), "-CAfile", str(tsa_ca_pem),
+                    ),
+                )
+            )  # fmt: skip
+            continue
         cms_result = _openssl(
             "cms", "-verify", "-binary", "-inform", "DER", "-in", str(folder / f"sig{n}.der"),
             "-content", str(folder / f"signed{n}.bin"), "-CAfile", str(signer_ca_pem),

@@ -1,4 +1,4 @@
-"""Signatures valid for years (issue 16, part 2): a signed SIP plan is PAdES B-LT — an RFC 3161 time-stamp
+"""Signatures valid for years (issue 16, part 2): a signed SIP plan is PAdES B-LTA — an RFC 3161 time-stamp
 from a real time-stamping service and the OCSP responses for the signer's and the TSA's certificates embedded —
 and validates as such in a second, independent validator (OpenSSL and cryptography, tests/independent_pades.py)
 as well as in pyHanko. A time-stamping service that does not answer refuses the signature (DOK-SIG-5): nothing
@@ -59,7 +59,7 @@ def signed_plan(timestamping: LocalPki):  # type: ignore[no-untyped-def]
     return vc, version
 
 
-def test_a_signed_sip_plan_is_b_lt_in_an_independent_validator(  # type: ignore[no-untyped-def]
+def test_a_signed_sip_plan_is_b_lta_in_an_independent_validator(  # type: ignore[no-untyped-def]
     signed_plan, timestamping: LocalPki, isolated_documents: Path, tmp_path: Path
 ) -> None:
     require_program("openssl", "openssl", "BRYGGA_REQUIRE_OPENSSL")
@@ -78,6 +78,11 @@ def test_a_signed_sip_plan_is_b_lt_in_an_independent_validator(  # type: ignore[
     # responder the TSA certificate names, served by certomancer), each response verified by OpenSSL.
     assert {finding.signer_serial, finding.tsa_serial} <= findings.ocsp_good_serials
     assert findings.ocsp_openssl and all("Response verify OK" in out for out in findings.ocsp_openssl)
+    # B-LTA: a document time-stamp from the same service over the signature and the DSS written after it
+    # (pyHanko appends the time-stamp's own validation data in one more revision).
+    [archive] = findings.document_timestamps
+    assert "Verification: OK" in archive.verified, archive.verified
+    assert 0 < data.find(b"/DSS") < archive.offset < len(data)
 
 
 def test_pyhanko_also_validates_it_as_pades_lt_and_brygga_reports_the_level(signed_plan) -> None:  # type: ignore[no-untyped-def]
@@ -86,12 +91,12 @@ def test_pyhanko_also_validates_it_as_pades_lt_and_brygga_reports_the_level(sign
     vc, version = signed_plan
     with version.pdf.open("rb") as handle:
         data = handle.read()
-    [embedded] = PdfFileReader(io.BytesIO(data)).embedded_signatures
+    [embedded] = PdfFileReader(io.BytesIO(data)).embedded_regular_signatures
     status = dss_only_status(embedded, installation_trust_roots())  # the DSS alone, no fetching
     assert status.bottom_line and status.timestamp_validity is not None and status.timestamp_validity.trusted
     _version, report = verify_version(vc, version.pk)
     [check] = report.signatures
-    assert check.valid and check.level == "B-LT"
+    assert check.valid and check.level == "B-LTA"
     assert check.timestamped_at is not None
     assert abs(check.timestamped_at - timezone.now()) < dt.timedelta(minutes=5)
 
@@ -112,3 +117,46 @@ def test_dok_sig_5_a_time_stamping_service_that_does_not_answer_refuses_the_sign
     assert refused.value.problems[0].rule == "DOK-SIG-5" and refused.value.status == 503
     version.refresh_from_db()
     assert version.sha256 == before and not Signature.objects.exists()
+
+
+def test_the_yearly_renewal_adds_a_second_archive_time_stamp_and_the_document_stays_b_lta(  # type: ignore[no-untyped-def]
+    signed_plan,
+    timestamping: LocalPki,
+    isolated_documents: Path,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks,
+) -> None:
+    from django.core.management import call_command
+
+    from brygga.documents.archive import renew_archive_timestamps
+
+    require_program("openssl", "openssl", "BRYGGA_REQUIRE_OPENSSL")
+    vc, version = signed_plan
+    # The TSA certificate is valid for years: nothing to renew within a month.
+    assert renew_archive_timestamps(dt.timedelta(days=30)) == (0, 0)
+    before = version.sha256
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("renew_archive_timestamps", "--within-days", str(100 * 365))
+    version.refresh_from_db()
+    assert version.sha256 != before
+    with version.pdf.open("rb") as handle:
+        data = handle.read()
+    ca_pem = LocalCertificateAuthority(isolated_documents / "signing").cert_path
+    findings = independent_pades.validate(data, tmp_path, ca_pem, timestamping.root_pem)
+    first, second = sorted(findings.document_timestamps, key=lambda f: f.offset)
+    assert all("Verification: OK" in f.verified for f in (first, second))
+    assert first.offset < second.offset
+    [finding] = findings.signatures
+    assert "Verification successful" in finding.cms_verified
+    _version, report = verify_version(vc, version.pk)
+    [check] = report.signatures
+    assert check.valid and check.level == "B-LTA"
+    # A TSA that does not answer: nothing changes, the command says so and exits 1.
+    timestamping.answering = False
+    stored = version.sha256
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("renew_archive_timestamps", "--within-days", str(100 * 365))
+    version.refresh_from_db()
+    assert version.sha256 == stored

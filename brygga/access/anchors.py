@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 
-from brygga.access.models import AccessLogSeal
+from brygga.access.models import AccessLogPrune, AccessLogSeal
 
 FIELDS = ("sequence", "last_id", "entry_count", "digest", "high_id", "high_count", "sealed_at")
 
@@ -97,16 +97,22 @@ def anchor_new_seals() -> int:
     return written
 
 
-def check_anchor(seals: Iterable[AccessLogSeal]) -> list[str]:
+def check_anchor(seals: Iterable[AccessLogSeal], boundary: AccessLogPrune | None = None) -> list[str]:
     """Compare the database's seals with the anchor: every anchored seal must be in the database unchanged,
-    and every seal in the database must be anchored."""
+    and every seal in the database must be anchored. Seals at or below the retention boundary (ADR 0409) are
+    gone by design; the anchored last dropped seal must have the digest the boundary recorded."""
     path = anchor_path()
     if path is None:
         return []
     anchored, problems = read_anchor(path)
     in_database = {seal.sequence: seal for seal in seals}
+    through = boundary.through_sequence if boundary is not None else 0
     for sequence, record in sorted(anchored.items()):
         seal = in_database.get(sequence)
+        if boundary is not None and sequence <= through:
+            if sequence == through and record.get("digest") != boundary.seal_digest:
+                problems.append(f"Gallringsgränsen vid försegling {sequence} skiljer sig från ankaret.")
+            continue
         if seal is None:
             problems.append(f"Försegling {sequence} finns i ankaret men saknas i databasen.")
         elif _record(seal) != record:

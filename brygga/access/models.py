@@ -133,6 +133,29 @@ class AccessLogSeal(models.Model):
         return f"Försegling {self.sequence} ({self.first_id}–{self.last_id})"
 
 
+class AccessLogPrune(models.Model):
+    """The boundary left when the retention job drops the oldest whole sealed segments of the log (ADR 0409):
+    the last dropped seal's sequence, last entry id and digest (the first remaining seal chains to it), how
+    many entries went, and the newest entry's time. Keyed like the seals (``mac``), so no one without the log
+    key can forge a boundary to excuse a deletion; append-only (triggers). The triggers on the entries and the
+    seals admit a DELETE only of rows at or below the newest boundary."""
+
+    through_sequence = models.PositiveIntegerField(unique=True)
+    last_id = models.BigIntegerField()
+    seal_digest = models.CharField(max_length=64)
+    entry_count = models.BigIntegerField()
+    newest_entry_at = models.DateTimeField()
+    pruned_at = models.DateTimeField()
+    retention_years = models.PositiveSmallIntegerField()
+    mac = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["through_sequence"]
+
+    def __str__(self) -> str:
+        return f"Gallring av loggen till och med försegling {self.through_sequence}"
+
+
 class LogReview(models.Model):
     """A documented log check (R-LOG-1 items 5–6): what was examined, by whom, and the outcome."""
 

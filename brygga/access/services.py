@@ -10,7 +10,7 @@ import datetime as dt
 import functools
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +20,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brygga.access import anchors
-from brygga.access.models import AccessLogEntry, AccessLogSeal, DenialReason, Involvement, LogReview
+from brygga.access.models import (
+    AccessLogEntry,
+    AccessLogPrune,
+    AccessLogSeal,
+    DenialReason,
+    Involvement,
+    LogReview,
+)
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, NotFound, PermissionDenied
@@ -413,6 +420,73 @@ def seal_digest(seal: AccessLogSeal, macs: list[str]) -> str:
     return keyed.hexdigest()
 
 
+def prune_mac(prune: AccessLogPrune) -> str:
+    """The boundary's HMAC with the log key: without the key no one can record a boundary that would excuse
+    deleted entries."""
+    fields = [
+        "prune",
+        str(prune.through_sequence),
+        str(prune.last_id),
+        prune.seal_digest,
+        str(prune.entry_count),
+        prune.newest_entry_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        prune.pruned_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        str(prune.retention_years),
+    ]
+    return hmac.new(_log_key(), "\x1f".join(fields).encode(), hashlib.sha256).hexdigest()
+
+
+def prunable_seals(cutoff: dt.datetime, held_identifiers: Collection[str] = ()) -> list[AccessLogSeal]:
+    """The oldest whole sealed segments whose every entry is older than ``cutoff``, in order, stopping at the
+    first that is not (or that holds an entry of a person under a legal hold). The newest seal always stays:
+    it pins the unsealed tail."""
+    seals = list(AccessLogSeal.objects.order_by("sequence"))
+    chosen: list[AccessLogSeal] = []
+    for seal in seals[:-1]:
+        entries = AccessLogEntry.objects.filter(id__gte=seal.first_id, id__lte=seal.last_id)
+        newest = entries.aggregate(newest=Max("at"))["newest"]
+        if newest is None or newest >= cutoff:
+            break
+        if held_identifiers and entries.filter(person_identifier__in=held_identifiers).exists():
+            break
+        chosen.append(seal)
+    return chosen
+
+
+def prune_access_log(
+    cutoff: dt.datetime, years: int, held_identifiers: Collection[str] = (), now: dt.datetime | None = None
+) -> AccessLogPrune | None:
+    """Delete the oldest whole sealed segments older than ``cutoff`` (ADR 0409), in one transaction: first
+    the keyed boundary (the last dropped seal's sequence, last id and digest), which the database triggers
+    require before they admit the deletion, then the entries and the seals. ``verify_access_log`` then starts
+    the chain at the boundary and still says intact."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        AccessLogSeal.objects.select_for_update().order_by(
+            "-sequence"
+        ).first()  # one pruner or sealer at a time
+        seals = prunable_seals(cutoff, held_identifiers)
+        if not seals:
+            return None
+        last = seals[-1]
+        entries = AccessLogEntry.objects.filter(id__lte=last.last_id)
+        previous = AccessLogPrune.objects.order_by("-through_sequence").first()
+        prune = AccessLogPrune(
+            through_sequence=last.sequence,
+            last_id=last.last_id,
+            seal_digest=last.digest,
+            entry_count=entries.count() + (previous.entry_count if previous else 0),
+            newest_entry_at=entries.aggregate(newest=Max("at"))["newest"] or now,
+            pruned_at=now,
+            retention_years=years,
+        )
+        prune.mac = prune_mac(prune)
+        prune.save()
+        entries.delete()  # the triggers admit it now: every id is at or below the boundary
+        AccessLogSeal.objects.filter(sequence__lte=last.sequence).delete()
+    return prune
+
+
 def verify_access_log() -> list[str]:
     """Every problem found: entries whose content no longer matches their MAC; seals whose range has lost,
     gained or changed entries, whose chain or key is wrong, or that fall back to the unkeyed scheme; entries
@@ -426,7 +500,25 @@ def verify_access_log() -> list[str]:
     keyed_seen = False
     last_seal: AccessLogSeal | None = None
     expected_sequence = 1
-    for seal in AccessLogSeal.objects.order_by("sequence"):
+    # Segments dropped by retention (ADR 0409): the chain starts at the newest keyed boundary.
+    boundary = None
+    for prune in AccessLogPrune.objects.order_by("through_sequence"):
+        if not hmac.compare_digest(prune.mac, prune_mac(prune)):
+            problems.append(f"Gallringsgränsen vid försegling {prune.through_sequence} har ändrats.")
+            continue
+        boundary = prune
+    pruned_entries = 0
+    if boundary is not None:
+        previous, expected_sequence = boundary.seal_digest, boundary.through_sequence + 1
+        pruned_entries = boundary.entry_count
+        if AccessLogEntry.objects.filter(id__lte=boundary.last_id).exists():
+            problems.append(
+                f"Loggposter före gallringsgränsen (försegling {boundary.through_sequence}) finns kvar."
+            )
+    seals = AccessLogSeal.objects.order_by("sequence")
+    if boundary is not None:
+        seals = seals.filter(sequence__gt=boundary.through_sequence)
+    for seal in seals:
         if seal.sequence != expected_sequence:
             problems.append(f"Försegling {expected_sequence} saknas.")
         expected_sequence = seal.sequence + 1
@@ -450,13 +542,14 @@ def verify_access_log() -> list[str]:
         previous = seal.digest
         last_seal = seal
     if last_seal is not None and last_seal.scheme == AccessLogSeal.Scheme.HMAC_SHA256:
-        kept = AccessLogEntry.objects.filter(id__lte=last_seal.high_id).count()
+        # Entries dropped with their whole segments by retention count as kept: the boundary accounts for them
+        kept = AccessLogEntry.objects.filter(id__lte=last_seal.high_id).count() + pruned_entries
         if kept < last_seal.high_count:
             problems.append(
                 f"{last_seal.high_count - kept} loggposter skrivna före försegling {last_seal.sequence} "
                 "har tagits bort."
             )
-    problems += anchors.check_anchor(AccessLogSeal.objects.order_by("sequence"))
+    problems += anchors.check_anchor(AccessLogSeal.objects.order_by("sequence"), boundary)
     return problems
 
 

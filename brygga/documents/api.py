@@ -211,7 +211,7 @@ class SignConfirmationIn(Schema):
 
 
 @router.post(
-    "/versions/{version_id}/signatures", response={201: SignatureOut}, summary="Underteckna (PAdES B-LT)"
+    "/versions/{version_id}/signatures", response={201: SignatureOut}, summary="Underteckna (PAdES B-LTA)"
 )
 def sign_version(request: HttpRequest, version_id: int, payload: SignConfirmationIn | None = None) -> Status:
     actor = request.actor  # type: ignore[attr-defined]

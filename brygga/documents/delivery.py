@@ -4,7 +4,8 @@ is needed, each unit still has its latest copy on a server it administers, reada
 For a unit with a ``BackupDestination``, every snapshot is also rendered without a passphrase and encrypted
 with age (X25519) to the unit's public key; only the holder of the unit's secret key can read it (``age -d``
 from Debian's ``age`` package, or any age implementation). The payload is sent by SFTP (paramiko) to the
-unit's server, checking the server's registered host key, under a temporary name renamed when complete.
+unit's server, checking the server's registered host key, under a temporary name renamed when complete, and/or
+as an e-mail attachment to the unit's address through Django's e-mail backend (each its own delivery row).
 
 Deliveries are rows: every attempt is recorded with its error; a failed one is retried with back-off by
 ``deliver_pending`` (run after each snapshot run and by the worker task), until it is delivered or a newer
@@ -26,7 +27,10 @@ from dataclasses import dataclass
 import paramiko
 import pyrage
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -62,18 +66,27 @@ def parse_host_key(line: str) -> paramiko.PKey:
 def register_destination(
     actor: Actor,
     age_recipient: str,
-    sftp_host: str,
-    sftp_user: str,
-    sftp_host_key: str,
+    sftp_host: str = "",
+    sftp_user: str = "",
+    sftp_host_key: str = "",
     sftp_port: int | str = 22,
     sftp_directory: str = ".",
+    email: str = "",
 ) -> BackupDestination:
     """Set where the actor's unit gets its reserve copies. Needs ``unit.admin``; every field is checked."""
     actor.require(Perm.UNIT_ADMIN)
     if actor.unit is None:
         raise DomainError.single("unit", "DOK-RES-2", _("Välj en enhet först."))
     return save_destination(
-        actor.unit, actor.user, age_recipient, sftp_host, sftp_user, sftp_host_key, sftp_port, sftp_directory
+        actor.unit,
+        actor.user,
+        age_recipient,
+        sftp_host,
+        sftp_user,
+        sftp_host_key,
+        sftp_port,
+        sftp_directory,
+        email=email,
     )
 
 
@@ -81,53 +94,82 @@ def save_destination(  # noqa: PLR0913 — one argument per field the unit gives
     unit: Unit,
     user: User,
     age_recipient: str,
-    sftp_host: str,
-    sftp_user: str,
-    sftp_host_key: str,
+    sftp_host: str = "",
+    sftp_user: str = "",
+    sftp_host_key: str = "",
     sftp_port: int | str = 22,
     sftp_directory: str = ".",
+    email: str = "",
 ) -> BackupDestination:
-    """Check and store a unit's destination (for ``register_destination`` and operations' command)."""
+    """Check and store a unit's destination (for ``register_destination`` and operations' command): the
+    unit's age key, and an SFTP server (host, user and host key), an e-mail address, or both."""
     problems = []
     age_recipient = (age_recipient or "").strip()
+    sftp_host, sftp_user = (sftp_host or "").strip(), (sftp_user or "").strip()
+    sftp_host_key, email = (sftp_host_key or "").strip(), (email or "").strip()
     try:
         pyrage.x25519.Recipient.from_str(age_recipient)
     except Exception:  # noqa: BLE001 — pyrage raises its own error types for any malformed key
         problems.append(
             Problem("age_recipient", "DOK-RES-2", _("Ange enhetens publika age-nyckel (börjar med age1)."))
         )
-    if not (sftp_host or "").strip():
-        problems.append(Problem("sftp_host", "DOK-RES-2", _("Ange SFTP-serverns namn.")))
-    if not (sftp_user or "").strip():
-        problems.append(Problem("sftp_user", "DOK-RES-2", _("Ange användarnamnet på SFTP-servern.")))
-    try:
-        port = int(sftp_port)
-        if not 1 <= port <= 65535:
-            raise ValueError
-    except (TypeError, ValueError):
-        port = 22
-        problems.append(Problem("sftp_port", "DOK-RES-2", _("Porten ska vara ett tal mellan 1 och 65535.")))
-    try:
-        parse_host_key(sftp_host_key)
-    except ValueError:
-        problems.append(
-            Problem(
-                "sftp_host_key",
-                "DOK-RES-2",
-                _("Ange serverns värdnyckel som i known_hosts, till exempel ”ssh-ed25519 AAAA…”."),
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            problems.append(Problem("email", "DOK-RES-2", _("Ange en giltig e-postadress.")))
+        if len(email) > 254:
+            problems.append(Problem("email", "DOK-RES-2", _("E-postadressen får vara högst 254 tecken.")))
+    use_sftp = bool(sftp_host or sftp_user or sftp_host_key) or not email
+    port = 22
+    if use_sftp:
+        if not sftp_host:
+            message = (
+                _("Ange SFTP-serverns namn.")
+                if email or sftp_user or sftp_host_key
+                else _("Ange en SFTP-server eller en e-postadress (eller båda).")
             )
-        )
+            problems.append(Problem("sftp_host", "DOK-RES-2", message))
+        elif len(sftp_host) > 200:
+            problems.append(Problem("sftp_host", "DOK-RES-2", _("Servernamnet får vara högst 200 tecken.")))
+        if not sftp_user:
+            problems.append(Problem("sftp_user", "DOK-RES-2", _("Ange användarnamnet på SFTP-servern.")))
+        elif len(sftp_user) > 100:
+            problems.append(Problem("sftp_user", "DOK-RES-2", _("Användarnamnet får vara högst 100 tecken.")))
+        try:
+            port = int(sftp_port)
+            if not 1 <= port <= 65535:
+                raise ValueError
+        except (TypeError, ValueError):
+            port = 22
+            problems.append(
+                Problem("sftp_port", "DOK-RES-2", _("Porten ska vara ett tal mellan 1 och 65535."))
+            )
+        try:
+            parse_host_key(sftp_host_key)
+        except ValueError:
+            problems.append(
+                Problem(
+                    "sftp_host_key",
+                    "DOK-RES-2",
+                    _("Ange serverns värdnyckel som i known_hosts, till exempel ”ssh-ed25519 AAAA…”."),
+                )
+            )
+    directory = (sftp_directory or ".").strip() or "."
+    if len(directory) > 300:
+        problems.append(Problem("sftp_directory", "DOK-RES-2", _("Katalogen får vara högst 300 tecken.")))
     if problems:
         raise DomainError(problems)
     destination, _created = BackupDestination.objects.update_or_create(
         unit=unit,
         defaults={
             "age_recipient": age_recipient,
-            "sftp_host": sftp_host.strip(),
+            "sftp_host": sftp_host if use_sftp else "",
             "sftp_port": port,
-            "sftp_user": sftp_user.strip(),
-            "sftp_directory": (sftp_directory or ".").strip() or ".",
-            "sftp_host_key": sftp_host_key.strip(),
+            "sftp_user": sftp_user if use_sftp else "",
+            "sftp_directory": directory if use_sftp else ".",
+            "sftp_host_key": sftp_host_key if use_sftp else "",
+            "email": email,
             "updated_by": user,
             "updated_at": timezone.now(),
         },
@@ -146,17 +188,22 @@ def queue_delivery(snapshot: BackupSnapshot, plain_pdf: bytes) -> BackupDelivery
     recipient = pyrage.x25519.Recipient.from_str(destination.age_recipient)
     payload = pyrage.encrypt(plain_pdf, [recipient])
     now = timezone.now()
-    delivery = BackupDelivery(
-        key=secrets.token_hex(16),
-        snapshot=snapshot,
-        unit=snapshot.unit,
-        remote_name=f"reservutdrag-{snapshot.unit.hsa_id}-{timezone.localtime(now):%Y%m%dT%H%M%S}.pdf.age",
-        next_attempt_at=now,
-        created_at=now,
-    )
-    delivery.payload.save(delivery.key, ContentFile(payload), save=False)
-    delivery.save()
-    return delivery
+    first = None
+    # One delivery per way out, each with its own copy of the payload (a delivered one is deleted).
+    for channel in destination.channels:
+        delivery = BackupDelivery(
+            key=secrets.token_hex(16),
+            snapshot=snapshot,
+            unit=snapshot.unit,
+            channel=channel,
+            remote_name=f"reservutdrag-{snapshot.unit.hsa_id}-{timezone.localtime(now):%Y%m%dT%H%M%S}.pdf.age",
+            next_attempt_at=now,
+            created_at=now,
+        )
+        delivery.payload.save(delivery.key, ContentFile(payload), save=False)
+        delivery.save()
+        first = first or delivery
+    return first
 
 
 class _Refuse(paramiko.MissingHostKeyPolicy):
@@ -205,6 +252,25 @@ def _send(destination: BackupDestination, name: str, data: bytes) -> None:
         client.close()
 
 
+def _send_email(destination: BackupDestination, name: str, data: bytes) -> None:
+    """The encrypted copy as an attachment, through Django's e-mail backend (SMTP in production). The mail
+    says nothing about the persons: only the unit and the time; the attachment opens with the unit's key."""
+    unit = destination.unit
+    message = EmailMessage(
+        subject=_("Reservutdrag från brygga för %(unit)s") % {"unit": unit.name},
+        body=_(
+            "Bifogat är enhetens senaste reservutdrag från brygga, krypterat med enhetens nyckel (age). "
+            "Spara filen där enheten når den när brygga inte går att nå, och öppna den med "
+            "enhetens hemliga nyckel: age -d -i enhet.key %(name)s > reservutdrag.pdf"
+        )
+        % {"name": name},
+        from_email=settings.BRYGGA_BACKUP_EMAIL_FROM or settings.DEFAULT_FROM_EMAIL,
+        to=[destination.email],
+    )
+    message.attach(name, data, "application/octet-stream")
+    message.send(fail_silently=False)
+
+
 def _backoff(attempts: int) -> dt.timedelta:
     return min(RETRY_BASE * (2 ** max(attempts - 1, 0)), RETRY_MAX)
 
@@ -216,12 +282,17 @@ def attempt(delivery: BackupDelivery, now: dt.datetime | None = None) -> bool:
     error = ""
     if destination is None:
         error = "no destination registered"
+    elif delivery.channel not in destination.channels:
+        error = f"the unit no longer has a {delivery.channel} destination"
     else:
         try:
             with delivery.payload.open("rb") as handle:
                 data = handle.read()
-            _send(destination, delivery.remote_name, data)
-        except (OSError, EOFError, ValueError, paramiko.SSHException) as exc:
+            if delivery.channel == BackupDelivery.Channel.EMAIL:
+                _send_email(destination, delivery.remote_name, data)
+            else:
+                _send(destination, delivery.remote_name, data)
+        except (OSError, EOFError, ValueError, paramiko.SSHException) as exc:  # SMTPException is an OSError
             error = f"{exc.__class__.__name__}: {exc}"[:500]
     delivery.attempts += 1
     delivery.last_attempt_at = now
@@ -230,9 +301,10 @@ def attempt(delivery: BackupDelivery, now: dt.datetime | None = None) -> bool:
         delivery.next_attempt_at = now + _backoff(delivery.attempts)
         delivery.save(update_fields=["attempts", "last_attempt_at", "last_error", "next_attempt_at"])
         log.warning(
-            "Reserve copy %s for unit %s not delivered (attempt %s): %s",
+            "Reserve copy %s for unit %s not delivered by %s (attempt %s): %s",
             delivery.pk,
             delivery.unit.hsa_id,
+            delivery.channel,
             delivery.attempts,
             error,
         )
@@ -243,7 +315,10 @@ def attempt(delivery: BackupDelivery, now: dt.datetime | None = None) -> bool:
         delivery.last_error = ""
         delivery.save(update_fields=["attempts", "last_attempt_at", "last_error", "status", "delivered_at"])
         older = BackupDelivery.objects.filter(
-            unit=delivery.unit, status=BackupDelivery.Status.PENDING, created_at__lte=delivery.created_at
+            unit=delivery.unit,
+            channel=delivery.channel,
+            status=BackupDelivery.Status.PENDING,
+            created_at__lte=delivery.created_at,
         ).exclude(pk=delivery.pk)
         stale = list(older)
         older.update(status=BackupDelivery.Status.SUPERSEDED)
@@ -252,7 +327,9 @@ def attempt(delivery: BackupDelivery, now: dt.datetime | None = None) -> bool:
             storage, name = done.payload.storage, done.payload.name
             if name:
                 transaction.on_commit(lambda s=storage, n=name: s.delete(n))  # type: ignore[misc]
-    log.info("Reserve copy %s delivered to unit %s", delivery.pk, delivery.unit.hsa_id)
+    log.info(
+        "Reserve copy %s delivered to unit %s by %s", delivery.pk, delivery.unit.hsa_id, delivery.channel
+    )
     return True
 
 

@@ -165,6 +165,42 @@ class Signature(models.Model):
         return f"Underskrift {self.pk}"
 
 
+class SignServiceRequest(models.Model):
+    """A signature asked of the signing service (ADR 0408), between the request the browser carries there and
+    the response it brings back. The prepared PDF is kept byte for byte: the signature covers its /ByteRange.
+    The membership (user, unit, role) is the signer's at the start; the response comes without a session."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("väntar")
+        SIGNED = "signed", _("undertecknad")
+        REFUSED = "refused", _("avvisad")
+
+    request_id = models.CharField(max_length=64, unique=True)
+    sign_task_id = models.CharField(max_length=64)
+    version = models.ForeignKey(DocumentVersion, on_delete=models.CASCADE, related_name="+")
+    membership = models.ForeignKey("accounts.Membership", on_delete=models.CASCADE, related_name="+")
+    signer_label = models.CharField(max_length=200)
+    field_name = models.CharField(max_length=40)
+    version_sha256 = models.CharField(max_length=64)
+    prepared_pdf = models.BinaryField()
+    digest = models.BinaryField()
+    region_start = models.PositiveIntegerField()
+    region_end = models.PositiveIntegerField()
+    signed_attributes = models.BinaryField()
+    request_xml = models.BinaryField()
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    problem = models.CharField(max_length=400, blank=True)
+
+    class Meta:
+        verbose_name = _("begäran till underskriftstjänsten")
+        verbose_name_plural = _("begäranden till underskriftstjänsten")
+
+    def __str__(self) -> str:
+        return f"Underskriftsbegäran {self.request_id}"
+
+
 class ExtractRequest(models.Model):
     """A person's request for a register extract (GDPR art. 15, R-REG-1) or a log extract (R-LOG-3), with the
     one-month deadline."""
@@ -280,11 +316,13 @@ class BackupDestination(models.Model):
 
     unit = models.OneToOneField("organisations.Unit", on_delete=models.PROTECT, related_name="+")
     age_recipient = models.CharField(_("enhetens publika nyckel (age)"), max_length=100)
-    sftp_host = models.CharField(_("SFTP-server"), max_length=200)
+    sftp_host = models.CharField(_("SFTP-server"), max_length=200, blank=True)
     sftp_port = models.PositiveIntegerField(_("port"), default=22)
-    sftp_user = models.CharField(_("användarnamn"), max_length=100)
+    sftp_user = models.CharField(_("användarnamn"), max_length=100, blank=True)
     sftp_directory = models.CharField(_("katalog"), max_length=300, default=".")
-    sftp_host_key = models.TextField(_("serverns värdnyckel"))
+    sftp_host_key = models.TextField(_("serverns värdnyckel"), blank=True)
+    # A second (or the only) way out: the encrypted copy as an e-mail attachment to the unit's address.
+    email = models.EmailField(_("e-postadress"), max_length=254, blank=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField()
 
@@ -294,6 +332,10 @@ class BackupDestination(models.Model):
 
     def __str__(self) -> str:
         return f"Reservmottagare {self.unit_id}"
+
+    @property
+    def channels(self) -> list[str]:
+        return [c for c, on in (("sftp", bool(self.sftp_host)), ("email", bool(self.email))) if on]
 
 
 class BackupDelivery(models.Model):
@@ -305,8 +347,13 @@ class BackupDelivery(models.Model):
         DELIVERED = "delivered", _("Levererad")
         SUPERSEDED = "superseded", _("Ersatt av nyare")
 
+    class Channel(models.TextChoices):
+        SFTP = "sftp", _("SFTP")
+        EMAIL = "email", _("e-post")
+
     key = models.CharField(max_length=64, unique=True)
     snapshot = models.ForeignKey(BackupSnapshot, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.SFTP)
     unit = models.ForeignKey("organisations.Unit", on_delete=models.PROTECT, related_name="+")
     payload = models.FileField(storage=document_storage, upload_to=delivery_path, max_length=200)
     remote_name = models.CharField(max_length=200)

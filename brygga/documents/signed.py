@@ -9,8 +9,12 @@ A document of a person the unit may not see is NotFound."""
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import hashlib
+import logging
 import secrets
+from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -23,7 +27,7 @@ from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.documents import pdf
-from brygga.documents.models import Document, DocumentVersion, Signature
+from brygga.documents.models import Document, DocumentVersion, Signature, SignServiceRequest
 from brygga.documents.owners import check_owner, owner_label
 from brygga.documents.reauth import FreshAuthentication, require_fresh
 from brygga.documents.signing import (
@@ -31,12 +35,15 @@ from brygga.documents.signing import (
     SigningUnavailable,
     VerificationReport,
     get_signer,
+    installation_trust_roots,
+    timestamper_for_installation,
     verify_pdf,
 )
 from brygga.people.models import Person
 from brygga.people.presenters import display_identifier, display_name
 
 Action = AccessLogEntry.Action
+log = logging.getLogger(__name__)
 
 
 def _validate(title: str, body: str) -> tuple[str, str]:
@@ -231,75 +238,252 @@ def signer_label(actor: Actor) -> str:
     return f"{name}, {unit.name} ({unit.hsa_id})" if unit else name
 
 
+def _lock_for_signing(actor: Actor, version_id: int | str) -> tuple[DocumentVersion, bytes, str]:
+    """The latest version, locked, that this actor may sign now; its stored bytes and the next field name."""
+    try:
+        pk = int(version_id)
+    except (TypeError, ValueError) as exc:
+        raise NotFound from exc
+    version = DocumentVersion.objects.select_for_update().select_related("document").filter(pk=pk).first()
+    if version is None:
+        raise NotFound
+    document = version.document
+    open_person(
+        actor, document.person_id, f"dokument:{document.pk}/v{version.number}/underskrift", Action.UPDATE
+    )
+    if document.versions.filter(number__gt=version.number).exists():
+        raise DomainError.single(
+            "version", "DOK-SIG-2", _("Det finns en nyare version. Underteckna den senaste versionen.")
+        )
+    if version.signatures.filter(signer=actor.user).exists():
+        raise DomainError.single("version", "DOK-SIG-3", _("Du har redan undertecknat den här versionen."))
+    with version.pdf.open("rb") as handle:
+        data = handle.read()
+    if hashlib.sha256(data).hexdigest() != version.sha256:
+        raise DomainError.single(
+            "version",
+            "DOK-SIG-4",
+            _("Den lagrade filen stämmer inte med sin kontrollsumma och kan inte undertecknas."),
+        )
+    return version, data, f"Underskrift{version.signatures.count() + 1}"
+
+
+def _store_signed(
+    actor: Actor, version: DocumentVersion, signed: bytes, field_name: str, backend: str, label: str
+) -> Signature:
+    report = verify_pdf(signed)
+    new = next(s for s in report.signatures if s.field_name == field_name)
+    old_name = version.pdf.name
+    version.key = secrets.token_hex(16)
+    version.pdf.save(version.key, ContentFile(signed), save=False)
+    version.sha256 = hashlib.sha256(signed).hexdigest()
+    version.save(update_fields=["key", "pdf", "sha256"])
+    unit = actor.unit
+    assert unit is not None  # open_person refuses an actor without a unit
+    signature = Signature.objects.create(
+        version=version,
+        signer=actor.user,
+        signer_label=label[:200],
+        unit=unit,
+        unit_label=unit.name,
+        role=actor.role or "",
+        field_name=field_name,
+        backend=backend,
+        certificate_subject=f"{new.signer_name}, {new.signer_identifier}, {new.signer_unit}"[:300],
+        certificate_serial=new.signer_identifier[:80],
+        signed_at=new.signed_at or timezone.now(),
+    )
+    # The earlier file is superseded by the one with one more signature (the incremental update keeps it
+    # byte for byte inside the new one). Delete it only once the change has committed.
+    storage = version.pdf.storage
+    if old_name:
+        transaction.on_commit(lambda: storage.delete(old_name))
+    return signature
+
+
 def sign_version(
     actor: Actor, version_id: int | str, confirmation: FreshAuthentication | None = None
 ) -> Signature:
-    """Sign the latest version as PAdES B-LT. ``confirmation`` is the signer's fresh authentication (DOK-SIG-9
-    without it, see ``brygga.documents.reauth``)."""
+    """Sign the latest version as PAdES B-LTA. ``confirmation`` is the signer's fresh authentication
+    (DOK-SIG-9 without it, see ``brygga.documents.reauth``). A signing service reached through the browser
+    (``BRYGGA_SIGNER=inera``) signs through ``start_remote_signing`` instead."""
     actor.require(Perm.DOCUMENT_SIGN)
     require_fresh(actor.user, confirmation)
     with transaction.atomic():
-        try:
-            pk = int(version_id)
-        except (TypeError, ValueError) as exc:
-            raise NotFound from exc
-        version = DocumentVersion.objects.select_for_update().select_related("document").filter(pk=pk).first()
-        if version is None:
-            raise NotFound
-        document = version.document
-        open_person(
-            actor, document.person_id, f"dokument:{document.pk}/v{version.number}/underskrift", Action.UPDATE
-        )
-        if document.versions.filter(number__gt=version.number).exists():
-            raise DomainError.single(
-                "version", "DOK-SIG-2", _("Det finns en nyare version. Underteckna den senaste versionen.")
-            )
-        if version.signatures.filter(signer=actor.user).exists():
-            raise DomainError.single(
-                "version", "DOK-SIG-3", _("Du har redan undertecknat den här versionen.")
-            )
-        with version.pdf.open("rb") as handle:
-            data = handle.read()
-        if hashlib.sha256(data).hexdigest() != version.sha256:
-            raise DomainError.single(
-                "version",
-                "DOK-SIG-4",
-                _("Den lagrade filen stämmer inte med sin kontrollsumma och kan inte undertecknas."),
-            )
-        field_name = f"Underskrift{version.signatures.count() + 1}"
+        version, data, field_name = _lock_for_signing(actor, version_id)
         signer = get_signer()
         try:
             signed = signer.sign(data, signer_identity(actor), field_name, _("Undertecknat i brygga"))
         except SigningUnavailable as exc:
             raise DomainError.single("version", "DOK-SIG-5", str(exc), status=503) from exc
-        report = verify_pdf(signed)
-        new = next(s for s in report.signatures if s.field_name == field_name)
-        old_name = version.pdf.name
-        version.key = secrets.token_hex(16)
-        version.pdf.save(version.key, ContentFile(signed), save=False)
-        version.sha256 = hashlib.sha256(signed).hexdigest()
-        version.save(update_fields=["key", "pdf", "sha256"])
-        unit = actor.unit
-        assert unit is not None  # open_person refuses an actor without a unit
-        signature = Signature.objects.create(
-            version=version,
-            signer=actor.user,
-            signer_label=signer_label(actor)[:200],
-            unit=unit,
-            unit_label=unit.name if unit else "",
-            role=actor.role or "",
-            field_name=field_name,
-            backend=signer.name,
-            certificate_subject=f"{new.signer_name}, {new.signer_identifier}, {new.signer_unit}"[:300],
-            certificate_serial=new.signer_identifier[:80],
-            signed_at=new.signed_at or timezone.now(),
+        return _store_signed(actor, version, signed, field_name, signer.name, signer_label(actor))
+
+
+@dataclass(frozen=True)
+class RemoteSigningForm:
+    """What the browser posts to the signing service (the auto-submitting form)."""
+
+    url: str
+    request_id: str
+    sign_request: str  # base64 of the signed dss:SignRequest: the EidSignRequest field
+    binding: str = "POST/XML/1.0"
+
+
+def start_remote_signing(
+    actor: Actor, version_id: int | str, confirmation: FreshAuthentication | None = None
+) -> RemoteSigningForm:
+    """Prepare the PDF and the signed SignRequest for the signing service (ADR 0408); the browser carries it
+    there. The same checks as a local signature (DOK-SIG-2/3/4/9); nothing is signed until the response."""
+    from brygga.documents import signservice
+
+    actor.require(Perm.DOCUMENT_SIGN)
+    require_fresh(actor.user, confirmation)
+    with transaction.atomic():
+        version, data, field_name = _lock_for_signing(actor, version_id)
+        try:
+            config = signservice.ServiceConfig.from_settings()
+        except signservice.SignServiceRefused as exc:
+            raise DomainError.single("version", "DOK-SIG-5", str(exc), status=503) from exc
+        # Requests never answered keep a copy of the document: they go a day after they expired.
+        SignServiceRequest.objects.filter(expires_at__lt=timezone.now() - dt.timedelta(days=1)).delete()
+        identity = signer_identity(actor)
+        label = signer_label(actor)
+        prepared = signservice.prepare_pdf(data, field_name, _("Undertecknat i brygga"), identity.name)
+        now = timezone.now()
+        request_id, task_id = secrets.token_hex(16), secrets.token_hex(8)
+        document = version.document
+        request_xml = signservice.build_request(
+            config,
+            prepared,
+            request_id=request_id,
+            sign_task_id=task_id,
+            signer_name=identity.name,
+            signer_hsa_id=actor.user.hsa_id,
+            sign_message=_("Jag undertecknar %(title)s, version %(number)s, för %(unit)s.")
+            % {"title": version.title, "number": version.number, "unit": identity.unit_name},
+            now=now,
         )
-        # The earlier file is superseded by the one with one more signature (the incremental update keeps it
-        # byte for byte inside the new one). Delete it only once the change has committed.
-        storage = version.pdf.storage
-        if old_name:
-            transaction.on_commit(lambda: storage.delete(old_name))
-    return signature
+        assert actor.membership is not None  # open_person refuses an actor without a unit
+        SignServiceRequest.objects.create(
+            request_id=request_id,
+            sign_task_id=task_id,
+            version=version,
+            membership=actor.membership,
+            signer_label=label[:200],
+            field_name=field_name,
+            version_sha256=version.sha256,
+            prepared_pdf=prepared.pdf,
+            digest=prepared.digest,
+            region_start=prepared.region_start,
+            region_end=prepared.region_end,
+            signed_attributes=prepared.signed_attributes,
+            request_xml=request_xml,
+            created_at=now,
+            expires_at=now + config.lifetime,
+        )
+        log.info("Sign request %s for document %s v%s sent", request_id, document.pk, version.number)
+    return RemoteSigningForm(
+        url=config.url, request_id=request_id, sign_request=base64.b64encode(request_xml).decode()
+    )
+
+
+def _refuse(pending: SignServiceRequest, message: str) -> None:
+    SignServiceRequest.objects.filter(pk=pending.pk, state=SignServiceRequest.State.PENDING).update(
+        state=SignServiceRequest.State.REFUSED, problem=message[:400], prepared_pdf=b""
+    )
+
+
+def finish_remote_signing(relay_state: str, encoded_response: str) -> tuple[SignServiceRequest, Signature]:
+    """Complete a signature with the signing service's SignResponse (the browser posts it back, without
+    brygga's session). Refused (DOK-SIG-5, nothing signed, the request spent) unless the response is signed by
+    the configured service, answers this request in time and says success, and the returned signature covers
+    exactly the prepared document. A request is answered once."""
+    from brygga.accounts.context import Actor as ActorClass
+    from brygga.documents import signservice
+
+    pending = SignServiceRequest.objects.filter(request_id=(relay_state or "")[:64]).first()
+    if pending is None:
+        raise NotFound
+    try:
+        data = base64.b64decode(encoded_response or "", validate=True)
+    except ValueError:
+        data = b""
+    with transaction.atomic():
+        locked = (
+            SignServiceRequest.objects.select_for_update()
+            .select_related("membership__user", "membership__unit", "version__document")
+            .get(pk=pending.pk)
+        )
+        if locked.state != SignServiceRequest.State.PENDING:
+            raise DomainError.single(
+                "version", "DOK-SIG-5", _("Den här underskriftsbegäran är redan besvarad."), status=409
+            )
+    version = locked.version
+    now = timezone.now()
+    try:
+        if now >= locked.expires_at:
+            raise signservice.SignServiceRefused(
+                _("Underskriftsbegäran har gått ut. Börja om och underteckna igen.")
+            )
+        config = signservice.ServiceConfig.from_settings()
+        result = signservice.parse_response(
+            config,
+            data,
+            request_id=locked.request_id,
+            request_xml=bytes(locked.request_xml),
+            sign_task_id=locked.sign_task_id,
+            now=now,
+        )
+        prepared = signservice.Prepared(
+            pdf=bytes(locked.prepared_pdf),
+            digest=bytes(locked.digest),
+            region_start=locked.region_start,
+            region_end=locked.region_end,
+            signed_attributes=bytes(locked.signed_attributes),
+        )
+        timestamper, _ocsps = timestamper_for_installation()
+        signed = signservice.complete_pdf(
+            prepared,
+            result,
+            installation_trust_roots(),
+            timestamper,
+            f"{locked.field_name}Arkiv",
+        )
+    except (signservice.SignServiceRefused, SigningUnavailable) as exc:
+        _refuse(locked, str(exc))
+        raise DomainError.single("version", "DOK-SIG-5", str(exc)) from exc
+    except Exception as exc:  # noqa: BLE001 — TSA/OCSP unreachable or revoked: never sign anyway
+        log.warning(
+            "Completing sign request %s failed: %s: %s", locked.request_id, exc.__class__.__name__, exc
+        )
+        message = _("Tidsstämpel eller spärrkontroll gick inte att hämta, så dokumentet undertecknades inte.")
+        _refuse(locked, message)
+        raise DomainError.single("version", "DOK-SIG-5", message, status=503) from exc
+    actor = ActorClass.for_membership(locked.membership)
+    with transaction.atomic():
+        version, _data, field_name = _lock_for_signing(actor, version.pk)
+        changed = version.sha256 != locked.version_sha256 or field_name != locked.field_name
+        claimed = SignServiceRequest.objects.filter(
+            pk=locked.pk, state=SignServiceRequest.State.PENDING
+        ).update(
+            state=SignServiceRequest.State.REFUSED if changed else SignServiceRequest.State.SIGNED,
+            prepared_pdf=b"",  # the document's bytes are not kept beside the version once answered
+        )
+        signature = None
+        if claimed and not changed:
+            signature = _store_signed(actor, version, signed, locked.field_name, "inera", locked.signer_label)
+    if not claimed:
+        raise DomainError.single(
+            "version", "DOK-SIG-5", _("Den här underskriftsbegäran är redan besvarad."), status=409
+        )
+    if signature is None:
+        raise DomainError.single(
+            "version",
+            "DOK-SIG-5",
+            _("Dokumentet har ändrats under tiden (någon annan har undertecknat). Underteckna igen."),
+            status=409,
+        )
+    return locked, signature
 
 
 def check_version(version: DocumentVersion) -> VerificationReport:

@@ -74,6 +74,7 @@ class SigningUnavailable(Exception):
 
 class Signer(ABC):
     name: str
+    remote = False  # True: signs through the browser round trip to a signing service
 
     @abstractmethod
     def sign(self, pdf: bytes, identity: SignerIdentity, field_name: str, reason: str) -> bytes:
@@ -301,12 +302,20 @@ def _timestamper(ca: LocalCertificateAuthority | None):  # type: ignore[no-untyp
     return stamper, [ca.ocsp_response(cert)]
 
 
+def timestamper_for_installation():  # type: ignore[no-untyped-def]
+    """The time-stamping client signatures use: ``BRYGGA_TSA_URL``, else (local signer only) the local
+    unit."""
+    local = settings.BRYGGA_SIGNER == "local"
+    return _timestamper(LocalCertificateAuthority(settings.BRYGGA_SIGNING_CA_DIR) if local else None)
+
+
 def pades_sign(  # type: ignore[no-untyped-def]
     pdf: bytes, signer, field_name: str, reason: str, trust_roots, ocsps: list[bytes], timestamper
 ) -> bytes:
-    """Sign as PAdES B-LT: the CMS signature, an RFC 3161 signature time-stamp, and in the document security
+    """Sign as PAdES B-LTA: the CMS signature, an RFC 3161 signature time-stamp, in the document security
     store the certificates and revocation data (OCSP) of the signer's and the time-stamping authority's
-    chains, so the signature can be validated after the certificates expire. Revocation data not given in
+    chains, so the signature can be validated after the certificates expire, and after that a document
+    (archive) time-stamp over all of it, which a later renewal can extend. Revocation data not given in
     ``ocsps`` is fetched from the responders the certificates name (AIA). Anything missing refuses: no
     signature is made without the time-stamp and revocation data it claims."""
     from asn1crypto import ocsp as asn1_ocsp
@@ -327,6 +336,8 @@ def pades_sign(  # type: ignore[no-untyped-def]
         reason=reason,
         location="brygga",
         embed_validation_info=True,
+        use_pades_lta=True,
+        timestamp_field_name=f"{field_name}Arkiv",
         validation_context=context,
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
@@ -372,27 +383,19 @@ class LocalSigner(Signer):
 
 
 class IneraSigner(Signer):
-    """Adapter for Inera Underskriftstjänsten (Sweden Connect technical framework, DSS extension).
-
-    Protocol, as the adapter is to implement it:
-    1. brygga computes the PDF's signed attributes (pyhanko ``PdfSigner`` with an external signer: prepare
-       the signature dictionary and ByteRange, hash the revision) and builds a ``dss:SignRequest`` (OASIS
-       DSS 1.0 with the ``csig:SignRequestExtension`` of DIGG's "ELN-0609"): the hash to sign (SHA-256),
-       the requested signer attributes (HSA-id of the person, ``employeeHsaId``), the IdP (Inera IdP,
-       SITHS eID out-of-band — mTLS is not supported), and the return URL.
-    2. The browser posts the signed request (XML signature with brygga's SAML metadata key) to the service;
-       the user authenticates with SITHS eID and approves the sign message.
-    3. The service posts back a ``dss:SignResponse`` with the CMS signature value and a one-time signing
-       certificate chain; brygga verifies the response signature and embeds the CMS into the prepared PDF.
-    4. ``trust_roots`` returns the SITHS e-id Function CA chain published by Inera.
-
-    Settings it will need: the service URL, brygga's entity id and signing key, the IdP entity id. Until
-    then it refuses, so a misconfigured installation never falls back to an unsigned document."""
+    """Inera Underskriftstjänsten, or any service speaking the Swedish eID signservice protocol (Sweden
+    Connect's DSS extension): the signature needs the user's browser to carry the request to the service
+    and the response back, so it is made by ``signed.start_remote_signing`` / ``finish_remote_signing`` with
+    the messages in ``brygga.documents.signservice`` (ADR 0408), never in one call. The service's CA is
+    trusted through ``BRYGGA_SIGNING_TRUST_ROOTS``."""
 
     name = "inera"
+    remote = True
 
     def sign(self, pdf: bytes, identity: SignerIdentity, field_name: str, reason: str) -> bytes:
-        raise SigningUnavailable(_("Inera Underskriftstjänsten är inte ansluten i den här installationen."))
+        raise SigningUnavailable(
+            _("Underskriftstjänsten nås genom webbläsaren: underteckna på dokumentets sida i brygga.")
+        )
 
     def trust_roots(self) -> list[asn1_x509.Certificate]:
         return []
@@ -428,7 +431,8 @@ def verify_pdf(data: bytes) -> VerificationReport:
     report = VerificationReport()
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
-        embedded = list(reader.embedded_signatures)
+        embedded = list(reader.embedded_regular_signatures)
+        document_stamps = list(reader.embedded_timestamp_signatures)
     except Exception as exc:  # noqa: BLE001 — any parse failure of an untrusted file is "invalid"
         report.problem = _("Filen kan inte läsas som PDF: den är skadad eller har ändrats.")
         log.info("PDF verification failed to parse: %s", exc)
@@ -467,7 +471,7 @@ def verify_pdf(data: bytes) -> VerificationReport:
             check.problem = _("Dokumentet har ändrats efter underskriften.")
         elif not check.valid:
             check.problem = _("Underskriften är inte giltig.")
-        check.level, check.timestamped_at = _pades_level(emb, status, roots)
+        check.level, check.timestamped_at = _pades_level(emb, status, roots, document_stamps)
     return report
 
 
@@ -484,9 +488,31 @@ def dss_only_status(emb, roots):  # type: ignore[no-untyped-def]
     return validate_pdf_signature(emb, signer_validation_context=context, ts_validation_context=context)
 
 
-def _pades_level(emb, status, roots) -> tuple[str, dt.datetime | None]:  # type: ignore[no-untyped-def]
-    """B-B, B-T (a trusted, intact signature time-stamp) or B-LT (and it validates from the document security
-    store alone, see ``dss_only_status``)."""
+def archive_stamp_valid(emb, stamps, roots) -> bool:  # type: ignore[no-untyped-def]
+    """A document (archive) time-stamp added after the signature that is intact and trusted, validated with
+    what the document security store holds (no fetching)."""
+    from pyhanko.sign.validation import DocumentSecurityStore, validate_pdf_timestamp
+
+    for stamp in stamps:
+        if stamp.signed_revision <= emb.signed_revision:
+            continue
+        try:
+            dss = DocumentSecurityStore.read_dss(stamp.reader)
+            context = dss.as_validation_context(
+                {"trust_roots": roots, "allow_fetching": False, "revocation_mode": "hard-fail"}
+            )
+            status = validate_pdf_timestamp(stamp, validation_context=context)
+        except Exception as exc:  # noqa: BLE001 — a broken time-stamp is not an archive time-stamp
+            log.info("Document time-stamp %s does not validate: %s", stamp.field_name, exc)
+            continue
+        if status.intact and status.valid and status.trusted:
+            return True
+    return False
+
+
+def _pades_level(emb, status, roots, stamps=()) -> tuple[str, dt.datetime | None]:  # type: ignore[no-untyped-def]
+    """B-B, B-T (a trusted, intact signature time-stamp), B-LT (and it validates from the document security
+    store alone, see ``dss_only_status``) or B-LTA (and a valid document time-stamp covers all of that)."""
     stamp = status.timestamp_validity
     if stamp is None or not (stamp.intact and stamp.valid and stamp.trusted):
         return "B-B", None
@@ -500,4 +526,6 @@ def _pades_level(emb, status, roots) -> tuple[str, dt.datetime | None]:  # type:
     except Exception as exc:  # noqa: BLE001 — no DSS or missing revocation data: not long-term
         log.info("Signature %s is not PAdES-LT: %s", emb.field_name, exc)
         long_term = False
+    if long_term and archive_stamp_valid(emb, stamps, roots):
+        return "B-LTA", stamp.timestamp
     return ("B-LT" if long_term else "B-T"), stamp.timestamp

@@ -6,24 +6,26 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.contrib import messages as flash
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from brygga.access.services import log_list_access
 from brygga.accounts.context import Actor
 from brygga.accounts.decorators import actor_required
 from brygga.accounts.permissions import Perm
-from brygga.core.errors import DomainError, Problem
+from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.documents import attachments as attachment_services
 from brygga.documents import backup, delivery, extracts, reauth, signed
-from brygga.documents.models import DocumentVersion, ExtractRequest, PaperRecord
+from brygga.documents.models import DocumentVersion, ExtractRequest, PaperRecord, SignServiceRequest
 from brygga.documents.owners import owner_label
-from brygga.documents.signing import verify_pdf
+from brygga.documents.signing import get_signer, verify_pdf
 from brygga.people.presenters import person_summary
 
 
@@ -200,12 +202,50 @@ def sign(request: HttpRequest, version_id: int) -> HttpResponse:
             confirmation = reauth.confirm_with_password(
                 actor.user, request.POST.get("password", ""), request.POST.get("totp", "")
             )
+        if get_signer().remote:
+            form = signed.start_remote_signing(actor, version_id, confirmation=confirmation)
+            response = render(request, "documents/signservice_post.html", {"form": form})
+            # The page's form goes to the signing service: allow that one origin as a form target.
+            response._csp_update = {"form-action": [_origin(form.url)]}  # type: ignore[attr-defined]
+            return response
         signature = signed.sign_version(actor, version_id, confirmation=confirmation)
     except DomainError as exc:
         document_id = (
             DocumentVersion.objects.filter(pk=version_id).values_list("document_id", flat=True).first()
         )
         return _document_page(request, document_id or 0, exc.problems, status=exc.status)
+    return redirect("documents:document", document_id=signature.version.document_id)
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@csrf_exempt  # the signing service's page posts here; the response is authenticated by its XML signature
+@require_POST
+def signservice_response(request: HttpRequest) -> HttpResponse:
+    """The signing service's SignResponse, brought back by the browser (ADR 0408). It may arrive without
+    brygga's session cookie (a cross-site POST): the pending request names the signer."""
+    try:
+        _pending, signature = signed.finish_remote_signing(
+            request.POST.get("RelayState", ""), request.POST.get("EidSignResponse", "")
+        )
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        refused = SignServiceRequest.objects.filter(
+            request_id=request.POST.get("RelayState", "")[:64]
+        ).first()
+        return render(
+            request,
+            "documents/signservice_refused.html",
+            {"problems": exc.problems, "document_id": refused.version.document_id if refused else None},
+            status=exc.status,
+        )
+    flash.success(request, _("Dokumentet är undertecknat."))
     return redirect("documents:document", document_id=signature.version.document_id)
 
 
@@ -330,6 +370,53 @@ def backups(request: HttpRequest) -> HttpResponse:
             "stale_hours": settings.BRYGGA_BACKUP_STALE_HOURS,
             "paper_records": records,
         },
+    )
+
+
+DESTINATION_FIELDS = (
+    "age_recipient",
+    "sftp_host",
+    "sftp_port",
+    "sftp_user",
+    "sftp_directory",
+    "sftp_host_key",
+    "email",
+)
+
+
+@actor_required(Perm.UNIT_ADMIN)
+def backup_destination(request: HttpRequest) -> HttpResponse:
+    """The unit administrator registers where the unit's reserve copies go (ADR 0406): the unit's age key and
+    an SFTP server, an e-mail address, or both. One form, one transaction; a refusal keeps what was typed."""
+    actor = _actor(request)
+    current = delivery.delivery_status(actor.unit) if actor.unit else None
+    destination = current.destination if current else None
+    errors: list[Problem] = []
+    form: dict[str, object]
+    if request.method == "POST":
+        values = {name: request.POST.get(name, "") for name in DESTINATION_FIELDS}
+        try:
+            delivery.register_destination(actor, **values)
+        except DomainError as exc:
+            errors = exc.problems
+        else:
+            flash.success(request, _("Mottagaren av reservkopior är sparad."))
+            return redirect("documents:backup_destination")
+        form = dict(values)
+    elif destination is not None:
+        form = {name: getattr(destination, name) for name in DESTINATION_FIELDS}
+    else:
+        form = {"sftp_port": 22, "sftp_directory": "."}
+    return render(
+        request,
+        "documents/backup_destination.html",
+        {
+            "form": form,
+            "errors": errors,
+            "delivery": current,
+            "stale_hours": settings.BRYGGA_BACKUP_STALE_HOURS,
+        },
+        status=400 if errors else 200,
     )
 
 

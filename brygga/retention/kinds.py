@@ -123,6 +123,124 @@ def delete_statistics_month(object_id: str) -> int:
     return 0
 
 
+# --- cases and messages (journal documents) ----------------------------------------------------------------
+
+FINISHED_CASE = ("discharged", "died", "cancelled", "closed")
+
+
+def _thread_latest(threads) -> dict[int, dt.datetime]:  # type: ignore[no-untyped-def]
+    from brygga.messaging.models import Message
+
+    return dict(
+        Message.objects.filter(thread__in=threads)
+        .values("thread_id")
+        .annotate(latest=Max("sent_at"))
+        .values_list("thread_id", "latest")
+    )
+
+
+def _owners_of_messages(thread_ids: list[int]) -> set[tuple[str, str]]:
+    from brygga.messaging.models import Message
+
+    return {
+        ("message", str(pk))
+        for pk in Message.objects.filter(thread_id__in=thread_ids).values_list("pk", flat=True)
+    }
+
+
+def case_candidates(cutoff: dt.datetime) -> Iterator[Candidate]:
+    """A finished case (discharged, died, cancelled, closed) whose newest entry — an event, a message in its
+    threads, the planning basis — was written before the cutoff, and that nothing newer needs: no SIP refers
+    to it, no attachment or document on it or its messages is within its period, and no settlement line that
+    is still kept names it."""
+    from brygga.cases.models import Case, CaseEvent
+    from brygga.messaging.models import Thread
+    from brygga.payment.models import SettlementLine
+    from brygga.sip.models import Sip, SipOffer
+
+    needed_owners = _owners_with_newer(cutoff)
+    settled = set(SettlementLine.objects.exclude(case_reference="").values_list("case_reference", flat=True))
+    referred = set(Sip.objects.exclude(case=None).values_list("case_id", flat=True))
+    referred |= set(SipOffer.objects.exclude(case=None).values_list("case_id", flat=True))
+    latest_event = dict(
+        CaseEvent.objects.values("case_id")
+        .annotate(latest=Max("recorded_at"))
+        .values_list("case_id", "latest")
+    )
+    cases = Case.objects.filter(status__in=FINISHED_CASE).values_list("pk", "person_id", "created_at")
+    for pk, person_id, created_at in cases.iterator():
+        if pk in referred or str(pk) in settled or ("case", str(pk)) in needed_owners:
+            continue
+        threads = list(Thread.objects.filter(case_id=pk).values_list("pk", flat=True))
+        moments = [created_at, latest_event.get(pk) or created_at, *_thread_latest(threads).values()]
+        planning = Case.objects.filter(pk=pk).values_list("planning__updated_at", flat=True).first()
+        if planning is not None:
+            moments.append(planning)
+        latest = max(moments)
+        if latest >= cutoff or _owners_of_messages(threads) & needed_owners:
+            continue
+        yield Candidate("case", str(pk), person_id, latest)
+
+
+def _delete_owned(owners: set[tuple[str, str]]) -> int:
+    """Attachments and signed documents of the given owners (past their period with their owner)."""
+    from brygga.documents.models import Attachment, Document
+
+    files = 0
+    for owner_type, owner_id in owners:
+        for pk in Attachment.objects.filter(owner_type=owner_type, owner_id=owner_id).values_list(
+            "pk", flat=True
+        ):
+            files += delete_attachment(str(pk))
+        for pk in Document.objects.filter(owner_type=owner_type, owner_id=owner_id).values_list(
+            "pk", flat=True
+        ):
+            files += delete_document(str(pk))
+    return files
+
+
+def delete_case(object_id: str) -> int:
+    """The case with its events, threads and messages, planning, participants, meetings, receivers' plans,
+    their attachments and documents, the FHIR notifications of its events, and the involvements it opened."""
+    from brygga.access.models import Involvement
+    from brygga.cases.models import Case, CaseEvent
+    from brygga.fhir.models import Notification
+    from brygga.messaging.models import Thread
+
+    case = Case.objects.get(pk=object_id)
+    threads = list(Thread.objects.filter(case=case).values_list("pk", flat=True))
+    files = _delete_owned({("case", object_id)} | _owners_of_messages(threads))
+    events = CaseEvent.objects.filter(case=case)
+    Notification.objects.filter(case_event__in=events).delete()
+    events.delete()  # immutable in use; deleted only with their case, here
+    Involvement.objects.filter(source=case.source).delete()
+    case.delete()  # threads (and their messages), planning, participants, meetings cascade
+    return files
+
+
+def thread_candidates(cutoff: dt.datetime) -> Iterator[Candidate]:
+    """A message thread of a SIP or a care request whose newest message was sent before the cutoff and whose
+    messages carry nothing still within its period (threads of a case go with their case)."""
+    from brygga.messaging.models import Thread
+
+    needed_owners = _owners_with_newer(cutoff)
+    threads = Thread.objects.filter(case__isnull=True)
+    latest = _thread_latest(threads)
+    for pk, person_id, created_at in threads.values_list("pk", "person_id", "created_at").iterator():
+        newest = latest.get(pk, created_at)
+        if newest >= cutoff or _owners_of_messages([pk]) & needed_owners:
+            continue
+        yield Candidate("message_thread", str(pk), person_id, newest)
+
+
+def delete_thread(object_id: str) -> int:
+    from brygga.messaging.models import Thread
+
+    files = _delete_owned(_owners_of_messages([int(object_id)]))
+    Thread.objects.filter(pk=object_id).delete()  # its messages cascade
+    return files
+
+
 def _delete_file(storage, name: str | None) -> int:  # type: ignore[no-untyped-def]
     """Delete the file once the row's deletion has committed (a rolled-back deletion keeps its file)."""
     if name and storage.exists(name):
@@ -135,6 +253,15 @@ def builtin_kinds() -> list[Kind]:
     return [
         Kind("attachment", _("Bilagor"), 10, JOURNAL, attachment_candidates, delete_attachment),
         Kind("document", _("Undertecknade dokument"), 10, JOURNAL, document_candidates, delete_document),
+        Kind("case", _("Ärenden med händelser och meddelanden"), 10, JOURNAL, case_candidates, delete_case),
+        Kind(
+            "message_thread",
+            _("Meddelandetrådar om SIP och vårdbegäran"),
+            10,
+            JOURNAL,
+            thread_candidates,
+            delete_thread,
+        ),
         Kind(
             "settlement_run",
             _("Betalningsunderlag (avräkningar)"),

@@ -77,7 +77,51 @@ def apply_retention(now: dt.datetime | None = None, dry_run: bool = False) -> Re
             result.deleted[kind.key] += 1
             result.files += files
             log.info("Retention deleted %s %s (%s years)", kind.key, candidate.object_id, rule.years)
+    segments = prune_access_log_segments(now, dry_run)
+    if segments:
+        result.deleted["access_log"] += segments
     return result
+
+
+ACCESS_LOG_SOURCE = (
+    "HSLF-FS 2016:40 4 kap. 9 § (åtkomstloggar sparas minst fem år) och Patientdatalagen (2008:355) "
+    "4 kap. 3 §; gallras i hela förseglade avsnitt (ADR 0409)."
+)
+
+
+def _held_identifiers() -> set[str]:
+    held = LegalHold.objects.filter(released_at__isnull=True, person__isnull=False).select_related("person")
+    return {hold.person.identifier for hold in held if hold.person is not None}
+
+
+def prune_access_log_segments(now: dt.datetime, dry_run: bool = False) -> int:
+    """The access log's retention: whole sealed segments older than ``BRYGGA_ACCESS_LOG_RETENTION_YEARS``,
+    oldest first, never past a segment with an entry of a person under a legal hold, never the newest seal.
+    Logged as one ``RetentionDeletion`` (kind ``access_log``) per run. Returns the number of segments."""
+    from brygga.access.services import prunable_seals, prune_access_log
+
+    years = int(settings.BRYGGA_ACCESS_LOG_RETENTION_YEARS)
+    cutoff = years_before(now, years)
+    held = _held_identifiers()
+    if dry_run:
+        return len(prunable_seals(cutoff, held))
+    first = AccessLogSeal.objects.order_by("sequence").values_list("sequence", flat=True).first()
+    with transaction.atomic():
+        prune = prune_access_log(cutoff, years, held, now=now)
+        if prune is None:
+            return 0
+        RetentionDeletion.objects.create(
+            deleted_at=now,
+            kind="access_log",
+            object_id=f"seal {first}-{prune.through_sequence}"[:40],
+            person_id=None,
+            record_date=prune.newest_entry_at,
+            retention_years=years,
+            legal_source=ACCESS_LOG_SOURCE[:300],
+            files_deleted=0,
+        )
+    log.info("Retention deleted access-log seals %s–%s", first, prune.through_sequence)
+    return prune.through_sequence - (first or 1) + 1
 
 
 @dataclass
@@ -109,8 +153,8 @@ def expiring_report(start: dt.datetime, end: dt.datetime) -> list[ExpiringLine]:
 
 def access_log_past_retention(now: dt.datetime | None = None) -> tuple[int, int]:
     """Access-log entries older than ``BRYGGA_ACCESS_LOG_RETENTION_YEARS`` and the number of whole sealed
-    segments they fill. Reported, not deleted here: entries may only go as whole sealed segments, keeping the
-    seal chain's boundary, by the access log's own retention (docs/operations.md)."""
+    segments they fill (the job deletes the segments, ``prune_access_log_segments``; the entries of a segment
+    that also holds newer ones, and those after the newest seal, wait)."""
     now = now or timezone.now()
     cutoff = years_before(now, int(settings.BRYGGA_ACCESS_LOG_RETENTION_YEARS))
     entries = AccessLogEntry.objects.filter(at__lt=cutoff).count()

@@ -14,20 +14,20 @@ from brygga.organisations.models import Unit
 class Command(BaseCommand):
     help = (
         "Register where a unit's reserve copies go: the unit's age public key (from `age-keygen`, the unit "
-        "keeps the secret key) and an SFTP server it administers, with that server's host key. The unit "
-        "authorises brygga's public key (BRYGGA_BACKUP_SSH_KEY + .pub) for the SFTP user."
+        "keeps the secret key) and an SFTP server it administers, with that server's host key, and/or an "
+        "e-mail address. The unit authorises brygga's public key (BRYGGA_BACKUP_SSH_KEY + .pub) for the SFTP "
+        "user."
     )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("unit_hsa_id")
         parser.add_argument("--age-recipient", required=True, help="age1… (the unit's public key)")
-        parser.add_argument("--host", required=True)
+        parser.add_argument("--host", default="")
         parser.add_argument("--port", default="22")
-        parser.add_argument("--user", required=True, help="the SFTP account on the unit's server")
+        parser.add_argument("--user", default="", help="the SFTP account on the unit's server")
         parser.add_argument("--directory", default=".")
-        parser.add_argument(
-            "--host-key-file", required=True, help="the server's host key (.pub or known_hosts)"
-        )
+        parser.add_argument("--host-key-file", help="the server's host key (.pub or known_hosts)")
+        parser.add_argument("--email", default="", help="the unit's address for copies by e-mail")
         parser.add_argument("--by", required=True, help="the brygga user name recorded as registering it")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -42,10 +42,13 @@ class Command(BaseCommand):
                 options["age_recipient"],
                 options["host"],
                 options["user"],
-                Path(options["host_key_file"]).read_text(),
+                Path(options["host_key_file"]).read_text() if options["host_key_file"] else "",
                 options["port"],
                 options["directory"],
+                email=options["email"],
             )
         except DomainError as exc:
             raise CommandError("; ".join(f"{p.field}: {p.message}" for p in exc.problems)) from exc
-        self.stdout.write(f"Reserve copies of {unit.name} go to {options['host']}:{options['directory']}.")
+        where = [f"{options['host']}:{options['directory']}"] if options["host"] else []
+        where += [options["email"]] if options["email"] else []
+        self.stdout.write(f"Reserve copies of {unit.name} go to {' and '.join(where)}.")
