@@ -29,12 +29,12 @@ run: install var
 	$(PY) manage.py load_reference_data
 	$(PY) manage.py load_demo_data
 	@echo "brygga: http://127.0.0.1:$(PORT)/  (demo accounts: see README)"
-	@set -e; $(PY) manage.py db_worker --queue-name '*' & worker=$$!; \
+	@set -e; $(PY) manage.py worker & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 worker: install
-	$(PY) manage.py db_worker --queue-name '*'
+	$(PY) manage.py worker
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -60,6 +60,7 @@ bench-smoke: install
 	$(PY) bench/process_bench.py --smoke
 	$(PY) bench/invoice_basis_bench.py --smoke
 	$(PY) bench/users_bench.py --smoke
+	$(PY) bench/reload_bench.py --smoke
 	@case "$$DATABASE_URL" in postgres*) $(PY) bench/payment_bench.py --smoke --repeat 1;; \
 	  *) echo "bench/payment_bench.py --smoke skipped: DATABASE_URL is not PostgreSQL";; esac
 

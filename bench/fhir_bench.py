@@ -6,7 +6,8 @@ django-tasks DB worker (docs/benchmarks.md, issue 19 item 6):
    time, p50/p95 of each and the ratio of the p95s;
 2. notification latency: a municipal system subscribes to admission notices (rest-hook to a receiver on
    127.0.0.1); admission notices are sent through ``POST /fhir/r4/Task`` at ``--rate`` per second for
-   ``--seconds``; for each notification, the time from the event's ``recorded_at`` (written in the sending
+   ``--seconds`` by ``--senders`` threads (each notice at its own time slot, so the rate holds while a request
+   waits); for each notification, the time from the event's ``recorded_at`` (written in the sending
    transaction, just before its commit) to its arrival at the receiver. Counts lost notifications (must be 0).
 
     python bench/fhir_bench.py                  # temporary SQLite, defaults below
@@ -127,7 +128,8 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                outer.arrivals.append((time.time(), body))
+                if body["entry"][0]["resource"].get("type") == "event-notification":  # not the handshake
+                    outer.arrivals.append((time.time(), body))
                 self.send_response(200)
                 self.end_headers()
 
@@ -154,6 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=10.0, help="admission notices per second")
     parser.add_argument("--seconds", type=float, default=30.0, help="how long to send notices")
     parser.add_argument("--warmup", type=int, default=10, help="unmeasured Encounter creates first")
+    parser.add_argument(
+        "--senders", type=int, default=4, help="threads sending the notices (to keep --rate while each waits)"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args(argv)
     if args.smoke:
@@ -171,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         BRYGGA_SECRET_KEY=env.get("BRYGGA_SECRET_KEY") or secrets.token_urlsafe(50),
         BRYGGA_LOG_LEVEL="WARNING",
         BRYGGA_FHIR_REQUIRE_HTTPS="0",  # the receiver is on loopback
+        BRYGGA_FHIR_ENDPOINT_HOSTS=HOST,  # the allow-list production needs (fail closed without one)
     )
     tmp = tempfile.TemporaryDirectory(prefix="brygga-fhir-bench-")
     var = Path(tmp.name)
@@ -187,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     persons: list[str] = setup["persons"][: args.encounters]
 
     port = free_port()
-    server = start_gunicorn(env, port, 2, var / "gunicorn.log")
+    server = start_gunicorn(env, port, args.workers, var / "gunicorn.log")
     worker = subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), "db_worker", "--queue-name", "*", "--no-reload",
          "--interval", "0.05", "--no-startup-delay"],
@@ -223,20 +230,37 @@ def main(argv: list[str] | None = None) -> int:
         if status != 201:
             raise SystemExit(f"subscription refused: {payload.decode()}")
         task_ms: list[float] = []
+        lock = threading.Lock()
+        queue = list(enumerate(ids[:notices]))
         started = time.monotonic()
-        for i, encounter_id in enumerate(ids[:notices]):
-            pause = started + i / args.rate - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            task = {
-                "resourceType": "Task", "status": "requested", "intent": "order",
-                "code": {"coding": [{"system": "https://brygga.vgregion.se/fhir/CodeSystem/svpl-task",
-                                     "code": "inskrivningsmeddelande"}]},
-                "encounter": {"reference": f"Encounter/{encounter_id}"},
-            }  # fmt: skip
-            status, ms, _payload = call(port, "POST", "/fhir/r4/Task", setup["ehr"], task)
-            if status == 201:
-                task_ms.append(ms)
+
+        def send() -> None:
+            # Each sender takes the next notice and sends it at its slot (started + i / rate), so the rate
+            # holds while a request waits on the server, as long as there are enough senders.
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    i, encounter_id = queue.pop(0)
+                pause = started + i / args.rate - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+                task = {
+                    "resourceType": "Task", "status": "requested", "intent": "order",
+                    "code": {"coding": [{"system": "https://brygga.vgregion.se/fhir/CodeSystem/svpl-task",
+                                         "code": "inskrivningsmeddelande"}]},
+                    "encounter": {"reference": f"Encounter/{encounter_id}"},
+                }  # fmt: skip
+                status, ms, _payload = call(port, "POST", "/fhir/r4/Task", setup["ehr"], task)
+                if status == 201:
+                    with lock:
+                        task_ms.append(ms)
+
+        senders = [threading.Thread(target=send) for _ in range(max(1, args.senders))]
+        for thread in senders:
+            thread.start()
+        for thread in senders:
+            thread.join()
         sent_for = time.monotonic() - started
         deadline = time.monotonic() + 120
         while len(receiver.arrivals) < len(task_ms) and time.monotonic() < deadline:
@@ -258,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
 
     db = "PostgreSQL" if env["DATABASE_URL"].startswith("postgres") else "SQLite"
     print(
-        f"\n{db}; gunicorn 2 sync workers; one django-tasks DB worker; "
+        f"\n{db}; gunicorn {args.workers} sync workers; {args.senders} senders; one django-tasks DB worker; "
         f"load average {os.getloadavg()[0]:.1f}\n"
     )
     print("| measured | n | p50 ms | p95 ms | max ms |")

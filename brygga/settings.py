@@ -3,6 +3,7 @@ the README lists each variable. Nothing secret or production-specific lives in c
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import secrets
@@ -83,6 +84,7 @@ INSTALLED_APPS = [
     "brygga.demo",
     "brygga.signin",
     "brygga.hsa",
+    "axes",  # failed sign-ins per user name and client (ADR 0807)
     "djangosaml2",
 ]
 
@@ -105,6 +107,7 @@ MIDDLEWARE = [
     "brygga.core.middleware.RefuseUnstorableInputMiddleware",
     "brygga.core.once.OneTimeFormMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: sees the login view's answer (ADR 0807)
 ]
 # Server-Timing header (app and SQL time per response) for the load benchmark; off unless set (ADR 0700).
 SERVER_TIMING = env_bool("BRYGGA_SERVER_TIMING", False)
@@ -188,6 +191,21 @@ AUTH_PASSWORD_VALIDATORS = [
 # Account security (R-AUTH-1): lock-out, idle timeout, second factor.
 BRYGGA_LOCKOUT_THRESHOLD = int(os.environ.get("BRYGGA_LOCKOUT_THRESHOLD", "5"))
 BRYGGA_LOCKOUT_MINUTES = int(os.environ.get("BRYGGA_LOCKOUT_MINUTES", "15"))
+# Lock-out of failed sign-ins with django-axes (ADR 0807): per user name AND client address, so nobody can
+# lock a known user out from elsewhere, and the same for a user name that does not exist (the answer never
+# tells).
+AXES_FAILURE_LIMIT = BRYGGA_LOCKOUT_THRESHOLD
+AXES_COOLOFF_TIME = dt.timedelta(minutes=BRYGGA_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_LOCKOUT_CALLABLE = "brygga.accounts.views.locked_out"
+# Behind a reverse proxy the client is the address it appends to X-Forwarded-For (BRYGGA_PROXY_COUNT proxies).
+AXES_IPWARE_PROXY_COUNT = int(os.environ.get("BRYGGA_PROXY_COUNT", "0")) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
+)
+AXES_VERBOSE = False
 BRYGGA_REQUIRE_TOTP = env_bool("BRYGGA_REQUIRE_TOTP", not DEBUG)
 # Key sealing the TOTP secrets at rest (a Fernet key: `python -c "from cryptography.fernet import Fernet;
 # print(Fernet.generate_key().decode())"`). Empty: derived from the secret key (ADR 0502).
@@ -210,6 +228,11 @@ BRYGGA_ACCESS_LOG_KEY = os.environ.get("BRYGGA_ACCESS_LOG_KEY", "")
 BRYGGA_ACCESS_LOG_ANCHOR = os.environ.get(
     "BRYGGA_ACCESS_LOG_ANCHOR", str(VAR_DIR / "access-log-anchor.jsonl")
 )
+# RFC 3161 time-stamps over the seals (ADR 0808), optional: a time-stamping authority's URL (its root
+# certificate in BRYGGA_SIGNING_TRUST_ROOTS), and how old the newest stamp may be before verify_access_log
+# reports that the last seals may have been dropped (the sealing cron runs every minute).
+BRYGGA_ACCESS_LOG_TSA_URL = os.environ.get("BRYGGA_ACCESS_LOG_TSA_URL", "")
+BRYGGA_ACCESS_LOG_STAMP_MAX_AGE = int(os.environ.get("BRYGGA_ACCESS_LOG_STAMP_MAX_AGE", "10"))
 BRYGGA_ACCESS_LOG_RETENTION_YEARS = int(os.environ.get("BRYGGA_ACCESS_LOG_RETENTION_YEARS", "5"))
 # Retention (gallring) per kind of record: years and legal source may be overridden (docs/operations.md).
 BRYGGA_RETENTION_RULES = json.loads(os.environ.get("BRYGGA_RETENTION_RULES", "{}"))
@@ -346,6 +369,8 @@ SAML_IGNORE_LOGOUT_ERRORS = True  # a failed logout at the IdP still ends the br
 LOGOUT_REDIRECT_URL = "/konto/logga-in/"
 LOGIN_REDIRECT_URL = "/"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a (user name, client) pair with too many recent failures before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "brygga.signin.saml.SithsSaml2Backend",
 ]
@@ -354,15 +379,24 @@ AUTHENTICATION_BACKENDS = [
 BRYGGA_BASE_URL = os.environ.get("BRYGGA_BASE_URL", "http://127.0.0.1:8000")
 BRYGGA_FHIR_CAPABILITY_DATE = "2026-12-06"
 BRYGGA_FHIR_REQUIRE_HTTPS = os.environ.get("BRYGGA_FHIR_REQUIRE_HTTPS", "1" if not DEBUG else "0") == "1"
-# Hosts a subscription may send to (comma-separated; "kommun.se" also allows its subdomains). Empty: any host.
+# Hosts a subscription may send to (comma-separated; "kommun.se" also allows its subdomains): a subscription
+# makes brygga send requests (SSRF), so only the subscribers' hosts the administration approved. Empty refuses
+# every subscription (fail closed) unless BRYGGA_FHIR_ANY_ENDPOINT_HOST=1 (the default with BRYGGA_DEBUG=1).
 BRYGGA_FHIR_ENDPOINT_HOSTS = [
     h.strip().lower() for h in os.environ.get("BRYGGA_FHIR_ENDPOINT_HOSTS", "").split(",") if h.strip()
 ]
+BRYGGA_FHIR_ANY_ENDPOINT_HOST = env_bool("BRYGGA_FHIR_ANY_ENDPOINT_HOST", DEBUG)
 BRYGGA_FHIR_NOTIFY_TIMEOUT = float(os.environ.get("BRYGGA_FHIR_NOTIFY_TIMEOUT", "10"))
 BRYGGA_FHIR_RETRY_BASE_SECONDS = float(os.environ.get("BRYGGA_FHIR_RETRY_BASE_SECONDS", "5"))
 BRYGGA_FHIR_RETRY_MAX_SECONDS = float(os.environ.get("BRYGGA_FHIR_RETRY_MAX_SECONDS", "3600"))
 BRYGGA_FHIR_DELIVERY_LEASE_SECONDS = float(os.environ.get("BRYGGA_FHIR_DELIVERY_LEASE_SECONDS", "60"))
+# Delivered notifications (the delivery log) are deleted after this many days by manage.py fhir_prune.
+BRYGGA_FHIR_NOTIFICATION_RETENTION_DAYS = int(os.environ.get("BRYGGA_FHIR_NOTIFICATION_RETENTION_DAYS", "90"))
+# The shortest heartbeatPeriod a subscription may ask for (each heartbeat is a request to the subscriber).
+BRYGGA_FHIR_MIN_HEARTBEAT_SECONDS = int(os.environ.get("BRYGGA_FHIR_MIN_HEARTBEAT_SECONDS", "60"))
 
+# A task RUNNING longer than this is taken to have lost its worker (another host) and runs again (ADR 0809).
+BRYGGA_TASK_STALE_MINUTES = int(os.environ.get("BRYGGA_TASK_STALE_MINUTES", "120"))
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("BRYGGA_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
@@ -386,6 +420,9 @@ EMAIL_FILE_PATH = os.environ.get("BRYGGA_EMAIL_FILE_PATH", str(VAR_DIR / "mail")
 # adapter's default records what it would send instead of calling an operator.
 BRYGGA_BASE_URL = os.environ.get("BRYGGA_BASE_URL", "http://127.0.0.1:8000")
 BRYGGA_SMS_ADAPTER = os.environ.get("BRYGGA_SMS_ADAPTER", "brygga.receiving.sms.LocalSmsAdapter")
+# Delivered notifications (and the local SMS adapter's record) are deleted this many days after they were sent
+# by `manage.py prune_notifications` (nightly): they carry no personal data and are no record (ADR 0907).
+BRYGGA_NOTIFICATION_RETENTION_DAYS = int(os.environ.get("BRYGGA_NOTIFICATION_RETENTION_DAYS", "30"))
 # How often an open inbox asks for its rows again (seconds; 0 turns it off).
 BRYGGA_INBOX_REFRESH_SECONDS = int(os.environ.get("BRYGGA_INBOX_REFRESH_SECONDS", "30"))
 # Pexip Infinity for video planning meetings (docs/receiving.md); used when BRYGGA_VIDEO_PROVIDER names

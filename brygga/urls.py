@@ -16,6 +16,7 @@ urlpatterns = [
     path("readyz", health, name="readyz"),
     path("api/v1/", api.urls),
     path("fhir/r4/", include("brygga.fhir.urls")),
+    path("integration/prenumerationer/", include("brygga.fhir.page_urls")),
     # Logging out ends the identity provider's session too, so accounts:logout is the sign-in app's view; the
     # sign-in app sits above accounts (ADR 0009).
     path(

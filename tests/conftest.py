@@ -9,6 +9,9 @@ from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Role
 from tests.factories import CONTACT_POINT, HOME, PRIMARY_CARE, WARD, actor
 
+# Notes the API operations each test calls successfully (issue 20 item 2, tests/test_api_coverage.py).
+pytest_plugins = ["tests.api_coverage"]
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]

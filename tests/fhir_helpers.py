@@ -78,12 +78,21 @@ class Receiver:
         self.holding = threading.Event()
         self.release = threading.Event()
         self.seen: list[dict[str, Any]] = []  # every request body, acknowledged or not
+        # Handshakes and heartbeats (R4B backport) apart from the notifications, with their own answers.
+        self.control: list[dict[str, Any]] = []
+        self.control_answers: list[int] = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 — http.server's name
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length))
+                kind = body["entry"][0]["resource"].get("type")
+                if kind in ("handshake", "heartbeat"):
+                    outer.control.append(body)
+                    self.send_response(outer.control_answers.pop(0) if outer.control_answers else 200)
+                    self.end_headers()
+                    return
                 outer.seen.append(body)
                 if outer.hold:
                     outer.hold = False

@@ -17,3 +17,6 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405
 BRYGGA_POPULATION_REGISTER = "none"  # tests that fetch set it (tests/test_people_register.py)
 BRYGGA_LOCAL_LOGIN = True  # the tests sign in with local accounts; production defaults to off
+# The tests' receivers run on 127.0.0.1 without an allow-list; tests/test_fhir_subscriptions.py asserts the
+# fail-closed default (no list: no subscription) and the list.
+BRYGGA_FHIR_ANY_ENDPOINT_HOST = True

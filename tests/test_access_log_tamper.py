@@ -43,6 +43,7 @@ def _as_owner(*statements: str) -> None:
             for trigger in ("access_log_no_update", "access_log_no_delete", "access_seal_no_update"):
                 cursor.execute(f"DROP TRIGGER IF EXISTS {trigger}")
             cursor.execute("DROP TRIGGER IF EXISTS access_seal_no_delete")
+            cursor.execute("DROP TRIGGER IF EXISTS access_stamp_no_delete")
             for sql in statements:
                 cursor.execute(sql)
 

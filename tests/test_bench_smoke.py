@@ -122,3 +122,11 @@ def test_invoice_basis_benchmark_smoke_run() -> None:
     done = _run("bench/invoice_basis_bench.py", "--smoke")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "| page 1 | after |" in done.stdout and "| CSV download | after |" in done.stdout
+
+
+def test_graceful_reload_under_load_smoke_run() -> None:
+    """Issue 20 item 8: SIGHUP to gunicorn (a graceful reload) twice while clients keep requesting: every
+    request answers 200 (bench/reload_bench.py exits 1 on any refused, reset or failed request)."""
+    done = _run("bench/reload_bench.py", "--smoke")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "during 2 reloads (2 seen by gunicorn)" in done.stdout and ": 0 failed" in done.stdout

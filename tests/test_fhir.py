@@ -75,7 +75,10 @@ def test_capability_statement_is_valid_and_lists_only_what_is_served() -> None:
     body = valid(response.json())
     served = {r["type"]: {i["code"] for i in r["interaction"]} for r in body["rest"][0]["resource"]}
     assert served["Encounter"] == {"read", "search-type", "create", "update"}
-    assert "Appointment" not in served and "DocumentReference" not in served  # not served yet: not claimed
+    assert served["DocumentReference"] == {"read", "search-type"}
+    assert served["Binary"] == {"read"} and served["Provenance"] == {"read", "search-type"}
+    assert served["PractitionerRole"] == {"read", "search-type"}
+    assert served["Appointment"] == {"read", "search-type"}
     assert served["Consent"] == {"search-type"}
     assert served["AuditEvent"] == {"search-type"}
     assert served["Communication"] == {"read", "search-type", "create"}
@@ -440,7 +443,14 @@ def subscribe(c: Client, topic: str, endpoint: str) -> dict[str, Any]:
     }
     response = post(c, "Subscription", body)
     assert response.status_code == 201, response.content
-    return valid(response.json())
+    resource = valid(response.json())
+    if resource["status"] != "active":
+        # These tests look at the outbox with an endpoint that refuses (port 9), so the handshake failed;
+        # the handshake itself is tested in tests/test_fhir_subscriptions.py.
+        assert resource["status"] == "error" and ":9/" in endpoint
+        Subscription.objects.filter(pk=resource["id"]).update(status=Subscription.Status.ACTIVE)
+        resource["status"] = "active"
+    return resource
 
 
 @time_machine.travel(NOW, tick=False)
@@ -577,8 +587,9 @@ def test_the_subscribers_administrator_sees_the_delivery_log_another_principals_
 
 @time_machine.travel(NOW, tick=False)
 def test_encounter_create_runs_a_bounded_number_of_statements(ehr: Client) -> None:
-    """docs/benchmarks.md: token, person look-up with its log entry, ``services.admit`` and the answer — 23
-    statements measured (savepoints included); a new query per request would show here first."""
+    """docs/benchmarks.md: token, person look-up with its log entry, ``services.admit`` and the answer (the
+    case with its version in one statement) — 22 statements measured (savepoints included); a new query per
+    request would show here first."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -588,7 +599,7 @@ def test_encounter_create_runs_a_bounded_number_of_statements(ehr: Client) -> No
     body = encounter_body(person.identifier, ADMITTED, identifier=[{"value": "EHR-Q"}])
     with CaptureQueriesContext(connection) as queries:
         assert post(ehr, "Encounter", body).status_code == 201
-    assert len(queries.captured_queries) <= 25
+    assert len(queries.captured_queries) <= 22
 
 
 # --- Communication ------------------------------------------------------------------------------------------

@@ -247,3 +247,99 @@ def test_a_worker_killed_mid_delivery_loses_nothing(
         )
         assert state.splitlines()[-1] == "[('delivered', 1)]"
         sub.delete()
+
+
+DOCUMENTS = """
+import json, datetime as dt
+from brygga.access.models import Involvement
+from brygga.access.services import involve
+from brygga.accounts.context import Actor
+from brygga.accounts.models import Membership
+from brygga.cases import services
+from brygga.cases.models import Case
+from brygga.documents.signed import create_document, sign_version
+from brygga.organisations.models import Unit
+case = Case.objects.get(pk=%(case)s)
+nurse_membership = Membership.objects.filter(unit__name=%(ward)r, role="ward_nurse").select_related("user").first()
+nurse_membership.user.hsa_id = "SE2321000131-P000000000983"
+nurse_membership.user.save()
+nurse = Actor(user=nurse_membership.user, membership=nurse_membership)
+version = create_document(nurse, case.person_id, "case", str(case.pk), "Vårdplan", "Mål: trygg hemgång.")
+sign_version(nurse, version.pk)
+meeting = services.book_meeting(nurse, case, form="video", starts_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
+                                participants=[Unit.objects.get(name=%(ward)r), Unit.objects.get(name=%(contact)r)])
+print(json.dumps({"version": version.pk, "meeting": meeting.pk, "link": meeting.video_link,
+                  "ward_id": Unit.objects.get(name=%(ward)r).pk, "person": case.person_id}))
+"""
+
+
+def test_documents_signatures_roles_and_meetings_through_fhirpy(e2e_server: E2EServer) -> None:
+    """Issue 19 items 1–2 over HTTP: the municipality's system reads the signed plan (DocumentReference), its
+    PDF (Binary) and its signature (Provenance), the ward's roles and the planning meeting with its video room
+    (it is invited)."""
+    import base64
+
+    ids = setup(e2e_server, 983)
+    ehr, municipality = fhir(e2e_server, ids["ehr"]), fhir(e2e_server, ids["municipality"])
+    encounter = admit(ehr, ids["pnr"], "E2E-DOC")
+    task(ehr, "inskrivningsmeddelande", encounter.id)
+    made = json.loads(
+        e2e_server.shell(
+            DOCUMENTS % {"case": encounter.id, "ward": MEDICINE, "contact": CONTACT}
+        ).splitlines()[-1]
+    )
+    documents = municipality.resources("DocumentReference").search(patient=f"Patient/{made['person']}")
+    found = [valid(dict(d.serialize())) for d in documents.fetch_all()]
+    assert [d["id"] for d in found] == [f"signed-{made['version']}"]
+    assert found[0]["docStatus"] == "final"
+    assert found[0]["context"]["related"] == [{"reference": f"Encounter/{encounter.id}"}]
+    binary = municipality.reference("Binary", f"signed-{made['version']}").to_resource()
+    assert base64.b64decode(binary["data"]).startswith(b"%PDF-")
+    provenance = (
+        municipality.resources("Provenance")
+        .search(target=f"DocumentReference/signed-{made['version']}")
+        .first()
+    )
+    assert provenance is not None
+    assert valid(dict(provenance.serialize()))["agent"][0]["who"]["identifier"]["value"] == (
+        "SE2321000131-P000000000983"
+    )
+    roles = (
+        municipality.resources("PractitionerRole")
+        .search(organization=f"Organization/{made['ward_id']}")
+        .fetch_all()
+    )
+    assert f"unit-{made['ward_id']}" in {r["id"] for r in roles}
+    appointment = municipality.resources("Appointment").search(patient=f"Patient/{made['person']}").first()
+    assert appointment is not None and appointment["id"] == str(made["meeting"])
+    room = valid(dict(appointment.serialize()))["extension"][0]["extension"]
+    assert {"url": "url", "valueUrl": made["link"]} in room
+
+
+HEARTBEAT = """
+from django.utils import timezone
+from brygga.fhir.models import Subscription
+from brygga.fhir.subscriptions import schedule_heartbeat
+# A 2-second period (the API's minimum is a minute) so the chain of deferred tasks shows in a test.
+Subscription.objects.filter(pk=%(pk)s).update(heartbeat_period=2, last_sent_at=timezone.now())
+schedule_heartbeat(%(pk)s, timezone.now())
+"""
+
+
+def test_heartbeats_come_from_the_worker_through_deferred_tasks(
+    e2e_server: E2EServer, workers: list[subprocess.Popen[bytes]]
+) -> None:
+    """The handshake at creation, then the heartbeat chain run by the real DB worker: each heartbeat task
+    sends when the period has passed and schedules the next one (django-tasks ``run_after``)."""
+    ids = setup(e2e_server, 984)
+    municipality = fhir(e2e_server, ids["municipality"])
+    with Receiver() as receiver:
+        sub = subscribe(municipality, "discharge", receiver.url)
+        assert sub["status"] == "active"
+        assert [b["entry"][0]["resource"]["type"] for b in receiver.control] == ["handshake"]
+        e2e_server.shell(HEARTBEAT % {"pk": sub.id})
+        workers.append(start_worker(e2e_server))
+        wait_for(lambda: len(receiver.control) >= 3, timeout=60, what="two heartbeats")
+        beats = [valid(b)["entry"][0]["resource"] for b in receiver.control[1:]]
+        assert {b["type"] for b in beats} == {"heartbeat"}
+        assert all(b["subscription"]["reference"] == f"Subscription/{sub.id}" for b in beats)

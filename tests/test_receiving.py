@@ -507,16 +507,57 @@ def test_a_recipient_is_chosen_from_the_searchable_list_R_INS_7(nurse: Actor, ca
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     home = unit("Göteborg hemsjukvård")
     label = f"Göteborg hemsjukvård — Göteborg, Hemsjukvård ({home.hsa_id})"
-    assert '<datalist id="unit-options">' in page and f'value="{label}"' in page
-    assert 'list="unit-options"' in page and "HSA-id för enheten" not in page
-    response = client.post(reverse("cases:action", args=[case.pk, "add-recipient"]), {"unit": label})
+    # A plain select (the combobox's base, usable without JavaScript) holding every receiving unit.
+    assert 'id="add-unit" name="unit"' in page and f'<option value="{home.hsa_id}">{label}</option>' in page
+    assert "data-combobox=" in page and "brygga/combobox.js" in page and "HSA-id för enheten" not in page
+    response = client.post(reverse("cases:action", args=[case.pk, "add-recipient"]), {"unit": home.hsa_id})
     assert response.status_code == 302
     assert Participant.objects.filter(case=case, unit=home, status="active").exists()
+    # The option's text, as scripts and the earlier datalist sent it, names the unit too.
+    social = unit("Göteborg biståndsenhet")
+    response = client.post(
+        reverse("cases:action", args=[case.pk, "add-recipient"]), {"unit": social.picker_label}
+    )
+    assert response.status_code == 302
+    assert Participant.objects.filter(case=case, unit=social, status="active").exists()
     # A typed name that is no unit is refused naming the field, and nothing is added.
     before = Participant.objects.filter(case=case).count()
     refused = client.post(reverse("cases:action", args=[case.pk, "add-recipient"]), {"unit": "Ingen sådan"})
     assert refused.status_code == 400 and "finns inte eller är inte aktiv" in refused.content.decode()
     assert Participant.objects.filter(case=case).count() == before
+
+
+def test_the_unit_search_finds_by_name_municipality_and_kind(nurse: Actor) -> None:
+    """The combobox's server side: every word must match the name, the municipality or the kind's label;
+    ``kinds`` narrows; at most 20 rows and the total; signed-in users only."""
+    client = Client()
+    url = reverse("web:unit_search")
+    assert client.get(url, {"q": "hem"}).status_code in (302, 403)  # not signed in: no answer
+    client.force_login(nurse.user)
+
+    def search(**params: str) -> dict[str, Any]:
+        response = client.get(url, params)
+        assert response.status_code == 200 and response["Content-Type"] == "application/json"
+        return dict(response.json())
+
+    home = unit("Göteborg hemsjukvård")
+    by_name = search(q="göteborg hemsjukv")
+    assert [r["hsa_id"] for r in by_name["results"]] == [home.hsa_id] and by_name["count"] == 1
+    row = by_name["results"][0]
+    assert row["label"] == home.picker_label and row["id"] == home.pk and row["municipality"] == "Göteborg"
+    # By municipality and kind label together (kind "Hemsjukvård" matched through its Swedish label).
+    by_kind = search(q="Göteborg socialtjänst")
+    assert by_kind["results"] and all(
+        r["municipality"] == "Göteborg" and r["kind"] == "Socialtjänst" for r in by_kind["results"]
+    )
+    # kinds narrows: a ward is not offered as a recipient.
+    wards = search(q="Sahlgrenska", kinds="primary_care,municipal_contact,home_health,social_services")
+    assert all(r["kind"] != "Vårdavdelning" for r in wards["results"])
+    assert search(q="Sahlgrenska")["results"]  # without kinds the wards are found
+    # At most 20 rows, with the total.
+    many = search(q="a")
+    assert len(many["results"]) == 20 and many["count"] > 20
+    assert search(q="zzzz-ingen-sådan") == {"count": 0, "results": []}
 
 
 def test_the_local_administrator_edits_contact_details_of_the_own_principals_units_only() -> None:

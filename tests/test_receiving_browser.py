@@ -263,3 +263,138 @@ def test_measure_the_case_page(session: Any, e2e_server: E2EServer) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     assert all(v["height"] > 0 for v in results.values())
+
+
+# Collects what the page's Content-Security-Policy refuses (and uncaught errors) from the first script on: an
+# init script is evaluated through the DevTools protocol, which the page's policy does not govern.
+_CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__cspViolations.push(e.violatedDirective + ' ' + (e.blockedURI || '') + ' ' + (e.sample || ''));
+});
+"""
+
+
+def test_inbox_refreshes_itself_without_any_csp_violation(session: Any, e2e_server: E2EServer) -> None:
+    """The inbox's refresh runs under `script-src 'self'` (no 'unsafe-eval', no inline style): htmx with
+    eval turned off, the "not while focus is in the list" rule in our own script. Nothing is refused in the
+    console; the list is replaced when something arrives, and not while keyboard focus is inside it."""
+    identifier = personas.test_number("19490505", 991)
+    contact = session("kontaktpunkt")
+    console: list[str] = []
+    contact.on(
+        "console", lambda m: console.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None
+    )
+    contact.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
+    contact.add_init_script(_CSP_LISTENER)
+    contact.goto("/arenden/")
+    signature = contact.locator("#inbox-list").get_attribute("hx-get")
+    assert signature and "sig=" in signature
+
+    # Something arrives: the open list is replaced and the polite live region says so.
+    case_id = int(scenario(e2e_server, f"s.admit('{identifier}', 'Csp', 'Kontrollsson')"))
+    contact.wait_for_function(
+        "() => document.querySelector('#inbox-announce').textContent.trim().length > 0", timeout=20_000
+    )
+    assert "Csp Kontrollsson" in contact.locator("#inbox-list").inner_text()
+    assert contact.locator("#inbox-list").get_attribute("hx-get") != signature
+
+    # Keyboard focus inside the list: nothing arrives on the page while it is there, however much changes.
+    contact.locator("#inbox-list a", has_text="Csp Kontrollsson").focus()
+    requests: list[str] = []
+    contact.on("request", lambda r: requests.append(r.url) if "del=lista" in r.url else None)
+    scenario(e2e_server, f"s.discharge_ready({case_id})")
+    contact.wait_for_timeout(5_000)  # the e2e server refreshes every 2 s: two chances
+    assert requests == [], requests
+    assert contact.evaluate("() => document.activeElement.textContent") == "Csp Kontrollsson"
+    # Focus leaves the list: the next tick fetches and replaces it.
+    contact.locator("#filter-q").focus()
+    contact.wait_for_function(
+        "() => /Utskrivningsklar/.test(document.querySelector('#inbox-list').innerText)", timeout=20_000
+    )
+    violations = contact.evaluate("() => window.__cspViolations")
+    assert violations == [], violations
+    assert console == [], console
+
+
+def test_the_unit_picker_is_a_combobox_driven_by_keyboard_alone(session: Any, e2e_server: E2EServer) -> None:
+    """The ward adds a recipient with the keyboard only (WAI-ARIA combobox over the plain select): Tab into
+    it, type part of the name, arrows move the active option (aria-activedescendant), Escape closes, Enter
+    chooses without submitting, Tab to the button, Enter adds. axe-core finds nothing with the list open."""
+    identifier = personas.test_number("19510707", 993)
+    case_id = int(scenario(e2e_server, f"s.admit('{identifier}', 'Kombo', 'Tangentsson')"))
+    nurse = session("sjukskoterska")
+    console: list[str] = []
+    nurse.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    nurse.add_init_script(_CSP_LISTENER)
+    nurse.goto(f"/arenden/{case_id}/")
+    nurse.wait_for_load_state("networkidle")
+    # Open the collapsed step from its summary with Enter, then Tab into the picker.
+    nurse.locator("details:has(form#add-recipient) > summary").focus()
+    if not nurse.evaluate("() => document.activeElement.parentElement.open"):
+        nurse.keyboard.press("Enter")
+    assert nurse.evaluate("() => document.activeElement.parentElement.open")
+    nurse.keyboard.press("Tab")
+    box = nurse.locator("#add-unit-combo")
+    assert nurse.evaluate("() => document.activeElement.id") == "add-unit-combo"
+    assert box.get_attribute("role") == "combobox" and box.get_attribute("aria-expanded") == "false"
+    assert nurse.locator("#add-unit").is_hidden()  # the plain select stays the form's field, out of view
+    assert nurse.locator("form#add-recipient label[for=add-unit-combo]").inner_text() == "Enhet"
+
+    nurse.locator("#add-unit-combo").scroll_into_view_if_needed()
+    nurse.keyboard.type("göteborg hemsj")
+    nurse.wait_for_function("() => document.querySelector('#add-unit-combo').ariaExpanded === 'true'")
+    listbox = nurse.locator(f"#{box.get_attribute('aria-controls')}")
+    assert listbox.get_attribute("role") == "listbox"
+    options = listbox.locator("[role=option]")
+    assert options.count() >= 1 and "Göteborg hemsjukvård" in options.first.inner_text()
+    nurse.keyboard.press("ArrowDown")
+    first = options.first.get_attribute("id")
+    assert box.get_attribute("aria-activedescendant") == first
+    assert options.first.get_attribute("aria-selected") == "true"
+    assert nurse.evaluate("() => document.activeElement.id") == "add-unit-combo"  # focus stays in the box
+    assert_axe_clean(nurse, "combobox open")
+    screenshot(nurse, "receiving-unit-picker-open", full_page=False)
+    nurse.keyboard.press("Escape")
+    assert (
+        box.get_attribute("aria-expanded") == "false" and box.get_attribute("aria-activedescendant") is None
+    )
+    nurse.keyboard.press("ArrowDown")
+    assert box.get_attribute("aria-expanded") == "true"
+    nurse.keyboard.press("Enter")  # chooses; the form is not submitted
+    assert f"/arenden/{case_id}/" in nurse.url and box.get_attribute("aria-expanded") == "false"
+    home_hsa = nurse.locator("#add-unit").input_value()
+    assert home_hsa and box.input_value().startswith("Göteborg hemsjukvård — Göteborg, Hemsjukvård")
+    nurse.keyboard.press("Tab")
+    assert nurse.evaluate("() => document.activeElement.textContent.trim()") == "Lägg till"
+    with nurse.expect_navigation():
+        nurse.keyboard.press("Enter")
+    parts = nurse.locator("section[aria-labelledby=parts-title]").inner_text()
+    assert "Göteborg hemsjukvård" in parts
+    assert nurse.evaluate("() => window.__cspViolations") == [] and console == []
+
+
+def test_the_unit_picker_works_without_javascript(browser: Any, e2e_url: str, e2e_server: E2EServer) -> None:
+    """Progressive enhancement: with JavaScript off the picker is the plain select, which adds the unit."""
+    identifier = personas.test_number("19520808", 994)
+    case_id = int(scenario(e2e_server, f"s.admit('{identifier}', 'Utan', 'Skriptsson')"))
+    context = browser.new_context(base_url=e2e_url, locale="sv-SE", java_script_enabled=False)
+    try:
+        page = context.new_page()
+        login(page, "sjukskoterska")
+        if page.url.endswith("/enhet/"):
+            page.get_by_label(re.compile(re.escape(WARD))).check()
+            with page.expect_navigation():
+                page.get_by_role("button", name="Fortsätt").click()
+        page.goto(f"/arenden/{case_id}/")
+        page.locator("details:has(form#add-recipient) > summary").click()
+        picker = page.locator("#add-unit")
+        assert picker.is_visible() and page.locator("#add-unit-combo").count() == 0
+        assert page.locator("form#add-recipient label[for=add-unit]").inner_text() == "Enhet"
+        label = picker.locator("option", has_text="Göteborg biståndsenhet — ").inner_text()
+        picker.select_option(label=label)
+        with page.expect_navigation():
+            page.locator("form#add-recipient").get_by_role("button", name="Lägg till").click()
+        assert "Göteborg biståndsenhet" in page.locator("section[aria-labelledby=parts-title]").inner_text()
+    finally:
+        context.close()

@@ -135,7 +135,12 @@ def test_discharge_case_through_sip_and_an_accepted_care_request(session: Any, e
     # Step 2: participants from the municipality and a relative.
     vc.goto(sip_url)
     vc.locator("#ap-kind").select_option("unit")
-    vc.locator("#ap-unit").select_option(label="Göteborg kontaktpunkt")
+    # The unit picker (a combobox over the plain select): type, choose the first match with Enter.
+    vc.locator("#ap-unit-combo").fill("Göteborg kontaktp")
+    vc.wait_for_function("() => document.querySelector('#ap-unit-combo').ariaExpanded === 'true'")
+    vc.locator("#ap-unit-combo").press("ArrowDown")
+    vc.locator("#ap-unit-combo").press("Enter")
+    assert vc.locator("#ap-unit-combo").input_value().startswith("Göteborg kontaktpunkt — Göteborg")
     submit(vc, "form#add-participant", "Lägg till")
     vc.locator("#ap-kind").select_option("relative")
     vc.locator("#ap-name").fill("Dottern Dora")

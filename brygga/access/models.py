@@ -156,6 +156,27 @@ class AccessLogPrune(models.Model):
         return f"Gallring av loggen till och med försegling {self.through_sequence}"
 
 
+class AccessLogStamp(models.Model):
+    """An RFC 3161 time-stamp token over a seal (ADR 0808): a time-stamping authority (TSA) signed that the
+    keyed imprint of seal ``sequence`` existed at ``gen_time``. Each new seal is stamped, and the newest seal
+    again whenever its newest stamp is older than half of ``BRYGGA_ACCESS_LOG_STAMP_MAX_AGE``, so a fresh
+    stamp always names the head of the chain: dropping the last seals leaves the newest stamp too old (or
+    naming a seal that is gone). Append-only (triggers), like the seals. ``sequence`` is not a foreign key on
+    purpose: a stamp outlives the seal it names, which is how a dropped seal is noticed."""
+
+    sequence = models.PositiveIntegerField(db_index=True)
+    imprint = models.CharField(max_length=64)
+    token = models.BinaryField()
+    gen_time = models.DateTimeField()
+    tsa = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["gen_time", "id"]
+
+    def __str__(self) -> str:
+        return f"Tidsstämpel för försegling {self.sequence} ({self.gen_time:%Y-%m-%d %H:%M:%S})"
+
+
 class LogReview(models.Model):
     """A documented log check (R-LOG-1 items 5–6): what was examined, by whom, and the outcome."""
 

@@ -19,7 +19,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from brygga.access import anchors
+from brygga.access import anchors, timestamps
 from brygga.access.models import (
     AccessLogEntry,
     AccessLogPrune,
@@ -392,6 +392,7 @@ def seal_access_log(now: dt.datetime | None = None) -> AccessLogSeal | None:
             seal.digest = seal_digest(seal, [mac for _id, mac in macs])
             seal.save()
         transaction.on_commit(anchors.anchor_new_seals)
+        transaction.on_commit(timestamps.stamp_seals)  # RFC 3161, when a TSA is configured (ADR 0808)
     return seal
 
 
@@ -549,7 +550,9 @@ def verify_access_log() -> list[str]:
                 f"{last_seal.high_count - kept} loggposter skrivna före försegling {last_seal.sequence} "
                 "har tagits bort."
             )
-    problems += anchors.check_anchor(AccessLogSeal.objects.order_by("sequence"), boundary)
+    all_seals = list(AccessLogSeal.objects.order_by("sequence"))
+    problems += anchors.check_anchor(all_seals, boundary)
+    problems += timestamps.check_stamps(all_seals, through=boundary.through_sequence if boundary else 0)
     return problems
 
 

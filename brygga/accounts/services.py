@@ -8,6 +8,7 @@ import pyotp
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,41 +18,32 @@ from brygga.accounts.permissions import Role
 from brygga.core.errors import DomainError
 
 LOGIN_FAILED = _("Fel användarnamn eller lösenord.")
+# The same words whether the user name exists or not (issue 20 item 5).
+SIGN_IN_PAUSED = _(
+    "För många misslyckade inloggningar med det användarnamnet härifrån. Vänta en stund och försök igen."
+)
 
 
-def login_with_password(username: str, password: str, now: dt.datetime | None = None) -> User:
-    """Check the password, counting failures; after BRYGGA_LOCKOUT_THRESHOLD failures the account is locked
-    for BRYGGA_LOCKOUT_MINUTES. The message never says whether the user name exists."""
-    now = now or timezone.now()
-    # The failure count must survive the refusal, so the refusal is raised after the transaction commits.
-    refusal: DomainError | None = None
-    with transaction.atomic():
-        user = User.objects.select_for_update().filter(username=username).first()
-        if user is not None and user.locked_until and user.locked_until > now:
-            refusal = DomainError.single(
-                "username",
-                "KONTO-LAST",
-                _("Kontot är tillfälligt låst efter för många misslyckade inloggningar. Försök igen senare."),
-                status=403,
-            )
-        else:
-            authenticated = authenticate(username=username, password=password)
-            if authenticated is None or user is None or authenticated.is_service_account:
-                if user is not None:
-                    user.failed_login_count += 1
-                    if user.failed_login_count >= settings.BRYGGA_LOCKOUT_THRESHOLD:
-                        user.locked_until = now + dt.timedelta(minutes=settings.BRYGGA_LOCKOUT_MINUTES)
-                        user.failed_login_count = 0
-                    user.save(update_fields=["failed_login_count", "locked_until"])
-                refusal = DomainError.single("password", "INLOGGNING", LOGIN_FAILED, status=403)
-            else:
-                user.failed_login_count = 0
-                user.locked_until = None
-                user.save(update_fields=["failed_login_count", "locked_until"])
-    if refusal is not None:
-        raise refusal
-    assert authenticated is not None
-    return authenticated
+def _no_client() -> HttpRequest:
+    """A password checked outside a web request (a command, a test) counts as the local host."""
+    request = HttpRequest()
+    request.META["REMOTE_ADDR"] = "127.0.0.1"
+    return request
+
+
+def login_with_password(username: str, password: str, request: HttpRequest | None = None) -> User:
+    """Check the password. Failures are counted per user name and client address (django-axes, ADR 0807):
+    after BRYGGA_LOCKOUT_THRESHOLD failures that pair is refused for BRYGGA_LOCKOUT_MINUTES, with the same
+    message for a user name that does not exist; the same user from another address is not affected."""
+    request = request or _no_client()
+    user = authenticate(request, username=username, password=password)
+    if getattr(request, "axes_locked_out", False):
+        raise DomainError.single("username", "INLOGGNING-SPARR", SIGN_IN_PAUSED, status=403)
+    if user is None or getattr(user, "is_service_account", False) or not isinstance(user, User):
+        raise DomainError.single("password", "INLOGGNING", LOGIN_FAILED, status=403)
+    if user.is_locked():  # wrong second-factor codes (verify_totp) lock the account itself
+        raise DomainError.single("username", "INLOGGNING-SPARR", SIGN_IN_PAUSED, status=403)
+    return user
 
 
 def start_totp_enrolment(user: User) -> str:

@@ -12,7 +12,13 @@ from django.utils.translation import gettext as _
 
 from brygga.accounts.middleware import AUTH_METHOD_KEY
 from brygga.accounts.models import AuthMethod, User
-from brygga.accounts.services import login_with_password, start_totp_enrolment, totp_secret, verify_totp
+from brygga.accounts.services import (
+    SIGN_IN_PAUSED,
+    login_with_password,
+    start_totp_enrolment,
+    totp_secret,
+    verify_totp,
+)
 from brygga.core.errors import DomainError, Problem
 
 PENDING_KEY = "brygga_pending_user"
@@ -25,6 +31,21 @@ def _safe_next(request: HttpRequest, target: str | None) -> str:
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
     return "/"
+
+
+def locked_out(
+    request: HttpRequest, response: HttpResponse | None, credentials: object = None
+) -> HttpResponse:
+    """django-axes' lock-out answer (AXES_LOCKOUT_CALLABLE): the page the view already rendered, which says
+    "too many failed sign-ins" in the same words whether the user name exists or not (ADR 0807)."""
+    if response is not None:
+        return response
+    return render(
+        request,
+        "accounts/login.html",
+        {"errors": [Problem("username", "INLOGGNING-SPARR", SIGN_IN_PAUSED)], "local_login": True},
+        status=403,
+    )
 
 
 def login_view(request: HttpRequest) -> HttpResponse:
@@ -44,7 +65,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         username = request.POST.get("username", "").strip()
         context.update(username=username, next=request.POST.get("next", ""))
         try:
-            user = login_with_password(username, request.POST.get("password", ""))
+            user = login_with_password(username, request.POST.get("password", ""), request)
         except DomainError as exc:
             context["errors"] = exc.problems
             return render(request, "accounts/login.html", context, status=400)

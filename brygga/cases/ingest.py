@@ -351,7 +351,8 @@ def _write(
     Participant.objects.bulk_create(participants)
     involve_many(involvements, Involvement.Kind.INPATIENT_CASE, at=now, new_sources=True)
     CaseEvent.objects.bulk_create(events)
-    events_recorded.send(sender=CaseEvent, events=events)
+    # bulk=True: bulk_create sends no post_save, so listeners that use it (notifications) act on this instead.
+    events_recorded.send(sender=CaseEvent, events=events, bulk=True)
     log_accesses(actor, log)
     fresh = {c.pk: c for c in fetch([c.pk for c in cases])}
     answers: dict[int, Answer] = {}

@@ -5,5 +5,6 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
-# Keyword argument ``events``: a list of saved CaseEvent rows (one for a service call, many for a batch).
+# Keyword argument ``events``: a list of saved CaseEvent rows (one for a service call, many for a batch);
+# ``bulk=True`` when they were written with bulk_create (the batch ingest), which sends no post_save.
 events_recorded = Signal()

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from brygga.access.models import AccessLogEntry
 from brygga.access.services import lookup_person
 from brygga.accounts.context import Actor, AuthedRequest
 from brygga.accounts.decorators import actor_required, run_action
@@ -146,6 +147,7 @@ def _detail_context(request: AuthedRequest, case: Case) -> dict[str, Any]:
         ),
         "receiving_units": _receiving_units(case),
         "unit_choices": unit_choices() if "notice" in allowed_now or "add-recipient" in allowed_now else [],
+        "receiving_kinds": ",".join(services.RECEIVING_KINDS),
         "wards": Unit.objects.filter(kind=Unit.Kind.WARD, is_active=True).exclude(pk=case.ward_id),
         "form": {},
         "errors": [],
@@ -186,10 +188,10 @@ def _planning_values(
 @actor_required(Perm.CASE_READ)
 def patient_summary(request: AuthedRequest, case_id: int) -> HttpResponse:
     """R-UTS-2: the written summary for the patient at discharge — the fast vårdkontakt, when the SIP is
-    planned, and the plans after discharge. Printed from the browser; the read is logged as an export."""
+    planned, and the plans after discharge. Printed from the browser; the read is logged once, as an export
+    (issue 20 item 4: one logical read, one entry)."""
     actor: Actor = request.actor
-    case = services.open_case(actor, case_id, what="sammanfattning")
-    services.log_export(actor, case, "sammanfattning")
+    case = services.open_case(actor, case_id, what="sammanfattning", action=AccessLogEntry.Action.EXPORT)
     planning = PlanningBasis.objects.filter(case=case).first()
     return render(
         request,
@@ -237,13 +239,13 @@ def _picked_unit(text: str) -> str:
     return unit.hsa_id if unit else text
 
 
-def unit_choices() -> list[tuple[str, Unit]]:
-    """Every active unit that can receive a notice, as the searchable field's options: the text shown and
-    searched (name, municipality, kind) and the unit."""
+def unit_choices() -> list[Unit]:
+    """Every active unit that can receive a notice: the unit picker's options (a select that the combobox
+    searches; each option reads "name — municipality, kind (HSA-id)", Unit.picker_label)."""
     units = Unit.objects.filter(is_active=True, kind__in=list(services.RECEIVING_KINDS)).select_related(
         "municipality"
     )
-    return [(f"{u.name} — {u.municipality.name}, {u.get_kind_display()} ({u.hsa_id})", u) for u in units]
+    return list(units.order_by("name"))
 
 
 def _notice(actor: Actor, case: Case, post: Any) -> str:

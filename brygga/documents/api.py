@@ -220,7 +220,7 @@ def sign_version(
     actor = request.actor
     confirmation = None
     if payload is not None and payload.password:
-        confirmation = reauth.confirm_with_password(actor.user, payload.password, payload.totp)
+        confirmation = reauth.confirm_with_password(actor.user, payload.password, payload.totp, request)
     return Status(201, _signature(signed.sign_version(actor, version_id, confirmation=confirmation)))
 
 

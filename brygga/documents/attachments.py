@@ -164,11 +164,15 @@ def open_attachment(actor: Actor, attachment_id: int | str) -> Attachment:
 
 
 def attachments_for(
-    actor: Actor, person_id: int | str, owner_type: str | None = None, owner_id: str | None = None
+    actor: Actor,
+    person_id: int | str,
+    owner_type: str | None = None,
+    owner_id: str | None = None,
+    what: str = "bilagor",
 ):  # type: ignore[no-untyped-def]
     """Attachments of a person (optionally of one owner) that the actor may read, after the access check; the
-    listing is logged."""
-    person = open_person(actor, person_id, "bilagor")
+    listing is logged (as ``what``)."""
+    person = open_person(actor, person_id, what)
     qs = Attachment.objects.filter(person=person).select_related("unit", "uploaded_by")
     if owner_type is not None:
         qs = qs.filter(owner_type=owner_type, owner_id=str(owner_id))

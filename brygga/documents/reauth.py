@@ -37,7 +37,9 @@ class FreshAuthentication:
     method: str  # "password", "password+totp", "siths" …
 
 
-def confirm_with_password(user: User, password: str, totp_code: str = "") -> FreshAuthentication:
+def confirm_with_password(
+    user: User, password: str, totp_code: str = "", request: HttpRequest | None = None
+) -> FreshAuthentication:
     """The signer's password again (and TOTP code when the account has or needs one). A wrong password counts
     towards the lock-out exactly as at sign-in."""
     if not user.has_usable_password():
@@ -48,7 +50,7 @@ def confirm_with_password(user: User, password: str, totp_code: str = "") -> Fre
             status=403,
         )
     try:
-        login_with_password(user.username, password or "")
+        login_with_password(user.username, password or "", request)
     except DomainError as exc:
         raise DomainError.single(
             "password", "DOK-SIG-9", _("Lösenordet stämmer inte. Dokumentet undertecknades inte."), status=403

@@ -505,8 +505,15 @@ def verify_version(actor: Actor, version_id: int | str) -> tuple[DocumentVersion
     return version, check_version(version)
 
 
-def person_documents(actor: Actor, person_id: int | str) -> tuple[Person, list[Document]]:
-    person = open_person(actor, person_id, "dokument")
+def person_documents(
+    actor: Actor, person_id: int | str, opened: Person | None = None
+) -> tuple[Person, list[Document]]:
+    """The person's documents, after the access check. ``opened``: the same person, already opened through
+    ``open_person`` for the same page, so the page's one read is logged once (issue 20 item 4)."""
+    if opened is not None and opened.pk == int(person_id):
+        person = opened
+    else:
+        person = open_person(actor, person_id, "dokument")
     documents = list(
         Document.objects.filter(person=person).select_related("unit").prefetch_related("versions__signatures")
     )

@@ -28,6 +28,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from brygga.core.trust import extra_trust_roots
+
 log = logging.getLogger(__name__)
 
 
@@ -268,19 +270,6 @@ class LocalCertificateAuthority:
             .sign(ca_key, hashes.SHA256())
         )
         return key, cert
-
-
-def extra_trust_roots() -> list[asn1_x509.Certificate]:
-    """Roots from ``BRYGGA_SIGNING_TRUST_ROOTS`` (PEM files): the time-stamping authority's, a signing
-    service's CA."""
-    from asn1crypto import pem
-
-    roots = []
-    for path in settings.BRYGGA_SIGNING_TRUST_ROOTS:
-        data = Path(path).read_bytes()
-        for _type, _headers, der in pem.unarmor(data, multiple=True):
-            roots.append(asn1_x509.Certificate.load(der))
-    return roots
 
 
 def _timestamper(ca: LocalCertificateAuthority | None):  # type: ignore[no-untyped-def]

@@ -67,8 +67,8 @@ def _person_page(
     actor = _actor(request)
     data = request.POST if request.method == "POST" else request.GET
     owner_type, owner_id = data.get("owner_type") or "person", data.get("owner_id") or str(person_id)
-    person, attachments = attachment_services.attachments_for(actor, person_id)
-    _person, documents = signed.person_documents(actor, person_id)
+    person, attachments = attachment_services.attachments_for(actor, person_id, what="dokument och bilagor")
+    _person, documents = signed.person_documents(actor, person_id, opened=person)
     return render(
         request,
         "documents/person.html",
@@ -200,7 +200,7 @@ def sign(request: AuthedRequest, version_id: int) -> HttpResponse:
         confirmation = reauth.confirmation_from_session(request)
         if confirmation is None and request.POST.get("password"):
             confirmation = reauth.confirm_with_password(
-                actor.user, request.POST.get("password", ""), request.POST.get("totp", "")
+                actor.user, request.POST.get("password", ""), request.POST.get("totp", ""), request
             )
         if get_signer().remote:
             form = signed.start_remote_signing(actor, version_id, confirmation=confirmation)

@@ -78,6 +78,33 @@ RESOURCES: list[dict[str, Any]] = [
         [_search("identifier", "token", "HSA-id"), _search("name", "string", "Namn")],
     ),
     _resource(
+        "PractitionerRole",
+        ["read", "search-type"],
+        [
+            _search("organization", "reference", "Organization/<id> eller enhetens HSA-id"),
+            _search("practitioner.identifier", "token", "Personens HSA-id"),
+            _search("identifier", "token", "Medarbetaruppdragets HSA-id"),
+        ],
+        documentation=(
+            "Enhetens funktion (unit-<id>: telefon, funktionsbrevlåda, öppettider), dess namngivna "
+            "kontaktroller (contact-<id>-<n>) och personal med HSA-id (member-<id>)."
+        ),
+    ),
+    _resource(
+        "Appointment",
+        ["read", "search-type"],
+        [
+            _search("patient", "reference", "Patient/<id>"),
+            _search("actor", "reference", "PractitionerRole/unit-<id>, Organization/<id> eller HSA-id"),
+            _search("supporting-info", "reference", "Encounter/<id> (även encounter=)"),
+            _search("_id", "token", "Resursens id"),
+        ],
+        documentation=(
+            "Vårdplaneringsmöten i ärenden som enheten deltar i. Videorum (länk, PIN, inringning) bara "
+            "för inbjudna enheter, som på ärendesidan."
+        ),
+    ),
+    _resource(
         "Communication",
         ["read", "search-type", "create"],
         [_search("encounter", "reference", "Encounter/<id>: vårdtillfällets meddelanden")],
@@ -106,6 +133,32 @@ RESOURCES: list[dict[str, Any]] = [
         [],
         documentation=(
             "SIP:en som CarePlan med sitt CareTeam (contained); bara för enheter som deltar i SIP:en."
+        ),
+    ),
+    _resource(
+        "DocumentReference",
+        ["read", "search-type"],
+        [
+            _search("patient", "reference", "Patient/<id> (eller subject=)"),
+            _search("status", "token", "current, superseded"),
+        ],
+        documentation=(
+            "Undertecknade dokument (varje version; SIP som fastställd plan) och bilagor till meddelanden. "
+            "Filen är en Binary; varje underskrift en Provenance. Bara för enheter med medverkan; loggas."
+        ),
+    ),
+    _resource(
+        "Binary",
+        ["read"],
+        [],
+        documentation="Dokumentets fil: som Binary (JSON) eller, med Accept: application/pdf, filen själv.",
+    ),
+    _resource(
+        "Provenance",
+        ["read", "search-type"],
+        [_search("target", "reference", "DocumentReference/signed-<id>")],
+        documentation=(
+            "En underskrift: undertecknaren med HSA-id för enheten, tidpunkt och underskriftens CMS (PAdES)."
         ),
     ),
     _resource(

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-
 from brygga.accounts.context import Actor
 from brygga.cases.models import Case
 from brygga.core.errors import DomainError, NotFound
@@ -35,17 +33,10 @@ PATHS = {
 def communication(message: Message, case: Case, attachments: list[Any]) -> dict[str, Any]:
     thread: Thread = message.thread
     payload: list[dict[str, Any]] = [{"contentString": message.body}]
-    base = settings.BRYGGA_BASE_URL.rstrip("/")
     for a in attachments:
+        # The file is a DocumentReference (its Binary holds the bytes), read through the same checks.
         payload.append(
-            {
-                "contentAttachment": {
-                    "contentType": a.content_type,
-                    "url": f"{base}/dokument/bilaga/{a.pk}/",
-                    "size": a.size,
-                    "title": a.filename,
-                }
-            }
+            {"contentReference": {"reference": f"DocumentReference/attachment-{a.pk}", "display": a.filename}}
         )
     resource: dict[str, Any] = {
         "resourceType": "Communication",

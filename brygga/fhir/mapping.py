@@ -160,6 +160,21 @@ def versions(case_ids: Iterable[int]) -> dict[int, Version]:
     return {r["case_id"]: Version(r["n"], r["last"]) for r in rows}
 
 
+def case_for_answer(pk: int) -> tuple[Case, Version]:
+    """A case the caller has just opened or written (``open_case``), with its ward, person and Encounter
+    version, in one statement: the answer of every Encounter read and write."""
+    versioned = Q(events__kind__in=ENCOUNTER_KINDS)
+    case = (
+        Case.objects.select_related("ward", "person")
+        .annotate(
+            version_number=Count("events", filter=versioned),
+            version_updated=Max("events__recorded_at", filter=versioned),
+        )
+        .get(pk=pk)
+    )
+    return case, Version(case.version_number, case.version_updated)  # type: ignore[attr-defined]
+
+
 def etag(version: Version) -> str:
     return f'W/"{version.number}"'
 

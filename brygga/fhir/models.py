@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 class Subscription(models.Model):
     class Status(models.TextChoices):
+        # requested until the handshake to the endpoint was answered 2xx (then active, else error).
+        REQUESTED = "requested", "requested"
         ACTIVE = "active", "active"
         ERROR = "error", "error"
         OFF = "off", "off"
@@ -27,12 +29,18 @@ class Subscription(models.Model):
     endpoint = models.URLField(max_length=500)
     headers = models.JSONField(default=list, blank=True)  # "Name: value" lines sent with every notification
     content = models.CharField(max_length=14, choices=Content.choices, default=Content.ID_ONLY)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
     reason = models.CharField(max_length=200, blank=True)
     events_since_start = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     # Delivery lease: one sender at a time per subscription (keeps the order); expires after a crash.
     leased_until = models.DateTimeField(null=True, blank=True)
+    # backport-heartbeat-period (seconds): a heartbeat bundle when nothing was sent for that long.
+    heartbeat_period = models.PositiveIntegerField(null=True, blank=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)  # the last bundle the endpoint answered 2xx
+    # The last failed handshake or heartbeat (a failing notification keeps its own error on its row).
+    last_error = models.CharField(max_length=300, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["topic", "status"])]

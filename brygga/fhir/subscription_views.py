@@ -73,9 +73,7 @@ def _parse(resource: dict[str, Any]) -> dict[str, Any]:
                 "invalid",
             )
         )
-    allowed_hosts = settings.BRYGGA_FHIR_ENDPOINT_HOSTS
-    host = (parts.hostname or "").lower()
-    if allowed_hosts and not any(host == h or host.endswith(f".{h}") for h in allowed_hosts):
+    if parts.netloc and not subscriptions.endpoint_allowed(endpoint):
         issues.append(
             Issue(
                 "FHIR-ADRESS",
@@ -106,6 +104,22 @@ def _parse(resource: dict[str, Any]) -> dict[str, Any]:
                 "not-supported",
             )
         )
+    heartbeat: int | None = None
+    for ext in channel.get("extension") or []:
+        if ext.get("url") == subscriptions.HEARTBEAT_PERIOD:
+            value = ext.get("valueUnsignedInt")
+            low, high = settings.BRYGGA_FHIR_MIN_HEARTBEAT_SECONDS, 86400
+            if not isinstance(value, int) or not low <= value <= high:
+                issues.append(
+                    Issue(
+                        "FHIR-HJARTSLAG",
+                        f"heartbeatPeriod ska vara {low}–{high} sekunder.",
+                        "Subscription.channel.extension('backport-heartbeat-period')",
+                        "business-rule",
+                    )
+                )
+            else:
+                heartbeat = value
     headers = [str(h) for h in channel.get("header") or []]
     if issues:
         raise FhirError(422, issues)
@@ -116,6 +130,7 @@ def _parse(resource: dict[str, Any]) -> dict[str, Any]:
         "content": content,
         "headers": headers,
         "reason": str(resource.get("reason") or "")[:200],
+        "heartbeat_period": heartbeat,
     }
 
 
@@ -137,10 +152,22 @@ def subscription_type(request: AuthedRequest) -> HttpResponse:
     unit = actor.unit
 
     def write() -> tuple[int, dict[str, Any], dict[str, str]]:
-        sub = Subscription.objects.create(unit=unit, created_by=actor.user, **fields)
+        sub = Subscription.objects.create(
+            unit=unit, created_by=actor.user, status=Subscription.Status.REQUESTED, **fields
+        )
         return 201, subscriptions.subscription_resource(sub), {"Location": f"/fhir/r4/Subscription/{sub.pk}"}
 
-    return run_write(request, "fhir:Subscription:create", resource, write)
+    response = run_write(request, "fhir:Subscription:create", resource, write)
+    if response.status_code != 201:
+        return response
+    # Committed as requested; now the handshake (outside the transaction): the answer says how it went —
+    # active, or error with the reason. A replayed create answers the subscription as it is now.
+    pk = response["Location"].rpartition("/")[2]
+    sub = subscriptions.activate(int(pk))
+    answer = fhir_response(subscriptions.subscription_resource(sub), 201, {"Location": response["Location"]})
+    if response.has_header("X-Idempotent-Replay"):
+        answer["X-Idempotent-Replay"] = response["X-Idempotent-Replay"]
+    return answer
 
 
 @fhir_view(("GET", "DELETE"))

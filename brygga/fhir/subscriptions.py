@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -32,6 +33,9 @@ from brygga.fhir import mapping, systems
 from brygga.fhir.models import Notification, Subscription
 
 log = logging.getLogger(__name__)
+HEARTBEAT_PERIOD = (
+    "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-heartbeat-period"
+)
 Kind = CaseEvent.Kind
 
 
@@ -230,15 +234,18 @@ def _release(pk: int) -> None:
     Subscription.objects.filter(pk=pk).update(leased_until=None)
 
 
-def notification_bundle(sub: Subscription, batch: list[Notification]) -> dict[str, Any]:
-    """The R4B backport notification: a history Bundle whose first entry is the SubscriptionStatus."""
+def notification_bundle(
+    sub: Subscription, batch: list[Notification], kind: str = "event-notification"
+) -> dict[str, Any]:
+    """The R4B backport notification: a history Bundle whose first entry is the SubscriptionStatus. ``kind``
+    is ``event-notification``, ``handshake`` (before activation) or ``heartbeat`` (nothing to tell)."""
     now = mapping.instant(timezone.now())
     topic = TOPICS[sub.topic]
     number = batch[-1].event_number if batch else 0
     status: dict[str, Any] = {
         "resourceType": "SubscriptionStatus",
-        "status": "active",
-        "type": "event-notification",
+        "status": "requested" if kind == "handshake" else "active",
+        "type": kind,
         "eventsSinceSubscriptionStart": str(sub.events_since_start),
         "subscription": {"reference": f"Subscription/{sub.pk}"},
         "topic": topic.url,
@@ -270,7 +277,7 @@ def notification_bundle(sub: Subscription, batch: list[Notification]) -> dict[st
         "timestamp": now,
         "entry": [
             {
-                "fullUrl": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{topic.url}/{sub.pk}/{number}')}",
+                "fullUrl": f"urn:uuid:{_bundle_uuid(sub, kind, number)}",
                 "resource": status,
                 "request": {"method": "GET", "url": f"Subscription/{sub.pk}/$status"},
                 "response": {"status": "200"},
@@ -280,8 +287,39 @@ def notification_bundle(sub: Subscription, batch: list[Notification]) -> dict[st
     }
 
 
+def _bundle_uuid(sub: Subscription, kind: str, number: int) -> uuid.UUID:
+    # A notification's id is stable across retries (the receiver may de-duplicate on it); a handshake's or a
+    # heartbeat's is new each time.
+    if kind == "event-notification":
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"{TOPICS[sub.topic].url}/{sub.pk}/{number}")
+    return uuid.uuid4()
+
+
+def endpoint_allowed(url: str) -> bool:
+    """Is ``url``'s host on ``BRYGGA_FHIR_ENDPOINT_HOSTS`` (subdomains included)? An empty list allows none
+    (fail closed against SSRF) unless ``BRYGGA_FHIR_ANY_ENDPOINT_HOST`` (development, tests)."""
+    hosts = settings.BRYGGA_FHIR_ENDPOINT_HOSTS
+    if not hosts:
+        return bool(settings.BRYGGA_FHIR_ANY_ENDPOINT_HOST)
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    return any(host == h or host.endswith(f".{h}") for h in hosts)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A receiver's redirect is not followed (it could point past the allow-list); a 3xx is a failure."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
 def post_notification(sub: Subscription, bundle: dict[str, Any]) -> tuple[int | None, str]:
-    """POST the bundle to the rest-hook; (HTTP status, error text). Only 2xx counts as delivered."""
+    """POST the bundle to the rest-hook; (HTTP status, error text). Only 2xx counts as delivered. The host is
+    checked against the allow-list again at each send (the list may have shrunk since the subscription)."""
+    if not endpoint_allowed(sub.endpoint):
+        return None, "mottagarens adress är inte godkänd (BRYGGA_FHIR_ENDPOINT_HOSTS)"
     data = json.dumps(bundle, separators=(",", ":")).encode()
     request = urllib.request.Request(sub.endpoint, data=data, method="POST")  # noqa: S310 — https/http only
     request.add_header("Content-Type", "application/fhir+json")
@@ -290,7 +328,7 @@ def post_notification(sub: Subscription, bundle: dict[str, Any]) -> tuple[int | 
         if name.strip():
             request.add_header(name.strip(), value.strip())
     try:
-        with urllib.request.urlopen(request, timeout=settings.BRYGGA_FHIR_NOTIFY_TIMEOUT) as response:  # noqa: S310
+        with _opener.open(request, timeout=settings.BRYGGA_FHIR_NOTIFY_TIMEOUT) as response:
             return response.status, ""
     except urllib.error.HTTPError as exc:
         return exc.code, f"HTTP {exc.code}"
@@ -318,6 +356,7 @@ def deliver(pk: int) -> int:
                     .first()
                 )
                 if due is None:
+                    _heartbeat_if_due(sub)
                     break
                 now = timezone.now()
                 if due.next_attempt_at > now:
@@ -327,6 +366,7 @@ def deliver(pk: int) -> int:
                 status, error = post_notification(sub, notification_bundle(sub, [due]))
                 done = timezone.now()
                 if status is not None and 200 <= status < 300:
+                    Subscription.objects.filter(pk=pk).update(last_sent_at=done)
                     Notification.objects.filter(pk=due.pk).update(
                         status=Notification.Status.DELIVERED,
                         attempts=due.attempts + 1,
@@ -356,6 +396,112 @@ def deliver(pk: int) -> int:
             subscription_id=pk, status=Notification.Status.PENDING, next_attempt_at__lte=timezone.now()
         ).exists():
             return delivered
+
+
+# --- handshake and heartbeat (R4B backport) ----------------------------------------------------------------
+
+
+def _heartbeat_at(sub: Subscription) -> dt.datetime | None:
+    if not sub.heartbeat_period or sub.status != Subscription.Status.ACTIVE:
+        return None
+    return (sub.last_sent_at or sub.created_at) + dt.timedelta(seconds=sub.heartbeat_period)
+
+
+def _heartbeat_if_due(sub: Subscription) -> None:
+    """Under the subscription's lease, with nothing pending: a ``heartbeat`` bundle when nothing was sent for
+    ``heartbeatPeriod``. A failed heartbeat is recorded on the subscription (the delivery log shows it) and
+    the next one is tried a period later; it does not end the subscription."""
+    due_at = _heartbeat_at(sub)
+    if due_at is None or due_at > timezone.now():
+        return
+    status, error = post_notification(sub, notification_bundle(sub, [], "heartbeat"))
+    done = timezone.now()
+    if status is not None and 200 <= status < 300:
+        Subscription.objects.filter(pk=sub.pk).update(last_sent_at=done)
+    else:
+        Subscription.objects.filter(pk=sub.pk).update(
+            last_sent_at=done,
+            last_error=(f"heartbeat: {error or f'HTTP {status}'}")[:300],
+            last_error_at=done,
+        )
+
+
+def send_heartbeats(pk: int) -> dt.datetime | None:
+    """The heartbeat task's work: deliver what is due (a heartbeat among it) and answer when the next
+    heartbeat is due (None: the subscription has no heartbeat or is not active)."""
+    deliver(pk)
+    sub = Subscription.objects.filter(pk=pk).first()
+    if sub is None:
+        return None
+    due_at = _heartbeat_at(sub)
+    if due_at is None:
+        return None
+    # Busy (another sender held the lease) or just sent: look again at the next due time, never in a loop.
+    return max(due_at, timezone.now() + dt.timedelta(seconds=1))
+
+
+def schedule_heartbeat(pk: int, at: dt.datetime) -> None:
+    from brygga.fhir.tasks import heartbeat_task
+
+    try:
+        if heartbeat_task.get_backend().supports_defer:
+            heartbeat_task.using(run_after=at).enqueue(pk)
+    except Exception:  # noqa: BLE001 — the sweep (fhir_deliver) restarts a broken heartbeat chain
+        log.exception("could not schedule the heartbeat of subscription %s", pk)
+
+
+def activate(pk: int) -> Subscription:
+    """The handshake: a ``handshake`` bundle to the endpoint; a 2xx answer makes the subscription active
+    (notifications are written from then on), anything else ``error`` with the reason. Called after the
+    subscription is committed, outside any transaction (an HTTP request is never held inside one)."""
+    now = timezone.now()
+    claimed = (
+        Subscription.objects.filter(
+            pk=pk, status__in=[Subscription.Status.REQUESTED, Subscription.Status.ERROR]
+        )
+        .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+        .update(status=Subscription.Status.REQUESTED, leased_until=now + _lease())
+    )
+    sub = Subscription.objects.get(pk=pk)
+    if not claimed:
+        return sub
+    try:
+        status, error = post_notification(sub, notification_bundle(sub, [], "handshake"))
+        done = timezone.now()
+        if status is not None and 200 <= status < 300:
+            Subscription.objects.filter(pk=pk).update(
+                status=Subscription.Status.ACTIVE, last_sent_at=done, last_error="", last_error_at=None
+            )
+        else:
+            Subscription.objects.filter(pk=pk).update(
+                status=Subscription.Status.ERROR,
+                last_error=f"handshake: {error or f'HTTP {status}'}"[:300],
+                last_error_at=done,
+            )
+    finally:
+        _release(pk)
+    sub.refresh_from_db()
+    if sub.status == Subscription.Status.ACTIVE:
+        # Pending notifications from before an error (a re-activation) go out now; the heartbeat chain starts.
+        enqueue_delivery([pk])
+        at = _heartbeat_at(sub)
+        if at is not None:
+            schedule_heartbeat(pk, at)
+    return sub
+
+
+def overdue_heartbeats(now: dt.datetime | None = None) -> list[int]:
+    """Active subscriptions whose heartbeat is a whole period late: their chain of deferred heartbeat tasks
+    broke (a worker lost, a backend that cannot defer). The sweep starts them again."""
+    now = now or timezone.now()
+    late = []
+    for sub in Subscription.objects.filter(
+        status=Subscription.Status.ACTIVE, heartbeat_period__isnull=False
+    ).only("pk", "heartbeat_period", "last_sent_at", "created_at", "status"):
+        due_at = _heartbeat_at(sub)
+        if due_at is not None and due_at + dt.timedelta(seconds=sub.heartbeat_period or 0) <= now:
+            late.append(sub.pk)
+    return late
 
 
 def due_subscriptions(now: dt.datetime | None = None) -> list[int]:
@@ -392,16 +538,19 @@ def status_resource(sub: Subscription) -> dict[str, Any]:
         .order_by("event_number")
         .first()
     )
+    errors = []
     if failing is not None:
-        resource["error"] = [
-            {"text": f"#{failing.event_number}: {failing.last_error} ({failing.attempts} försök)"}
-        ]
+        errors.append({"text": f"#{failing.event_number}: {failing.last_error} ({failing.attempts} försök)"})
+    if sub.last_error:
+        errors.append({"text": sub.last_error})
+    if errors:
+        resource["error"] = errors
     return resource
 
 
 def subscription_resource(sub: Subscription) -> dict[str, Any]:
     """The subscription in the backport profile's R4B shape."""
-    return {
+    resource: dict[str, Any] = {
         "resourceType": "Subscription",
         "id": str(sub.pk),
         "meta": {
@@ -409,7 +558,7 @@ def subscription_resource(sub: Subscription) -> dict[str, Any]:
                 "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription"
             ]
         },
-        "status": "active" if sub.status == Subscription.Status.ACTIVE else sub.status,
+        "status": sub.status,
         "reason": sub.reason or TOPICS[sub.topic].title,
         "criteria": TOPICS[sub.topic].url,
         "channel": {
@@ -426,3 +575,25 @@ def subscription_resource(sub: Subscription) -> dict[str, Any]:
             },
         },
     }
+    if sub.heartbeat_period:
+        resource["channel"]["extension"] = [
+            {"url": HEARTBEAT_PERIOD, "valueUnsignedInt": sub.heartbeat_period}
+        ]
+    if sub.status == Subscription.Status.ERROR and sub.last_error:
+        resource["error"] = sub.last_error
+    return resource
+
+
+def prune_notifications(days: int, batch: int = 5000) -> int:
+    """Delete delivered and dropped notifications created more than ``days`` ago, in batches (short
+    transactions beside the live outbox); pending ones stay. Returns how many were deleted."""
+    cutoff = timezone.now() - dt.timedelta(days=days)
+    done = Notification.objects.filter(
+        status__in=[Notification.Status.DELIVERED, Notification.Status.DROPPED], created_at__lt=cutoff
+    )
+    deleted = 0
+    while True:
+        ids = list(done.values_list("pk", flat=True)[:batch])
+        if not ids:
+            return deleted
+        deleted += Notification.objects.filter(pk__in=ids).delete()[0]

@@ -24,7 +24,7 @@ from brygga.accounts.context import AuthedRequest
 from brygga.accounts.permissions import Perm
 from brygga.cases import selectors as case_selectors
 from brygga.cases import services
-from brygga.cases.models import Case, CaseEvent
+from brygga.cases.models import Case, CaseEvent, Meeting
 from brygga.consent.services import consents_for_answer
 from brygga.core.errors import NotFound
 from brygga.documents.models import Attachment
@@ -170,8 +170,8 @@ def organization_search(request: HttpRequest) -> HttpResponse:
 
 
 def _encounter_answer(case_pk: int, status: int) -> tuple[int, dict[str, Any], dict[str, str]]:
-    case = case_selectors.case_for_answer(case_pk)
-    version = mapping.versions([case.pk])[case.pk]
+    # The case and its version in one statement (docs/benchmarks.md); the caller opened it.
+    case, version = mapping.case_for_answer(case_pk)
     headers = {
         "ETag": mapping.etag(version),
         "Location": f"/fhir/r4/Encounter/{case.pk}/_history/{version.number}",
@@ -543,3 +543,195 @@ def consent_search(request: AuthedRequest) -> HttpResponse:
         request,
         [consent.consent(r, list(r.parties.all()), list(r.excluded_parties.all())) for r in records],
     )
+
+
+# --- DocumentReference, Binary, Provenance (signed documents and attachments) -------------------------------
+
+
+def _patient_param(request: HttpRequest) -> str:
+    ref = request.GET.get("patient") or request.GET.get("subject") or ""
+    kind, _sep, pk = ref.rpartition("/")
+    if not pk or kind not in ("", "Patient"):
+        raise FhirError.single(
+            400, "FHIR-SOK", "Sök per person: patient=Patient/<id> (eller subject=).", "", "required"
+        )
+    return pk
+
+
+@fhir_view(("GET",))
+def document_reference_read(request: AuthedRequest, pk: str) -> HttpResponse:
+    from brygga.fhir import documents
+
+    return fhir_response(documents.read_reference(actor_of(request), pk))
+
+
+@fhir_view(("GET",))
+def document_reference_search(request: AuthedRequest) -> HttpResponse:
+    """``DocumentReference?patient=Patient/<id>``: the person's signed documents (every version) and the
+    attachments the unit may read; ``status=current`` leaves the superseded versions out."""
+    from brygga.fhir import documents
+
+    found = documents.person_references(actor_of(request), _patient_param(request))
+    if "status" in request.GET:
+        wanted = set(request.GET["status"].split(","))
+        found = [r for r in found if r["status"] in wanted]
+    count, offset = _count(request)
+    return searchset(request, found[offset : offset + count], len(found))
+
+
+def _wants_raw(request: HttpRequest) -> bool:
+    accept = request.headers.get("Accept", "")
+    return bool(accept) and "json" not in accept and "*/*" not in accept
+
+
+@fhir_view(("GET",))
+def binary_read(request: AuthedRequest, pk: str) -> HttpResponse:
+    """The file: as a Binary resource (``Accept: application/fhir+json``, the default), or the bytes
+    themselves when the client asks for another type (``Accept: application/pdf``)."""
+    from brygga.fhir import documents
+
+    content_type, data = documents.open_binary(actor_of(request), pk)
+    if _wants_raw(request):
+        response = HttpResponse(data, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{pk}"'
+        response["Cache-Control"] = "no-store"
+        return response
+    response = fhir_response(documents.binary(pk, content_type, data))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@fhir_view(("GET",))
+def provenance_read(request: AuthedRequest, pk: str) -> HttpResponse:
+    from brygga.fhir import documents
+
+    return fhir_response(documents.read_provenance(actor_of(request), pk))
+
+
+@fhir_view(("GET",))
+def provenance_search(request: AuthedRequest) -> HttpResponse:
+    """``Provenance?target=DocumentReference/signed-<id>``: the signatures of that version."""
+    from brygga.fhir import documents
+
+    target = request.GET.get("target", "")
+    if not target.startswith("DocumentReference/"):
+        raise FhirError.single(
+            400, "FHIR-SOK", "Sök underskrifter per dokument: target=DocumentReference/<id>.", "", "required"
+        )
+    return searchset(request, documents.target_provenances(actor_of(request), target))
+
+
+# --- PractitionerRole (units' functions, contact roles, staff by HSA-id) ------------------------------------
+
+
+def _unit_from_param(value: str) -> Unit | None:
+    """``Organization/<id>`` or an HSA-id (``<system>|<HSA-id>`` or the bare HSA-id)."""
+    kind, _sep, ref = value.rpartition("/")
+    if kind == "Organization":
+        return Unit.objects.filter(pk=int(ref) if ref.isdigit() else 0).first()
+    return Unit.objects.filter(hsa_id=_token_param(value)[1]).first()
+
+
+@fhir_view(("GET",))
+def practitioner_role_read(request: HttpRequest, pk: str) -> HttpResponse:
+    from brygga.fhir import directory
+
+    return fhir_response(directory.read_role(pk))
+
+
+@fhir_view(("GET",))
+def practitioner_role_search(request: HttpRequest) -> HttpResponse:
+    """``organization=Organization/<id>`` (or an HSA-id): the unit's function, contact roles and staff;
+    ``practitioner.identifier=<HSA-id>`` or ``identifier=<commission HSA-id>``: a person's roles."""
+    from brygga.fhir import directory
+
+    if "organization" in request.GET:
+        unit = _unit_from_param(request.GET["organization"])
+        found = directory.unit_roles([unit]) if unit is not None else []
+    elif "practitioner.identifier" in request.GET or "identifier" in request.GET:
+        found = directory.practitioner_roles(
+            request.GET.get("practitioner.identifier") or request.GET.get("identifier")
+        )
+    else:
+        raise FhirError.single(
+            400,
+            "FHIR-SOK",
+            "Sök på organization, practitioner.identifier eller identifier.",
+            "",
+            "not-supported",
+        )
+    count, offset = _count(request)
+    return searchset(request, found[offset : offset + count], len(found))
+
+
+# --- Appointment (planning meetings) ------------------------------------------------------------------------
+
+
+def _appointments(request: AuthedRequest, meetings: list[Meeting]) -> list[dict[str, Any]]:
+    from brygga.fhir import directory
+
+    unit = actor_of(request).unit
+    if unit is None or not meetings:  # without a unit, unit_cases/open_case found nothing
+        return []
+    invited = set(
+        Meeting.participants.through.objects.filter(meeting__in=meetings, unit=unit).values_list(
+            "meeting_id", flat=True
+        )
+    )
+    return [directory.appointment(m, m.case, m.pk in invited) for m in meetings]
+
+
+def _meetings() -> QuerySet[Meeting]:
+    return (
+        Meeting.objects.select_related("case__person", "video_room")
+        .prefetch_related("participants")
+        .order_by("starts_at", "pk")
+    )
+
+
+@fhir_view(("GET",))
+def appointment_read(request: AuthedRequest, pk: str) -> HttpResponse:
+    meeting = _meetings().filter(pk=int(pk) if pk.isdigit() else 0).first()
+    if meeting is None:
+        raise NotFound
+    _open_case(request, str(meeting.case_id), f"fhir:Appointment/{pk}")
+    return fhir_response(_appointments(request, [meeting])[0])
+
+
+@fhir_view(("GET",))
+def appointment_search(request: AuthedRequest) -> HttpResponse:
+    """The planning meetings of the cases the unit takes part in: ``patient=Patient/<id>``,
+    ``actor=PractitionerRole/unit-<id>`` (or ``Organization/<id>``, an HSA-id) for a unit's meetings,
+    ``encounter``/``supporting-info=Encounter/<id>``; each person shown is logged."""
+    actor = actor_of(request)
+    meetings = _meetings().filter(case__in=services.unit_cases(actor.unit))
+    if not any(k in request.GET for k in ("patient", "actor", "supporting-info", "encounter", "_id")):
+        raise FhirError.single(
+            400, "FHIR-SOK", "Sök på patient, actor, encounter eller _id.", "", "not-supported"
+        )
+    if "patient" in request.GET:
+        ref = request.GET["patient"].rpartition("/")[2]
+        meetings = meetings.filter(case__person_id=int(ref) if ref.isdigit() else 0)
+    if "actor" in request.GET:
+        value = request.GET["actor"]
+        unit: Unit | None
+        if value.startswith("PractitionerRole/unit-"):
+            ref = value.removeprefix("PractitionerRole/unit-")
+            unit = Unit.objects.filter(pk=int(ref) if ref.isdigit() else 0).first()
+        else:
+            unit = _unit_from_param(value)
+        meetings = meetings.filter(participants=unit) if unit is not None else meetings.none()
+    encounter = request.GET.get("encounter") or request.GET.get("supporting-info")
+    if encounter:
+        ref = encounter.rpartition("/")[2]
+        meetings = meetings.filter(case_id=int(ref) if ref.isdigit() else 0)
+    if "_id" in request.GET:
+        meetings = meetings.filter(pk__in=[int(x) for x in request.GET["_id"].split(",") if x.isdigit()])
+    meetings = meetings.distinct()
+    count, offset = _count(request)
+    total = meetings.count()
+    page = list(meetings[offset : offset + count])
+    log_list_access(
+        actor, list({m.case.person_id: m.case.person for m in page}.values()), "fhir:Appointment?search"
+    )
+    return searchset(request, _appointments(request, page), total)

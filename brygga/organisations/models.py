@@ -185,6 +185,11 @@ class Unit(models.Model):
         return self.name
 
     @property
+    def picker_label(self) -> str:
+        """How the unit pickers show it: name, municipality, kind, HSA-id (the id makes the text unique)."""
+        return f"{self.name} — {self.municipality.name}, {self.get_kind_display()} ({self.hsa_id})"
+
+    @property
     def principal(self) -> Organisation:
         return self.organisation.principal_or_self
 

@@ -16,6 +16,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -28,7 +29,7 @@ from brygga.accounts.permissions import Perm
 from brygga.cases import rules
 from brygga.cases.models import Case, CaseEvent, Participant
 from brygga.organisations.models import Unit
-from brygga.receiving.models import Notification, NotificationPreference
+from brygga.receiving.models import Notification, NotificationPreference, SentSms
 from brygga.receiving.sms import sms_adapter
 
 log = logging.getLogger(__name__)
@@ -62,31 +63,45 @@ def next_digest(after: dt.datetime, hours: list[int]) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(hours[0])))
 
 
-def _recipients(unit: Unit) -> list[tuple[Any, NotificationPreference | None]]:
-    """The unit's users who may read its cases today, with their preference (None: the defaults)."""
+def _recipients_by_unit(unit_ids: list[int]) -> dict[int, list[tuple[Any, NotificationPreference | None]]]:
+    """Per unit, its users who may read its cases today, with their preference (None: the defaults). Two
+    queries, however many units."""
     today = timezone.localdate()
     memberships = (
-        Membership.objects.filter(unit=unit, user__is_active=True, valid_from__lte=today)
+        Membership.objects.filter(unit_id__in=unit_ids, user__is_active=True, valid_from__lte=today)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
         .exclude(user__is_service_account=True)
-        .select_related("user")
+        .select_related("user", "unit")  # allows() asks whether the unit is still active
+        .order_by("unit_id", "user_id", "pk")
     )
-    prefs = {p.user_id: p for p in NotificationPreference.objects.filter(unit=unit)}
-    seen: set[int] = set()
-    found = []
+    prefs = {(p.unit_id, p.user_id): p for p in NotificationPreference.objects.filter(unit_id__in=unit_ids)}
+    seen: set[tuple[int, int]] = set()
+    found: dict[int, list[tuple[Any, NotificationPreference | None]]] = defaultdict(list)
     for m in memberships:
-        if m.user_id in seen or not m.allows(Perm.CASE_READ):
+        if (m.unit_id, m.user_id) in seen or not m.allows(Perm.CASE_READ):
             continue
-        seen.add(m.user_id)
-        found.append((m.user, prefs.get(m.user_id)))
+        seen.add((m.unit_id, m.user_id))
+        found[m.unit_id].append((m.user, prefs.get((m.unit_id, m.user_id))))
     return found
 
 
-def _queue(
-    unit: Unit, source: str, subject: str, link: str, urgent: bool, now: dt.datetime
+def _recipients(unit: Unit) -> list[tuple[Any, NotificationPreference | None]]:
+    """The unit's users who may read its cases today, with their preference (None: the defaults)."""
+    return _recipients_by_unit([unit.pk]).get(unit.pk, [])
+
+
+def _rows(
+    unit_id: int,
+    recipients: list[tuple[Any, NotificationPreference | None]],
+    source: str,
+    subject: str,
+    link: str,
+    urgent: bool,
+    now: dt.datetime,
 ) -> list[Notification]:
-    made = []
-    for user, pref in _recipients(unit):
+    """The unsaved notifications for one source and unit: one per user and channel the user wants."""
+    rows = []
+    for user, pref in recipients:
         channels = []
         if (pref is None or pref.email) and user.email:
             channels.append((Notification.Channel.EMAIL, user.email))
@@ -94,25 +109,42 @@ def _queue(
             channels.append((Notification.Channel.SMS, pref.phone))
         hours = pref.hours if pref is not None else [7, 13]
         for channel, address in channels:
-            try:
-                with transaction.atomic():
-                    made.append(
-                        Notification.objects.create(
-                            user=user,
-                            unit=unit,
-                            channel=channel,
-                            address=address,
-                            urgent=urgent,
-                            subject=subject,
-                            link=link,
-                            source=source,
-                            next_attempt_at=now if urgent else next_digest(now, hours),
-                            created_at=now,
-                        )
-                    )
-            except IntegrityError:  # already queued for this source: a retry, nothing to add
-                continue
+            rows.append(
+                Notification(
+                    user=user,
+                    unit_id=unit_id,
+                    channel=channel,
+                    address=address,
+                    urgent=urgent,
+                    subject=subject,
+                    link=link,
+                    source=source,
+                    next_attempt_at=now if urgent else next_digest(now, hours),
+                    created_at=now,
+                )
+            )
+    return rows
+
+
+def _queue(
+    unit: Unit, source: str, subject: str, link: str, urgent: bool, now: dt.datetime
+) -> list[Notification]:
+    made = []
+    for row in _rows(unit.pk, _recipients(unit), source, subject, link, urgent, now):
+        try:
+            with transaction.atomic():
+                row.save(force_insert=True)
+                made.append(row)
+        except IntegrityError:  # already queued for this source: a retry, nothing to add
+            continue
     return made
+
+
+def _subject(event: CaseEvent, unit_name: str) -> str:
+    return _("brygga: %(what)s i ett ärende för %(unit)s") % {
+        "what": event.get_kind_display().lower(),
+        "unit": unit_name,
+    }
 
 
 def notify_case_event(event: CaseEvent, now: dt.datetime | None = None) -> list[Notification]:
@@ -128,10 +160,7 @@ def notify_case_event(event: CaseEvent, now: dt.datetime | None = None) -> list[
     link = base_url() + reverse("cases:detail", args=[case.pk])
     for p in participants.select_related("unit"):
         due_soon = p.next_due_at is not None and p.next_due_at < now + rules.DUE_SOON
-        subject = _("brygga: %(what)s i ett ärende för %(unit)s") % {
-            "what": event.get_kind_display().lower(),
-            "unit": p.unit.name,
-        }
+        subject = _subject(event, p.unit.name)
         made += _queue(p.unit, f"case_event:{event.pk}", subject, link, event.kind in URGENT or due_soon, now)
     if made:
         transaction.on_commit(_enqueue_delivery)
@@ -142,6 +171,46 @@ def on_case_event(sender: Any, instance: CaseEvent, created: bool, raw: bool = F
     """post_save of a CaseEvent: notify after the service's transaction commits (nothing for a rollback)."""
     if created and not raw and instance.kind not in SILENT:
         transaction.on_commit(lambda: notify_case_event(instance))
+
+
+def notify_case_events(events: list[CaseEvent], now: dt.datetime | None = None) -> int:
+    """The set-based notify_case_event for a batch (``POST /api/v1/cases/batch``): the same notifications —
+    every user of every other active unit of each event's case, urgent by the same rules — from one query for
+    the participants, two for their users and preferences and one insert, however many events. A row already
+    queued for its source (a retry) is skipped by the database. Returns the number of rows offered."""
+    events = [e for e in events if e.kind not in SILENT and e.pk is not None]
+    if not events:
+        return 0
+    now = now or timezone.now()
+    participants: dict[int, list[Participant]] = defaultdict(list)
+    for p in Participant.objects.filter(
+        case_id__in={e.case_id for e in events}, status=Participant.Status.ACTIVE
+    ).select_related("unit"):
+        participants[p.case_id].append(p)
+    users = _recipients_by_unit(sorted({p.unit_id for ps in participants.values() for p in ps}))
+    rows: list[Notification] = []
+    for event in events:
+        link = base_url() + reverse("cases:detail", args=[event.case_id])
+        for p in participants[event.case_id]:
+            if p.unit_id == event.unit_id:
+                continue
+            due_soon = p.next_due_at is not None and p.next_due_at < now + rules.DUE_SOON
+            urgent = event.kind in URGENT or due_soon
+            source = f"case_event:{event.pk}"
+            rows += _rows(
+                p.unit_id, users.get(p.unit_id, []), source, _subject(event, p.unit.name), link, urgent, now
+            )
+    made = Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    if made:
+        transaction.on_commit(_enqueue_delivery)
+    return len(made)
+
+
+def on_events_recorded(sender: Any, events: list[CaseEvent], bulk: bool = False, **kwargs: Any) -> None:
+    """events_recorded from the batch ingest (``bulk=True``: written with bulk_create, so no post_save):
+    notify after its transaction commits. A single service event is notified through post_save."""
+    if bulk and any(e.kind not in SILENT for e in events):
+        transaction.on_commit(lambda: notify_case_events(events))
 
 
 def notify_escalations(now: dt.datetime | None = None) -> list[Notification]:
@@ -229,3 +298,25 @@ def deliver_due(now: dt.datetime | None = None) -> dict[str, int]:
         )
         counts["sent"] += len(ids)
     return counts
+
+
+def retention_days() -> int:
+    days = getattr(settings, "BRYGGA_NOTIFICATION_RETENTION_DAYS", 30)
+    if not isinstance(days, int) or days < 1:
+        raise ImproperlyConfigured("BRYGGA_NOTIFICATION_RETENTION_DAYS must be a whole number of days ≥ 1")
+    return days
+
+
+def prune_notifications(now: dt.datetime | None = None) -> dict[str, int]:
+    """Delete what has done its job (ADR 0907): notifications delivered more than
+    ``BRYGGA_NOTIFICATION_RETENTION_DAYS`` ago and the local SMS adapter's record of the same age. Pending
+    and failed notifications stay (the administrator sees the failed ones in the admin). Set-based: one
+    DELETE per table. Idempotent."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=retention_days())
+    notifications, _by_model = Notification.objects.filter(
+        status=Notification.Status.SENT, sent_at__lt=cutoff
+    ).delete()
+    sms, _by_model = SentSms.objects.filter(sent_at__lt=cutoff).delete()
+    if notifications or sms:
+        log.info("Pruned %s notifications and %s SMS records sent before %s", notifications, sms, cutoff)
+    return {"notifications": notifications, "sms": sms}

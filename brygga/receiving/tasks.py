@@ -6,9 +6,15 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from brygga.receiving.notify import deliver_due
+from brygga.receiving.notify import deliver_due, prune_notifications
 
 
 @task()
 def deliver_notifications() -> dict[str, int]:
     return deliver_due()
+
+
+@task()
+def prune_notifications_task() -> dict[str, int]:
+    """Delete notifications delivered more than BRYGGA_NOTIFICATION_RETENTION_DAYS ago (ADR 0907)."""
+    return prune_notifications()

@@ -14,4 +14,5 @@ urlpatterns = [
     path("personer/<int:person_id>/visa-skyddat/", views.person_reveal, name="person_reveal"),
     path("organisation/kommuner/", views.municipalities, name="municipalities"),
     path("organisation/enheter/", views.units, name="units"),
+    path("organisation/enheter/sok/", views.unit_search, name="unit_search"),
 ]

@@ -4,8 +4,8 @@ organisation registry."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Count, Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -172,4 +172,45 @@ def units(request: HttpRequest) -> HttpResponse:
         request,
         "web/units.html",
         {"units": qs[:300], "kinds": Unit.Kind.choices, "kind": kind, "q": query, "total": qs.count()},
+    )
+
+
+UNIT_SEARCH_LIMIT = 20
+UNIT_SEARCH_MAX_QUERY = 100
+
+
+@require_GET
+@actor_required(needs_unit=False)
+def unit_search(request: HttpRequest) -> JsonResponse:
+    """Active units matching every word of ``q`` in the name, the municipality's name or the kind (its
+    Swedish label), for the unit picker (the accessible combobox, static/brygga/combobox.js). ``kinds``
+    (comma-separated codes) narrows the kinds. Unit names are not personal data; the answer holds at most
+    20 units, by name, and the total. One query for the rows, one for the count."""
+    query = request.GET.get("q", "")[:UNIT_SEARCH_MAX_QUERY]
+    kinds = [k for k in request.GET.get("kinds", "").split(",") if k in Unit.Kind.values]
+    qs = Unit.objects.filter(is_active=True).select_related("municipality")
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
+    for word in query.split()[:6]:
+        kind_hits = [value for value, label in Unit.Kind.choices if word.casefold() in str(label).casefold()]
+        qs = qs.filter(
+            Q(name__icontains=word) | Q(municipality__name__icontains=word) | Q(kind__in=kind_hits)
+        )
+    rows = list(qs.order_by("name")[:UNIT_SEARCH_LIMIT])
+    total = len(rows) if len(rows) < UNIT_SEARCH_LIMIT else qs.count()
+    return JsonResponse(
+        {
+            "count": total,
+            "results": [
+                {
+                    "id": u.pk,
+                    "hsa_id": u.hsa_id,
+                    "name": u.name,
+                    "municipality": u.municipality.name,
+                    "kind": str(u.get_kind_display()),
+                    "label": u.picker_label,
+                }
+                for u in rows
+            ],
+        }
     )

@@ -57,9 +57,10 @@ def unit_cases(unit: Unit | None) -> QuerySet[Case]:
     return Case.objects.filter(participants__unit=unit, participants__status=Participant.Status.ACTIVE)
 
 
-def open_case(actor: Actor, case_id: int | str, what: str = "") -> Case:
-    """The case if the actor's role may read cases and the active unit takes part in it; the read is logged.
-    A case of another unit and a case that does not exist both raise NotFound."""
+def open_case(actor: Actor, case_id: int | str, what: str = "", action: str = "") -> Case:
+    """The case if the actor's role may read cases and the active unit takes part in it; the read is logged,
+    once (as ``action``: a read, or an export for a printout). A case of another unit and a case that does not
+    exist both raise NotFound."""
     try:
         pk = int(case_id)
     except (TypeError, ValueError) as exc:
@@ -75,15 +76,13 @@ def open_case(actor: Actor, case_id: int | str, what: str = "") -> Case:
     if case is None:
         refused_for = refused_person(Case, pk)
         raise NotFound(DenialReason.NO_INVOLVEMENT if refused_for else DenialReason.NOT_FOUND, refused_for)
-    open_person(actor, case.person_id, what=f"case:{case.pk}{'/' + what if what else ''}")
-    return case
-
-
-def log_export(actor: Actor, case: Case, what: str) -> None:
-    """Log a printout or export of the case (e.g. the patient's written summary)."""
-    log_access(
-        actor, case.person, AccessLogEntry.Action.EXPORT, f"case:{case.pk}/{what}", had_involvement=True
+    open_person(
+        actor,
+        case.person_id,
+        what=f"case:{case.pk}{'/' + what if what else ''}",
+        action=action or AccessLogEntry.Action.READ,
     )
+    return case
 
 
 def participant_for(actor: Actor, case: Case) -> Participant | None:

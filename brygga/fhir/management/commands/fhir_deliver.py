@@ -1,7 +1,8 @@
 """Sweep of the FHIR subscriptions' outbox: every subscription whose next notification is due is handed to the
 background worker (``--enqueue``, the default) or delivered here. Run it every minute from cron: it is what
 picks up a delivery whose worker was killed (the lease has expired) and retries where the task backend
-cannot schedule them itself."""
+cannot schedule them itself, and restarts a subscription's heartbeats when their chain of deferred tasks
+broke."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from brygga.fhir.subscriptions import deliver, due_subscriptions, enqueue_delivery
+from brygga.fhir.subscriptions import (
+    deliver,
+    due_subscriptions,
+    enqueue_delivery,
+    overdue_heartbeats,
+    send_heartbeats,
+)
+from brygga.fhir.tasks import heartbeat_task
 
 
 class Command(BaseCommand):
@@ -22,9 +30,16 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         due = due_subscriptions()
+        late = overdue_heartbeats()
         if options["now"]:
             sent = sum(deliver(pk) for pk in due)
-            self.stdout.write(f"Prenumerationer: {len(due)}, notiser skickade: {sent}")
+            for pk in late:
+                send_heartbeats(pk)
+            self.stdout.write(
+                f"Prenumerationer: {len(due)}, notiser skickade: {sent}, hjärtslag: {len(late)}"
+            )
             return
         enqueue_delivery(due)
-        self.stdout.write(f"Prenumerationer köade: {len(due)}")
+        for pk in late:  # a broken heartbeat chain starts again
+            heartbeat_task.enqueue(pk)
+        self.stdout.write(f"Prenumerationer köade: {len(due)}, hjärtslag köade: {len(late)}")
