@@ -18,7 +18,7 @@ from brygga.accounts.context import Actor, AuthedRequest
 from brygga.accounts.decorators import actor_required
 from brygga.accounts.permissions import Perm
 from brygga.cases import selectors as case_selectors
-from brygga.inbox import selectors
+from brygga.inbox import presenters, selectors
 
 
 @require_GET
@@ -46,6 +46,7 @@ def inbox(request: AuthedRequest) -> HttpResponse:
             {
                 "page": page,
                 "rows": page.object_list,
+                "rows_html": presenters.inbox_rows_html(request, page.object_list),
                 "page_query": urlencode(query),
                 "signature": signature,
                 "refresh_seconds": refresh,
@@ -60,6 +61,7 @@ def inbox(request: AuthedRequest) -> HttpResponse:
             "refresh_seconds": refresh,
             "page": page,
             "rows": page.object_list,
+            "rows_html": presenters.inbox_rows_html(request, page.object_list),
             "page_query": urlencode(query),
             "summaries": selectors.inbox_summaries(actor),
             "status": status,
