@@ -44,16 +44,6 @@ PLANNING_ANSWERS = {
 }
 
 
-@pytest.fixture
-def nurse():  # type: ignore[no-untyped-def]
-    return actor(Role.WARD_NURSE, WARD)
-
-
-@pytest.fixture
-def vc():  # type: ignore[no-untyped-def]
-    return actor(Role.CARE_COORDINATOR, PRIMARY_CARE)
-
-
 def client_for(a) -> Client:  # type: ignore[no-untyped-def]
     client = Client()
     client.force_login(a.user)

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from brygga.accounts.context import AuthedRequest
 from brygga.accounts.decorators import actor_required
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError
@@ -91,11 +92,11 @@ def budget_detail(request: HttpRequest, budget_id: int) -> HttpResponse:
 
 @require_POST
 @actor_required(Perm.ECONOMY_MANAGE)
-def create_invoices(request: HttpRequest, budget_id: int) -> HttpResponse:
+def create_invoices(request: AuthedRequest, budget_id: int) -> HttpResponse:
     budget = get_object_or_404(Budget, pk=budget_id)
     try:
         month = int(request.POST.get("month", "0"))
-        invoices = services.create_invoices(request.actor, budget, month)  # type: ignore[attr-defined]
+        invoices = services.create_invoices(request.actor, budget, month)
     except ValueError:
         month, invoices = 0, []
         errors = [DomainError.single("month", "R-ECO-6", _("Välj en månad.")).problems[0]]
@@ -115,11 +116,11 @@ def create_invoices(request: HttpRequest, budget_id: int) -> HttpResponse:
 
 @require_POST
 @actor_required(Perm.ECONOMY_MANAGE)
-def close_period(request: HttpRequest, budget_id: int) -> HttpResponse:
+def close_period(request: AuthedRequest, budget_id: int) -> HttpResponse:
     budget = get_object_or_404(Budget, pk=budget_id)
     try:
         month = int(request.POST.get("month", "0"))
-        services.close_period(request.actor, budget.year, month)  # type: ignore[attr-defined]
+        services.close_period(request.actor, budget.year, month)
     except (ValueError, DomainError) as exc:
         problems = exc.problems if isinstance(exc, DomainError) else []
         return render(
@@ -171,12 +172,12 @@ def seed_check(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @actor_required(Perm.ECONOMY_MANAGE)
-def add_line(request: HttpRequest, budget_id: int) -> HttpResponse:
+def add_line(request: AuthedRequest, budget_id: int) -> HttpResponse:
     budget = get_object_or_404(Budget, pk=budget_id)
     key, price_list = _financing_choice(request.POST.get("financing", ""))
     try:
         services.add_line(
-            request.actor,  # type: ignore[attr-defined]
+            request.actor,
             budget,
             request.POST.get("name", ""),
             request.POST.get("amount", ""),
@@ -197,10 +198,10 @@ def add_line(request: HttpRequest, budget_id: int) -> HttpResponse:
 
 @require_POST
 @actor_required(Perm.ECONOMY_MANAGE)
-def adopt(request: HttpRequest, budget_id: int) -> HttpResponse:
+def adopt(request: AuthedRequest, budget_id: int) -> HttpResponse:
     budget = get_object_or_404(Budget, pk=budget_id)
     try:
-        services.adopt_budget(request.actor, budget)  # type: ignore[attr-defined]
+        services.adopt_budget(request.actor, budget)
     except DomainError as exc:
         return render(
             request,
@@ -216,7 +217,7 @@ KEY_ROWS = 4
 
 
 @actor_required(Perm.ECONOMY_VIEW)
-def keys(request: HttpRequest) -> HttpResponse:
+def keys(request: AuthedRequest) -> HttpResponse:
     form: dict[str, str] = {k: str(v) for k, v in request.POST.items()}
     editing = FinancingKey.objects.filter(code=request.GET.get("kod", "")).prefetch_related("parts").first()
     if request.method == "GET" and editing is not None:
@@ -236,7 +237,7 @@ def keys(request: HttpRequest) -> HttpResponse:
         "action": "key",
     }
     if request.method == "POST":
-        request.actor.require(Perm.ECONOMY_MANAGE)  # type: ignore[attr-defined]
+        request.actor.require(Perm.ECONOMY_MANAGE)
         parts = [
             services.KeyPartInput(
                 request.POST.get(f"party-{i}", ""),
@@ -248,7 +249,7 @@ def keys(request: HttpRequest) -> HttpResponse:
         ]
         try:
             services.save_financing_key(
-                request.actor,  # type: ignore[attr-defined]
+                request.actor,
                 request.POST.get("code", "").strip(),
                 request.POST.get("name", "").strip(),
                 parts,
@@ -303,10 +304,10 @@ def _financing_choice(raw: str) -> tuple[FinancingKey | None, PriceList | None]:
 
 @require_POST
 @actor_required(Perm.ECONOMY_MANAGE)
-def population_year(request: HttpRequest, budget_id: int) -> HttpResponse:
+def population_year(request: AuthedRequest, budget_id: int) -> HttpResponse:
     budget = get_object_or_404(Budget.objects.select_related("responsibility_object"), pk=budget_id)
     try:
-        services.set_population_year(request.actor, budget, request.POST.get("population_year", ""))  # type: ignore[attr-defined]
+        services.set_population_year(request.actor, budget, request.POST.get("population_year", ""))
     except DomainError as exc:
         return render(
             request,
@@ -330,17 +331,17 @@ def _line_context(line: BudgetLine) -> dict[str, object]:
 
 
 @actor_required(Perm.ECONOMY_VIEW)
-def line_edit(request: HttpRequest, line_id: int) -> HttpResponse:
+def line_edit(request: AuthedRequest, line_id: int) -> HttpResponse:
     line = get_object_or_404(
         BudgetLine.objects.select_related("budget__responsibility_object", "key", "price_list"), pk=line_id
     )
     context = _line_context(line)
     if request.method == "POST":
-        request.actor.require(Perm.ECONOMY_MANAGE)  # type: ignore[attr-defined]
+        request.actor.require(Perm.ECONOMY_MANAGE)
         key, price_list = _financing_choice(request.POST.get("financing", ""))
         try:
             services.update_line(
-                request.actor,  # type: ignore[attr-defined]
+                request.actor,
                 line,
                 request.POST.get("name", ""),
                 request.POST.get("amount", ""),
@@ -363,11 +364,11 @@ def line_edit(request: HttpRequest, line_id: int) -> HttpResponse:
 
 @require_POST
 @actor_required(Perm.ECONOMY_MANAGE)
-def line_delete(request: HttpRequest, line_id: int) -> HttpResponse:
+def line_delete(request: AuthedRequest, line_id: int) -> HttpResponse:
     line = get_object_or_404(BudgetLine.objects.select_related("budget"), pk=line_id)
     budget_id = line.budget_id
     try:
-        services.delete_line(request.actor, line)  # type: ignore[attr-defined]
+        services.delete_line(request.actor, line)
     except DomainError as exc:
         return render(
             request, "economy/line_edit.html", {**_line_context(line), **_errors(exc, "delete")}, status=400
@@ -377,7 +378,7 @@ def line_delete(request: HttpRequest, line_id: int) -> HttpResponse:
 
 
 @actor_required(Perm.ECONOMY_VIEW)
-def price_lists(request: HttpRequest) -> HttpResponse:
+def price_lists(request: AuthedRequest) -> HttpResponse:
     context: dict[str, object] = {
         "price_lists": PriceList.objects.select_related("responsibility_object").prefetch_related(
             "items__subscriptions", "lines__budget"
@@ -386,11 +387,11 @@ def price_lists(request: HttpRequest) -> HttpResponse:
         "form": request.POST,
     }
     if request.method == "POST":
-        request.actor.require(Perm.ECONOMY_MANAGE)  # type: ignore[attr-defined]
+        request.actor.require(Perm.ECONOMY_MANAGE)
         obj_id = request.POST.get("responsibility_object", "")
         try:
             price_list = services.create_price_list(
-                request.actor,  # type: ignore[attr-defined]
+                request.actor,
                 ResponsibilityObject.objects.filter(pk=obj_id).first() if obj_id.isdigit() else None,
                 request.POST.get("year", ""),
                 request.POST.get("name", ""),
@@ -424,12 +425,12 @@ def _price_list_context(price_list: PriceList) -> dict[str, object]:
 
 
 @actor_required(Perm.ECONOMY_VIEW)
-def price_list_detail(request: HttpRequest, price_list_id: int) -> HttpResponse:
+def price_list_detail(request: AuthedRequest, price_list_id: int) -> HttpResponse:
     price_list = get_object_or_404(
         PriceList.objects.select_related("responsibility_object"), pk=price_list_id
     )
     if request.method == "POST":
-        actor = request.actor  # type: ignore[attr-defined]
+        actor = request.actor
         actor.require(Perm.ECONOMY_MANAGE)
         action = request.POST.get("action", "")
         item_id = request.POST.get("item", "")

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from brygga.accounts.context import AuthedRequest
 from brygga.accounts.decorators import actor_required
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, NotFound
@@ -79,8 +80,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 
 @actor_required(Perm.GOVERNANCE_RAISE)
-def case_new(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def case_new(request: AuthedRequest) -> HttpResponse:
+    actor = request.actor
     context: dict[str, object] = {
         "kinds": GovernanceCase.Kind.choices,
         "objects": ManagedObject.objects.exclude(status=ManagedObject.Status.CLOSED),
@@ -109,8 +110,8 @@ def case_new(request: HttpRequest) -> HttpResponse:
     return render(request, "governance/case_new.html", context)
 
 
-def _case_context(request: HttpRequest, case: GovernanceCase) -> dict[str, object]:
-    actor = request.actor  # type: ignore[attr-defined]
+def _case_context(request: AuthedRequest, case: GovernanceCase) -> dict[str, object]:
+    actor = request.actor
     consultation = case.consultations.prefetch_related("responses").first()
     own_subregion = actor.unit.municipality.subregion if actor.unit else None
     return {
@@ -149,13 +150,13 @@ def _get_case(number: str) -> GovernanceCase:
 
 @require_GET
 @actor_required(Perm.GOVERNANCE_VIEW)
-def case_detail(request: HttpRequest, number: str) -> HttpResponse:
+def case_detail(request: AuthedRequest, number: str) -> HttpResponse:
     case = _get_case(number)
     return render(request, "governance/case_detail.html", _case_context(request, case))
 
 
 def _case_action(
-    request: HttpRequest, number: str, action: Callable[[GovernanceCase], object], done: str
+    request: AuthedRequest, number: str, action: Callable[[GovernanceCase], object], done: str
 ) -> HttpResponse:
     case = _get_case(number)
     try:
@@ -174,8 +175,8 @@ def _case_action(
 
 @require_POST
 @actor_required(Perm.GOVERNANCE_MANAGE)
-def case_move(request: HttpRequest, number: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def case_move(request: AuthedRequest, number: str) -> HttpResponse:
+    actor = request.actor
     to_state = request.POST.get("to_state", "")
     return _case_action(
         request,
@@ -187,8 +188,8 @@ def case_move(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_POST
 @actor_required(Perm.GOVERNANCE_MANAGE)
-def case_assign(request: HttpRequest, number: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def case_assign(request: AuthedRequest, number: str) -> HttpResponse:
+    actor = request.actor
     forum = Forum.objects.filter(pk=request.POST.get("forum") or 0).first()
 
     def action(case: GovernanceCase) -> object:
@@ -201,8 +202,8 @@ def case_assign(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_POST
 @actor_required(Perm.GOVERNANCE_DECIDE)
-def case_endorse(request: HttpRequest, number: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def case_endorse(request: AuthedRequest, number: str) -> HttpResponse:
+    actor = request.actor
     return _case_action(
         request,
         number,
@@ -213,8 +214,8 @@ def case_endorse(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_POST
 @actor_required(Perm.GOVERNANCE_MANAGE)
-def case_consult(request: HttpRequest, number: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def case_consult(request: AuthedRequest, number: str) -> HttpResponse:
+    actor = request.actor
 
     def action(case: GovernanceCase) -> object:
         raw = request.POST.get("deadline", "")
@@ -229,8 +230,8 @@ def case_consult(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_POST
 @actor_required(Perm.GOVERNANCE_VIEW)
-def case_respond(request: HttpRequest, number: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def case_respond(request: AuthedRequest, number: str) -> HttpResponse:
+    actor = request.actor
 
     def action(case: GovernanceCase) -> object:
         response = ConsultationResponse.objects.filter(
@@ -247,8 +248,8 @@ def case_respond(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_POST
 @actor_required(Perm.GOVERNANCE_MANAGE)
-def case_close_consultation(request: HttpRequest, number: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def case_close_consultation(request: AuthedRequest, number: str) -> HttpResponse:
+    actor = request.actor
 
     def action(case: GovernanceCase) -> object:
         consultation = case.consultations.filter(closed_at__isnull=True).first()
@@ -261,8 +262,8 @@ def case_close_consultation(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_POST
 @actor_required(Perm.GOVERNANCE_DECIDE)
-def case_decide(request: HttpRequest, number: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def case_decide(request: AuthedRequest, number: str) -> HttpResponse:
+    actor = request.actor
     forum = Forum.objects.filter(pk=request.POST.get("forum") or 0).first()
 
     def action(case: GovernanceCase) -> object:
@@ -286,7 +287,7 @@ def forum_list(request: HttpRequest) -> HttpResponse:
 
 
 @actor_required(Perm.GOVERNANCE_VIEW)
-def forum_detail(request: HttpRequest, code: str) -> HttpResponse:
+def forum_detail(request: AuthedRequest, code: str) -> HttpResponse:
     forum = get_object_or_404(Forum, code=code)
     context: dict[str, object] = {
         "forum": forum,
@@ -297,7 +298,7 @@ def forum_detail(request: HttpRequest, code: str) -> HttpResponse:
         "mandates": [MandateArea(m.area).label for m in forum.mandates.all()],
     }
     if request.method == "POST":
-        request.actor.require(Perm.GOVERNANCE_MANAGE)  # type: ignore[attr-defined]
+        request.actor.require(Perm.GOVERNANCE_MANAGE)
         try:
             starts_at = dt.datetime.fromisoformat(request.POST.get("starts_at", ""))
         except ValueError:
@@ -308,10 +309,10 @@ def forum_detail(request: HttpRequest, code: str) -> HttpResponse:
         if timezone.is_naive(starts_at):
             starts_at = timezone.make_aware(starts_at)
         meeting = services.plan_meeting(
-            request.actor,  # type: ignore[attr-defined]
+            request.actor,
             forum,
             starts_at,
-            request.POST.get("location", ""),  # type: ignore[attr-defined]
+            request.POST.get("location", ""),
         )
         return redirect("governance:meeting", meeting_id=meeting.pk)
     return render(request, "governance/forum_detail.html", context)
@@ -330,10 +331,10 @@ def _meeting_context(meeting: Meeting) -> dict[str, object]:
 
 
 @actor_required(Perm.GOVERNANCE_VIEW)
-def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
+def meeting_detail(request: AuthedRequest, meeting_id: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting.objects.select_related("forum"), pk=meeting_id)
     if request.method == "POST":
-        actor = request.actor  # type: ignore[attr-defined]
+        actor = request.actor
         action = request.POST.get("action", "")
         try:
             if action == "from_cases":
@@ -372,14 +373,14 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
 
 
 @actor_required(Perm.GOVERNANCE_VIEW)
-def object_list(request: HttpRequest) -> HttpResponse:
+def object_list(request: AuthedRequest) -> HttpResponse:
     errors = None
     if request.method == "POST":
         obj = get_object_or_404(ManagedObject, pk=request.POST.get("object") or 0)
         try:
             since = dt.date.fromisoformat(request.POST.get("since", ""))
             services.set_managed_object_status(
-                request.actor,  # type: ignore[attr-defined]
+                request.actor,
                 obj,
                 request.POST.get("status", ""),
                 since,
@@ -399,7 +400,7 @@ def object_list(request: HttpRequest) -> HttpResponse:
 
 
 @actor_required(Perm.GOVERNANCE_VIEW)
-def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
+def plan_detail(request: AuthedRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(
         ManagementPlan.objects.select_related("managed_object", "decided_by"), pk=plan_id
     )
@@ -408,7 +409,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         goal = get_object_or_404(plan.goals, pk=request.POST.get("goal") or 0)
         try:
             services.follow_up_goal(
-                request.actor,  # type: ignore[attr-defined]
+                request.actor,
                 goal,
                 request.POST.get("status", ""),
                 request.POST.get("note", ""),
@@ -609,10 +610,10 @@ def _refused(request: HttpRequest, forum: Forum | None, exc: DomainError, action
 
 
 @actor_required(Perm.GOVERNANCE_MANAGE)
-def forum_new(request: HttpRequest) -> HttpResponse:
+def forum_new(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         try:
-            forum = services.save_forum(request.actor, _forum_input(request))  # type: ignore[attr-defined]
+            forum = services.save_forum(request.actor, _forum_input(request))
         except DomainError as exc:
             return _refused(request, None, exc, "forum")
         messages.success(request, _("Forumet är skapat. Lägg till ledamöter."))
@@ -621,9 +622,9 @@ def forum_new(request: HttpRequest) -> HttpResponse:
 
 
 @actor_required(Perm.GOVERNANCE_MANAGE)
-def forum_edit(request: HttpRequest, code: str) -> HttpResponse:
+def forum_edit(request: AuthedRequest, code: str) -> HttpResponse:
     forum = get_object_or_404(Forum, code=code)
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     if request.method == "POST":
         action = request.POST.get("action", "forum")
         flag = None
