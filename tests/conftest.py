@@ -91,3 +91,15 @@ def vc() -> Actor:
 def home() -> Actor:
     """The municipal home health care nurse."""
     return actor(Role.HOME_CARE_NURSE, HOME)
+
+
+@pytest.fixture(autouse=True)
+def swedish_to_begin_with():  # type: ignore[no-untyped-def]
+    """Every test starts in Swedish (the middleware restores the language after a request too): texts a service
+    words outside a request (a message's legal basis) must not follow an earlier test's language."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
