@@ -3,16 +3,18 @@ checked against themselves. Views look up, call a service and render; the rules 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from brygga.accounts.context import AuthedRequest
-from brygga.accounts.decorators import actor_required
+from brygga.accounts.context import Actor, AuthedRequest
+from brygga.accounts.decorators import actor_required, run_action
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError
 from brygga.economy import seeds, services
@@ -90,44 +92,96 @@ def budget_detail(request: HttpRequest, budget_id: int) -> HttpResponse:
     return render(request, "economy/budget_detail.html", _budget_context(budget))
 
 
+# --- Budget actions: one dispatcher (accounts.decorators.run_action), as the cases and SIP pages use ------
+# Each handler takes (actor, budget, POST) and returns the success message; a refusal re-renders the budget
+# page with the error at its field (status as the service says: 409 for a state conflict), and the whole
+# action is one transaction (issue 14).
+
+
+def _month(data: QueryDict) -> int:
+    raw = data.get("month", "")
+    if not raw.isdigit():
+        raise DomainError.single("month", "R-ECO-6", _("Välj en månad."))
+    return int(raw)
+
+
+def _create_invoices(actor: Actor, budget: Budget, data: QueryDict) -> str:
+    month = _month(data)
+    created = services.create_invoices(actor, budget, month)
+    return _("%(n)d fakturor skapade för månad %(m)d.") % {"n": len(created), "m": month}
+
+
+def _close_period(actor: Actor, budget: Budget, data: QueryDict) -> str:
+    services.close_period(actor, budget.year, _month(data))
+    return _("Perioden är stängd.")
+
+
+def _add_line(actor: Actor, budget: Budget, data: QueryDict) -> str:
+    key, price_list = _financing_choice(data.get("financing", ""))
+    services.add_line(
+        actor,
+        budget,
+        data.get("name", ""),
+        data.get("amount", ""),
+        key=key,
+        price_list=price_list,
+        note=data.get("note", ""),
+    )
+    return _("Budgetraden är tillagd.")
+
+
+def _adopt(actor: Actor, budget: Budget, data: QueryDict) -> str:
+    services.adopt_budget(actor, budget)
+    return _("Budgeten är beslutad.")
+
+
+def _population_year(actor: Actor, budget: Budget, data: QueryDict) -> str:
+    services.set_population_year(actor, budget, data.get("population_year", ""))
+    return _("Folkmängdsåret är ändrat och budgeten omräknad.")
+
+
+BUDGET_HANDLERS: dict[str, Callable[..., str]] = {
+    "invoices": _create_invoices,
+    "close-period": _close_period,
+    "add-line": _add_line,
+    "adopt": _adopt,
+    "population": _population_year,
+}
+
+
+def _open_budget(budget_id: int) -> Budget:
+    return get_object_or_404(Budget.objects.select_related("responsibility_object"), pk=budget_id)
+
+
+def _budget_action(
+    request: AuthedRequest, budget_id: int, name: str, success_url: Callable[[Budget], str] | None = None
+) -> HttpResponse:
+    return run_action(
+        request,
+        name,
+        handlers=BUDGET_HANDLERS,
+        open_object=lambda _what: _open_budget(budget_id),
+        context=_budget_context,
+        template="economy/budget_detail.html",
+        success_url=success_url or (lambda budget: reverse("economy:budget", args=[budget.pk])),
+    )
+
+
 @require_POST
 @actor_required(Perm.ECONOMY_MANAGE)
 def create_invoices(request: AuthedRequest, budget_id: int) -> HttpResponse:
-    budget = get_object_or_404(Budget, pk=budget_id)
-    try:
-        month = int(request.POST.get("month", "0"))
-        invoices = services.create_invoices(request.actor, budget, month)
-    except ValueError:
-        month, invoices = 0, []
-        errors = [DomainError.single("month", "R-ECO-6", _("Välj en månad.")).problems[0]]
-        return render(
-            request, "economy/budget_detail.html", {**_budget_context(budget), "errors": errors}, status=400
-        )
-    except DomainError as exc:
-        return render(
-            request,
-            "economy/budget_detail.html",
-            {**_budget_context(budget), "errors": exc.problems},
-            status=400,
-        )
-    messages.success(request, _("%(n)d fakturor skapade för månad %(m)d.") % {"n": len(invoices), "m": month})
-    return redirect("economy:invoices", budget_id=budget.pk, month=month)
+    return _budget_action(
+        request,
+        budget_id,
+        "invoices",
+        lambda budget: reverse("economy:invoices", args=[budget.pk, int(request.POST["month"])]),
+    )
 
 
 @require_POST
 @actor_required(Perm.ECONOMY_MANAGE)
 def close_period(request: AuthedRequest, budget_id: int) -> HttpResponse:
-    budget = get_object_or_404(Budget, pk=budget_id)
-    try:
-        month = int(request.POST.get("month", "0"))
-        services.close_period(request.actor, budget.year, month)
-    except (ValueError, DomainError) as exc:
-        problems = exc.problems if isinstance(exc, DomainError) else []
-        return render(
-            request, "economy/budget_detail.html", {**_budget_context(budget), "errors": problems}, status=400
-        )
-    messages.success(request, _("Perioden är stängd."))
-    return redirect("economy:budget", budget_id=budget.pk)
+    return _budget_action(request, budget_id, "close-period")
 
 
 @require_GET
@@ -173,44 +227,13 @@ def seed_check(request: HttpRequest) -> HttpResponse:
 @require_POST
 @actor_required(Perm.ECONOMY_MANAGE)
 def add_line(request: AuthedRequest, budget_id: int) -> HttpResponse:
-    budget = get_object_or_404(Budget, pk=budget_id)
-    key, price_list = _financing_choice(request.POST.get("financing", ""))
-    try:
-        services.add_line(
-            request.actor,
-            budget,
-            request.POST.get("name", ""),
-            request.POST.get("amount", ""),
-            key=key,
-            price_list=price_list,
-            note=request.POST.get("note", ""),
-        )
-    except DomainError as exc:
-        return render(
-            request,
-            "economy/budget_detail.html",
-            {**_budget_context(budget), **_errors(exc, "add-line"), "form": request.POST},
-            status=400,
-        )
-    messages.success(request, _("Budgetraden är tillagd."))
-    return redirect("economy:budget", budget_id=budget.pk)
+    return _budget_action(request, budget_id, "add-line")
 
 
 @require_POST
 @actor_required(Perm.ECONOMY_MANAGE)
 def adopt(request: AuthedRequest, budget_id: int) -> HttpResponse:
-    budget = get_object_or_404(Budget, pk=budget_id)
-    try:
-        services.adopt_budget(request.actor, budget)
-    except DomainError as exc:
-        return render(
-            request,
-            "economy/budget_detail.html",
-            {**_budget_context(budget), "errors": exc.problems},
-            status=400,
-        )
-    messages.success(request, _("Budgeten är beslutad."))
-    return redirect("economy:budget", budget_id=budget.pk)
+    return _budget_action(request, budget_id, "adopt")
 
 
 KEY_ROWS = 4
@@ -305,18 +328,7 @@ def _financing_choice(raw: str) -> tuple[FinancingKey | None, PriceList | None]:
 @require_POST
 @actor_required(Perm.ECONOMY_MANAGE)
 def population_year(request: AuthedRequest, budget_id: int) -> HttpResponse:
-    budget = get_object_or_404(Budget.objects.select_related("responsibility_object"), pk=budget_id)
-    try:
-        services.set_population_year(request.actor, budget, request.POST.get("population_year", ""))
-    except DomainError as exc:
-        return render(
-            request,
-            "economy/budget_detail.html",
-            {**_budget_context(budget), **_errors(exc, "population"), "form": request.POST},
-            status=400,
-        )
-    messages.success(request, _("Folkmängdsåret är ändrat och budgeten omräknad."))
-    return redirect("economy:budget", budget_id=budget.pk)
+    return _budget_action(request, budget_id, "population")
 
 
 def _line_context(line: BudgetLine) -> dict[str, object]:
