@@ -5,6 +5,10 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from brygga.accounts.context import Actor
+from brygga.accounts.permissions import Role
+from tests.factories import CONTACT_POINT, HOME, PRIMARY_CARE, WARD, actor
+
 # Notes the API operations each test calls successfully (issue 20 item 2, tests/test_api_coverage.py).
 pytest_plugins = ["tests.api_coverage"]
 
@@ -56,10 +60,43 @@ def isolated_documents(settings, tmp_path: Path) -> Path:  # type: ignore[no-unt
     return tmp_path
 
 
+# --- personas: one actor per role and unit, defined once (a test module may still define its own) --------
+
+
+@pytest.fixture
+def nurse() -> Actor:
+    """The ward nurse who admits and sends the notices."""
+    return actor(Role.WARD_NURSE, WARD)
+
+
+@pytest.fixture
+def physician() -> Actor:
+    """The ward's physician (discharge-ready, assessments)."""
+    return actor(Role.PHYSICIAN, WARD)
+
+
+@pytest.fixture
+def contact() -> Actor:
+    """The municipality's contact point."""
+    return actor(Role.MUNICIPAL_CONTACT, CONTACT_POINT)
+
+
+@pytest.fixture
+def vc() -> Actor:
+    """The vårdcentral's care coordinator."""
+    return actor(Role.CARE_COORDINATOR, PRIMARY_CARE)
+
+
+@pytest.fixture
+def home() -> Actor:
+    """The municipal home health care nurse."""
+    return actor(Role.HOME_CARE_NURSE, HOME)
+
+
 @pytest.fixture(autouse=True)
 def swedish_to_begin_with():  # type: ignore[no-untyped-def]
-    """Every test starts in Swedish: a request in English (tests/test_i18n_catalogue.py) leaves its language
-    active in the thread, and texts a service words outside a request (a message's legal basis) would follow."""
+    """Every test starts in Swedish (the middleware restores the language after a request too): texts a service
+    words outside a request (a message's legal basis) must not follow an earlier test's language."""
     from django.conf import settings
     from django.utils import translation
 

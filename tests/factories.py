@@ -69,6 +69,7 @@ WARD = "Sahlgrenska, medicinavdelning"
 OTHER_WARD = "NÄL, medicinavdelning"
 CONTACT_POINT = "Göteborg kontaktpunkt"
 PRIMARY_CARE = "Närhälsan Göteborg vårdcentral"
+HOME = "Göteborg hemsjukvård"
 
 
 def actor(role: Role, unit_name: str = WARD, username: str | None = None) -> Actor:

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from brygga.accounts.permissions import Role
-from brygga.cases import services
+from brygga.cases import rules, services
 from brygga.core.calendar import add_calendar_days
 from tests.factories import WARD, actor, make_person
 
@@ -75,7 +75,7 @@ def test_sip_summons_is_due_three_calendar_days_after_discharge_ready_R_SIP_K_1(
         services.save_planning_basis(
             nurse,
             case,
-            answers={k: "ja" for k in services.rules.PLANNING_QUESTIONS},
+            answers={k: "ja" for k in rules.PLANNING_QUESTIONS},
             needs={"social_services": "ja", "municipal_health": "ja", "primary_care": "ja"},
         )
     with time_machine.travel(ready, tick=False):

@@ -42,26 +42,6 @@ PLANNING_ANSWERS = {
 }
 
 
-@pytest.fixture
-def nurse():  # type: ignore[no-untyped-def]
-    return actor(Role.WARD_NURSE, WARD)
-
-
-@pytest.fixture
-def physician():  # type: ignore[no-untyped-def]
-    return actor(Role.PHYSICIAN, WARD)
-
-
-@pytest.fixture
-def contact():  # type: ignore[no-untyped-def]
-    return actor(Role.MUNICIPAL_CONTACT, CONTACT_POINT)
-
-
-@pytest.fixture
-def vc():  # type: ignore[no-untyped-def]
-    return actor(Role.CARE_COORDINATOR, PRIMARY_CARE)
-
-
 def admitted_case(nurse, at=T0, expected=dt.date(2026, 11, 9), **kwargs) -> Case:  # type: ignore[no-untyped-def]
     person = kwargs.pop("person", None) or make_person("1480")
     with time_machine.travel(at, tick=False):

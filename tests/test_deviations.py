@@ -20,7 +20,7 @@ from brygga.deviations.personal_data import find_identity_numbers
 from brygga.governance.report import quarterly_report, report_pdf
 from brygga.organisations.models import Organisation
 from tests import factories
-from tests.factories import CONTACT_POINT, WARD, actor
+from tests.factories import CONTACT_POINT, actor
 from tests.test_governance_web import as_actor
 
 pytestmark = pytest.mark.django_db
@@ -40,16 +40,6 @@ def boras() -> Organisation:
 
 def region() -> Organisation:
     return Organisation.objects.get(kind=Organisation.Kind.REGION)
-
-
-@pytest.fixture
-def nurse():  # type: ignore[no-untyped-def]
-    return actor(Role.WARD_NURSE, WARD)
-
-
-@pytest.fixture
-def contact():  # type: ignore[no-untyped-def]
-    return actor(Role.MUNICIPAL_CONTACT, CONTACT_POINT)
 
 
 def report(

@@ -28,7 +28,7 @@ from brygga.governance.models import (
     Meeting,
 )
 from brygga.governance.services import MinuteDecision, Recipient
-from tests.factories import CONTACT_POINT, WARD, actor
+from tests.factories import CONTACT_POINT, actor
 
 pytestmark = pytest.mark.django_db
 
@@ -58,11 +58,6 @@ def member_boras():  # type: ignore[no-untyped-def]
 @pytest.fixture
 def member_gbg():  # type: ignore[no-untyped-def]
     return actor(Role.FORUM_MEMBER, CONTACT_POINT)
-
-
-@pytest.fixture
-def nurse():  # type: ignore[no-untyped-def]
-    return actor(Role.WARD_NURSE, WARD)
 
 
 def sitiv() -> Forum:

@@ -44,16 +44,6 @@ PLANNING_ANSWERS = {
 }
 
 
-@pytest.fixture
-def nurse():  # type: ignore[no-untyped-def]
-    return actor(Role.WARD_NURSE, WARD)
-
-
-@pytest.fixture
-def vc():  # type: ignore[no-untyped-def]
-    return actor(Role.CARE_COORDINATOR, PRIMARY_CARE)
-
-
 def client_for(a) -> Client:  # type: ignore[no-untyped-def]
     client = Client()
     client.force_login(a.user)
@@ -446,3 +436,16 @@ def test_api_inbox_list_pages_with_headers(nurse) -> None:
     assert first["X-Total-Count"] == "56" and first["X-Page-Count"] == "3"
     assert 'rel="next"' in first["Link"] and "page=2" in first["Link"] and "status=all" in first["Link"]
     assert 'rel="prev"' in third["Link"] and 'rel="next"' not in third["Link"]
+
+
+def test_inbox_rows_escape_what_they_show(nurse) -> None:  # type: ignore[no-untyped-def]
+    """The rows are built in Python (brygga.inbox.presenters, ADR 0702): a name with markup characters is
+    escaped as the template escaped it (the rows' markup as a whole is pinned by tests/test_page_content.py)."""
+    person = make_person("1480", given_name="Åsa <b>", family_name="O'Brien & Co")
+    case = admit(nurse, timezone.now() - dt.timedelta(hours=1), person=person)
+    body = client_for(nurse).get(reverse("cases:inbox")).content.decode()
+    listing = body[body.index('id="inbox-list"') :]
+    rows = listing[listing.index("<tbody>") : listing.index("</tbody>")]
+    assert "O&#x27;Brien &amp; Co" in rows and "Åsa &lt;b&gt;" in rows
+    assert "<b>" not in rows and "O'Brien" not in rows
+    assert f'href="{reverse("cases:inbox")}{case.pk}/"' in rows

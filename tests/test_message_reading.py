@@ -45,11 +45,6 @@ def document_storage(isolated_documents: Path) -> Path:
 
 
 @pytest.fixture
-def vc() -> Actor:
-    return actor(Role.CARE_COORDINATOR, PRIMARY_CARE)
-
-
-@pytest.fixture
 def later() -> Actor:
     return actor(Role.MUNICIPAL_CONTACT, LATER)
 

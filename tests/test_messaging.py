@@ -50,26 +50,6 @@ def stored_files(location: Path) -> list[Path]:
 
 
 @pytest.fixture
-def vc():  # type: ignore[no-untyped-def]
-    return actor(Role.CARE_COORDINATOR, PRIMARY_CARE)
-
-
-@pytest.fixture
-def home():  # type: ignore[no-untyped-def]
-    return actor(Role.HOME_CARE_NURSE, HOME)
-
-
-@pytest.fixture
-def nurse():  # type: ignore[no-untyped-def]
-    return actor(Role.WARD_NURSE, WARD)
-
-
-@pytest.fixture
-def contact():  # type: ignore[no-untyped-def]
-    return actor(Role.MUNICIPAL_CONTACT, CONTACT_POINT)
-
-
-@pytest.fixture
 def person():  # type: ignore[no-untyped-def]
     p = make_person("1480")
     involve(

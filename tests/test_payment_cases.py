@@ -28,7 +28,7 @@ from brygga.core.errors import DomainError
 from brygga.organisations.models import Municipality
 from brygga.payment import adapter, services
 from brygga.payment.models import Dispute, SettlementLine, SettlementRun
-from tests.factories import CONTACT_POINT, WARD, actor, make_person
+from tests.factories import CONTACT_POINT, actor, make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -41,16 +41,6 @@ K = CaseEvent.Kind
 def at(day: str, hour: int = 10) -> dt.datetime:
     """A local Swedish time on an ISO date."""
     return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(hour), tzinfo=TZ)
-
-
-@pytest.fixture
-def nurse():  # type: ignore[no-untyped-def]
-    return actor(Role.WARD_NURSE, WARD)
-
-
-@pytest.fixture
-def physician():  # type: ignore[no-untyped-def]
-    return actor(Role.PHYSICIAN, WARD)
 
 
 @pytest.fixture

@@ -52,11 +52,6 @@ PLANNING: dict[str, Any] = {
 
 
 @pytest.fixture
-def nurse() -> Actor:
-    return actor(Role.WARD_NURSE, WARD)
-
-
-@pytest.fixture
 def contact() -> Actor:
     a = actor(Role.MUNICIPAL_CONTACT, CONTACT_POINT, username="kp")
     a.user.email = "kp@brygga.example"

@@ -29,16 +29,6 @@ T0 = dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def vc():  # type: ignore[no-untyped-def]
-    return actor(Role.CARE_COORDINATOR, PRIMARY_CARE)
-
-
-@pytest.fixture
-def home():  # type: ignore[no-untyped-def]
-    return actor(Role.HOME_CARE_NURSE, HOME)
-
-
-@pytest.fixture
 def person():  # type: ignore[no-untyped-def]
     p = make_person("1480")
     involve(p, unit(PRIMARY_CARE), Involvement.Kind.OTHER, "test:listning", at=T0 - dt.timedelta(days=30))

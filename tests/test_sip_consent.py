@@ -39,11 +39,6 @@ def person():  # type: ignore[no-untyped-def]
     return p
 
 
-@pytest.fixture
-def nurse():  # type: ignore[no-untyped-def]
-    return actor(Role.WARD_NURSE, WARD)
-
-
 def consent(nurse, person, **overrides):  # type: ignore[no-untyped-def]
     fields: dict[str, Any] = {
         "given_by": Consent.GivenBy.PERSON,

@@ -31,11 +31,6 @@ HOME = "Göteborg hemsjukvård"
 
 
 @pytest.fixture
-def vc():  # type: ignore[no-untyped-def]
-    return actor(Role.CARE_COORDINATOR, PRIMARY_CARE)
-
-
-@pytest.fixture
 def person():  # type: ignore[no-untyped-def]
     p = make_person("1480")
     involve(p, unit(PRIMARY_CARE), Involvement.Kind.OTHER, "test:listning")

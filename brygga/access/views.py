@@ -8,14 +8,14 @@ from typing import Any
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brygga.access import services
 from brygga.access.models import AccessLogEntry, LogReview
-from brygga.accounts.context import Actor
+from brygga.accounts.context import Actor, AuthedRequest
 from brygga.accounts.decorators import actor_required
 from brygga.accounts.models import AuthMethod
 from brygga.accounts.permissions import Perm
@@ -49,8 +49,8 @@ def _parse_date(value: str | None) -> dt.date | None:
 
 
 @actor_required(Perm.ACCESS_LOG_REVIEW)
-def log_search(request: HttpRequest) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def log_search(request: AuthedRequest) -> HttpResponse:
+    actor: Actor = request.actor
     entries = scoped_log(actor)
     filters = {
         key: request.GET.get(key, "").strip()
@@ -116,8 +116,8 @@ def denied_by_user(actor: Actor, days: int = DENIED_SUMMARY_DAYS, limit: int = 2
 
 
 @actor_required(Perm.ACCESS_LOG_REVIEW)
-def record_review(request: HttpRequest) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def record_review(request: AuthedRequest) -> HttpResponse:
+    actor: Actor = request.actor
     if request.method != "POST":
         return redirect("access:log_search")
     ids = request.POST.getlist("entries")
@@ -143,8 +143,8 @@ def record_review(request: HttpRequest) -> HttpResponse:
 
 
 @actor_required(Perm.ACCESS_LOG_REVIEW)
-def reviews(request: HttpRequest) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def reviews(request: AuthedRequest) -> HttpResponse:
+    actor: Actor = request.actor
     principal = actor.unit.principal if actor.unit else None
     qs = (
         LogReview.objects.filter(
@@ -157,9 +157,9 @@ def reviews(request: HttpRequest) -> HttpResponse:
 
 
 @actor_required(Perm.ACCESS_LOG_REVIEW)
-def log_extract(request: HttpRequest) -> HttpResponse:
+def log_extract(request: AuthedRequest) -> HttpResponse:
     """The extract a person may request: which units accessed the data and when (R-LOG-3)."""
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+    actor: Actor = request.actor
     context: dict[str, object] = {}
     identifier = request.GET.get("person", "").strip()
     if identifier:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.http import HttpRequest
+
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import PermissionDenied
 
@@ -40,3 +42,11 @@ class Actor:
     @classmethod
     def for_membership(cls, membership: Membership, channel: str = "web") -> Actor:
         return cls(user=membership.user, membership=membership, channel=channel)
+
+
+class AuthedRequest(HttpRequest):
+    """A request past the sign-in middleware (``brygga.accounts.middleware``) or the API's token auth: its
+    ``actor`` is set. Views that read the actor take this type, so ``request.actor`` is typed without a
+    ``type: ignore`` per view; the checks themselves stay in ``actor_required`` and the token auth."""
+
+    actor: Actor

@@ -9,9 +9,10 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
+from brygga.accounts.context import AuthedRequest
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, NotFound, PermissionDenied
 
@@ -21,10 +22,10 @@ View = Callable[..., HttpResponse]
 def actor_required(perm: Perm | None = None, needs_unit: bool = True) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            actor = request.actor  # type: ignore[attr-defined]
+            actor = request.actor
             if needs_unit and actor.membership is None:
                 return redirect("web:choose_unit")
             if perm is not None and not actor.can(perm):
@@ -42,7 +43,7 @@ def actor_required(perm: Perm | None = None, needs_unit: bool = True) -> Callabl
 
 
 def run_action(
-    request: HttpRequest,
+    request: AuthedRequest,
     name: str,
     *,
     handlers: dict[str, Callable[..., str]],
@@ -65,7 +66,7 @@ def run_action(
     thread_handler = message_handlers.get(name)
     if handler is None and thread_handler is None:
         raise Http404
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     obj = open_object(name)
     try:
         # One form, one transaction: a handler that makes several changes (or parses a field after a first

@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
 from brygga.access.services import lookup_person
-from brygga.accounts.context import Actor
+from brygga.accounts.context import Actor, AuthedRequest
 from brygga.cases import ingest, selectors, services
 from brygga.cases.models import Case, CaseEvent, Participant
 from brygga.core.errors import DomainError, NotFound
@@ -328,8 +328,8 @@ def _respond(result: tuple[int, dict[str, Any]]) -> Status[dict[str, Any]]:
     return Status(result[0], result[1])
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined, no-any-return]
+def _actor(request: AuthedRequest) -> Actor:
+    return request.actor
 
 
 # --- operations (shared by the single endpoints and the batch) ----------------------------------------------
@@ -446,7 +446,7 @@ CASE_OPS: dict[str, tuple[type[Schema], Callable[[Actor, Case, Any], tuple[int, 
 }
 
 
-def _on_case(request: HttpRequest, case_id: int, scope: str, payload: Schema) -> Status[dict[str, Any]]:
+def _on_case(request: AuthedRequest, case_id: int, scope: str, payload: Schema) -> Status[dict[str, Any]]:
     actor = _actor(request)
     _schema, op = CASE_OPS[scope]
     return _respond(
@@ -479,7 +479,7 @@ def _page_query(request: HttpRequest, number: int) -> str:
     ),
 )
 def list_cases(
-    request: HttpRequest,
+    request: AuthedRequest,
     response: HttpResponse,
     status: str = "open",
     q: str = "",
@@ -507,7 +507,7 @@ def list_cases(
 @router.post(
     "/", response=ENVELOPE, summary="Skapa ärende vid inskrivning (valfritt med inskrivningsmeddelande)"
 )
-def create_case(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]:
+def create_case(request: AuthedRequest, payload: CaseIn) -> Status[dict[str, Any]]:
     actor = _actor(request)
     return _respond(
         execute(actor, _key(request), "create", payload.dict(), lambda: _op_create(actor, payload))
@@ -517,7 +517,7 @@ def create_case(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]
 @router.post(
     "/batch", response=BatchOut, summary="Flera operationer; var och en i egen transaktion med egen kvittens"
 )
-def batch(request: HttpRequest, payload: BatchIn) -> dict[str, Any]:
+def batch(request: AuthedRequest, payload: BatchIn) -> dict[str, Any]:
     actor = _actor(request)
     batch_key = _key(request)
     answers: dict[int, tuple[int, dict[str, Any]]] = {}
@@ -553,12 +553,12 @@ def batch(request: HttpRequest, payload: BatchIn) -> dict[str, Any]:
 
 
 @router.get("/{case_id}", response=CaseOut, summary="Läs ett ärende (kräver medverkan; loggas)")
-def read_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
+def read_case(request: AuthedRequest, case_id: int) -> dict[str, Any]:
     return case_out(services.open_case(_actor(request), case_id, what="api"))
 
 
 @router.get("/{case_id}/events", response=list[EventOut], summary="Ärendets händelser (loggas)")
-def case_events(request: HttpRequest, case_id: int) -> list[dict[str, Any]]:
+def case_events(request: AuthedRequest, case_id: int) -> list[dict[str, Any]]:
     case = services.open_case(_actor(request), case_id, what="api/events")
     return [
         {
@@ -576,19 +576,21 @@ def case_events(request: HttpRequest, case_id: int) -> list[dict[str, Any]]:
 @router.post(
     "/{case_id}/admission-notice", response=ENVELOPE, summary="Skicka inskrivningsmeddelande (R-INS-1..4)"
 )
-def admission_notice(request: HttpRequest, case_id: int, payload: NoticeIn) -> Status[dict[str, Any]]:
+def admission_notice(request: AuthedRequest, case_id: int, payload: NoticeIn) -> Status[dict[str, Any]]:
     return _on_case(request, case_id, "admission_notice", payload)
 
 
 @router.post(
     "/{case_id}/expected-date", response=ENVELOPE, summary="Ändra beräknat utskrivningsdatum (R-INS-5)"
 )
-def expected_date(request: HttpRequest, case_id: int, payload: ExpectedDateIn) -> Status[dict[str, Any]]:
+def expected_date(request: AuthedRequest, case_id: int, payload: ExpectedDateIn) -> Status[dict[str, Any]]:
     return _on_case(request, case_id, "expected_date", payload)
 
 
 @router.post("/{case_id}/discharge-ready", response=ENVELOPE, summary="Utskrivningsklar (läkare; R-DEF-UK-1)")
-def discharge_ready(request: HttpRequest, case_id: int, payload: DischargeReadyIn) -> Status[dict[str, Any]]:
+def discharge_ready(
+    request: AuthedRequest, case_id: int, payload: DischargeReadyIn
+) -> Status[dict[str, Any]]:
     return _on_case(request, case_id, "discharge_ready", payload)
 
 
@@ -596,7 +598,7 @@ def discharge_ready(request: HttpRequest, case_id: int, payload: DischargeReadyI
     "/{case_id}/discharge-ready/withdraw", response=ENVELOPE, summary="Återta utskrivningsklar (R-UK-2)"
 )
 def withdraw_discharge_ready(
-    request: HttpRequest, case_id: int, payload: DischargeReadyWithdrawIn
+    request: AuthedRequest, case_id: int, payload: DischargeReadyWithdrawIn
 ) -> Status[dict[str, Any]]:
     actor = _actor(request)
     return _respond(
@@ -619,51 +621,51 @@ def _withdraw(actor: Actor, case_id: int, reason: str) -> tuple[int, Case]:
 @router.post(
     "/{case_id}/discharge-info", response=ENVELOPE, summary="Information vid utskrivning (R-UTS-1, R-UTS-2)"
 )
-def discharge_info(request: HttpRequest, case_id: int, payload: DischargeInfoIn) -> Status[dict[str, Any]]:
+def discharge_info(request: AuthedRequest, case_id: int, payload: DischargeInfoIn) -> Status[dict[str, Any]]:
     return _on_case(request, case_id, "discharge_info", payload)
 
 
 @router.post("/{case_id}/discharge", response=ENVELOPE, summary="Utskrivning och utskrivningsmeddelande")
-def discharge(request: HttpRequest, case_id: int, payload: DischargeIn) -> Status[dict[str, Any]]:
+def discharge(request: AuthedRequest, case_id: int, payload: DischargeIn) -> Status[dict[str, Any]]:
     return _on_case(request, case_id, "discharge", payload)
 
 
 @router.post(
     "/{case_id}/transfer", response=ENVELOPE, summary="Omflyttning till annan avdelning eller sjukhus"
 )
-def transfer(request: HttpRequest, case_id: int, payload: TransferIn) -> Status[dict[str, Any]]:
+def transfer(request: AuthedRequest, case_id: int, payload: TransferIn) -> Status[dict[str, Any]]:
     return _on_case(request, case_id, "transfer", payload)
 
 
 @router.post("/{case_id}/leave", response=ENVELOPE, summary="Permission påbörjad")
-def leave_start(request: HttpRequest, case_id: int, payload: LeaveIn) -> Status[dict[str, Any]]:
+def leave_start(request: AuthedRequest, case_id: int, payload: LeaveIn) -> Status[dict[str, Any]]:
     return _on_case(request, case_id, "leave_start", payload)
 
 
 @router.post("/{case_id}/leave/end", response=ENVELOPE, summary="Permission avslutad")
-def leave_end(request: HttpRequest, case_id: int, payload: LeaveEndIn) -> Status[dict[str, Any]]:
+def leave_end(request: AuthedRequest, case_id: int, payload: LeaveEndIn) -> Status[dict[str, Any]]:
     return _on_case(request, case_id, "leave_end", payload)
 
 
 @router.post("/{case_id}/death", response=ENVELOPE, summary="Dödsfall under vårdtiden")
-def death(request: HttpRequest, case_id: int, payload: DeathIn) -> Status[dict[str, Any]]:
+def death(request: AuthedRequest, case_id: int, payload: DeathIn) -> Status[dict[str, Any]]:
     return _on_case(request, case_id, "death", payload)
 
 
 @router.post("/{case_id}/notices/cancel", response=ENVELOPE, summary="Annullera ett skickat meddelande (AN_)")
-def cancel_notice(request: HttpRequest, case_id: int, payload: CancelNoticeIn) -> Status[dict[str, Any]]:
+def cancel_notice(request: AuthedRequest, case_id: int, payload: CancelNoticeIn) -> Status[dict[str, Any]]:
     return _on_case(request, case_id, "cancel_notice", payload)
 
 
 @router.post(
     "/{case_id}/notices/correct", response=ENVELOPE, summary="Rätta tiden i ett skickat meddelande (RE_)"
 )
-def correct_notice(request: HttpRequest, case_id: int, payload: CorrectNoticeIn) -> Status[dict[str, Any]]:
+def correct_notice(request: AuthedRequest, case_id: int, payload: CorrectNoticeIn) -> Status[dict[str, Any]]:
     return _on_case(request, case_id, "correct_notice", payload)
 
 
 @router.post("/{case_id}/acknowledge", response=ENVELOPE, summary="Kvittera ärendet för den aktiva enheten")
-def acknowledge(request: HttpRequest, case_id: int) -> Status[dict[str, Any]]:
+def acknowledge(request: AuthedRequest, case_id: int) -> Status[dict[str, Any]]:
     actor = _actor(request)
 
     def op() -> tuple[int, Case]:
@@ -731,14 +733,18 @@ MESSAGE_ENVELOPE: dict[int, Any] = {code: dict[str, Any] for code in (200, 201, 
 
 
 @router.get("/{case_id}/messages", response=list[dict[str, Any]], summary="Ärendets meddelanden (loggas)")
-def case_messages(request: HttpRequest, case_id: int) -> list[dict[str, Any]]:
+def case_messages(request: AuthedRequest, case_id: int) -> list[dict[str, Any]]:
     actor = _actor(request)
     case = services.open_case(actor, case_id, what="api/meddelanden")
     return messages_api.list_messages(actor, messaging.subject_for(case))
 
 
 def _on_case_message(
-    request: HttpRequest, case_id: int, scope: str, body: Any, change: Callable[[Actor, Any], dict[str, Any]]
+    request: AuthedRequest,
+    case_id: int,
+    scope: str,
+    body: Any,
+    change: Callable[[Actor, Any], dict[str, Any]],
 ) -> Status[dict[str, Any]]:
     actor = _actor(request)
 
@@ -755,7 +761,7 @@ def _on_case_message(
     summary="Skicka ett meddelande (ny tråd eller svar); rättslig grund per mottagare (R-SEK-2)",
 )
 def send_case_message(
-    request: HttpRequest, case_id: int, payload: messages_api.MessageIn
+    request: AuthedRequest, case_id: int, payload: messages_api.MessageIn
 ) -> Status[dict[str, Any]]:
     return _on_case_message(
         request,
@@ -768,7 +774,7 @@ def send_case_message(
 
 @router.post("/{case_id}/messages/{message_id}/forward", response=MESSAGE_ENVELOPE, summary="Vidaresänd")
 def forward_case_message(
-    request: HttpRequest, case_id: int, message_id: int, payload: messages_api.ForwardIn
+    request: AuthedRequest, case_id: int, message_id: int, payload: messages_api.ForwardIn
 ) -> Status[dict[str, Any]]:
     return _on_case_message(
         request,
@@ -781,7 +787,7 @@ def forward_case_message(
 
 @router.post("/{case_id}/messages/{message_id}/pin", response=MESSAGE_ENVELOPE, summary="Fäst eller lossa")
 def pin_case_message(
-    request: HttpRequest, case_id: int, message_id: int, payload: messages_api.PinIn
+    request: AuthedRequest, case_id: int, message_id: int, payload: messages_api.PinIn
 ) -> Status[dict[str, Any]]:
     return _on_case_message(
         request,

@@ -18,7 +18,6 @@ from typing import Any
 
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from brygga.access.models import AccessLogEntry, Involvement
 from brygga.access.services import active_involvement_q, involve_many, log_accesses
@@ -26,6 +25,7 @@ from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.cases import rules, selectors, services
 from brygga.cases.models import Case, CaseEvent, Participant
+from brygga.cases.services.common import _iso, _unit_ref
 from brygga.cases.signals import events_recorded
 from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.core.idempotency import AnswerShape, jsonable, request_hash
@@ -242,33 +242,18 @@ def _notice(
     """R-INS-1..4, R-INS-7 on the unsaved case: sets need_assessed_at, notice_sent_at and notice_late."""
     if case.need_assessed_at is None:
         case.need_assessed_at = case.admitted_at  # R-INS-2: judged at admission
-    problems = services._notice_field_problems(person, case)
-    if recipients is not None:
-        units = services.resolve_recipients(recipients)
-        addressing = Participant.Addressing.MANUAL
-    else:
+
+    def defaults(person: Person) -> list[Unit]:
+        # services.default_recipients, from the contact points read once for the whole batch
         units = []
         contact = contacts.get(person.registered_municipality_id or 0)
         if contact is not None:
             units.append(contact)
         if person.listed_unit_id and person.listed_unit and person.listed_unit.is_active:
             units.append(person.listed_unit)
-        addressing = Participant.Addressing.AUTOMATIC
-    if not units:
-        problems.append(
-            Problem(
-                "recipients",
-                "R-INS-7",
-                _("Ingen mottagare kunde väljas från folkbokföring och listning; välj enheter manuellt."),
-            )
-        )
-    if problems:
-        raise DomainError(problems)
-    due = case.notice_due_at
-    assert due is not None
-    case.notice_sent_at = now
-    case.notice_late = now > due
-    return units, addressing
+        return units
+
+    return services.decide_admission_notice(case, person, recipients, defaults, now)
 
 
 @transaction.atomic
@@ -318,7 +303,7 @@ def _write(
                     **common,
                 )
             )
-            added.append({**services._unit_ref(unit), "addressing": plan.addressing})
+            added.append({**_unit_ref(unit), "addressing": plan.addressing})
         involvements.extend((plan.person.pk, unit, case.source) for unit in [ward, *plan.units])
         person = plan.person
         events.append(
@@ -330,14 +315,14 @@ def _write(
                 user=actor.user,
                 unit=ward,
                 data={
-                    "ward": services._unit_ref(ward),
+                    "ward": _unit_ref(ward),
                     "site": ward.site.name if ward.site else None,
                     "care_type": case.care_type,
                     "municipality": person.registered_municipality.scb_code
                     if person.registered_municipality
                     else None,
-                    "expected_discharge_date": services._iso(case.expected_discharge_date),
-                    "need_assessed_at": services._iso(plan.item.data.need_assessed_at),
+                    "expected_discharge_date": _iso(case.expected_discharge_date),
+                    "need_assessed_at": _iso(plan.item.data.need_assessed_at),
                 },
             )
         )
@@ -354,11 +339,11 @@ def _write(
                     unit=ward,
                     data={
                         "recipients": added,
-                        "assessed_at": services._iso(case.need_assessed_at),
-                        "due_at": services._iso(case.notice_due_at),
+                        "assessed_at": _iso(case.need_assessed_at),
+                        "due_at": _iso(case.notice_due_at),
                         "late": case.notice_late,
                         "rule": rules.notice_rule(case.admitted_at, case.need_assessed_at),
-                        "expected_discharge_date": services._iso(case.expected_discharge_date),
+                        "expected_discharge_date": _iso(case.expected_discharge_date),
                     },
                 )
             )

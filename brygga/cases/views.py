@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from brygga.access.models import AccessLogEntry
 from brygga.access.services import lookup_person
-from brygga.accounts.context import Actor
+from brygga.accounts.context import Actor, AuthedRequest
 from brygga.accounts.decorators import actor_required, run_action
 from brygga.accounts.permissions import Perm
 from brygga.cases import actions as case_actions
@@ -32,8 +32,8 @@ from brygga.people.presenters import person_summary
 
 
 @actor_required(Perm.CASE_CREATE)
-def new_case(request: HttpRequest) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def new_case(request: AuthedRequest) -> HttpResponse:
+    actor: Actor = request.actor
     context: dict[str, Any] = {
         "form": request.POST,
         "care_types": Case.CareType.choices,
@@ -83,8 +83,8 @@ def _receiving_units(case: Case) -> Any:
     return Unit.objects.filter(wanted, is_active=True, kind__in=list(services.RECEIVING_KINDS))
 
 
-def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def _detail_context(request: AuthedRequest, case: Case) -> dict[str, Any]:
+    actor: Actor = request.actor
     planning = PlanningBasis.objects.filter(case=case).first()
     participants = list(case.participants.select_related("unit").order_by("role", "unit__name"))
     assert actor.unit is not None
@@ -186,11 +186,11 @@ def _planning_values(
 
 @require_GET
 @actor_required(Perm.CASE_READ)
-def patient_summary(request: HttpRequest, case_id: int) -> HttpResponse:
+def patient_summary(request: AuthedRequest, case_id: int) -> HttpResponse:
     """R-UTS-2: the written summary for the patient at discharge — the fast vårdkontakt, when the SIP is
     planned, and the plans after discharge. Printed from the browser; the read is logged once, as an export
     (issue 20 item 4: one logical read, one entry)."""
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+    actor: Actor = request.actor
     case = services.open_case(actor, case_id, what="sammanfattning", action=AccessLogEntry.Action.EXPORT)
     planning = PlanningBasis.objects.filter(case=case).first()
     return render(
@@ -211,8 +211,8 @@ def patient_summary(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @require_GET
 @actor_required(Perm.CASE_READ)
-def detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = services.open_case(request.actor, case_id)  # type: ignore[attr-defined]
+def detail(request: AuthedRequest, case_id: int) -> HttpResponse:
+    case = services.open_case(request.actor, case_id)
     return render(request, "cases/detail.html", _detail_context(request, case))
 
 
@@ -465,8 +465,8 @@ def extend_case_page(
 
 @require_POST
 @actor_required(Perm.CASE_READ)
-def action(request: HttpRequest, case_id: int, name: str) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def action(request: AuthedRequest, case_id: int, name: str) -> HttpResponse:
+    actor: Actor = request.actor
 
     def success_url(case: Case) -> str:
         if name in ("close", "reject"):

@@ -3,10 +3,10 @@ as "<5", values that would reveal them as ".."; no single deviation is exposed h
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
+from brygga.accounts.context import AuthedRequest
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError
 from brygga.deviations import selectors
@@ -31,8 +31,8 @@ class QuarterCountsOut(Schema):
 @router.get(
     "/counts", response=QuarterCountsOut, summary="Antal per kvartal, kategori och delregion (skyddade)"
 )
-def counts(request: HttpRequest, year: int, quarter: int) -> dict[str, object]:
-    request.actor.require(Perm.DEVIATION_OVERVIEW)  # type: ignore[attr-defined]
+def counts(request: AuthedRequest, year: int, quarter: int) -> dict[str, object]:
+    request.actor.require(Perm.DEVIATION_OVERVIEW)
     if quarter not in (1, 2, 3, 4):
         raise DomainError.single("quarter", "R-AVV-FIELD", _("Kvartalet ska vara 1–4."))
     c = selectors.quarter_counts(year, quarter)

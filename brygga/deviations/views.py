@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from brygga.accounts.context import AuthedRequest
 from brygga.accounts.decorators import actor_required
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, PermissionDenied
@@ -31,17 +32,17 @@ def _field_errors(exc: DomainError) -> dict[str, str]:
     return {p.field: str(p.message) for p in exc.problems}
 
 
-def _require_party_role(request: HttpRequest) -> None:
-    actor = request.actor  # type: ignore[attr-defined]
+def _require_party_role(request: AuthedRequest) -> None:
+    actor = request.actor
     if not (actor.can(Perm.DEVIATION_REPORT) or actor.can(Perm.DEVIATION_HANDLE)):
         raise PermissionDenied(Perm.DEVIATION_REPORT.value)
 
 
 @require_GET
 @actor_required()
-def deviation_list(request: HttpRequest) -> HttpResponse:
+def deviation_list(request: AuthedRequest) -> HttpResponse:
     _require_party_role(request)
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     principal = services.actor_principal(actor)
     own = principal.pk if principal else None
     rows = list(selectors.visible_to(actor)[:300])
@@ -58,8 +59,8 @@ def deviation_list(request: HttpRequest) -> HttpResponse:
 
 
 @actor_required(Perm.DEVIATION_REPORT)
-def deviation_new(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def deviation_new(request: AuthedRequest) -> HttpResponse:
+    actor = request.actor
     data = request.POST if request.method == "POST" else request.GET
     context: dict[str, object] = {
         "categories": Category.choices,
@@ -93,8 +94,8 @@ def deviation_new(request: HttpRequest) -> HttpResponse:
     return render(request, "deviations/new.html", context)
 
 
-def _detail_context(request: HttpRequest, number: str) -> dict[str, object]:
-    actor = request.actor  # type: ignore[attr-defined]
+def _detail_context(request: AuthedRequest, number: str) -> dict[str, object]:
+    actor = request.actor
     deviation = selectors.get_for(actor, number)
     receiver, reporter = services.is_receiver(actor, deviation), services.is_reporter(actor, deviation)
     steps = []
@@ -114,16 +115,16 @@ def _detail_context(request: HttpRequest, number: str) -> dict[str, object]:
 
 @require_GET
 @actor_required()
-def deviation_detail(request: HttpRequest, number: str) -> HttpResponse:
+def deviation_detail(request: AuthedRequest, number: str) -> HttpResponse:
     _require_party_role(request)
     return render(request, "deviations/detail.html", _detail_context(request, number))
 
 
 @require_POST
 @actor_required()
-def deviation_step(request: HttpRequest, number: str) -> HttpResponse:
+def deviation_step(request: AuthedRequest, number: str) -> HttpResponse:
     _require_party_role(request)
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     deviation = selectors.get_for(actor, number)
     try:
         services.move(actor, deviation, request.POST.get("to_state", ""), request.POST.get("note", ""))

@@ -10,6 +10,7 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
+from brygga.accounts.context import AuthedRequest
 from brygga.core.errors import DomainError
 from brygga.documents import attachments as attachment_services
 from brygga.documents import backup, extracts, reauth, signed
@@ -135,14 +136,14 @@ def _pdf(data: bytes, filename: str) -> HttpResponse:
     "/attachments", response={201: AttachmentOut}, summary="Bifoga en fil (typ avgörs av innehållet)"
 )
 def add_attachment(
-    request: HttpRequest,
+    request: AuthedRequest,
     person_id: Form[int],
     file: File[UploadedFile],
     owner_type: Form[str] = "person",
     owner_id: Form[str] = "",
 ) -> Status:
     attachment = attachment_services.add_attachment(
-        request.actor,  # type: ignore[attr-defined]
+        request.actor,
         person_id,
         owner_type,
         owner_id or str(person_id),
@@ -152,13 +153,13 @@ def add_attachment(
 
 
 @router.get("/attachments/{attachment_id}", response=AttachmentOut, summary="Bilagans uppgifter (loggas)")
-def read_attachment(request: HttpRequest, attachment_id: int) -> dict[str, object]:
-    return _attachment(attachment_services.open_attachment(request.actor, attachment_id))  # type: ignore[attr-defined]
+def read_attachment(request: AuthedRequest, attachment_id: int) -> dict[str, object]:
+    return _attachment(attachment_services.open_attachment(request.actor, attachment_id))
 
 
 @router.get("/attachments/{attachment_id}/content", summary="Hämta bilagan (loggas)")
-def attachment_content(request: HttpRequest, attachment_id: int) -> FileResponse:
-    attachment = attachment_services.open_attachment(request.actor, attachment_id)  # type: ignore[attr-defined]
+def attachment_content(request: AuthedRequest, attachment_id: int) -> FileResponse:
+    attachment = attachment_services.open_attachment(request.actor, attachment_id)
     return FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
@@ -169,16 +170,16 @@ def attachment_content(request: HttpRequest, attachment_id: int) -> FileResponse
 
 @router.get("/persons/{person_id}/attachments", response=list[AttachmentOut], summary="En persons bilagor")
 def person_attachments(
-    request: HttpRequest, person_id: int, owner_type: str | None = None, owner_id: str | None = None
+    request: AuthedRequest, person_id: int, owner_type: str | None = None, owner_id: str | None = None
 ) -> list[dict[str, object]]:
-    _person, qs = attachment_services.attachments_for(request.actor, person_id, owner_type, owner_id)  # type: ignore[attr-defined]
+    _person, qs = attachment_services.attachments_for(request.actor, person_id, owner_type, owner_id)
     return [_attachment(a) for a in qs]
 
 
 @router.post("/documents", response={201: VersionOut}, summary="Skapa ett dokument att underteckna")
-def create_document(request: HttpRequest, payload: DocumentIn) -> Status:
+def create_document(request: AuthedRequest, payload: DocumentIn) -> Status:
     version = signed.create_document(
-        request.actor,  # type: ignore[attr-defined]
+        request.actor,
         payload.person_id,
         payload.owner_type,
         payload.owner_id or str(payload.person_id),
@@ -189,16 +190,16 @@ def create_document(request: HttpRequest, payload: DocumentIn) -> Status:
 
 
 @router.get("/documents/{document_id}", response=list[VersionOut], summary="Dokumentets versioner (loggas)")
-def read_document(request: HttpRequest, document_id: int) -> list[dict[str, object]]:
-    document = signed.open_document(request.actor, document_id)  # type: ignore[attr-defined]
+def read_document(request: AuthedRequest, document_id: int) -> list[dict[str, object]]:
+    document = signed.open_document(request.actor, document_id)
     return [_version(v) for v in document.versions.order_by("number").prefetch_related("signatures")]
 
 
 @router.post(
     "/documents/{document_id}/versions", response={201: VersionOut}, summary="Ändra: skapar en ny version"
 )
-def revise_document(request: HttpRequest, document_id: int, payload: RevisionIn) -> Status:
-    version = signed.revise_document(request.actor, document_id, payload.title, payload.body)  # type: ignore[attr-defined]
+def revise_document(request: AuthedRequest, document_id: int, payload: RevisionIn) -> Status:
+    version = signed.revise_document(request.actor, document_id, payload.title, payload.body)
     return Status(201, _version(version))
 
 
@@ -213,8 +214,10 @@ class SignConfirmationIn(Schema):
 @router.post(
     "/versions/{version_id}/signatures", response={201: SignatureOut}, summary="Underteckna (PAdES B-LTA)"
 )
-def sign_version(request: HttpRequest, version_id: int, payload: SignConfirmationIn | None = None) -> Status:
-    actor = request.actor  # type: ignore[attr-defined]
+def sign_version(
+    request: AuthedRequest, version_id: int, payload: SignConfirmationIn | None = None
+) -> Status:
+    actor = request.actor
     confirmation = None
     if payload is not None and payload.password:
         confirmation = reauth.confirm_with_password(actor.user, payload.password, payload.totp, request)
@@ -224,14 +227,14 @@ def sign_version(request: HttpRequest, version_id: int, payload: SignConfirmatio
 @router.get(
     "/versions/{version_id}/verification", response=VerificationOut, summary="Kontrollera underskrifterna"
 )
-def verify_version(request: HttpRequest, version_id: int) -> dict[str, object]:
-    _version_obj, report = signed.verify_version(request.actor, version_id)  # type: ignore[attr-defined]
+def verify_version(request: AuthedRequest, version_id: int) -> dict[str, object]:
+    _version_obj, report = signed.verify_version(request.actor, version_id)
     return _report(report)
 
 
 @router.get("/versions/{version_id}/pdf", summary="Hämta versionens PDF med underskrifter (loggas)")
-def version_pdf(request: HttpRequest, version_id: int) -> HttpResponse:
-    version = signed.open_version(request.actor, version_id)  # type: ignore[attr-defined]
+def version_pdf(request: AuthedRequest, version_id: int) -> HttpResponse:
+    version = signed.open_version(request.actor, version_id)
     with version.pdf.open("rb") as handle:
         return _pdf(handle.read(), f"dokument-{version.document_id}-v{version.number}.pdf")
 
@@ -274,19 +277,19 @@ def _extract_request(r: ExtractRequest) -> dict[str, object]:
 @router.post(
     "/extract-requests", response={201: ExtractRequestOut}, summary="Registrera en begäran om utdrag"
 )
-def register_extract_request(request: HttpRequest, payload: ExtractRequestIn) -> Status:
-    item = extracts.register_request(request.actor, payload.identifier, payload.kind, payload.received_on)  # type: ignore[attr-defined]
+def register_extract_request(request: AuthedRequest, payload: ExtractRequestIn) -> Status:
+    item = extracts.register_request(request.actor, payload.identifier, payload.kind, payload.received_on)
     return Status(201, _extract_request(item))
 
 
 @router.get("/extract-requests", response=list[ExtractRequestOut], summary="Begäranden om utdrag med frister")
-def list_extract_requests(request: HttpRequest) -> list[dict[str, object]]:
-    return [_extract_request(r) for r in extracts.scoped_requests(request.actor)[:500]]  # type: ignore[attr-defined]
+def list_extract_requests(request: AuthedRequest) -> list[dict[str, object]]:
+    return [_extract_request(r) for r in extracts.scoped_requests(request.actor)[:500]]
 
 
 @router.post("/extract-requests/{request_id}/extract", summary="Ta fram utdraget som PDF (loggas)")
-def produce_extract(request: HttpRequest, request_id: int) -> HttpResponse:
-    item, data = extracts.produce_extract(request.actor, request_id)  # type: ignore[attr-defined]
+def produce_extract(request: AuthedRequest, request_id: int) -> HttpResponse:
+    item, data = extracts.produce_extract(request.actor, request_id)
     return _pdf(data, f"{item.kind}utdrag-{item.pk}.pdf")
 
 
@@ -299,7 +302,7 @@ class SnapshotOut(Schema):
 
 
 @router.get("/backups", response=list[SnapshotOut], summary="Enhetens reservutdrag")
-def list_backups(request: HttpRequest) -> list[dict[str, object]]:
+def list_backups(request: AuthedRequest) -> list[dict[str, object]]:
     return [
         {
             "id": s.pk,
@@ -308,13 +311,13 @@ def list_backups(request: HttpRequest) -> list[dict[str, object]]:
             "persons": len(s.person_ids),
             "sha256": s.sha256,
         }
-        for s in backup.unit_snapshots(request.actor)[:20]  # type: ignore[attr-defined]
+        for s in backup.unit_snapshots(request.actor)[:20]
     ]
 
 
 @router.get("/backups/{snapshot_id}/content", summary="Hämta ett krypterat reservutdrag (loggas per person)")
-def backup_content(request: HttpRequest, snapshot_id: int) -> HttpResponse:
-    snapshot = backup.open_snapshot(request.actor, snapshot_id)  # type: ignore[attr-defined]
+def backup_content(request: AuthedRequest, snapshot_id: int) -> HttpResponse:
+    snapshot = backup.open_snapshot(request.actor, snapshot_id)
     with snapshot.file.open("rb") as handle:
         return _pdf(handle.read(), f"reservutdrag-{snapshot.pk}.pdf")
 
@@ -337,9 +340,9 @@ class PaperRecordOut(Schema):
 @router.post(
     "/paper-records", response={201: PaperRecordOut}, summary="Registrera i efterhand från pappersrutin"
 )
-def paper_record(request: HttpRequest, payload: PaperRecordIn) -> Status:
+def paper_record(request: AuthedRequest, payload: PaperRecordIn) -> Status:
     record = backup.register_paper_record(
-        request.actor,  # type: ignore[attr-defined]
+        request.actor,
         payload.person_id,
         payload.occurred_at,
         payload.summary,

@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from brygga.access.services import log_list_access
-from brygga.accounts.context import Actor
+from brygga.accounts.context import Actor, AuthedRequest
 from brygga.accounts.decorators import actor_required
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, NotFound, Problem
@@ -29,8 +29,8 @@ from brygga.documents.signing import get_signer, verify_pdf
 from brygga.people.presenters import person_summary
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
+def _actor(request: AuthedRequest) -> Actor:
+    return request.actor
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -62,7 +62,7 @@ def _pdf_response(data: bytes | object, filename: str, inline: bool = False) -> 
 
 
 def _person_page(
-    request: HttpRequest, person_id: int, errors: list[Problem] | None = None, status: int = 200
+    request: AuthedRequest, person_id: int, errors: list[Problem] | None = None, status: int = 200
 ):  # type: ignore[no-untyped-def]
     actor = _actor(request)
     data = request.POST if request.method == "POST" else request.GET
@@ -92,13 +92,13 @@ def _person_page(
 
 
 @actor_required(Perm.PERSON_READ)
-def person_documents(request: HttpRequest, person_id: int) -> HttpResponse:
+def person_documents(request: AuthedRequest, person_id: int) -> HttpResponse:
     return _person_page(request, person_id)
 
 
 @require_POST
 @actor_required(Perm.MESSAGE_SEND)
-def upload(request: HttpRequest, person_id: int) -> HttpResponse:
+def upload(request: AuthedRequest, person_id: int) -> HttpResponse:
     upload_file = request.FILES.get("file")
     if upload_file is None:
         return _person_page(
@@ -117,7 +117,7 @@ def upload(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 @actor_required(Perm.PERSON_READ)
-def download(request: HttpRequest, attachment_id: int) -> HttpResponse:
+def download(request: AuthedRequest, attachment_id: int) -> HttpResponse:
     attachment = attachment_services.open_attachment(_actor(request), attachment_id)
     response = FileResponse(
         attachment.file.open("rb"),
@@ -131,7 +131,7 @@ def download(request: HttpRequest, attachment_id: int) -> HttpResponse:
 
 @require_POST
 @actor_required(Perm.DOCUMENT_SIGN)
-def create_document(request: HttpRequest, person_id: int) -> HttpResponse:
+def create_document(request: AuthedRequest, person_id: int) -> HttpResponse:
     try:
         version = signed.create_document(
             _actor(request),
@@ -147,7 +147,7 @@ def create_document(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 def _document_page(
-    request: HttpRequest, document_id: int, errors: list[Problem] | None = None, status: int = 200
+    request: AuthedRequest, document_id: int, errors: list[Problem] | None = None, status: int = 200
 ):  # type: ignore[no-untyped-def]
     actor = _actor(request)
     document = signed.open_document(actor, document_id)
@@ -176,13 +176,13 @@ def _document_page(
 
 
 @actor_required(Perm.PERSON_READ)
-def document(request: HttpRequest, document_id: int) -> HttpResponse:
+def document(request: AuthedRequest, document_id: int) -> HttpResponse:
     return _document_page(request, document_id)
 
 
 @require_POST
 @actor_required(Perm.DOCUMENT_SIGN)
-def revise(request: HttpRequest, document_id: int) -> HttpResponse:
+def revise(request: AuthedRequest, document_id: int) -> HttpResponse:
     try:
         signed.revise_document(
             _actor(request), document_id, request.POST.get("title", ""), request.POST.get("body", "")
@@ -194,7 +194,7 @@ def revise(request: HttpRequest, document_id: int) -> HttpResponse:
 
 @require_POST
 @actor_required(Perm.DOCUMENT_SIGN)
-def sign(request: HttpRequest, version_id: int) -> HttpResponse:
+def sign(request: AuthedRequest, version_id: int) -> HttpResponse:
     actor = _actor(request)
     try:
         confirmation = reauth.confirmation_from_session(request)
@@ -250,7 +250,7 @@ def signservice_response(request: HttpRequest) -> HttpResponse:
 
 
 @actor_required(Perm.PERSON_READ)
-def version_pdf(request: HttpRequest, version_id: int) -> HttpResponse:
+def version_pdf(request: AuthedRequest, version_id: int) -> HttpResponse:
     version = signed.open_version(_actor(request), version_id)
     with version.pdf.open("rb") as handle:
         data = handle.read()
@@ -280,7 +280,7 @@ def verify_upload(request: HttpRequest) -> HttpResponse:
 
 
 @actor_required(Perm.ACCESS_LOG_REVIEW)
-def extract_requests(request: HttpRequest) -> HttpResponse:
+def extract_requests(request: AuthedRequest) -> HttpResponse:
     actor = _actor(request)
     errors: list[Problem] = []
     status = 200
@@ -316,7 +316,7 @@ def extract_requests(request: HttpRequest) -> HttpResponse:
 
 
 @actor_required(Perm.ACCESS_LOG_REVIEW)
-def extract_request(request: HttpRequest, request_id: int) -> HttpResponse:
+def extract_request(request: AuthedRequest, request_id: int) -> HttpResponse:
     actor = _actor(request)
     errors: list[Problem] = []
     status = 200
@@ -344,7 +344,7 @@ def extract_request(request: HttpRequest, request_id: int) -> HttpResponse:
 
 @require_POST
 @actor_required(Perm.ACCESS_LOG_REVIEW)
-def extract_pdf(request: HttpRequest, request_id: int) -> HttpResponse:
+def extract_pdf(request: AuthedRequest, request_id: int) -> HttpResponse:
     item, data = extracts.produce_extract(_actor(request), request_id)
     name = "loggutdrag" if item.kind == ExtractRequest.Kind.LOG else "registerutdrag"
     return _pdf_response(data, f"{name}-{item.pk}.pdf")
@@ -354,7 +354,7 @@ def extract_pdf(request: HttpRequest, request_id: int) -> HttpResponse:
 
 
 @actor_required(Perm.PERSON_READ)
-def backups(request: HttpRequest) -> HttpResponse:
+def backups(request: AuthedRequest) -> HttpResponse:
     actor = _actor(request)
     records = list(PaperRecord.objects.filter(unit=actor.unit).select_related("person", "registered_by")[:50])
     log_list_access(
@@ -385,7 +385,7 @@ DESTINATION_FIELDS = (
 
 
 @actor_required(Perm.UNIT_ADMIN)
-def backup_destination(request: HttpRequest) -> HttpResponse:
+def backup_destination(request: AuthedRequest) -> HttpResponse:
     """The unit administrator registers where the unit's reserve copies go (ADR 0406): the unit's age key and
     an SFTP server, an e-mail address, or both. One form, one transaction; a refusal keeps what was typed."""
     actor = _actor(request)
@@ -422,14 +422,14 @@ def backup_destination(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @actor_required(Perm.PERSON_READ)
-def backup_now(request: HttpRequest) -> HttpResponse:
+def backup_now(request: AuthedRequest) -> HttpResponse:
     actor = _actor(request)
     snapshot = backup.produce_snapshot(actor.unit, actor)  # type: ignore[arg-type]
     return redirect("documents:backup_download", snapshot_id=snapshot.pk)
 
 
 @actor_required(Perm.PERSON_READ)
-def backup_download(request: HttpRequest, snapshot_id: int) -> HttpResponse:
+def backup_download(request: AuthedRequest, snapshot_id: int) -> HttpResponse:
     snapshot = backup.open_snapshot(_actor(request), snapshot_id)
     with snapshot.file.open("rb") as handle:
         data = handle.read()
@@ -439,7 +439,7 @@ def backup_download(request: HttpRequest, snapshot_id: int) -> HttpResponse:
 
 @require_POST
 @actor_required(Perm.MESSAGE_SEND)
-def paper_record(request: HttpRequest, person_id: int) -> HttpResponse:
+def paper_record(request: AuthedRequest, person_id: int) -> HttpResponse:
     try:
         backup.register_paper_record(
             _actor(request),

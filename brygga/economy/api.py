@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 
+from brygga.accounts.context import AuthedRequest
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import NotFound
 from brygga.economy import services
@@ -61,8 +61,8 @@ def _budget_out(budget: Budget) -> dict[str, object]:
 
 
 @router.get("/budgets", response=list[BudgetOut], summary="Budgetar med partsfördelning och flaggor")
-def budgets(request: HttpRequest, year: int | None = None) -> list[dict[str, object]]:
-    request.actor.require(Perm.ECONOMY_VIEW)  # type: ignore[attr-defined]
+def budgets(request: AuthedRequest, year: int | None = None) -> list[dict[str, object]]:
+    request.actor.require(Perm.ECONOMY_VIEW)
     qs = Budget.objects.select_related("responsibility_object")
     if year:
         qs = qs.filter(year=year)
@@ -70,8 +70,8 @@ def budgets(request: HttpRequest, year: int | None = None) -> list[dict[str, obj
 
 
 @router.get("/budgets/{budget_id}", response=BudgetDetailOut, summary="En budget med rader och andelar")
-def budget(request: HttpRequest, budget_id: int) -> dict[str, object]:
-    request.actor.require(Perm.ECONOMY_VIEW)  # type: ignore[attr-defined]
+def budget(request: AuthedRequest, budget_id: int) -> dict[str, object]:
+    request.actor.require(Perm.ECONOMY_VIEW)
     found = Budget.objects.select_related("responsibility_object").filter(pk=budget_id).first()
     if found is None:
         raise NotFound

@@ -3,15 +3,18 @@ checked against themselves. Views look up, call a service and render; the rules 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from brygga.accounts.decorators import actor_required
+from brygga.accounts.context import Actor, AuthedRequest
+from brygga.accounts.decorators import actor_required, run_action
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError
 from brygga.economy import seeds, services
@@ -89,44 +92,96 @@ def budget_detail(request: HttpRequest, budget_id: int) -> HttpResponse:
     return render(request, "economy/budget_detail.html", _budget_context(budget))
 
 
-@require_POST
-@actor_required(Perm.ECONOMY_MANAGE)
-def create_invoices(request: HttpRequest, budget_id: int) -> HttpResponse:
-    budget = get_object_or_404(Budget, pk=budget_id)
-    try:
-        month = int(request.POST.get("month", "0"))
-        invoices = services.create_invoices(request.actor, budget, month)  # type: ignore[attr-defined]
-    except ValueError:
-        month, invoices = 0, []
-        errors = [DomainError.single("month", "R-ECO-6", _("Välj en månad.")).problems[0]]
-        return render(
-            request, "economy/budget_detail.html", {**_budget_context(budget), "errors": errors}, status=400
-        )
-    except DomainError as exc:
-        return render(
-            request,
-            "economy/budget_detail.html",
-            {**_budget_context(budget), "errors": exc.problems},
-            status=400,
-        )
-    messages.success(request, _("%(n)d fakturor skapade för månad %(m)d.") % {"n": len(invoices), "m": month})
-    return redirect("economy:invoices", budget_id=budget.pk, month=month)
+# --- Budget actions: one dispatcher (accounts.decorators.run_action), as the cases and SIP pages use ------
+# Each handler takes (actor, budget, POST) and returns the success message; a refusal re-renders the budget
+# page with the error at its field (status as the service says: 409 for a state conflict), and the whole
+# action is one transaction (issue 14).
+
+
+def _month(data: QueryDict) -> int:
+    raw = data.get("month", "")
+    if not raw.isdigit():
+        raise DomainError.single("month", "R-ECO-6", _("Välj en månad."))
+    return int(raw)
+
+
+def _create_invoices(actor: Actor, budget: Budget, data: QueryDict) -> str:
+    month = _month(data)
+    created = services.create_invoices(actor, budget, month)
+    return _("%(n)d fakturor skapade för månad %(m)d.") % {"n": len(created), "m": month}
+
+
+def _close_period(actor: Actor, budget: Budget, data: QueryDict) -> str:
+    services.close_period(actor, budget.year, _month(data))
+    return _("Perioden är stängd.")
+
+
+def _add_line(actor: Actor, budget: Budget, data: QueryDict) -> str:
+    key, price_list = _financing_choice(data.get("financing", ""))
+    services.add_line(
+        actor,
+        budget,
+        data.get("name", ""),
+        data.get("amount", ""),
+        key=key,
+        price_list=price_list,
+        note=data.get("note", ""),
+    )
+    return _("Budgetraden är tillagd.")
+
+
+def _adopt(actor: Actor, budget: Budget, data: QueryDict) -> str:
+    services.adopt_budget(actor, budget)
+    return _("Budgeten är beslutad.")
+
+
+def _population_year(actor: Actor, budget: Budget, data: QueryDict) -> str:
+    services.set_population_year(actor, budget, data.get("population_year", ""))
+    return _("Folkmängdsåret är ändrat och budgeten omräknad.")
+
+
+BUDGET_HANDLERS: dict[str, Callable[..., str]] = {
+    "invoices": _create_invoices,
+    "close-period": _close_period,
+    "add-line": _add_line,
+    "adopt": _adopt,
+    "population": _population_year,
+}
+
+
+def _open_budget(budget_id: int) -> Budget:
+    return get_object_or_404(Budget.objects.select_related("responsibility_object"), pk=budget_id)
+
+
+def _budget_action(
+    request: AuthedRequest, budget_id: int, name: str, success_url: Callable[[Budget], str] | None = None
+) -> HttpResponse:
+    return run_action(
+        request,
+        name,
+        handlers=BUDGET_HANDLERS,
+        open_object=lambda _what: _open_budget(budget_id),
+        context=_budget_context,
+        template="economy/budget_detail.html",
+        success_url=success_url or (lambda budget: reverse("economy:budget", args=[budget.pk])),
+    )
 
 
 @require_POST
 @actor_required(Perm.ECONOMY_MANAGE)
-def close_period(request: HttpRequest, budget_id: int) -> HttpResponse:
-    budget = get_object_or_404(Budget, pk=budget_id)
-    try:
-        month = int(request.POST.get("month", "0"))
-        services.close_period(request.actor, budget.year, month)  # type: ignore[attr-defined]
-    except (ValueError, DomainError) as exc:
-        problems = exc.problems if isinstance(exc, DomainError) else []
-        return render(
-            request, "economy/budget_detail.html", {**_budget_context(budget), "errors": problems}, status=400
-        )
-    messages.success(request, _("Perioden är stängd."))
-    return redirect("economy:budget", budget_id=budget.pk)
+def create_invoices(request: AuthedRequest, budget_id: int) -> HttpResponse:
+    return _budget_action(
+        request,
+        budget_id,
+        "invoices",
+        lambda budget: reverse("economy:invoices", args=[budget.pk, int(request.POST["month"])]),
+    )
+
+
+@require_POST
+@actor_required(Perm.ECONOMY_MANAGE)
+def close_period(request: AuthedRequest, budget_id: int) -> HttpResponse:
+    return _budget_action(request, budget_id, "close-period")
 
 
 @require_GET
@@ -171,52 +226,21 @@ def seed_check(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @actor_required(Perm.ECONOMY_MANAGE)
-def add_line(request: HttpRequest, budget_id: int) -> HttpResponse:
-    budget = get_object_or_404(Budget, pk=budget_id)
-    key, price_list = _financing_choice(request.POST.get("financing", ""))
-    try:
-        services.add_line(
-            request.actor,  # type: ignore[attr-defined]
-            budget,
-            request.POST.get("name", ""),
-            request.POST.get("amount", ""),
-            key=key,
-            price_list=price_list,
-            note=request.POST.get("note", ""),
-        )
-    except DomainError as exc:
-        return render(
-            request,
-            "economy/budget_detail.html",
-            {**_budget_context(budget), **_errors(exc, "add-line"), "form": request.POST},
-            status=400,
-        )
-    messages.success(request, _("Budgetraden är tillagd."))
-    return redirect("economy:budget", budget_id=budget.pk)
+def add_line(request: AuthedRequest, budget_id: int) -> HttpResponse:
+    return _budget_action(request, budget_id, "add-line")
 
 
 @require_POST
 @actor_required(Perm.ECONOMY_MANAGE)
-def adopt(request: HttpRequest, budget_id: int) -> HttpResponse:
-    budget = get_object_or_404(Budget, pk=budget_id)
-    try:
-        services.adopt_budget(request.actor, budget)  # type: ignore[attr-defined]
-    except DomainError as exc:
-        return render(
-            request,
-            "economy/budget_detail.html",
-            {**_budget_context(budget), "errors": exc.problems},
-            status=400,
-        )
-    messages.success(request, _("Budgeten är beslutad."))
-    return redirect("economy:budget", budget_id=budget.pk)
+def adopt(request: AuthedRequest, budget_id: int) -> HttpResponse:
+    return _budget_action(request, budget_id, "adopt")
 
 
 KEY_ROWS = 4
 
 
 @actor_required(Perm.ECONOMY_VIEW)
-def keys(request: HttpRequest) -> HttpResponse:
+def keys(request: AuthedRequest) -> HttpResponse:
     form: dict[str, str] = {k: str(v) for k, v in request.POST.items()}
     editing = FinancingKey.objects.filter(code=request.GET.get("kod", "")).prefetch_related("parts").first()
     if request.method == "GET" and editing is not None:
@@ -236,7 +260,7 @@ def keys(request: HttpRequest) -> HttpResponse:
         "action": "key",
     }
     if request.method == "POST":
-        request.actor.require(Perm.ECONOMY_MANAGE)  # type: ignore[attr-defined]
+        request.actor.require(Perm.ECONOMY_MANAGE)
         parts = [
             services.KeyPartInput(
                 request.POST.get(f"party-{i}", ""),
@@ -248,7 +272,7 @@ def keys(request: HttpRequest) -> HttpResponse:
         ]
         try:
             services.save_financing_key(
-                request.actor,  # type: ignore[attr-defined]
+                request.actor,
                 request.POST.get("code", "").strip(),
                 request.POST.get("name", "").strip(),
                 parts,
@@ -303,19 +327,8 @@ def _financing_choice(raw: str) -> tuple[FinancingKey | None, PriceList | None]:
 
 @require_POST
 @actor_required(Perm.ECONOMY_MANAGE)
-def population_year(request: HttpRequest, budget_id: int) -> HttpResponse:
-    budget = get_object_or_404(Budget.objects.select_related("responsibility_object"), pk=budget_id)
-    try:
-        services.set_population_year(request.actor, budget, request.POST.get("population_year", ""))  # type: ignore[attr-defined]
-    except DomainError as exc:
-        return render(
-            request,
-            "economy/budget_detail.html",
-            {**_budget_context(budget), **_errors(exc, "population"), "form": request.POST},
-            status=400,
-        )
-    messages.success(request, _("Folkmängdsåret är ändrat och budgeten omräknad."))
-    return redirect("economy:budget", budget_id=budget.pk)
+def population_year(request: AuthedRequest, budget_id: int) -> HttpResponse:
+    return _budget_action(request, budget_id, "population")
 
 
 def _line_context(line: BudgetLine) -> dict[str, object]:
@@ -330,17 +343,17 @@ def _line_context(line: BudgetLine) -> dict[str, object]:
 
 
 @actor_required(Perm.ECONOMY_VIEW)
-def line_edit(request: HttpRequest, line_id: int) -> HttpResponse:
+def line_edit(request: AuthedRequest, line_id: int) -> HttpResponse:
     line = get_object_or_404(
         BudgetLine.objects.select_related("budget__responsibility_object", "key", "price_list"), pk=line_id
     )
     context = _line_context(line)
     if request.method == "POST":
-        request.actor.require(Perm.ECONOMY_MANAGE)  # type: ignore[attr-defined]
+        request.actor.require(Perm.ECONOMY_MANAGE)
         key, price_list = _financing_choice(request.POST.get("financing", ""))
         try:
             services.update_line(
-                request.actor,  # type: ignore[attr-defined]
+                request.actor,
                 line,
                 request.POST.get("name", ""),
                 request.POST.get("amount", ""),
@@ -363,11 +376,11 @@ def line_edit(request: HttpRequest, line_id: int) -> HttpResponse:
 
 @require_POST
 @actor_required(Perm.ECONOMY_MANAGE)
-def line_delete(request: HttpRequest, line_id: int) -> HttpResponse:
+def line_delete(request: AuthedRequest, line_id: int) -> HttpResponse:
     line = get_object_or_404(BudgetLine.objects.select_related("budget"), pk=line_id)
     budget_id = line.budget_id
     try:
-        services.delete_line(request.actor, line)  # type: ignore[attr-defined]
+        services.delete_line(request.actor, line)
     except DomainError as exc:
         return render(
             request, "economy/line_edit.html", {**_line_context(line), **_errors(exc, "delete")}, status=400
@@ -377,7 +390,7 @@ def line_delete(request: HttpRequest, line_id: int) -> HttpResponse:
 
 
 @actor_required(Perm.ECONOMY_VIEW)
-def price_lists(request: HttpRequest) -> HttpResponse:
+def price_lists(request: AuthedRequest) -> HttpResponse:
     context: dict[str, object] = {
         "price_lists": PriceList.objects.select_related("responsibility_object").prefetch_related(
             "items__subscriptions", "lines__budget"
@@ -386,11 +399,11 @@ def price_lists(request: HttpRequest) -> HttpResponse:
         "form": request.POST,
     }
     if request.method == "POST":
-        request.actor.require(Perm.ECONOMY_MANAGE)  # type: ignore[attr-defined]
+        request.actor.require(Perm.ECONOMY_MANAGE)
         obj_id = request.POST.get("responsibility_object", "")
         try:
             price_list = services.create_price_list(
-                request.actor,  # type: ignore[attr-defined]
+                request.actor,
                 ResponsibilityObject.objects.filter(pk=obj_id).first() if obj_id.isdigit() else None,
                 request.POST.get("year", ""),
                 request.POST.get("name", ""),
@@ -424,12 +437,12 @@ def _price_list_context(price_list: PriceList) -> dict[str, object]:
 
 
 @actor_required(Perm.ECONOMY_VIEW)
-def price_list_detail(request: HttpRequest, price_list_id: int) -> HttpResponse:
+def price_list_detail(request: AuthedRequest, price_list_id: int) -> HttpResponse:
     price_list = get_object_or_404(
         PriceList.objects.select_related("responsibility_object"), pk=price_list_id
     )
     if request.method == "POST":
-        actor = request.actor  # type: ignore[attr-defined]
+        actor = request.actor
         actor.require(Perm.ECONOMY_MANAGE)
         action = request.POST.get("action", "")
         item_id = request.POST.get("item", "")

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router
 
+from brygga.accounts.context import AuthedRequest
 from brygga.core.idempotency import jsonable
 from brygga.fhir import systems
 from brygga.fhir.mapping import unit_reference
@@ -142,6 +142,6 @@ def add_careplan_route(router: Router) -> None:
         summary="SIP som FHIR CarePlan (R4-formad JSON; loggas)",
         operation_id="brygga_sip_api_careplan",
     )
-    def careplan_of_sip(request: HttpRequest, sip_id: int) -> dict[str, Any]:
-        sip = open_sip(request.actor, sip_id, what="careplan")  # type: ignore[attr-defined]
+    def careplan_of_sip(request: AuthedRequest, sip_id: int) -> dict[str, Any]:
+        sip = open_sip(request.actor, sip_id, what="careplan")
         return jsonable(careplan(sip))

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from brygga.accounts.api_auth import TokenAuth
-from brygga.accounts.context import Actor
+from brygga.accounts.context import Actor, AuthedRequest
 from brygga.core.errors import DomainError, NotFound, PermissionDenied
 from brygga.core.idempotency import AnswerShape, idempotency_key, run_idempotent
 from brygga.fhir.outcome import FhirError, Issue, operation_outcome
@@ -39,8 +39,8 @@ def outcome_response(error: FhirError) -> HttpResponse:
     return fhir_response(error.outcome(), error.status)
 
 
-def actor_of(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined, no-any-return]
+def actor_of(request: AuthedRequest) -> Actor:
+    return request.actor
 
 
 View = Callable[..., HttpResponse]
@@ -143,7 +143,7 @@ FHIR_SHAPE = AnswerShape(
 Write = Callable[[], tuple[int, dict[str, Any], dict[str, str]]]
 
 
-def run_write(request: HttpRequest, scope: str, body: Any, write: Write) -> HttpResponse:
+def run_write(request: AuthedRequest, scope: str, body: Any, write: Write) -> HttpResponse:
     """Run ``write`` (status, resource, headers) in one transaction; with an ``Idempotency-Key``, at most once
     (a retry gets the stored answer, ``X-Idempotent-Replay: true``). A FhirError rolls the write back and is
     answered — and stored — like a service's refusal."""

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import messages as flash
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from brygga.accounts.context import Actor
+from brygga.accounts.context import Actor, AuthedRequest
 from brygga.accounts.decorators import actor_required
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError
@@ -17,8 +17,8 @@ from brygga.fhir.models import Subscription
 
 
 @actor_required(Perm.API_TOKEN_MANAGE)
-def deliveries(request: HttpRequest) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def deliveries(request: AuthedRequest) -> HttpResponse:
+    actor: Actor = request.actor
     return render(
         request,
         "fhir/deliveries.html",
@@ -28,8 +28,8 @@ def deliveries(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @actor_required(Perm.API_TOKEN_MANAGE)
-def retry(request: HttpRequest, subscription_id: int) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def retry(request: AuthedRequest, subscription_id: int) -> HttpResponse:
+    actor: Actor = request.actor
     try:
         sub = delivery_log.retry_now(actor, subscription_id)
     except DomainError as exc:

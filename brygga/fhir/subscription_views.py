@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from brygga.accounts.context import AuthedRequest
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import NotFound
 from brygga.fhir import subscriptions
@@ -35,7 +36,7 @@ def topic_read(request: HttpRequest, pk: str) -> HttpResponse:
     return fhir_response(subscriptions.topic_resource(topic))
 
 
-def _own(request: HttpRequest, pk: str) -> Subscription:
+def _own(request: AuthedRequest, pk: str) -> Subscription:
     actor = actor_of(request)
     sub = Subscription.objects.filter(pk=int(pk) if pk.isdigit() else 0, unit=actor.unit).first()
     if sub is None:
@@ -134,7 +135,7 @@ def _parse(resource: dict[str, Any]) -> dict[str, Any]:
 
 
 @fhir_view(("GET", "POST"))
-def subscription_type(request: HttpRequest) -> HttpResponse:
+def subscription_type(request: AuthedRequest) -> HttpResponse:
     actor = actor_of(request)
     if not actor.can(Perm.CASE_READ) or actor.unit is None:
         raise FhirError.single(403, "BEHORIGHET", "Rollen kan inte prenumerera på ärenden.", "", "forbidden")
@@ -170,7 +171,7 @@ def subscription_type(request: HttpRequest) -> HttpResponse:
 
 
 @fhir_view(("GET", "DELETE"))
-def subscription_instance(request: HttpRequest, pk: str) -> HttpResponse:
+def subscription_instance(request: AuthedRequest, pk: str) -> HttpResponse:
     sub = _own(request, pk)
     if request.method == "DELETE":
         Subscription.objects.filter(pk=sub.pk).update(status=Subscription.Status.OFF)
@@ -184,6 +185,6 @@ def subscription_instance(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @fhir_view(("GET", "POST"))
-def subscription_status(request: HttpRequest, pk: str) -> HttpResponse:
+def subscription_status(request: AuthedRequest, pk: str) -> HttpResponse:
     sub = _own(request, pk)
     return searchset(request, [subscriptions.status_resource(sub)])

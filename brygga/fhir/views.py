@@ -20,6 +20,7 @@ from brygga.access.services import (
     person_by_reference,
     visible_persons,
 )
+from brygga.accounts.context import AuthedRequest
 from brygga.accounts.permissions import Perm
 from brygga.cases import selectors as case_selectors
 from brygga.cases import services
@@ -82,7 +83,7 @@ def _token_param(value: str) -> tuple[str, str]:
     return (system if bar else ""), code
 
 
-def _open_case(request: HttpRequest, pk: str, what: str) -> Case:
+def _open_case(request: AuthedRequest, pk: str, what: str) -> Case:
     """The case through the one checked path. A refusal is 404, and the access log's middleware writes the
     DENIED entry for it (ADR 0801), as for every other page and API."""
     return services.open_case(actor_of(request), pk, what=what)
@@ -100,14 +101,14 @@ def metadata(request: HttpRequest) -> HttpResponse:
 
 
 @fhir_view(("GET",))
-def patient_read(request: HttpRequest, pk: str) -> HttpResponse:
+def patient_read(request: AuthedRequest, pk: str) -> HttpResponse:
     actor = actor_of(request)
     person = open_person(actor, pk, what=f"fhir:Patient/{pk}")
     return fhir_response(mapping.patient(person, actor.can(Perm.PERSON_REVEAL_PROTECTED)))
 
 
 @fhir_view(("GET",))
-def patient_search(request: HttpRequest) -> HttpResponse:
+def patient_search(request: AuthedRequest) -> HttpResponse:
     """Only the persons the unit is involved with (need-to-know); every match is logged as a list read."""
     actor = actor_of(request)
     persons = visible_persons(actor).select_related("registered_municipality", "listed_unit")
@@ -179,7 +180,7 @@ def _encounter_answer(case_pk: int, status: int) -> tuple[int, dict[str, Any], d
 
 
 @fhir_view(("GET", "POST"))
-def encounter_type(request: HttpRequest) -> HttpResponse:
+def encounter_type(request: AuthedRequest) -> HttpResponse:
     if request.method == "GET":
         return encounter_search(request)
     actor = actor_of(request)
@@ -207,7 +208,7 @@ def encounter_type(request: HttpRequest) -> HttpResponse:
     )
 
 
-def encounter_search(request: HttpRequest) -> HttpResponse:
+def encounter_search(request: AuthedRequest) -> HttpResponse:
     actor = actor_of(request)
     cases = services.unit_cases(actor.unit).select_related("ward", "person").distinct()
     if "identifier" in request.GET:
@@ -230,7 +231,7 @@ def encounter_search(request: HttpRequest) -> HttpResponse:
 
 
 @fhir_view(("GET", "PUT"))
-def encounter_instance(request: HttpRequest, pk: str) -> HttpResponse:
+def encounter_instance(request: AuthedRequest, pk: str) -> HttpResponse:
     actor = actor_of(request)
     case = _open_case(request, pk, f"fhir:Encounter/{pk}")
     if request.method == "GET":
@@ -286,7 +287,7 @@ def _parse_task_id(pk: str) -> tuple[int, int | None]:
     return int(event), int(owner) if owner else None
 
 
-def _task_or_404(request: HttpRequest, pk: str) -> tuple[CaseEvent, int | None, dict[str, Any]]:
+def _task_or_404(request: AuthedRequest, pk: str) -> tuple[CaseEvent, int | None, dict[str, Any]]:
     actor = actor_of(request)
     event_pk, owner_id = _parse_task_id(pk)
     event = (
@@ -306,7 +307,7 @@ def _task_or_404(request: HttpRequest, pk: str) -> tuple[CaseEvent, int | None, 
 
 
 @fhir_view(("GET", "PUT", "PATCH"))
-def task_instance(request: HttpRequest, pk: str) -> HttpResponse:
+def task_instance(request: AuthedRequest, pk: str) -> HttpResponse:
     actor = actor_of(request)
     event, owner_id, resource = _task_or_404(request, pk)
     if request.method == "GET":
@@ -366,7 +367,7 @@ def _patched(request: HttpRequest, current: dict[str, Any]) -> dict[str, Any]:
 
 
 @fhir_view(("GET", "POST"))
-def task_type(request: HttpRequest) -> HttpResponse:
+def task_type(request: AuthedRequest) -> HttpResponse:
     actor = actor_of(request)
     if request.method == "POST":
         resource = read_body(request, "Task")
@@ -380,7 +381,7 @@ def task_type(request: HttpRequest) -> HttpResponse:
     return task_search(request)
 
 
-def task_search(request: HttpRequest) -> HttpResponse:
+def task_search(request: AuthedRequest) -> HttpResponse:
     """The unit's Tasks: ``owner`` (Organization/<id> or an HSA-id), ``status``, ``code``, ``encounter``,
     ``patient``. The inbox query of standards.md §3: ``Task?owner=<unit>&status=requested``."""
     actor = actor_of(request)
@@ -435,7 +436,7 @@ def task_search(request: HttpRequest) -> HttpResponse:
 
 
 @fhir_view(("GET",))
-def careplan_read(request: HttpRequest, pk: str) -> HttpResponse:
+def careplan_read(request: AuthedRequest, pk: str) -> HttpResponse:
     """The SIP as a CarePlan with its contained CareTeam (brygga.fhir.careplan), through ``open_sip``
     (logged)."""
     sip = open_sip(actor_of(request), pk, what="fhir:CarePlan")
@@ -446,7 +447,7 @@ def careplan_read(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 def _communication_answer(
-    request: HttpRequest, message_pk: int, status: int
+    request: AuthedRequest, message_pk: int, status: int
 ) -> tuple[int, dict[str, Any], dict[str, str]]:
 
     actor = actor_of(request)
@@ -464,7 +465,7 @@ def _communication_answer(
 
 
 @fhir_view(("GET",))
-def communication_read(request: HttpRequest, pk: str) -> HttpResponse:
+def communication_read(request: AuthedRequest, pk: str) -> HttpResponse:
     if not pk.isdigit():
         raise NotFound
     _status, resource, _headers = _communication_answer(request, int(pk), 200)
@@ -472,7 +473,7 @@ def communication_read(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @fhir_view(("GET", "POST"))
-def communication_type(request: HttpRequest) -> HttpResponse:
+def communication_type(request: AuthedRequest) -> HttpResponse:
     actor = actor_of(request)
     if request.method == "POST":
         resource = read_body(request, "Communication")
@@ -500,7 +501,7 @@ def communication_type(request: HttpRequest) -> HttpResponse:
 
 
 @fhir_view(("GET",))
-def audit_event_search(request: HttpRequest) -> HttpResponse:
+def audit_event_search(request: AuthedRequest) -> HttpResponse:
     """``AuditEvent?patient=Patient/<id>`` or ``AuditEvent?patient:identifier=<system>|<number>``: the extract
     a person may request, for a token whose role reviews the log (Perm.ACCESS_LOG_REVIEW). The extract itself
     is logged as an export, as on the extract page."""
@@ -529,7 +530,7 @@ def audit_event_search(request: HttpRequest) -> HttpResponse:
 
 
 @fhir_view(("GET",))
-def consent_search(request: HttpRequest) -> HttpResponse:
+def consent_search(request: AuthedRequest) -> HttpResponse:
     """``Consent?patient=Patient/<id>``: the person's recorded consents, for a unit involved with the person
     (``open_person``: checked and logged)."""
 
@@ -558,14 +559,14 @@ def _patient_param(request: HttpRequest) -> str:
 
 
 @fhir_view(("GET",))
-def document_reference_read(request: HttpRequest, pk: str) -> HttpResponse:
+def document_reference_read(request: AuthedRequest, pk: str) -> HttpResponse:
     from brygga.fhir import documents
 
     return fhir_response(documents.read_reference(actor_of(request), pk))
 
 
 @fhir_view(("GET",))
-def document_reference_search(request: HttpRequest) -> HttpResponse:
+def document_reference_search(request: AuthedRequest) -> HttpResponse:
     """``DocumentReference?patient=Patient/<id>``: the person's signed documents (every version) and the
     attachments the unit may read; ``status=current`` leaves the superseded versions out."""
     from brygga.fhir import documents
@@ -584,7 +585,7 @@ def _wants_raw(request: HttpRequest) -> bool:
 
 
 @fhir_view(("GET",))
-def binary_read(request: HttpRequest, pk: str) -> HttpResponse:
+def binary_read(request: AuthedRequest, pk: str) -> HttpResponse:
     """The file: as a Binary resource (``Accept: application/fhir+json``, the default), or the bytes
     themselves when the client asks for another type (``Accept: application/pdf``)."""
     from brygga.fhir import documents
@@ -601,14 +602,14 @@ def binary_read(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @fhir_view(("GET",))
-def provenance_read(request: HttpRequest, pk: str) -> HttpResponse:
+def provenance_read(request: AuthedRequest, pk: str) -> HttpResponse:
     from brygga.fhir import documents
 
     return fhir_response(documents.read_provenance(actor_of(request), pk))
 
 
 @fhir_view(("GET",))
-def provenance_search(request: HttpRequest) -> HttpResponse:
+def provenance_search(request: AuthedRequest) -> HttpResponse:
     """``Provenance?target=DocumentReference/signed-<id>``: the signatures of that version."""
     from brygga.fhir import documents
 
@@ -666,7 +667,7 @@ def practitioner_role_search(request: HttpRequest) -> HttpResponse:
 # --- Appointment (planning meetings) ------------------------------------------------------------------------
 
 
-def _appointments(request: HttpRequest, meetings: list[Meeting]) -> list[dict[str, Any]]:
+def _appointments(request: AuthedRequest, meetings: list[Meeting]) -> list[dict[str, Any]]:
     from brygga.fhir import directory
 
     unit = actor_of(request).unit
@@ -689,7 +690,7 @@ def _meetings() -> QuerySet[Meeting]:
 
 
 @fhir_view(("GET",))
-def appointment_read(request: HttpRequest, pk: str) -> HttpResponse:
+def appointment_read(request: AuthedRequest, pk: str) -> HttpResponse:
     meeting = _meetings().filter(pk=int(pk) if pk.isdigit() else 0).first()
     if meeting is None:
         raise NotFound
@@ -698,7 +699,7 @@ def appointment_read(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @fhir_view(("GET",))
-def appointment_search(request: HttpRequest) -> HttpResponse:
+def appointment_search(request: AuthedRequest) -> HttpResponse:
     """The planning meetings of the cases the unit takes part in: ``patient=Patient/<id>``,
     ``actor=PractitionerRole/unit-<id>`` (or ``Organization/<id>``, an HSA-id) for a unit's meetings,
     ``encounter``/``supporting-info=Encounter/<id>``; each person shown is logged."""

@@ -7,6 +7,7 @@ import datetime as dt
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from brygga.accounts.context import AuthedRequest
 from brygga.accounts.permissions import Perm
 from brygga.governance import services
 from brygga.governance.models import GovernanceCase
@@ -68,8 +69,8 @@ def roadmap(request: HttpRequest) -> dict[str, list[dict[str, object]]]:
 
 
 @router.get("/cases", response=list[RoadmapCaseOut], summary="Förvaltningsärenden efter prioritet")
-def cases(request: HttpRequest, state: str = "") -> list[dict[str, object]]:
-    request.actor.require(Perm.GOVERNANCE_VIEW)  # type: ignore[attr-defined]
+def cases(request: AuthedRequest, state: str = "") -> list[dict[str, object]]:
+    request.actor.require(Perm.GOVERNANCE_VIEW)
     qs = GovernanceCase.objects.select_related("addressee").prefetch_related("decisions")
     if state:
         qs = qs.filter(state=state)

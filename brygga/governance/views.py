@@ -7,14 +7,16 @@ import datetime as dt
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from brygga.accounts.decorators import actor_required
+from brygga.accounts.context import Actor, AuthedRequest
+from brygga.accounts.decorators import actor_required, run_action
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, NotFound
 from brygga.governance import communication, services
@@ -79,8 +81,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 
 @actor_required(Perm.GOVERNANCE_RAISE)
-def case_new(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def case_new(request: AuthedRequest) -> HttpResponse:
+    actor = request.actor
     context: dict[str, object] = {
         "kinds": GovernanceCase.Kind.choices,
         "objects": ManagedObject.objects.exclude(status=ManagedObject.Status.CLOSED),
@@ -109,8 +111,8 @@ def case_new(request: HttpRequest) -> HttpResponse:
     return render(request, "governance/case_new.html", context)
 
 
-def _case_context(request: HttpRequest, case: GovernanceCase) -> dict[str, object]:
-    actor = request.actor  # type: ignore[attr-defined]
+def _case_context(request: AuthedRequest, case: GovernanceCase) -> dict[str, object]:
+    actor = request.actor
     consultation = case.consultations.prefetch_related("responses").first()
     own_subregion = actor.unit.municipality.subregion if actor.unit else None
     return {
@@ -149,130 +151,139 @@ def _get_case(number: str) -> GovernanceCase:
 
 @require_GET
 @actor_required(Perm.GOVERNANCE_VIEW)
-def case_detail(request: HttpRequest, number: str) -> HttpResponse:
+def case_detail(request: AuthedRequest, number: str) -> HttpResponse:
     case = _get_case(number)
     return render(request, "governance/case_detail.html", _case_context(request, case))
 
 
-def _case_action(
-    request: HttpRequest, number: str, action: Callable[[GovernanceCase], object], done: str
-) -> HttpResponse:
-    case = _get_case(number)
+# --- Case actions: one dispatcher (accounts.decorators.run_action), as the cases and SIP pages use --------
+# Each handler takes (actor, case, POST) and returns the success message; a refusal re-renders the case page
+# with the error at its field, and the whole action is one transaction (ADR 0903, issue 14).
+
+
+def _forum(data: QueryDict, message: str) -> Forum:
+    raw = data.get("forum", "")
+    forum = Forum.objects.filter(pk=raw).first() if raw.isdigit() else None
+    if forum is None:
+        raise DomainError.single("forum", "R-GOV-2", message)
+    return forum
+
+
+def _move(actor: Actor, case: GovernanceCase, data: QueryDict) -> str:
+    services.advance(actor, case, data.get("to_state", ""), data.get("reason", ""))
+    return _("Ärendet är flyttat.")
+
+
+def _assign(actor: Actor, case: GovernanceCase, data: QueryDict) -> str:
+    services.assign(actor, case, _forum(data, _("Välj ett forum.")), data.get("decision_area", ""))
+    return _("Ärendet är adresserat.")
+
+
+def _endorse(actor: Actor, case: GovernanceCase, data: QueryDict) -> str:
+    services.endorse(actor, case, data.get("comment", ""))
+    return _("Delregionen står bakom ärendet.")
+
+
+def _consult(actor: Actor, case: GovernanceCase, data: QueryDict) -> str:
+    raw = data.get("deadline", "")
     try:
-        action(case)
-    except DomainError as exc:
-        case.refresh_from_db()
-        return render(
-            request,
-            "governance/case_detail.html",
-            {**_case_context(request, case), "errors": exc.problems},
-            status=400,
-        )
-    messages.success(request, done)
-    return redirect("governance:case", number=number)
+        deadline = dt.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        raise DomainError.single("deadline", "R-GOV-7", _("Ange ett datum som ÅÅÅÅ-MM-DD.")) from None
+    services.start_consultation(actor, case, data.get("proposal", ""), deadline)
+    return _("Remissen är skickad.")
 
 
-@require_POST
-@actor_required(Perm.GOVERNANCE_MANAGE)
-def case_move(request: HttpRequest, number: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
-    to_state = request.POST.get("to_state", "")
-    return _case_action(
+def _respond(actor: Actor, case: GovernanceCase, data: QueryDict) -> str:
+    raw = data.get("response", "")
+    response = (
+        ConsultationResponse.objects.filter(pk=raw, consultation__case=case).first()
+        if raw.isdigit()
+        else None
+    )
+    if response is None:
+        raise NotFound
+    services.respond(actor, response, data.get("answer", ""), data.get("comment", ""))
+    return _("Remissvaret är registrerat.")
+
+
+def _close_consultation(actor: Actor, case: GovernanceCase, data: QueryDict) -> str:
+    consultation = case.consultations.filter(closed_at__isnull=True).first()
+    if consultation is None:
+        raise DomainError.single("consultation", "R-GOV-7", _("Ingen öppen remiss."))
+    services.close_consultation(actor, consultation)
+    return _("Remissen är stängd och sammanställd.")
+
+
+def _decide(actor: Actor, case: GovernanceCase, data: QueryDict) -> str:
+    forum = _forum(data, _("Välj forum."))
+    services.record_decision(actor, case, forum, data.get("outcome", ""), data.get("text", ""))
+    return _("Beslutet är registrerat.")
+
+
+CASE_HANDLERS: dict[str, Callable[..., str]] = {
+    "move": _move,
+    "assign": _assign,
+    "endorse": _endorse,
+    "consult": _consult,
+    "respond": _respond,
+    "close-consultation": _close_consultation,
+    "decide": _decide,
+}
+
+
+def _case_action(request: AuthedRequest, number: str, name: str) -> HttpResponse:
+    return run_action(
         request,
-        number,
-        lambda case: services.advance(actor, case, to_state, request.POST.get("reason", "")),
-        _("Ärendet är flyttat."),
+        name,
+        handlers=CASE_HANDLERS,
+        open_object=lambda _what: _get_case(number),
+        context=lambda case: _case_context(request, case),
+        template="governance/case_detail.html",
+        success_url=lambda case: reverse("governance:case", args=[case.number]),
     )
 
 
 @require_POST
 @actor_required(Perm.GOVERNANCE_MANAGE)
-def case_assign(request: HttpRequest, number: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
-    forum = Forum.objects.filter(pk=request.POST.get("forum") or 0).first()
+def case_move(request: AuthedRequest, number: str) -> HttpResponse:
+    return _case_action(request, number, "move")
 
-    def action(case: GovernanceCase) -> object:
-        if forum is None:
-            raise DomainError.single("forum", "R-GOV-2", _("Välj ett forum."))
-        return services.assign(actor, case, forum, request.POST.get("decision_area", ""))
 
-    return _case_action(request, number, action, _("Ärendet är adresserat."))
+@require_POST
+@actor_required(Perm.GOVERNANCE_MANAGE)
+def case_assign(request: AuthedRequest, number: str) -> HttpResponse:
+    return _case_action(request, number, "assign")
 
 
 @require_POST
 @actor_required(Perm.GOVERNANCE_DECIDE)
-def case_endorse(request: HttpRequest, number: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
-    return _case_action(
-        request,
-        number,
-        lambda case: services.endorse(actor, case, request.POST.get("comment", "")),
-        _("Delregionen står bakom ärendet."),
-    )
+def case_endorse(request: AuthedRequest, number: str) -> HttpResponse:
+    return _case_action(request, number, "endorse")
 
 
 @require_POST
 @actor_required(Perm.GOVERNANCE_MANAGE)
-def case_consult(request: HttpRequest, number: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
-
-    def action(case: GovernanceCase) -> object:
-        raw = request.POST.get("deadline", "")
-        try:
-            deadline = dt.date.fromisoformat(raw) if raw else None
-        except ValueError:
-            raise DomainError.single("deadline", "R-GOV-7", _("Ange ett datum som ÅÅÅÅ-MM-DD.")) from None
-        return services.start_consultation(actor, case, request.POST.get("proposal", ""), deadline)
-
-    return _case_action(request, number, action, _("Remissen är skickad."))
+def case_consult(request: AuthedRequest, number: str) -> HttpResponse:
+    return _case_action(request, number, "consult")
 
 
 @require_POST
 @actor_required(Perm.GOVERNANCE_VIEW)
-def case_respond(request: HttpRequest, number: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
-
-    def action(case: GovernanceCase) -> object:
-        response = ConsultationResponse.objects.filter(
-            pk=request.POST.get("response") or 0, consultation__case=case
-        ).first()
-        if response is None:
-            raise NotFound
-        return services.respond(
-            actor, response, request.POST.get("answer", ""), request.POST.get("comment", "")
-        )
-
-    return _case_action(request, number, action, _("Remissvaret är registrerat."))
+def case_respond(request: AuthedRequest, number: str) -> HttpResponse:
+    return _case_action(request, number, "respond")
 
 
 @require_POST
 @actor_required(Perm.GOVERNANCE_MANAGE)
-def case_close_consultation(request: HttpRequest, number: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
-
-    def action(case: GovernanceCase) -> object:
-        consultation = case.consultations.filter(closed_at__isnull=True).first()
-        if consultation is None:
-            raise DomainError.single("consultation", "R-GOV-7", _("Ingen öppen remiss."))
-        return services.close_consultation(actor, consultation)
-
-    return _case_action(request, number, action, _("Remissen är stängd och sammanställd."))
+def case_close_consultation(request: AuthedRequest, number: str) -> HttpResponse:
+    return _case_action(request, number, "close-consultation")
 
 
 @require_POST
 @actor_required(Perm.GOVERNANCE_DECIDE)
-def case_decide(request: HttpRequest, number: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
-    forum = Forum.objects.filter(pk=request.POST.get("forum") or 0).first()
-
-    def action(case: GovernanceCase) -> object:
-        if forum is None:
-            raise DomainError.single("forum", "R-GOV-2", _("Välj forum."))
-        return services.record_decision(
-            actor, case, forum, request.POST.get("outcome", ""), request.POST.get("text", "")
-        )
-
-    return _case_action(request, number, action, _("Beslutet är registrerat."))
+def case_decide(request: AuthedRequest, number: str) -> HttpResponse:
+    return _case_action(request, number, "decide")
 
 
 # --- Forums, meetings, objects, decisions ---------------------------------------------------------
@@ -286,7 +297,7 @@ def forum_list(request: HttpRequest) -> HttpResponse:
 
 
 @actor_required(Perm.GOVERNANCE_VIEW)
-def forum_detail(request: HttpRequest, code: str) -> HttpResponse:
+def forum_detail(request: AuthedRequest, code: str) -> HttpResponse:
     forum = get_object_or_404(Forum, code=code)
     context: dict[str, object] = {
         "forum": forum,
@@ -297,7 +308,7 @@ def forum_detail(request: HttpRequest, code: str) -> HttpResponse:
         "mandates": [MandateArea(m.area).label for m in forum.mandates.all()],
     }
     if request.method == "POST":
-        request.actor.require(Perm.GOVERNANCE_MANAGE)  # type: ignore[attr-defined]
+        request.actor.require(Perm.GOVERNANCE_MANAGE)
         try:
             starts_at = dt.datetime.fromisoformat(request.POST.get("starts_at", ""))
         except ValueError:
@@ -308,10 +319,10 @@ def forum_detail(request: HttpRequest, code: str) -> HttpResponse:
         if timezone.is_naive(starts_at):
             starts_at = timezone.make_aware(starts_at)
         meeting = services.plan_meeting(
-            request.actor,  # type: ignore[attr-defined]
+            request.actor,
             forum,
             starts_at,
-            request.POST.get("location", ""),  # type: ignore[attr-defined]
+            request.POST.get("location", ""),
         )
         return redirect("governance:meeting", meeting_id=meeting.pk)
     return render(request, "governance/forum_detail.html", context)
@@ -330,10 +341,10 @@ def _meeting_context(meeting: Meeting) -> dict[str, object]:
 
 
 @actor_required(Perm.GOVERNANCE_VIEW)
-def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
+def meeting_detail(request: AuthedRequest, meeting_id: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting.objects.select_related("forum"), pk=meeting_id)
     if request.method == "POST":
-        actor = request.actor  # type: ignore[attr-defined]
+        actor = request.actor
         action = request.POST.get("action", "")
         try:
             if action == "from_cases":
@@ -372,14 +383,14 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
 
 
 @actor_required(Perm.GOVERNANCE_VIEW)
-def object_list(request: HttpRequest) -> HttpResponse:
+def object_list(request: AuthedRequest) -> HttpResponse:
     errors = None
     if request.method == "POST":
         obj = get_object_or_404(ManagedObject, pk=request.POST.get("object") or 0)
         try:
             since = dt.date.fromisoformat(request.POST.get("since", ""))
             services.set_managed_object_status(
-                request.actor,  # type: ignore[attr-defined]
+                request.actor,
                 obj,
                 request.POST.get("status", ""),
                 since,
@@ -399,7 +410,7 @@ def object_list(request: HttpRequest) -> HttpResponse:
 
 
 @actor_required(Perm.GOVERNANCE_VIEW)
-def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
+def plan_detail(request: AuthedRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(
         ManagementPlan.objects.select_related("managed_object", "decided_by"), pk=plan_id
     )
@@ -408,7 +419,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         goal = get_object_or_404(plan.goals, pk=request.POST.get("goal") or 0)
         try:
             services.follow_up_goal(
-                request.actor,  # type: ignore[attr-defined]
+                request.actor,
                 goal,
                 request.POST.get("status", ""),
                 request.POST.get("note", ""),
@@ -609,10 +620,10 @@ def _refused(request: HttpRequest, forum: Forum | None, exc: DomainError, action
 
 
 @actor_required(Perm.GOVERNANCE_MANAGE)
-def forum_new(request: HttpRequest) -> HttpResponse:
+def forum_new(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         try:
-            forum = services.save_forum(request.actor, _forum_input(request))  # type: ignore[attr-defined]
+            forum = services.save_forum(request.actor, _forum_input(request))
         except DomainError as exc:
             return _refused(request, None, exc, "forum")
         messages.success(request, _("Forumet är skapat. Lägg till ledamöter."))
@@ -621,9 +632,9 @@ def forum_new(request: HttpRequest) -> HttpResponse:
 
 
 @actor_required(Perm.GOVERNANCE_MANAGE)
-def forum_edit(request: HttpRequest, code: str) -> HttpResponse:
+def forum_edit(request: AuthedRequest, code: str) -> HttpResponse:
     forum = get_object_or_404(Forum, code=code)
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     if request.method == "POST":
         action = request.POST.get("action", "forum")
         flag = None

@@ -8,24 +8,24 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from brygga.accounts.context import Actor
+from brygga.accounts.context import Actor, AuthedRequest
 from brygga.accounts.decorators import actor_required
 from brygga.accounts.permissions import Perm
 from brygga.cases import selectors as case_selectors
-from brygga.inbox import selectors
+from brygga.inbox import presenters, selectors
 
 
 @require_GET
 @actor_required(Perm.CASE_READ)
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthedRequest) -> HttpResponse:
     """The active unit's inbox: discharge cases, SIPs and care requests in one list, paged in the database."""
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+    actor: Actor = request.actor
     status = request.GET.get("status", "open")
     status = status if status in case_selectors.FILTERS else "open"
     kind = request.GET.get("kind", "")
@@ -46,6 +46,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             {
                 "page": page,
                 "rows": page.object_list,
+                "rows_html": presenters.inbox_rows_html(request, page.object_list),
                 "page_query": urlencode(query),
                 "signature": signature,
                 "refresh_seconds": refresh,
@@ -60,6 +61,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "refresh_seconds": refresh,
             "page": page,
             "rows": page.object_list,
+            "rows_html": presenters.inbox_rows_html(request, page.object_list),
             "page_query": urlencode(query),
             "summaries": selectors.inbox_summaries(actor),
             "status": status,

@@ -8,11 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, Sum
-from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from brygga.accounts.context import Actor
+from brygga.accounts.context import Actor, AuthedRequest
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError
 from brygga.organisations.models import Municipality
@@ -23,8 +22,8 @@ from brygga.payment.models import DailyAmount, Dispute, SettlementRun, cents
 router = Router(tags=["Betalningsansvar och statistik"])
 
 
-def _actor(request: HttpRequest, perm: Perm) -> Actor:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def _actor(request: AuthedRequest, perm: Perm) -> Actor:
+    actor: Actor = request.actor
     actor.require(perm)
     return actor
 
@@ -224,7 +223,7 @@ def _dispute_out(d: Dispute) -> dict[str, Any]:
 
 @router.get("/settlements", response=list[RunOut], summary="Avräkningar som den aktiva enheten får se")
 def list_settlements(
-    request: HttpRequest,
+    request: AuthedRequest,
     year: int | None = None,
     month: int | None = None,
     municipality: str | None = None,
@@ -266,7 +265,7 @@ def list_settlements(
 
 
 @router.get("/settlements/{run_id}", response=RunDetailOut, summary="En avräkning med rader och tvister")
-def read_settlement(request: HttpRequest, run_id: int) -> dict[str, Any]:
+def read_settlement(request: AuthedRequest, run_id: int) -> dict[str, Any]:
     actor = _actor(request, Perm.PAYMENT_VIEW)
     return _detail_out(services.open_run(actor, run_id))
 
@@ -276,7 +275,7 @@ def read_settlement(request: HttpRequest, run_id: int) -> dict[str, Any]:
     response={201: list[RunOut]},
     summary="Avräkna en månad från ärendena, eller från givna StayFacts (region)",
 )
-def run_settlement(request: HttpRequest, payload: RunIn) -> Status[list[dict[str, Any]]]:
+def run_settlement(request: AuthedRequest, payload: RunIn) -> Status[list[dict[str, Any]]]:
     """Without ``facts`` the month is settled from the cases in brygga; with them, from those facts. The
     same inputs give the same stored run back (a retry creates nothing new)."""
     actor = _actor(request, Perm.PAYMENT_MANAGE)
@@ -294,33 +293,33 @@ def run_settlement(request: HttpRequest, payload: RunIn) -> Status[list[dict[str
 @router.get(
     "/settlements/{run_id}/reproduction", response=ReproductionOut, summary="Räkna om från sparat underlag"
 )
-def reproduce(request: HttpRequest, run_id: int) -> dict[str, Any]:
+def reproduce(request: AuthedRequest, run_id: int) -> dict[str, Any]:
     actor = _actor(request, Perm.PAYMENT_MANAGE)
     differences = services.reproduce(services.open_run(actor, run_id))
     return {"reproduced": not differences, "differences": differences}
 
 
 @router.post("/settlements/{run_id}/close", response=RunOut, summary="Stäng avräkningen (region)")
-def close(request: HttpRequest, run_id: int) -> dict[str, Any]:
+def close(request: AuthedRequest, run_id: int) -> dict[str, Any]:
     return _run_out(services.close_settlement(_actor(request, Perm.PAYMENT_MANAGE), run_id))
 
 
 @router.post(
     "/settlements/{run_id}/disputes", response={201: DisputeOut}, summary="Bestrid en rad (kommunen)"
 )
-def raise_dispute(request: HttpRequest, run_id: int, payload: DisputeIn) -> Status[dict[str, Any]]:
+def raise_dispute(request: AuthedRequest, run_id: int, payload: DisputeIn) -> Status[dict[str, Any]]:
     actor = _actor(request, Perm.PAYMENT_DISPUTE)
     return Status(201, _dispute_out(services.raise_dispute(actor, run_id, payload.line_id, payload.comment)))
 
 
 @router.post("/disputes/{dispute_id}/resolution", response=DisputeOut, summary="Besvara en tvist (region)")
-def resolve_dispute(request: HttpRequest, dispute_id: int, payload: ResolveIn) -> dict[str, Any]:
+def resolve_dispute(request: AuthedRequest, dispute_id: int, payload: ResolveIn) -> dict[str, Any]:
     actor = _actor(request, Perm.PAYMENT_MANAGE)
     return _dispute_out(services.resolve_dispute(actor, dispute_id, payload.accepted, payload.resolution))
 
 
 @router.get("/rules", response=list[dict[str, Any]], summary="Gällande regelversioner")
-def list_rules(request: HttpRequest) -> list[dict[str, Any]]:
+def list_rules(request: AuthedRequest) -> list[dict[str, Any]]:
     _actor(request, Perm.PAYMENT_VIEW)
     result = []
     for rule in services.current_rules():
@@ -331,7 +330,7 @@ def list_rules(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.get("/amounts", response=list[AmountOut], summary="Belopp per vårddygn och år, med källa")
-def list_amounts(request: HttpRequest) -> list[dict[str, Any]]:
+def list_amounts(request: AuthedRequest) -> list[dict[str, Any]]:
     _actor(request, Perm.PAYMENT_VIEW)
     in_force = {
         a.pk
@@ -355,7 +354,7 @@ def list_amounts(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/amounts", response={201: AmountOut}, summary="Registrera belopp för ett år (region)")
-def record_amount(request: HttpRequest, payload: AmountIn) -> Status[dict[str, Any]]:
+def record_amount(request: AuthedRequest, payload: AmountIn) -> Status[dict[str, Any]]:
     actor = _actor(request, Perm.PAYMENT_MANAGE)
     amount = services.record_amount(actor, payload.year, payload.amount, payload.source, payload.source_url)
     return Status(

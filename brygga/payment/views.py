@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from brygga.accounts.context import Actor
+from brygga.accounts.context import Actor, AuthedRequest
 from brygga.accounts.decorators import actor_required
 from brygga.accounts.permissions import Perm
 from brygga.cases import services as cases_services
@@ -41,8 +41,8 @@ def _int_or_none(value: str | None) -> int | None:
 
 
 @actor_required(Perm.PAYMENT_VIEW)
-def settlement_list(request: HttpRequest, errors: list | None = None, status: int = 200) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def settlement_list(request: AuthedRequest, errors: list | None = None, status: int = 200) -> HttpResponse:
+    actor: Actor = request.actor
     runs = services.visible_runs(actor)
     last_year, last_month = services.previous_month(timezone.localdate())
     year = _int_or_none(request.GET.get("ar"))
@@ -88,9 +88,9 @@ def settlement_list(request: HttpRequest, errors: list | None = None, status: in
 
 @require_POST
 @actor_required(Perm.PAYMENT_MANAGE)
-def run_month(request: HttpRequest) -> HttpResponse:
+def run_month(request: AuthedRequest) -> HttpResponse:
     """Settle a month for every municipality from the real cases (services.run_month)."""
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+    actor: Actor = request.actor
     year = _int_or_none(request.POST.get("year"))
     month = _int_or_none(request.POST.get("month"))
     try:
@@ -109,8 +109,8 @@ def run_month(request: HttpRequest) -> HttpResponse:
 
 
 @actor_required(Perm.PAYMENT_VIEW)
-def settlement_detail(request: HttpRequest, run_id: int) -> HttpResponse:
-    return _detail(request, services.open_run(request.actor, run_id))  # type: ignore[attr-defined]
+def settlement_detail(request: AuthedRequest, run_id: int) -> HttpResponse:
+    return _detail(request, services.open_run(request.actor, run_id))
 
 
 # Lines per page of the invoice basis: the largest municipality's month has about 3,000 (issue 17 item 4).
@@ -119,9 +119,9 @@ CASE_FILTER_MAX = 60  # the length of a case reference
 
 
 def _detail(
-    request: HttpRequest, run: SettlementRun, errors: list | None = None, status: int = 200
+    request: AuthedRequest, run: SettlementRun, errors: list | None = None, status: int = 200
 ) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+    actor: Actor = request.actor
     case_filter = request.GET.get("arende", "").strip()
     filter_error = ""
     if len(case_filter) > CASE_FILTER_MAX:
@@ -213,8 +213,8 @@ def _page_links(page, key: str, link) -> dict[str, str]:  # type: ignore[no-unty
 
 @require_POST
 @actor_required(Perm.PAYMENT_DISPUTE)
-def dispute(request: HttpRequest, run_id: int) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def dispute(request: AuthedRequest, run_id: int) -> HttpResponse:
+    actor: Actor = request.actor
     try:
         services.raise_dispute(actor, run_id, request.POST.get("line", ""), request.POST.get("comment", ""))
     except DomainError as exc:
@@ -225,8 +225,8 @@ def dispute(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @require_POST
 @actor_required(Perm.PAYMENT_MANAGE)
-def resolve(request: HttpRequest, dispute_id: int) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def resolve(request: AuthedRequest, dispute_id: int) -> HttpResponse:
+    actor: Actor = request.actor
     dispute = Dispute.objects.filter(pk=dispute_id, line__run__in=services.visible_runs(actor)).first()
     if dispute is None:
         return render(request, "404.html", status=404)
@@ -242,8 +242,8 @@ def resolve(request: HttpRequest, dispute_id: int) -> HttpResponse:
 
 @require_POST
 @actor_required(Perm.PAYMENT_MANAGE)
-def close(request: HttpRequest, run_id: int) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def close(request: AuthedRequest, run_id: int) -> HttpResponse:
+    actor: Actor = request.actor
     try:
         services.close_settlement(actor, run_id)
     except DomainError as exc:
@@ -253,10 +253,10 @@ def close(request: HttpRequest, run_id: int) -> HttpResponse:
 
 
 @actor_required(Perm.PAYMENT_VIEW)
-def export(request: HttpRequest, run_id: int, fmt: str) -> HttpResponse:
+def export(request: AuthedRequest, run_id: int, fmt: str) -> HttpResponse:
     """The basis as a file: built here for a small run; for a large one the worker's finished file, or the
     page that requests it (issue 17 item 4)."""
-    run = services.open_run(request.actor, run_id)  # type: ignore[attr-defined]
+    run = services.open_run(request.actor, run_id)
     if fmt not in downloads.FORMATS:
         return render(request, "404.html", status=404)
     if downloads.builds_inline(run):
@@ -293,20 +293,20 @@ def _export_page(
 
 @require_POST
 @actor_required(Perm.PAYMENT_VIEW)
-def request_export(request: HttpRequest, run_id: int, fmt: str) -> HttpResponse:
-    export_file = downloads.request_export(request.actor, run_id, fmt)  # type: ignore[attr-defined]
+def request_export(request: AuthedRequest, run_id: int, fmt: str) -> HttpResponse:
+    export_file = downloads.request_export(request.actor, run_id, fmt)
     return redirect("payment:export_status", run_id=export_file.run_id, export_id=export_file.pk)
 
 
 @actor_required(Perm.PAYMENT_VIEW)
-def export_status(request: HttpRequest, run_id: int, export_id: int) -> HttpResponse:
-    export_file = downloads.open_export(request.actor, run_id, export_id)  # type: ignore[attr-defined]
+def export_status(request: AuthedRequest, run_id: int, export_id: int) -> HttpResponse:
+    export_file = downloads.open_export(request.actor, run_id, export_id)
     return _export_page(request, export_file.run, export_file.fmt, export_file)
 
 
 @actor_required(Perm.PAYMENT_VIEW)
-def export_download(request: HttpRequest, run_id: int, export_id: int) -> HttpResponse:
-    export_file = downloads.open_export(request.actor, run_id, export_id)  # type: ignore[attr-defined]
+def export_download(request: AuthedRequest, run_id: int, export_id: int) -> HttpResponse:
+    export_file = downloads.open_export(request.actor, run_id, export_id)
     response = FileResponse(
         downloads.open_stored(export_file),
         as_attachment=True,
@@ -319,9 +319,9 @@ def export_download(request: HttpRequest, run_id: int, export_id: int) -> HttpRe
 
 @actor_required(Perm.PAYMENT_VIEW)
 def rules(
-    request: HttpRequest, errors: list | None = None, status: int = 200, failed_rule: str = ""
+    request: AuthedRequest, errors: list | None = None, status: int = 200, failed_rule: str = ""
 ) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+    actor: Actor = request.actor
     latest = services.current_rules()
     can_manage = actor.can(Perm.PAYMENT_MANAGE)
     return render(
@@ -376,8 +376,8 @@ def _rule_form(rule: PaymentRule, request: HttpRequest, failed_rule: str) -> dic
 
 @require_POST
 @actor_required(Perm.PAYMENT_MANAGE)
-def change_rule(request: HttpRequest, code: str) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def change_rule(request: AuthedRequest, code: str) -> HttpResponse:
+    actor: Actor = request.actor
     try:
         rule = rule_changes.change_rule(actor, code, request.POST)
     except DomainError as exc:
@@ -390,10 +390,10 @@ def change_rule(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @actor_required(Perm.PAYMENT_VIEW)
-def case_payment(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_payment(request: AuthedRequest, case_id: int) -> HttpResponse:
     """One stay as the payment rules see it, and its lines in the settlements the actor may see. The case is
     opened through the cases app's checked path (a unit taking part in it; the read is logged)."""
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+    actor: Actor = request.actor
     case = cases_services.open_case(actor, case_id, what="betalningsansvar")
     return render(
         request,
@@ -412,8 +412,8 @@ def _amount_years() -> list[int]:
 
 @require_POST
 @actor_required(Perm.PAYMENT_MANAGE)
-def record_amount(request: HttpRequest) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def record_amount(request: AuthedRequest) -> HttpResponse:
+    actor: Actor = request.actor
     year = _int_or_none(request.POST.get("year"))
     try:
         if year is None:

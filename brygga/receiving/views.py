@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from brygga.accounts.context import Actor
+from brygga.accounts.context import Actor, AuthedRequest
 from brygga.accounts.decorators import actor_required
 from brygga.cases.models import Case, Meeting
 from brygga.core.errors import Problem
@@ -43,9 +43,9 @@ def receiving_context(case: Case, unit: Unit, participants: list[Any]) -> dict[s
 
 @require_http_methods(["GET", "POST"])
 @actor_required()
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: AuthedRequest) -> HttpResponse:
     """Per unit the user works in: e-mail on/off, SMS on/off with a number, the digest hours."""
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+    actor: Actor = request.actor
     units = [m.unit for m in actor.user.memberships.select_related("unit").order_by("unit__name")]
     units = list({u.pk: u for u in units}.values())
     prefs = {p.unit_id: p for p in NotificationPreference.objects.filter(user=actor.user)}

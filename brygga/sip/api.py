@@ -10,12 +10,11 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
 from brygga.access.services import log_list_access, open_person
-from brygga.accounts.context import Actor
+from brygga.accounts.context import Actor, AuthedRequest
 from brygga.consent import services as consent_services
 from brygga.core.errors import DomainError, NotFound
 from brygga.core.idempotency import KEY_CONFLICT, AnswerShape, idempotency_key, run_idempotent
@@ -49,16 +48,16 @@ SHAPE = AnswerShape(
 
 
 def idempotent(
-    request: HttpRequest, scope: str, body: Any, operation: Callable[[], tuple[int, dict[str, Any]]]
+    request: AuthedRequest, scope: str, body: Any, operation: Callable[[], tuple[int, dict[str, Any]]]
 ) -> Status[dict[str, Any]]:
     """Run one write in its own transaction; with an Idempotency-Key at most once per (user, unit, key)."""
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+    actor: Actor = request.actor
     status, answer = run_idempotent(actor, idempotency_key(request), f"sip:{scope}", body, operation, SHAPE)
     return Status(status, answer)
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined, no-any-return]
+def _actor(request: AuthedRequest) -> Actor:
+    return request.actor
 
 
 def _unit(hsa_or_id: str | int | None) -> Unit | None:
@@ -251,7 +250,7 @@ class TextIn(Schema):
 
 
 @router.get("/", summary="Den aktiva enhetens SIP och vårdbegäranden som behöver åtgärd (loggas)")
-def inbox(request: HttpRequest) -> list[dict[str, Any]]:
+def inbox(request: AuthedRequest) -> list[dict[str, Any]]:
     actor = _actor(request)
     if actor.unit is None:
         raise NotFound
@@ -276,7 +275,7 @@ def inbox(request: HttpRequest) -> list[dict[str, Any]]:
     response=ENVELOPE,
     summary="Får uppgiften lämnas? Den rättsliga grunden eller regeln som hindrar",
 )
-def disclosure(request: HttpRequest, person_id: int, to_unit: str, category: str) -> Status[dict[str, Any]]:
+def disclosure(request: AuthedRequest, person_id: int, to_unit: str, category: str) -> Status[dict[str, Any]]:
     actor = _actor(request)
     person = open_person(actor, person_id, what="samtycke/prövning")
     target = _unit(to_unit)
@@ -291,7 +290,7 @@ def disclosure(request: HttpRequest, person_id: int, to_unit: str, category: str
 
 
 @router.get("/care-requests/{request_id}", summary="Läs en vårdbegäran (loggas)")
-def read_care_request(request: HttpRequest, request_id: int) -> dict[str, Any]:
+def read_care_request(request: AuthedRequest, request_id: int) -> dict[str, Any]:
     return care_request_out(services.open_care_request(_actor(request), request_id, what="api"))
 
 
@@ -303,7 +302,7 @@ def read_care_request(request: HttpRequest, request_id: int) -> dict[str, Any]:
 
 
 @router.post("/", response=ENVELOPE, summary="Starta en SIP (upptäck behov)")
-def start(request: HttpRequest, payload: SipIn) -> Status[dict[str, Any]]:
+def start(request: AuthedRequest, payload: SipIn) -> Status[dict[str, Any]]:
     actor = _actor(request)
 
     def op() -> tuple[int, dict[str, Any]]:
@@ -318,7 +317,7 @@ def start(request: HttpRequest, payload: SipIn) -> Status[dict[str, Any]]:
 
 
 def _on_sip(
-    request: HttpRequest, sip_id: int, scope: str, body: Any, change: Callable[[Actor, Sip], object]
+    request: AuthedRequest, sip_id: int, scope: str, body: Any, change: Callable[[Actor, Sip], object]
 ) -> Status[dict[str, Any]]:
     actor = _actor(request)
 
@@ -334,7 +333,7 @@ def _on_sip(
 
 
 @router.post("/{sip_id}/participants", response=ENVELOPE, summary="Lägg till deltagare")
-def add_participant(request: HttpRequest, sip_id: int, payload: ParticipantIn) -> Status[dict[str, Any]]:
+def add_participant(request: AuthedRequest, sip_id: int, payload: ParticipantIn) -> Status[dict[str, Any]]:
     return _on_sip(
         request,
         sip_id,
@@ -351,7 +350,7 @@ def add_participant(request: HttpRequest, sip_id: int, payload: ParticipantIn) -
     response=ENVELOPE,
     summary="Kalla till SIP-möte (kräver deltagare från båda huvudmännen och samtycke)",
 )
-def summon(request: HttpRequest, sip_id: int, payload: SummonsIn) -> Status[dict[str, Any]]:
+def summon(request: AuthedRequest, sip_id: int, payload: SummonsIn) -> Status[dict[str, Any]]:
     return _on_sip(
         request,
         sip_id,
@@ -362,7 +361,7 @@ def summon(request: HttpRequest, sip_id: int, payload: SummonsIn) -> Status[dict
 
 
 @router.post("/{sip_id}/meeting", response=ENVELOPE, summary="SIP-mötet har hållits")
-def meeting(request: HttpRequest, sip_id: int, payload: MeetingIn) -> Status[dict[str, Any]]:
+def meeting(request: AuthedRequest, sip_id: int, payload: MeetingIn) -> Status[dict[str, Any]]:
     return _on_sip(
         request,
         sip_id,
@@ -373,7 +372,7 @@ def meeting(request: HttpRequest, sip_id: int, payload: MeetingIn) -> Status[dic
 
 
 @router.put("/{sip_id}/draft", response=ENVELOPE, summary="Spara planens utkast")
-def draft(request: HttpRequest, sip_id: int, payload: DraftIn) -> Status[dict[str, Any]]:
+def draft(request: AuthedRequest, sip_id: int, payload: DraftIn) -> Status[dict[str, Any]]:
     def change(a: Actor, s: Sip) -> object:
         return services.save_draft(
             a,
@@ -390,7 +389,7 @@ def draft(request: HttpRequest, sip_id: int, payload: DraftIn) -> Status[dict[st
 
 
 @router.post("/{sip_id}/establish", response=ENVELOPE, summary="Fastställ planen (R-SIP-4 kontrolleras)")
-def establish(request: HttpRequest, sip_id: int, payload: EstablishIn) -> Status[dict[str, Any]]:
+def establish(request: AuthedRequest, sip_id: int, payload: EstablishIn) -> Status[dict[str, Any]]:
     return _on_sip(
         request,
         sip_id,
@@ -409,7 +408,7 @@ def establish(request: HttpRequest, sip_id: int, payload: EstablishIn) -> Status
 @router.post(
     "/{sip_id}/follow-ups", response=ENVELOPE, summary="Planera uppföljning (datum i det förflutna nekas)"
 )
-def follow_up(request: HttpRequest, sip_id: int, payload: FollowUpIn) -> Status[dict[str, Any]]:
+def follow_up(request: AuthedRequest, sip_id: int, payload: FollowUpIn) -> Status[dict[str, Any]]:
     return _on_sip(
         request,
         sip_id,
@@ -426,7 +425,7 @@ def follow_up(request: HttpRequest, sip_id: int, payload: FollowUpIn) -> Status[
 
 
 @router.post("/{sip_id}/close", response=ENVELOPE, summary="Avsluta SIP")
-def close(request: HttpRequest, sip_id: int, payload: CloseIn) -> Status[dict[str, Any]]:
+def close(request: AuthedRequest, sip_id: int, payload: CloseIn) -> Status[dict[str, Any]]:
     return _on_sip(
         request,
         sip_id,
@@ -441,7 +440,7 @@ def close(request: HttpRequest, sip_id: int, payload: CloseIn) -> Status[dict[st
     response=ENVELOPE,
     summary="Registrera samtycke (vem, till vilka, vilka uppgifter, vad det inte omfattar)",
 )
-def record_consent(request: HttpRequest, payload: ConsentIn) -> Status[dict[str, Any]]:
+def record_consent(request: AuthedRequest, payload: ConsentIn) -> Status[dict[str, Any]]:
     actor = _actor(request)
 
     def op() -> tuple[int, dict[str, Any]]:
@@ -468,7 +467,7 @@ def record_consent(request: HttpRequest, payload: ConsentIn) -> Status[dict[str,
 
 
 @router.post("/consents/{consent_id}/withdraw", response=ENVELOPE, summary="Återkalla samtycke")
-def withdraw(request: HttpRequest, consent_id: int, payload: ConsentWithdrawIn) -> Status[dict[str, Any]]:
+def withdraw(request: AuthedRequest, consent_id: int, payload: ConsentWithdrawIn) -> Status[dict[str, Any]]:
     actor = _actor(request)
 
     def op() -> tuple[int, dict[str, Any]]:
@@ -484,7 +483,7 @@ def withdraw(request: HttpRequest, consent_id: int, payload: ConsentWithdrawIn) 
 @router.post(
     "/offers", response=ENVELOPE, summary="Registrera erbjudande om SIP och personens svar (R-SIP-K-2)"
 )
-def offer(request: HttpRequest, payload: OfferIn) -> Status[dict[str, Any]]:
+def offer(request: AuthedRequest, payload: OfferIn) -> Status[dict[str, Any]]:
     actor = _actor(request)
 
     def op() -> tuple[int, dict[str, Any]]:
@@ -506,7 +505,7 @@ def offer(request: HttpRequest, payload: OfferIn) -> Status[dict[str, Any]]:
 @router.post(
     "/care-requests", response=ENVELOPE, summary="Skicka vårdbegäran till kommunal hälso- och sjukvård"
 )
-def send_care_request(request: HttpRequest, payload: CareRequestIn) -> Status[dict[str, Any]]:
+def send_care_request(request: AuthedRequest, payload: CareRequestIn) -> Status[dict[str, Any]]:
     actor = _actor(request)
 
     def op() -> tuple[int, dict[str, Any]]:
@@ -532,7 +531,7 @@ def send_care_request(request: HttpRequest, payload: CareRequestIn) -> Status[di
 
 
 def _on_request(
-    request: HttpRequest,
+    request: AuthedRequest,
     request_id: int,
     scope: str,
     body: Any,
@@ -554,7 +553,7 @@ def _on_request(
     response=ENVELOPE,
     summary="Svara: accepted, declined (med skäl) eller needs_info",
 )
-def answer(request: HttpRequest, request_id: int, payload: AnswerIn) -> Status[dict[str, Any]]:
+def answer(request: AuthedRequest, request_id: int, payload: AnswerIn) -> Status[dict[str, Any]]:
     return _on_request(
         request,
         request_id,
@@ -567,7 +566,7 @@ def answer(request: HttpRequest, request_id: int, payload: AnswerIn) -> Status[d
 
 
 @router.post("/care-requests/{request_id}/supplement", response=ENVELOPE, summary="Komplettera efter fråga")
-def supplement(request: HttpRequest, request_id: int, payload: TextIn) -> Status[dict[str, Any]]:
+def supplement(request: AuthedRequest, request_id: int, payload: TextIn) -> Status[dict[str, Any]]:
     return _on_request(
         request,
         request_id,
@@ -587,7 +586,7 @@ def _subject(actor: Actor, kind: str, pk: int, what: str) -> messaging.Subject:
 
 
 def _on_message(
-    request: HttpRequest,
+    request: AuthedRequest,
     kind: str,
     pk: int,
     scope: str,
@@ -606,12 +605,12 @@ def _on_message(
 def _message_routes(prefix: str, kind: str, label: str) -> None:
     """GET and POST {prefix}/messages, POST {prefix}/messages/{message_id}/forward|pin for one subject."""
 
-    def list_messages(request: HttpRequest, pk: int) -> list[dict[str, Any]]:
+    def list_messages(request: AuthedRequest, pk: int) -> list[dict[str, Any]]:
         actor = _actor(request)
         return messages_api.list_messages(actor, _subject(actor, kind, pk, "api/meddelanden"))
 
     def send_message(
-        request: HttpRequest, pk: int, payload: messages_api.MessageIn
+        request: AuthedRequest, pk: int, payload: messages_api.MessageIn
     ) -> Status[dict[str, Any]]:
         return _on_message(
             request,
@@ -623,7 +622,7 @@ def _message_routes(prefix: str, kind: str, label: str) -> None:
         )
 
     def forward_message(
-        request: HttpRequest, pk: int, message_id: int, payload: messages_api.ForwardIn
+        request: AuthedRequest, pk: int, message_id: int, payload: messages_api.ForwardIn
     ) -> Status[dict[str, Any]]:
         return _on_message(
             request,
@@ -635,7 +634,7 @@ def _message_routes(prefix: str, kind: str, label: str) -> None:
         )
 
     def pin_message(
-        request: HttpRequest, pk: int, message_id: int, payload: messages_api.PinIn
+        request: AuthedRequest, pk: int, message_id: int, payload: messages_api.PinIn
     ) -> Status[dict[str, Any]]:
         return _on_message(
             request,
@@ -671,5 +670,5 @@ _message_routes("/care-requests/{pk}", "care_request", "Vårdbegäran")
 # Registered last on purpose: Django matches URL patterns in order and ``{sip_id}`` matches any single path
 # segment, so a GET /{sip_id} registered earlier answered 405 for POST /consents, /offers and /care-requests.
 @router.get("/{sip_id}", summary="Läs en SIP (kräver att enheten deltar; loggas)")
-def read_sip(request: HttpRequest, sip_id: int) -> dict[str, Any]:
+def read_sip(request: AuthedRequest, sip_id: int) -> dict[str, Any]:
     return sip_out(services.open_sip(_actor(request), sip_id, what="api"))

@@ -21,7 +21,7 @@ from brygga.cases.services import resolve_recipients
 from brygga.core.errors import DomainError
 from brygga.organisations.models import Unit
 from brygga.sip.models import CareRequest, Sip, SipParticipant
-from brygga.sip.services import _event
+from brygga.sip.services import record_event
 
 
 def _not_supported(actor: Actor, unit: Unit) -> list[dict[str, Any]]:
@@ -58,7 +58,7 @@ class SipSubject:
         ]
 
     def record_event(self, actor: Actor, data: dict[str, Any]) -> None:
-        _event(actor, "message_sent", sip=self.obj, data=data)
+        record_event(actor, "message_sent", sip=self.obj, data=data)
         SipParticipant.objects.filter(sip=self.obj, unit__isnull=False).exclude(unit=actor.unit).update(
             acknowledged_at=None
         )
@@ -92,7 +92,7 @@ class CareRequestSubject:
         )
 
     def record_event(self, actor: Actor, data: dict[str, Any]) -> None:
-        _event(actor, "message_sent", care_request=self.obj, data=data)
+        record_event(actor, "message_sent", care_request=self.obj, data=data)
 
     add_unit = staticmethod(_not_supported)
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from brygga.access.models import AccessLogEntry
 from brygga.access.services import log_access, log_list_access, lookup_person, open_person
-from brygga.accounts.context import Actor
+from brygga.accounts.context import Actor, AuthedRequest
 from brygga.accounts.decorators import actor_required, run_action
 from brygga.accounts.permissions import Perm
 from brygga.cases import services as case_services
@@ -48,8 +48,8 @@ def _errors(exc: DomainError) -> dict[str, Any]:
 
 @require_GET
 @actor_required(Perm.PERSON_READ)
-def index(request: HttpRequest) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def index(request: AuthedRequest) -> HttpResponse:
+    actor: Actor = request.actor
     assert actor.unit is not None
     now = timezone.now()
     items = selectors.inbox_items(actor.unit, now)
@@ -91,8 +91,8 @@ def _person_from_request(actor: Actor, source: Any) -> Person:
 
 
 @actor_required(Perm.SIP_MANAGE)
-def new_sip(request: HttpRequest) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def new_sip(request: AuthedRequest) -> HttpResponse:
+    actor: Actor = request.actor
     data = request.POST if request.method == "POST" else request.GET
     context: dict[str, Any] = {"form": data, "can_lookup": actor.can(Perm.PERSON_LOOKUP)}
     if data.get("person"):
@@ -139,8 +139,8 @@ def _linked_threads(actor: Actor, sip: Sip) -> list[Thread] | None:
     return messaging.thread_list(messaging.subject_for(case), actor.unit)
 
 
-def _detail_context(request: HttpRequest, sip: Sip) -> dict[str, Any]:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def _detail_context(request: AuthedRequest, sip: Sip) -> dict[str, Any]:
+    actor: Actor = request.actor
     assert actor.unit is not None
     participants = list(sip.participants.select_related("unit__organisation__principal"))
     units = [p.unit for p in participants if p.unit is not None]
@@ -196,15 +196,15 @@ def _detail_context(request: HttpRequest, sip: Sip) -> dict[str, Any]:
 
 @require_GET
 @actor_required(Perm.PERSON_READ)
-def detail(request: HttpRequest, sip_id: int) -> HttpResponse:
-    sip = services.open_sip(request.actor, sip_id)  # type: ignore[attr-defined]
+def detail(request: AuthedRequest, sip_id: int) -> HttpResponse:
+    sip = services.open_sip(request.actor, sip_id)
     return render(request, "sip/detail.html", _detail_context(request, sip))
 
 
 @require_GET
 @actor_required(Perm.PERSON_READ)
-def plan_pdf(request: HttpRequest, sip_id: int) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def plan_pdf(request: AuthedRequest, sip_id: int) -> HttpResponse:
+    actor: Actor = request.actor
     sip = services.open_sip(actor, sip_id, what="pdf")
     number = request.GET.get("version", "")
     version = (
@@ -228,9 +228,9 @@ def plan_pdf(request: HttpRequest, sip_id: int) -> HttpResponse:
 
 @require_POST
 @actor_required(Perm.DOCUMENT_SIGN)
-def sign_plan(request: HttpRequest, sip_id: int) -> HttpResponse:
+def sign_plan(request: AuthedRequest, sip_id: int) -> HttpResponse:
     """Freeze the established plan as a document and go to it, where it is signed (documents app)."""
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+    actor: Actor = request.actor
     try:
         version = signing.plan_document(actor, sip_id)
     except DomainError as exc:
@@ -366,8 +366,8 @@ ACTIONS: dict[str, Handler] = {
 
 @require_POST
 @actor_required(Perm.PERSON_READ)
-def action(request: HttpRequest, sip_id: int, name: str) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def action(request: AuthedRequest, sip_id: int, name: str) -> HttpResponse:
+    actor: Actor = request.actor
     return run_action(
         request,
         name,
@@ -383,8 +383,8 @@ def action(request: HttpRequest, sip_id: int, name: str) -> HttpResponse:
 # --- consent ------------------------------------------------------------------------------------------------
 
 
-def _consents_context(request: HttpRequest, person: Person) -> dict[str, Any]:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def _consents_context(request: AuthedRequest, person: Person) -> dict[str, Any]:
+    actor: Actor = request.actor
     return {
         "person": person,
         "summary": person_summary(person),
@@ -503,8 +503,8 @@ CONSENT_ACTIONS: dict[str, Callable[[Actor, Person, Any], str]] = {
 
 
 @actor_required(Perm.PERSON_READ)
-def consents(request: HttpRequest, person_id: int) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def consents(request: AuthedRequest, person_id: int) -> HttpResponse:
+    actor: Actor = request.actor
     person = open_person(actor, person_id, what="samtycken")
     if request.method == "POST":
         name = request.POST.get("action", "")
@@ -543,8 +543,8 @@ def _care_request_form_context(actor: Actor) -> dict[str, Any]:
 
 
 @actor_required(Perm.OUTPATIENT_MANAGE)
-def new_care_request(request: HttpRequest) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def new_care_request(request: AuthedRequest) -> HttpResponse:
+    actor: Actor = request.actor
     data = request.POST if request.method == "POST" else request.GET
     context: dict[str, Any] = {"form": data, **_care_request_form_context(actor)}
     if data.get("person"):
@@ -588,8 +588,8 @@ def new_care_request(request: HttpRequest) -> HttpResponse:
     return redirect("sip:care_request", request_id=care_request.pk)
 
 
-def _care_request_context(request: HttpRequest, care_request: CareRequest) -> dict[str, Any]:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def _care_request_context(request: AuthedRequest, care_request: CareRequest) -> dict[str, Any]:
+    actor: Actor = request.actor
     return {
         "cr": care_request,
         "summary": person_summary(care_request.person),
@@ -614,8 +614,8 @@ def _care_request_context(request: HttpRequest, care_request: CareRequest) -> di
 
 @require_GET
 @actor_required(Perm.PERSON_READ)
-def care_request(request: HttpRequest, request_id: int) -> HttpResponse:
-    found = services.open_care_request(request.actor, request_id)  # type: ignore[attr-defined]
+def care_request(request: AuthedRequest, request_id: int) -> HttpResponse:
+    found = services.open_care_request(request.actor, request_id)
     return render(request, "sip/care_request.html", _care_request_context(request, found))
 
 
@@ -654,8 +654,8 @@ CARE_REQUEST_ACTIONS: dict[str, Callable[[Actor, CareRequest, Any], str]] = {
 
 @require_POST
 @actor_required(Perm.PERSON_READ)
-def care_request_action(request: HttpRequest, request_id: int, name: str) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def care_request_action(request: AuthedRequest, request_id: int, name: str) -> HttpResponse:
+    actor: Actor = request.actor
     return run_action(
         request,
         name,

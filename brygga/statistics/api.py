@@ -6,10 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router
 
-from brygga.accounts.context import Actor
+from brygga.accounts.context import Actor, AuthedRequest
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError
 from brygga.statistics import selectors
@@ -30,13 +29,13 @@ def _month(value: str | None, field: str) -> dt.date | None:
 
 @router.get("/monthly", summary="Processtatistik per månad (små antal undertryckta)")
 def monthly(
-    request: HttpRequest,
+    request: AuthedRequest,
     level: str = Level.REGION,
     key: str | None = None,
     from_month: str | None = None,
     to_month: str | None = None,
 ) -> list[dict[str, Any]]:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+    actor: Actor = request.actor
     # the levels published as open data for everyone; wards only for the statistics role and GITS
     actor.require(Perm.STATISTICS_VIEW if level == Level.UNIT else Perm.STATISTICS_VIEW_PUBLISHED)
     if level not in Level.values:

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from brygga.accounts.context import Actor
+from brygga.accounts.context import Actor, AuthedRequest
 from brygga.accounts.decorators import actor_required
 from brygga.accounts.permissions import Perm
 from brygga.statistics import charts, opendata, selectors
@@ -97,7 +97,7 @@ def _chart_block(
     return {"metric": metric, "chart": chart, "table": table}
 
 
-def _render_area(request: HttpRequest, level: str, key: str) -> HttpResponse:
+def _render_area(request: AuthedRequest, level: str, key: str) -> HttpResponse:
     row = selectors.area(level, key)
     if row is None:
         raise Http404
@@ -115,7 +115,7 @@ def _render_area(request: HttpRequest, level: str, key: str) -> HttpResponse:
         else selectors.CHILD_LEVEL.get(Level(level))
     )
     comparison = None
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+    actor: Actor = request.actor
     wards_hidden = child_level == Level.UNIT and not actor.can(Perm.STATISTICS_VIEW)
     if wards_hidden:  # the ward level is not published; only the statistics role and GITS see it
         child_level = None
@@ -161,17 +161,17 @@ def _render_area(request: HttpRequest, level: str, key: str) -> HttpResponse:
 
 
 @actor_required(Perm.STATISTICS_VIEW_PUBLISHED)
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: AuthedRequest) -> HttpResponse:
     return _render_area(request, Level.REGION, REGION_KEY)
 
 
 @actor_required(Perm.STATISTICS_VIEW_PUBLISHED)
-def area(request: HttpRequest, level_slug: str, key: str) -> HttpResponse:
+def area(request: AuthedRequest, level_slug: str, key: str) -> HttpResponse:
     level = LEVEL_SLUGS.get(level_slug)
     if level is None:
         raise Http404
     if level == Level.UNIT:
-        request.actor.require(Perm.STATISTICS_VIEW)  # type: ignore[attr-defined]
+        request.actor.require(Perm.STATISTICS_VIEW)
     return _render_area(request, level, key)
 
 

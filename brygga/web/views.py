@@ -19,6 +19,7 @@ from brygga.access.persons import (
     reveal_protected_identity,
 )
 from brygga.access.services import lookup_person, open_person
+from brygga.accounts.context import AuthedRequest
 from brygga.accounts.decorators import actor_required
 from brygga.accounts.middleware import SESSION_KEY
 from brygga.accounts.permissions import Perm
@@ -29,8 +30,8 @@ from brygga.people.presenters import person_summary
 
 
 @actor_required(needs_unit=False)
-def home(request: HttpRequest) -> HttpResponse:
-    if request.actor.membership is None:  # type: ignore[attr-defined]
+def home(request: AuthedRequest) -> HttpResponse:
+    if request.actor.membership is None:
         return redirect("web:choose_unit")
     return render(request, "web/home.html")
 
@@ -51,14 +52,14 @@ def choose_unit(request: HttpRequest) -> HttpResponse:
 
 
 @actor_required(Perm.PERSON_LOOKUP)
-def person_lookup(request: HttpRequest) -> HttpResponse:
+def person_lookup(request: AuthedRequest) -> HttpResponse:
     context: dict[str, object] = {}
     if request.method == "POST":
         identifier = request.POST.get("identifier", "")
         purpose = request.POST.get("purpose", "")
         context.update(identifier=identifier, purpose=purpose)
         try:
-            person = lookup_person(request.actor, identifier, purpose=purpose)  # type: ignore[attr-defined]
+            person = lookup_person(request.actor, identifier, purpose=purpose)
             context["result"] = person_summary(person)
         except DomainError as exc:
             context["errors"] = exc.problems
@@ -70,16 +71,16 @@ def person_lookup(request: HttpRequest) -> HttpResponse:
 
 
 @actor_required(Perm.PERSON_READ)
-def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
-    person = open_person(request.actor, person_id)  # type: ignore[attr-defined]
+def person_detail(request: AuthedRequest, person_id: int) -> HttpResponse:
+    person = open_person(request.actor, person_id)
     return render(request, "web/person_detail.html", {"person": person, "summary": person_summary(person)})
 
 
 @require_POST
 @actor_required(Perm.PERSON_REVEAL_PROTECTED)
-def person_reveal(request: HttpRequest, person_id: int) -> HttpResponse:
-    person = open_person(request.actor, person_id)  # type: ignore[attr-defined]
-    reveal_protected_identity(request.actor, person)  # type: ignore[attr-defined]
+def person_reveal(request: AuthedRequest, person_id: int) -> HttpResponse:
+    person = open_person(request.actor, person_id)
+    reveal_protected_identity(request.actor, person)
     return render(
         request,
         "web/person_detail.html",
@@ -89,11 +90,11 @@ def person_reveal(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @require_POST
 @actor_required(Perm.PERSON_READ)
-def person_refresh(request: HttpRequest, person_id: int) -> HttpResponse:
+def person_refresh(request: AuthedRequest, person_id: int) -> HttpResponse:
     """Fetch the person again from the population register, on demand (ADR 0500)."""
-    person = open_person(request.actor, person_id)  # type: ignore[attr-defined]
+    person = open_person(request.actor, person_id)
     try:
-        outcome = refresh_from_register(request.actor, person)  # type: ignore[attr-defined]
+        outcome = refresh_from_register(request.actor, person)
     except DomainError as exc:
         person.refresh_from_db()
         context = {"person": person, "summary": person_summary(person), "errors": exc.problems}
@@ -122,7 +123,7 @@ MANUAL_FIELDS = (
 
 
 @actor_required(Perm.CASE_CREATE)
-def person_new(request: HttpRequest) -> HttpResponse:
+def person_new(request: AuthedRequest) -> HttpResponse:
     """Enter a person by hand: a reserve number, or a number the population register does not know."""
     context: dict[str, object] = {
         "form": {f: request.POST.get(f, "") for f in MANUAL_FIELDS} if request.method == "POST" else {},
@@ -132,7 +133,7 @@ def person_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = {f: request.POST.get(f, "") for f in MANUAL_FIELDS}
         try:
-            person = enter_person_manually(request.actor, **form)  # type: ignore[attr-defined]
+            person = enter_person_manually(request.actor, **form)
         except DomainError as exc:
             context["errors"] = exc.problems
             return render(request, "web/person_new.html", context, status=400)
