@@ -100,6 +100,20 @@ def test_the_scheduled_command_and_task_produce_one_snapshot_per_involved_unit(w
     assert BackupSnapshot.objects.filter(unit=unit(WARD)).count() == 2
 
 
+def test_a_scheduled_run_retried_after_a_crash_makes_each_units_snapshot_once(ward_people) -> None:  # type: ignore[no-untyped-def]
+    """Issue 20 item 8: the worker was killed after the ward's snapshot and before the other ward's; the retry
+    of the same run (same time of asking) makes only the missing one, and a later run makes both again."""
+    from brygga.documents.tasks import produce_backup_snapshots_task
+
+    asked = timezone.now()
+    produce_snapshot(unit(WARD))  # the part the killed run finished (its own transaction)
+    produce_backup_snapshots_task.enqueue(asked.isoformat())  # the retry
+    assert BackupSnapshot.objects.filter(unit=unit(WARD)).count() == 1
+    assert BackupSnapshot.objects.filter(unit=unit(OTHER_WARD)).count() == 1
+    produce_backup_snapshots_task.enqueue((timezone.now() + dt.timedelta(seconds=1)).isoformat())
+    assert BackupSnapshot.objects.filter(unit=unit(WARD)).count() == 2
+
+
 def test_old_snapshots_are_removed_but_those_paper_records_refer_to_are_kept(  # type: ignore[no-untyped-def]
     ward_people, isolated_files, django_capture_on_commit_callbacks
 ) -> None:

@@ -220,9 +220,18 @@ def units_to_back_up() -> list[Unit]:
     return list(Unit.objects.filter(pk__in=unit_ids, is_active=True))
 
 
-def produce_all_snapshots() -> int:
+def produce_all_snapshots(since: dt.datetime | None = None) -> int:
+    """A snapshot for every unit to back up; returns how many were made. With ``since`` (when the scheduled
+    run was asked for), a unit that already has a snapshot made since then is left out: a run retried after
+    its worker was killed half-way makes the remaining units' snapshots, not a second one for those already
+    done (each unit's snapshot is written in its own transaction)."""
+    done: set[int] = set()
+    if since is not None:
+        done = set(BackupSnapshot.objects.filter(created_at__gte=since).values_list("unit_id", flat=True))
     count = 0
     for unit in units_to_back_up():
+        if unit.pk in done:
+            continue
         produce_snapshot(unit)
         count += 1
     deliver_pending()

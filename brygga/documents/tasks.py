@@ -5,6 +5,8 @@ The backup snapshots are scheduled: cron (or the platform's scheduler) runs
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django_tasks import task
 
 from brygga.documents.backup import produce_all_snapshots
@@ -12,9 +14,10 @@ from brygga.documents.delivery import deliver_pending
 
 
 @task()
-def produce_backup_snapshots_task() -> int:
-    """Produce an encrypted snapshot for every unit with active involvements; returns how many."""
-    return produce_all_snapshots()
+def produce_backup_snapshots_task(requested_at: str | None = None) -> int:
+    """Produce an encrypted snapshot for every unit with active involvements; returns how many. Retried after
+    a crash with the same ``requested_at``, it skips the units whose snapshot that run already made."""
+    return produce_all_snapshots(dt.datetime.fromisoformat(requested_at) if requested_at else None)
 
 
 @task()

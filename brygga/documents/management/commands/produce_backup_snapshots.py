@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
 
 from brygga.documents.backup import produce_all_snapshots
 
@@ -19,7 +20,8 @@ class Command(BaseCommand):
         if options["enqueue"]:
             from brygga.documents.tasks import produce_backup_snapshots_task
 
-            result = produce_backup_snapshots_task.enqueue()
+            # The time of asking goes with the task: a retry after a worker crash skips what it already made.
+            result = produce_backup_snapshots_task.enqueue(timezone.now().isoformat())
             self.stdout.write(f"Reservutdragen köades ({result.id}).")
             return
         count = produce_all_snapshots()
