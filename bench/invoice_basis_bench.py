@@ -20,17 +20,15 @@ import os
 import re
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.load import HOST, free_port  # noqa: E402
+from bench.load import free_port, start_gunicorn  # noqa: E402
 from bench.process_bench import Session, login  # noqa: E402
 
 TIMING = re.compile(r"app;dur=([\d.]+)")
@@ -40,27 +38,6 @@ PASSWORD = "bench-invoice-2026"  # noqa: S105 — a benchmark database's local a
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))]
-
-
-def start(env: dict[str, str], tree: Path, port: int, log_path: Path) -> subprocess.Popen[bytes]:
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    command = [str(gunicorn), "brygga.wsgi:application", "--workers", "2", "--bind", f"{HOST}:{port}",
-               "--chdir", str(tree), "--pythonpath", str(tree)]  # fmt: skip
-    process = subprocess.Popen(
-        command, cwd=tree, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"gunicorn on {tree} exited:\n{log_path.read_text()}")
-        try:
-            with urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return process
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    raise SystemExit(f"gunicorn on {tree} did not answer:\n{log_path.read_text()}")
 
 
 def prepare(lines: int) -> tuple[int, dict[str, str]]:
@@ -198,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for name, tree in trees.items():
             port = free_port()
-            servers[name] = start(env, tree, port, var / f"gunicorn-{name}.log")
+            servers[name] = start_gunicorn(env, port, 2, var / f"gunicorn-{name}.log", tree=tree)
             sessions[name] = login(port, f"bench-invoice-kp-{name}", PASSWORD, totp[name])
         export_id = _done_export(run_id)
         last_page = -(-args.lines // 100)

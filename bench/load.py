@@ -94,8 +94,14 @@ def run(name: str, port: int, paths: list[str], headers: dict[str, str], concurr
 
 
 def start_gunicorn(
-    env: dict[str, str], port: int, workers: int, log_path: Path, threads: int = 1
+    env: dict[str, str],
+    port: int,
+    workers: int,
+    log_path: Path,
+    threads: int = 1,
+    tree: Path = ROOT,
 ) -> subprocess.Popen[bytes]:
+    """gunicorn serving the code of ``tree`` (this checkout, or another one to compare before and after)."""
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [
         str(gunicorn),
@@ -104,11 +110,15 @@ def start_gunicorn(
         str(workers),
         "--bind",
         f"{HOST}:{port}",
+        "--chdir",
+        str(tree),
+        "--pythonpath",
+        str(tree),
     ]
     if threads > 1:  # gthread workers: several requests per process
         command += ["--threads", str(threads)]
     log = log_path.open("wb")
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, cwd=tree, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
