@@ -442,7 +442,13 @@ def test_inbox_rows_escape_what_they_show(nurse) -> None:  # type: ignore[no-unt
     """The rows are built in Python (brygga.inbox.presenters, ADR 0702): a name with markup characters is
     escaped as the template escaped it (the rows' markup as a whole is pinned by tests/test_page_content.py)."""
     person = make_person("1480", given_name="Åsa <b>", family_name="O'Brien & Co")
-    case = admit(nurse, timezone.now() - dt.timedelta(hours=1), person=person)
+    # the planned date relative to now, like the admission (never a fixed date mixed with "today")
+    case = admit(
+        nurse,
+        timezone.now() - dt.timedelta(hours=1),
+        person=person,
+        expected=timezone.localdate() + dt.timedelta(days=10),
+    )
     body = client_for(nurse).get(reverse("cases:inbox")).content.decode()
     listing = body[body.index('id="inbox-list"') :]
     rows = listing[listing.index("<tbody>") : listing.index("</tbody>")]
