@@ -42,7 +42,12 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-APPEND_ONLY = ("access_accesslogentry", "access_accesslogseal", "access_accesslogstamp")
+APPEND_ONLY = (
+    "access_accesslogentry",
+    "access_accesslogseal",
+    "access_accesslogstamp",
+    "access_accesslogprune",  # the retention boundaries (ADR 0409), append-only too
+)
 # The step of a transactional test's teardown that empties the database (django.test.TransactionTestCase).
 FLUSH = "_fixture_teardown"
 
