@@ -196,22 +196,23 @@ CONTENT_TYPES = {
 }
 
 
-def _in_memory(fmt: str, run: SettlementRun) -> bytes:
+def in_memory(fmt: str, run: SettlementRun) -> bytes:
+    """The whole file in memory: for a run small enough to build in the request."""
     buffer = io.BytesIO()
     WRITERS[fmt](run, buffer, None)
     return buffer.getvalue()
 
 
 def as_csv(run: SettlementRun) -> bytes:
-    return _in_memory("csv", run)
+    return in_memory("csv", run)
 
 
 def as_xlsx(run: SettlementRun) -> bytes:
-    return _in_memory("xlsx", run)
+    return in_memory("xlsx", run)
 
 
 def as_pdf(run: SettlementRun) -> bytes:
-    return _in_memory("pdf", run)
+    return in_memory("pdf", run)
 
 
 def file_name(run: SettlementRun, fmt: str) -> str:

@@ -260,17 +260,13 @@ def export(request: AuthedRequest, run_id: int, fmt: str) -> HttpResponse:
     if fmt not in downloads.FORMATS:
         return render(request, "404.html", status=404)
     if downloads.builds_inline(run):
-        response = HttpResponse(_inline(run, fmt), content_type=exports.CONTENT_TYPES[fmt])
+        response = HttpResponse(exports.in_memory(fmt, run), content_type=exports.CONTENT_TYPES[fmt])
         response["Content-Disposition"] = f'attachment; filename="{exports.file_name(run, fmt)}"'
         return response
     export_file = downloads.current_export(run, fmt)
     if export_file is not None and export_file.status == ExportFile.Status.DONE:
         return redirect("payment:export_download", run_id=run.pk, export_id=export_file.pk)
     return _export_page(request, run, fmt, export_file)
-
-
-def _inline(run: SettlementRun, fmt: str) -> bytes:
-    return {"csv": exports.as_csv, "xlsx": exports.as_xlsx, "pdf": exports.as_pdf}[fmt](run)
 
 
 def _export_page(
