@@ -187,7 +187,7 @@ class Unit(models.Model):
     @property
     def picker_label(self) -> str:
         """How the unit pickers show it: name, municipality, kind, HSA-id (the id makes the text unique)."""
-        return f"{self.name} — {self.municipality.name}, {self.get_kind_display()} ({self.hsa_id})"
+        return unit_label(self, str(self.get_kind_display()))
 
     @property
     def principal(self) -> Organisation:
@@ -196,3 +196,8 @@ class Unit(models.Model):
     @property
     def is_region_side(self) -> bool:
         return self.organisation.is_region_side
+
+
+def unit_label(unit: Unit, kind_label: str) -> str:
+    """The unit pickers' text of a unit: name, municipality, kind, HSA-id (the id makes the text unique)."""
+    return f"{unit.name} — {unit.municipality.name}, {kind_label} ({unit.hsa_id})"
