@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--manifest", type=Path, default=None)
+    parser.add_argument("--queries", action="store_true", help="print the SQL of one request, then stop")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brygga.settings")
     os.environ["BRYGGA_DEBUG"] = "0"
@@ -69,6 +70,15 @@ def main(argv: list[str] | None = None) -> int:
 
     for _ in range(3):
         assert client.get(path()).status_code == 200
+    if args.queries:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            client.get(path())
+        for number, query in enumerate(captured.captured_queries, 1):
+            print(f"{number:3} {float(query['time']) * 1000:6.1f} ms  {query['sql']}")
+        return 0
     times = []
     for _ in range(args.repeat):
         started = time.perf_counter()

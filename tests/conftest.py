@@ -94,6 +94,16 @@ def home() -> Actor:
 
 
 @pytest.fixture(autouse=True)
+def fresh_unit_directory():  # type: ignore[no-untyped-def]
+    """The per-process unit directory (ADR 0703) must not carry units of a rolled-back test into the next."""
+    from brygga.organisations import directory
+
+    directory.forget()
+    yield
+    directory.forget()
+
+
+@pytest.fixture(autouse=True)
 def swedish_to_begin_with():  # type: ignore[no-untyped-def]
     """Every test starts in Swedish (the middleware restores the language after a request too): texts a service
     words outside a request (a message's legal basis) must not follow an earlier test's language."""

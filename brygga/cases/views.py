@@ -27,6 +27,7 @@ from brygga.cases.models import Case, CaseEvent, Meeting, Participant, PlanningB
 from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.core.inputs import form_date, form_datetime
 from brygga.messaging import views as message_views
+from brygga.organisations import directory
 from brygga.organisations.models import Unit
 from brygga.people.presenters import person_summary
 
@@ -147,8 +148,11 @@ def _detail_context(request: AuthedRequest, case: Case) -> dict[str, Any]:
         ),
         "receiving_units": _receiving_units(case),
         "unit_choices": unit_choices() if "notice" in allowed_now or "add-recipient" in allowed_now else [],
+        # The transfer form's wards, from the cached directory and only when the form is offered.
         "receiving_kinds": ",".join(services.RECEIVING_KINDS),
-        "wards": Unit.objects.filter(kind=Unit.Kind.WARD, is_active=True).exclude(pk=case.ward_id),
+        "wards": directory.units_of_kinds({Unit.Kind.WARD}, exclude={case.ward_id})
+        if "transfer" in allowed_now
+        else [],
         "form": {},
         "errors": [],
         "action": "",
@@ -239,13 +243,11 @@ def _picked_unit(text: str) -> str:
     return unit.hsa_id if unit else text
 
 
-def unit_choices() -> list[Unit]:
+def unit_choices() -> list[directory.DirectoryUnit]:
     """Every active unit that can receive a notice: the unit picker's options (a select that the combobox
-    searches; each option reads "name — municipality, kind (HSA-id)", Unit.picker_label)."""
-    units = Unit.objects.filter(is_active=True, kind__in=list(services.RECEIVING_KINDS)).select_related(
-        "municipality"
-    )
-    return list(units.order_by("name"))
+    searches; each option reads "name — municipality, kind (HSA-id)", Unit.picker_label), from the cached
+    directory (ADR 0703)."""
+    return directory.units_of_kinds(services.RECEIVING_KINDS)
 
 
 def _notice(actor: Actor, case: Case, post: Any) -> str:

@@ -187,7 +187,7 @@ class Unit(models.Model):
     @property
     def picker_label(self) -> str:
         """How the unit pickers show it: name, municipality, kind, HSA-id (the id makes the text unique)."""
-        return unit_label(self, str(self.get_kind_display()))
+        return unit_label(self.name, self.municipality.name, str(self.get_kind_display()), self.hsa_id)
 
     @property
     def principal(self) -> Organisation:
@@ -198,6 +198,6 @@ class Unit(models.Model):
         return self.organisation.is_region_side
 
 
-def unit_label(unit: Unit, kind_label: str) -> str:
+def unit_label(name: str, municipality: str, kind_label: str, hsa_id: str) -> str:
     """The unit pickers' text of a unit: name, municipality, kind, HSA-id (the id makes the text unique)."""
-    return f"{unit.name} — {unit.municipality.name}, {kind_label} ({unit.hsa_id})"
+    return f"{name} — {municipality}, {kind_label} ({hsa_id})"

@@ -32,6 +32,7 @@ from brygga.core.inputs import form_date, form_datetime
 from brygga.messaging import services as messaging
 from brygga.messaging import views as message_views
 from brygga.messaging.models import Thread
+from brygga.organisations import directory
 from brygga.organisations.models import Unit
 from brygga.people.models import Person
 from brygga.people.presenters import display_identifier, display_name, person_summary
@@ -177,10 +178,9 @@ def _detail_context(request: AuthedRequest, sip: Sip) -> dict[str, Any]:
             sip.person, actor.unit, [u for u in units if u.pk != actor.unit.pk], ["sip", "health", "social"]
         ),
         "participant_kinds": SipParticipant.Kind.choices,
-        "unit_choices": Unit.objects.filter(is_active=True)
-        .exclude(kind=Unit.Kind.ADMINISTRATION)
-        .exclude(pk__in=[u.pk for u in units])
-        .order_by("name"),
+        "unit_choices": directory.units_except_kinds(
+            {Unit.Kind.ADMINISTRATION}, exclude={u.pk for u in units}
+        ),
         "close_reasons": rules.CLOSE_REASONS,
         "case": case,
         "case_deadline": (case.sip_summons_due_at, case.sip_summons_sent_at) if case else None,
@@ -398,9 +398,7 @@ def _consents_context(request: AuthedRequest, person: Person) -> dict[str, Any]:
         "forms": rules.CONSENT_FORMS,
         "given_by": Consent.GivenBy.choices,
         "answers": SipOffer.Answer.choices,
-        "unit_choices": Unit.objects.filter(is_active=True)
-        .exclude(kind=Unit.Kind.ADMINISTRATION)
-        .order_by("name"),
+        "unit_choices": directory.units_except_kinds({Unit.Kind.ADMINISTRATION}),
         "can_assess": actor.can(Perm.DISCLOSURE_ASSESS),
         "can_record": actor.can(Perm.CONSENT_RECORD),
         "can_offer": actor.can(Perm.SIP_MANAGE),
