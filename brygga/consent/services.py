@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db import transaction
 from django.utils import timezone
@@ -66,24 +67,52 @@ def _party_ids(record: Consent | DisclosureAssessment) -> set[int]:
     return {u.pk for u in record.parties.all()}
 
 
+class DisclosureRecords:
+    """A person's consents and harm assessments as of ``now``, read once for several decisions (a page asks
+    for every recipient and category; each decision used to read them again). The assessments are read only
+    when a decision gets that far, as a single decision always did."""
+
+    def __init__(self, person: Person, now: dt.datetime | None = None) -> None:
+        self.person = person
+        self.now = now or timezone.now()
+
+    @cached_property
+    def consents(self) -> list[Consent]:
+        """The consents given by ``now``, with their parties and excluded parties."""
+        query = Consent.objects.filter(person=self.person).prefetch_related("parties", "excluded_parties")
+        return [c for c in query if c.given_at <= self.now]
+
+    @cached_property
+    def active(self) -> list[Consent]:
+        return [c for c in self.consents if c.is_active(self.now)]
+
+    @cached_property
+    def assessments(self) -> list[DisclosureAssessment]:
+        return list(DisclosureAssessment.objects.filter(person=self.person).prefetch_related("parties"))
+
+
 def decide_disclosure(
-    person: Person, category: str, to_unit: Unit, from_unit: Unit, now: dt.datetime | None = None
+    person: Person,
+    category: str,
+    to_unit: Unit,
+    from_unit: Unit,
+    now: dt.datetime | None = None,
+    records: DisclosureRecords | None = None,
 ) -> Basis:
     """The legal basis for giving ``category`` about ``person`` from ``from_unit`` to ``to_unit``, or a
-    DomainError naming the rule that refuses it."""
-    now = now or timezone.now()
+    DomainError naming the rule that refuses it. ``records`` (of the same person and time) lets several
+    decisions share one reading of the consents and assessments."""
+    if records is None or records.person.pk != person.pk:
+        records = DisclosureRecords(person, now)
+    now = records.now
     if category not in rules.CATEGORIES:
         raise DomainError.single("category", "KATEGORI", _("Okänd uppgiftskategori."))
     if category in rules.ADMISSION_NOTICE_CATEGORIES:
         return Basis(
             "admission_notice", "R-SEK-3", _("Uppgift i inskrivningsmeddelandet (sekretess hindrar inte)")
         )
-    consents = [
-        c
-        for c in Consent.objects.filter(person=person).prefetch_related("parties", "excluded_parties")
-        if c.given_at <= now
-    ]
-    active = [c for c in consents if c.is_active(now)]
+    consents = records.consents
+    active = records.active
     for consent in active:
         if to_unit.pk in {u.pk for u in consent.excluded_parties.all()}:
             raise DomainError.single(
@@ -114,8 +143,7 @@ def decide_disclosure(
                 % {"date": timezone.localtime(consent.given_at).strftime("%Y-%m-%d"), "who": given},
                 consent.pk,
             )
-    assessments = DisclosureAssessment.objects.filter(person=person).prefetch_related("parties")
-    for assessment in assessments:
+    for assessment in records.assessments:
         if (
             assessment.is_active(now)
             and to_unit.pk in _party_ids(assessment)
@@ -155,11 +183,16 @@ def decide_disclosure(
 
 
 def may_disclose(
-    person: Person, category: str, to_unit: Unit, from_unit: Unit, now: dt.datetime | None = None
+    person: Person,
+    category: str,
+    to_unit: Unit,
+    from_unit: Unit,
+    now: dt.datetime | None = None,
+    records: DisclosureRecords | None = None,
 ) -> Basis | Problem:
     """The basis, or the refusal as a Problem — for showing a table of what may be shared."""
     try:
-        return decide_disclosure(person, category, to_unit, from_unit, now)
+        return decide_disclosure(person, category, to_unit, from_unit, now, records)
     except DomainError as exc:
         return exc.problems[0]
 
@@ -168,13 +201,13 @@ def disclosure_overview(
     person: Person, from_unit: Unit, to_units: Iterable[Unit], categories: Iterable[str] = ()
 ) -> list[dict[str, object]]:
     """For the UI: per receiving unit and category, the legal basis or the rule that refuses it."""
-    now = timezone.now()
+    records = DisclosureRecords(person)
     cats = list(categories) or list(rules.PROTECTED_CATEGORIES)
     rows = []
     for unit in to_units:
         cells = []
         for category in cats:
-            result = may_disclose(person, category, unit, from_unit, now)
+            result = may_disclose(person, category, unit, from_unit, records=records)
             cells.append(
                 {
                     "category": category,

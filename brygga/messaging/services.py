@@ -40,7 +40,7 @@ from django.utils.translation import gettext as _
 from brygga.access.services import record_change
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
-from brygga.consent.services import decide_disclosure
+from brygga.consent.services import DisclosureRecords, decide_disclosure
 from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.core.limits import length_problems, limited
 from brygga.documents.attachments import add_attachment
@@ -120,6 +120,7 @@ class Readable:
     def __init__(self, person: Person, reader: Unit | None, now: dt.datetime | None = None) -> None:
         self.person, self.reader, self.now = person, reader, now or _now()
         self._decided: dict[int, bool] = {}
+        self._records = DisclosureRecords(person, self.now)  # read once, when a decision first needs them
 
     def _may_disclose(self, holder_id: int) -> bool:
         assert self.reader is not None
@@ -128,7 +129,9 @@ class Readable:
             allowed = holder is not None
             if holder is not None:
                 try:
-                    decide_disclosure(self.person, MESSAGE_CATEGORY, self.reader, holder, self.now)
+                    decide_disclosure(
+                        self.person, MESSAGE_CATEGORY, self.reader, holder, records=self._records
+                    )
                 except DomainError:
                     allowed = False
             self._decided[holder_id] = allowed
@@ -219,12 +222,13 @@ def legal_basis(
     """The basis for every receiving unit, or a DomainError listing every unit without one (field ``body``:
     the text is what would be disclosed)."""
     now = now or _now()
+    records = DisclosureRecords(person, now)
     units: list[dict[str, Any]] = []
     problems: list[Problem] = []
     status = 403
     for unit in recipients:
         try:
-            basis = decide_disclosure(person, MESSAGE_CATEGORY, unit, sender, now)
+            basis = decide_disclosure(person, MESSAGE_CATEGORY, unit, sender, records=records)
         except DomainError as exc:
             for problem in exc.problems:
                 problems.append(Problem("body", problem.rule, f"{unit.name}: {problem.message}"))

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
-from brygga.consent.services import Basis, may_disclose
+from brygga.consent.services import Basis, DisclosureRecords, may_disclose
 from brygga.messaging import services as messaging
 from brygga.messaging.models import Thread
 from brygga.organisations.models import Unit
@@ -91,8 +91,9 @@ def _recipients(subject: messaging.Subject, sender: Unit) -> list[dict[str, Any]
     so the writer knows before writing (the same decision the service makes when sending)."""
 
     rows = []
+    records = DisclosureRecords(subject.person)  # one reading of the consents for every recipient
     for unit in subject.recipient_units(sender):
-        result = may_disclose(subject.person, messaging.MESSAGE_CATEGORY, unit, sender)
+        result = may_disclose(subject.person, messaging.MESSAGE_CATEGORY, unit, sender, records=records)
         rows.append(
             {
                 "unit": unit,

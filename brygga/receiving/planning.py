@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _l
 
 from brygga.cases import rules
 from brygga.cases.models import Case, PlanningBasis
-from brygga.consent.services import Basis, may_disclose
+from brygga.consent.services import Basis, DisclosureRecords, may_disclose
 from brygga.core.errors import Problem
 from brygga.organisations.models import Unit
 from brygga.receiving.models import PlanningRead, ReceiverPlan
@@ -96,13 +96,14 @@ def sections_for(
     now = now or timezone.now()
     content = _content(planning)
     own = unit.pk == case.ward_id
+    records = DisclosureRecords(case.person, now)  # one reading of the consents for every section
     sections = []
     for key, (title, category) in SECTIONS.items():
         section = Section(key, str(title), category)
         if own:
             section.basis = Basis("own", "", _("Er egen dokumentation"))
         else:
-            result = may_disclose(case.person, category, unit, case.ward, now)
+            result = may_disclose(case.person, category, unit, case.ward, records=records)
             if isinstance(result, Basis):
                 section.basis = result
             else:
@@ -143,12 +144,13 @@ def receiver_plans_for(case: Case, unit: Unit, now: dt.datetime | None = None) -
     """The receiving units' own planning, for ``unit``: its own plan and the ward's view always within the
     disclosure decision for the category "efforts" (from the planning unit to the reader)."""
     now = now or timezone.now()
+    records = DisclosureRecords(case.person, now)
     rows: list[dict[str, object]] = []
     for plan in ReceiverPlan.objects.filter(case=case).select_related("unit", "updated_by"):
         if plan.unit_id == unit.pk:
             rows.append({"plan": plan, "basis": None, "refusal": None, "own": True})
             continue
-        result = may_disclose(case.person, RECEIVER_PLAN_CATEGORY, unit, plan.unit, now)
+        result = may_disclose(case.person, RECEIVER_PLAN_CATEGORY, unit, plan.unit, records=records)
         rows.append(
             {
                 "plan": plan if isinstance(result, Basis) else None,
