@@ -389,6 +389,10 @@ BRYGGA_FHIR_ANY_ENDPOINT_HOST = env_bool("BRYGGA_FHIR_ANY_ENDPOINT_HOST", DEBUG)
 BRYGGA_FHIR_NOTIFY_TIMEOUT = float(os.environ.get("BRYGGA_FHIR_NOTIFY_TIMEOUT", "10"))
 BRYGGA_FHIR_RETRY_BASE_SECONDS = float(os.environ.get("BRYGGA_FHIR_RETRY_BASE_SECONDS", "5"))
 BRYGGA_FHIR_RETRY_MAX_SECONDS = float(os.environ.get("BRYGGA_FHIR_RETRY_MAX_SECONDS", "3600"))
+# ADR 0604: up to this many waiting notifications of a subscription go in one Bundle, oldest first.
+FHIR_NOTIFICATION_BATCH = int(os.environ.get("BRYGGA_FHIR_NOTIFICATION_BATCH", "25"))
+# ADR 0703: the unit pickers' directory is read at most this often per process (0: every page).
+DIRECTORY_CACHE_SECONDS = float(os.environ.get("BRYGGA_DIRECTORY_CACHE_SECONDS", "60"))
 BRYGGA_FHIR_DELIVERY_LEASE_SECONDS = float(os.environ.get("BRYGGA_FHIR_DELIVERY_LEASE_SECONDS", "60"))
 # Delivered notifications (the delivery log) are deleted after this many days by manage.py fhir_prune.
 BRYGGA_FHIR_NOTIFICATION_RETENTION_DAYS = int(os.environ.get("BRYGGA_FHIR_NOTIFICATION_RETENTION_DAYS", "90"))

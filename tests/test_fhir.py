@@ -519,16 +519,19 @@ def test_delivery_in_order_with_retry_and_backoff(ehr: Client, municipality: Cli
             response = put(ehr, f"Encounter/{case_id}", body, HTTP_IF_MATCH=etag)
             assert response.status_code == 200, response.content
             etag = response["ETag"]
-        receiver.answers = [500]  # the first attempt fails
+        receiver.answers = [500]  # the first attempt (both waiting notices in one Bundle, ADR 0604) fails
         assert deliver(int(sub["id"])) == 0
-        first = Notification.objects.get(event_number=1)
+        first, second = Notification.objects.order_by("event_number")
         assert first.attempts == 1 and first.last_status == 500 and first.status == "pending"
-        assert receiver.received == []  # #2 waits behind #1: order per subscription
+        assert second.attempts == 1 and second.status == "pending"
+        assert receiver.received == []  # #2 waits with #1: order per subscription
         assert due_subscriptions() == []  # backing off
         clock.shift(dt.timedelta(seconds=settings.BRYGGA_FHIR_RETRY_BASE_SECONDS + 1))
         assert due_subscriptions() == [int(sub["id"])]
         assert deliver(int(sub["id"])) == 2
-    numbers = [b["entry"][0]["resource"]["notificationEvent"][0]["eventNumber"] for b in receiver.received]
+    # The retry carries both events in one notification Bundle, oldest first.
+    assert len(receiver.received) == 1
+    numbers = [e["eventNumber"] for e in receiver.received[0]["entry"][0]["resource"]["notificationEvent"]]
     assert numbers == ["1", "2"]
     assert receiver.focuses() == [f"Encounter/{case_id}", f"Encounter/{case_id}"]
     assert receiver.headers[0]["X-Secret"] == "s3"

@@ -145,10 +145,12 @@ def test_a_subscription_turned_off_cannot_be_retried() -> None:
     assert Subscription.objects.get(pk=sub["id"]).status == Subscription.Status.OFF
 
 
-def test_fhir_prune_deletes_old_delivered_notifications_and_keeps_pending_ones() -> None:
+def test_fhir_prune_deletes_old_delivered_notifications_and_keeps_pending_ones(settings) -> None:  # type: ignore[no-untyped-def]
     import io
 
     from django.core.management import call_command
+
+    settings.FHIR_NOTIFICATION_BATCH = 1  # one notice a request, so one is delivered and one is left pending
 
     with time_machine.travel(NOW, tick=False), Receiver() as receiver:
         sub = subscribe(receiver.url)

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -336,9 +336,16 @@ def post_notification(sub: Subscription, bundle: dict[str, Any]) -> tuple[int | 
         return None, str(getattr(exc, "reason", exc))[:300]
 
 
+def _batch_size() -> int:
+    return max(1, int(getattr(settings, "FHIR_NOTIFICATION_BATCH", 25)))
+
+
 def deliver(pk: int) -> int:
-    """Send the subscription's due notifications in order, one request each; returns how many were delivered.
-    Stops at the first failure (scheduling the retry) or when nothing is due."""
+    """Send the subscription's due notifications in order; returns how many were delivered. When several are
+    waiting they go together, oldest first, up to ``FHIR_NOTIFICATION_BATCH`` in one notification Bundle (the
+    backport's ``notificationEvent`` is a list; ADR 0604): a subscriber that fell behind, or a burst of
+    events, costs one request per batch instead of one per event. Stops at the first failure (scheduling the
+    retry of the whole batch, still in order) or when nothing is due."""
     delivered = 0
     while True:
         if not _claim(pk):
@@ -349,37 +356,38 @@ def deliver(pk: int) -> int:
                 sub = Subscription.objects.get(pk=pk)
                 if sub.status != Subscription.Status.ACTIVE:
                     break
-                due = (
+                batch = list(
                     Notification.objects.filter(subscription_id=pk, status=Notification.Status.PENDING)
                     .select_related("case_event")
-                    .order_by("event_number")
-                    .first()
+                    .order_by("event_number")[: _batch_size()]
                 )
-                if due is None:
+                if not batch:
                     _heartbeat_if_due(sub)
                     break
+                due = batch[0]  # the oldest decides: nothing overtakes a notification waiting for its retry
                 now = timezone.now()
                 if due.next_attempt_at > now:
                     retry_at = due.next_attempt_at
                     break
+                ids = [n.pk for n in batch]
                 Subscription.objects.filter(pk=pk).update(leased_until=now + _lease())
-                status, error = post_notification(sub, notification_bundle(sub, [due]))
+                status, error = post_notification(sub, notification_bundle(sub, batch))
                 done = timezone.now()
                 if status is not None and 200 <= status < 300:
                     Subscription.objects.filter(pk=pk).update(last_sent_at=done)
-                    Notification.objects.filter(pk=due.pk).update(
+                    Notification.objects.filter(pk__in=ids).update(
                         status=Notification.Status.DELIVERED,
-                        attempts=due.attempts + 1,
+                        attempts=F("attempts") + 1,
                         last_attempt_at=done,
                         last_status=status,
                         last_error="",
                         delivered_at=done,
                     )
-                    delivered += 1
+                    delivered += len(batch)
                     continue
                 retry_at = done + backoff(due.attempts + 1)
-                Notification.objects.filter(pk=due.pk).update(
-                    attempts=due.attempts + 1,
+                Notification.objects.filter(pk__in=ids).update(
+                    attempts=F("attempts") + 1,
                     last_attempt_at=done,
                     last_status=status,
                     last_error=error or f"HTTP {status}",
