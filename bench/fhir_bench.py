@@ -23,7 +23,6 @@ import datetime as dt
 import http.client
 import json
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from load import HOST, Result, free_port, start_gunicorn  # noqa: E402
+from load import HOST, Result, bench_secret_key, free_port, start_gunicorn  # noqa: E402
 
 SETUP = """
 import json, datetime as dt
@@ -174,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         BRYGGA_DEBUG="0",
         BRYGGA_SSL_REDIRECT="0",
         BRYGGA_ALLOWED_HOSTS=HOST,
-        BRYGGA_SECRET_KEY=env.get("BRYGGA_SECRET_KEY") or secrets.token_urlsafe(50),
+        BRYGGA_SECRET_KEY=bench_secret_key(env),
         BRYGGA_LOG_LEVEL="WARNING",
         BRYGGA_FHIR_REQUIRE_HTTPS="0",  # the receiver is on loopback
         BRYGGA_FHIR_ENDPOINT_HOSTS=HOST,  # the allow-list production needs (fail closed without one)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import secrets
 import statistics
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.load import free_port, start_gunicorn  # noqa: E402
+from bench.load import bench_secret_key, free_port, start_gunicorn  # noqa: E402
 from bench.process_bench import Session, login  # noqa: E402
 
 TIMING = re.compile(r"app;dur=([\d.]+)")
@@ -142,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         BRYGGA_SSL_REDIRECT="0",
         BRYGGA_LOCAL_LOGIN="1",
         BRYGGA_ALLOWED_HOSTS="127.0.0.1",
-        BRYGGA_SECRET_KEY=env.get("BRYGGA_SECRET_KEY") or secrets.token_urlsafe(50),
+        BRYGGA_SECRET_KEY=bench_secret_key(env),
         BRYGGA_LOG_LEVEL="WARNING",
         BRYGGA_SERVER_TIMING="1",
     )

@@ -35,6 +35,19 @@ sys.path.insert(0, str(ROOT))
 HOST = "127.0.0.1"
 
 
+def bench_secret_key(env: dict[str, str]) -> str:
+    """The secret key the benchmark server runs with: the environment's, else the one the data set was built
+    with (settings keep it in ``<BRYGGA_VAR_DIR>/secret_key``: the TOTP secrets are sealed and the access
+    log's MACs keyed with keys derived from it, so a fresh key would refuse every second-factor code), else
+    a fresh one for a throw-away database."""
+    if env.get("BRYGGA_SECRET_KEY"):
+        return env["BRYGGA_SECRET_KEY"]
+    key_file = Path(env.get("BRYGGA_VAR_DIR", ROOT / "var")) / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    return secrets.token_urlsafe(50)
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
@@ -179,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         BRYGGA_SSL_REDIRECT="0",
         BRYGGA_LOCAL_LOGIN="1",  # the bench users are local accounts (off by default in production)
         BRYGGA_ALLOWED_HOSTS=HOST,
-        BRYGGA_SECRET_KEY=env.get("BRYGGA_SECRET_KEY") or secrets.token_urlsafe(50),
+        BRYGGA_SECRET_KEY=bench_secret_key(env),
         BRYGGA_LOG_LEVEL="WARNING",
     )
     tmp: tempfile.TemporaryDirectory[str] | None = None

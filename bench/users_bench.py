@@ -47,7 +47,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.load import free_port, start_gunicorn  # noqa: E402
+from bench.load import bench_secret_key, free_port, start_gunicorn  # noqa: E402
 from bench.process_bench import Session, login  # noqa: E402
 
 # Who uses the system: ward nurses and the receiving side dominate; a few statistics users.
@@ -404,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
         BRYGGA_SSL_REDIRECT="0",
         BRYGGA_LOCAL_LOGIN="1",  # the bench users are local accounts (off by default in production)
         BRYGGA_ALLOWED_HOSTS="127.0.0.1",
-        BRYGGA_SECRET_KEY=env.get("BRYGGA_SECRET_KEY") or secrets.token_urlsafe(50),
+        BRYGGA_SECRET_KEY=bench_secret_key(env),
         BRYGGA_LOG_LEVEL="WARNING",
         BRYGGA_SERVER_TIMING="1",
     )
@@ -488,14 +488,16 @@ def main(argv: list[str] | None = None) -> int:
         def log_in(u: dict[str, Any]) -> Session:
             """The real login (setup, unmeasured), tried three times: on a saturated machine a login can
             fail for reasons that are not the benchmark's subject (SQLite's single writer timing out, a
-            second-factor code that expired between reading and posting it)."""
+            second-factor code that expired between reading and posting it, or one already used in this
+            30-second step: by the data set's enrolment right before the run, or an earlier run; the replay
+            rule refuses it, so the retry waits for the next step)."""
             for attempt in range(3):
                 try:
                     return login(port, u["username"], manifest["password"], u["totp_secret"])
                 except SystemExit:
                     if attempt == 2:
                         raise
-                    time.sleep(2 + attempt * 5)
+                    time.sleep(30 - time.time() % 30 + 1)
             raise AssertionError("unreachable")
 
         with ThreadPoolExecutor(max_workers=1 if args.smoke else 4) as pool:  # argon2 + TOTP
