@@ -339,6 +339,29 @@ def test_menu_counts_the_unread_and_the_inbox_list_refreshes_only_when_changed(
     assert "count-badge" not in client.get(reverse("cases:inbox")).content.decode()
 
 
+def test_an_unchanged_inbox_refresh_reads_no_person_and_logs_nothing(
+    nurse: Actor, contact: Actor, case: Case
+) -> None:
+    """Issue 17: the open inbox asks every 30 s; when nothing changed the answer is 204 and no row is built,
+    so no person is shown and no access-log entry is written. A changed list is shown and logged."""
+    from brygga.access.models import AccessLogEntry
+
+    client = Client()
+    client.force_login(contact.user)
+    page = client.get(reverse("cases:inbox"))
+    signature = page.context["signature"]
+    logged = AccessLogEntry.objects.filter(user=contact.user).count()
+    assert logged >= 1  # the page itself showed the person and logged it
+    for _ in range(3):
+        assert client.get(reverse("cases:inbox"), {"del": "lista", "sig": signature}).status_code == 204
+    assert AccessLogEntry.objects.filter(user=contact.user).count() == logged
+    services.acknowledge(contact, case)
+    changed = client.get(reverse("cases:inbox"), {"del": "lista", "sig": signature})
+    assert changed.status_code == 200 and case.person.family_name in changed.content.decode()
+    assert AccessLogEntry.objects.filter(user=contact.user, person=case.person).count() > 0
+    assert AccessLogEntry.objects.filter(user=contact.user).count() > logged
+
+
 def test_inbox_rows_show_running_deadlines_and_discharge_ready_time(contact: Actor, case: Case) -> None:
     services.set_discharge_ready(actor(Role.PHYSICIAN, WARD), case)
     case.refresh_from_db()

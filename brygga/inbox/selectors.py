@@ -5,6 +5,7 @@ database. It sits above the cases and SIP apps and combines their sources (``bry
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -190,11 +191,41 @@ def inbox_page(
     """One page of the active unit's inbox (discharge cases, SIPs and care requests): overdue and escalated
     first, then due soon, then new and unacknowledged, then the rest — ordered and paged in the database.
     ``page.object_list`` holds the ``InboxRow``s; only the persons on the page are access-logged."""
+    result, now = inbox_entries_page(actor, status, q, kind, page, per_page)
+    result.object_list = inbox_rows(actor, list(result.object_list), now)
+    return result
+
+
+def inbox_entries_page(
+    actor: Actor,
+    status: str = "open",
+    q: str = "",
+    kind: str = "",
+    page: int | str | None = 1,
+    per_page: int = case_selectors.PAGE_SIZE,
+) -> tuple[Page, dt.datetime]:
+    """One page of the inbox's column rows (kind, row, tier, due, last event) without building the rows:
+    enough for ``list_signature``. Nothing personal is read, so nothing is logged; ``inbox_rows`` turns the
+    page into rows (and logs them) when they are shown."""
     now = timezone.now()
     paginator = Paginator(inbox_source(actor, status, q, kind, now), per_page)
     result = paginator.get_page(page)
-    result.object_list = inbox_rows(actor, list(result.object_list), now)
-    return result
+    result.object_list = list(result.object_list)
+    return result, now
+
+
+def list_signature(page: Page) -> str:
+    """What a page of the list shows, as a short digest of its column rows and the total: each row's kind,
+    id, tier (acknowledged, new, due, overdue), deadline and last event. The open inbox sends it back when it
+    asks again (htmx, every ``BRYGGA_INBOX_REFRESH_SECONDS``); an equal digest is answered 204 before any row
+    is built or logged (issue 17: an open inbox costs a count and a page of ids, not a page)."""
+    parts = [str(page.paginator.count)]
+    for entry in page.object_list:
+        parts.append(
+            f"{entry['ib_kind']}:{entry['ib_row']}:{entry['ib_tier']}:{entry['ib_due'] or ''}:"
+            f"{entry['ib_last'] or ''}"  # datetimes (or SQLite's text of a UNION): str() is stable either way
+        )
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
 def inbox(

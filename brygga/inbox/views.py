@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
-from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -31,14 +29,19 @@ def inbox(request: AuthedRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     kind = kind if kind in selectors.KINDS else ""
     q = request.GET.get("q", "")
-    page = selectors.inbox_page(actor, status=status, q=q, kind=kind, page=request.GET.get("page"))
+    page, now = selectors.inbox_entries_page(
+        actor, status=status, q=q, kind=kind, page=request.GET.get("page")
+    )
     query = {k: v for k, v in (("status", status), ("kind", kind), ("q", q.strip())) if v}
-    signature = _inbox_signature(page)
+    signature = selectors.list_signature(page)
     refresh = getattr(settings, "BRYGGA_INBOX_REFRESH_SECONDS", 30)
-    if request.GET.get("del") == "lista":
-        # The open inbox asking again (htmx): nothing changed → 204, htmx swaps nothing, nobody is disturbed.
-        if request.GET.get("sig") == signature:
-            return HttpResponse(status=204)
+    polled = request.GET.get("del") == "lista"
+    if polled and request.GET.get("sig") == signature:
+        # The open inbox asking again (htmx): nothing changed → 204, htmx swaps nothing, nobody is disturbed;
+        # no row was built, so no person was shown and nothing is logged.
+        return HttpResponse(status=204)
+    page.object_list = selectors.inbox_rows(actor, page.object_list, now)
+    if polled:
         unread = sum(1 for row in page.object_list if row.needs_ack)
         return render(
             request,
@@ -79,16 +82,3 @@ def inbox(request: AuthedRequest) -> HttpResponse:
             "now": timezone.now(),
         },
     )
-
-
-def _inbox_signature(page: Any) -> str:
-    """What the list shows, in a short digest: when it differs, the open inbox replaces its list."""
-    parts = [str(page.paginator.count)]
-    for row in page.object_list:
-        p = row.participant
-        parts.append(
-            f"{row.kind}:{row.url}:{row.tier}:{row.needs_ack}:"
-            f"{p.last_event_at.isoformat() if p is not None and p.last_event_at else ''}:"
-            f"{getattr(row.item, 'state', '')}"
-        )
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
