@@ -40,7 +40,7 @@ def inbox(request: AuthedRequest) -> HttpResponse:
         # The open inbox asking again (htmx): nothing changed → 204, htmx swaps nothing, nobody is disturbed;
         # no row was built, so no person was shown and nothing is logged.
         return HttpResponse(status=204)
-    page.object_list = selectors.inbox_rows(actor, page.object_list, now)
+    page.object_list = selectors.inbox_rows(actor, list(page.object_list), now)
     if polled:
         unread = sum(1 for row in page.object_list if row.needs_ack)
         return render(
