@@ -193,6 +193,27 @@ def test_api_dispute_and_scoped_listing(client: Client, runs) -> None:  # type: 
     assert {(a["year"], a["amount"]) for a in amounts} >= {(2019, "7800.00"), (2022, "9300.00")}
 
 
+def test_api_settlement_lines_page_by_page_in_line_order(client: Client, runs) -> None:  # type: ignore[no-untyped-def]
+    """Issue 17 item 4: a municipality's month can have thousands of lines; the API gives them a page at a
+    time, in line order, with the totals and the next page in the headers, and only for the own runs."""
+    as_user(client, Role.MUNICIPAL_CONTACT, CONTACT_POINT, "kp")
+    run = runs["1480"]
+    positions = list(run.lines.order_by("position").values_list("position", flat=True))
+    assert len(positions) >= 3
+    url = f"/api/v1/payment/settlements/{run.pk}/lines"
+    first = client.get(url, {"page_size": 2})
+    assert first.status_code == 200
+    assert [line["position"] for line in first.json()] == positions[:2]
+    assert first["X-Total-Count"] == str(len(positions))
+    assert first["X-Page-Count"] == str((len(positions) + 1) // 2)
+    assert 'rel="next"' in first["Link"] and "page=2" in first["Link"] and 'rel="prev"' not in first["Link"]
+    second = client.get(url, {"page_size": 2, "page": 2})
+    assert [line["position"] for line in second.json()] == positions[2:4]
+    everything = client.get(url, {"page_size": 100000})  # capped at 500 a page, never one huge answer
+    assert [line["position"] for line in everything.json()] == positions[:500]
+    assert client.get(f"/api/v1/payment/settlements/{runs['1490'].pk}/lines").status_code == 404
+
+
 def test_demo_settlements_hand_computed_and_idempotent(demo, client: Client) -> None:  # type: ignore[no-untyped-def]
     """October 2022, 9 300 kr. Göteborg: average members 2+5+4+0 = 11 ≤ 3.0×4 → 0; DEMO-05 14 days → 11 × 9 300
     = 102 300 kr; three exclusions (admission notice, withdrawn, SIP summons). Borås: 6+2 = 8 − 6 = 2 days

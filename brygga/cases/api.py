@@ -23,6 +23,7 @@ from brygga.cases import ingest, selectors, services
 from brygga.cases.models import Case, CaseEvent, Participant
 from brygga.core.errors import DomainError, NotFound
 from brygga.core.idempotency import KEY_CONFLICT, AnswerShape, idempotency_key, run_idempotent
+from brygga.core.paging import set_paging_headers
 from brygga.messaging import api as messages_api
 from brygga.messaging import services as messaging
 from brygga.people.presenters import person_summary
@@ -463,12 +464,6 @@ def _on_case(request: AuthedRequest, case_id: int, scope: str, payload: Schema) 
 # --- endpoints ----------------------------------------------------------------------------------------------
 
 
-def _page_query(request: HttpRequest, number: int) -> str:
-    query = request.GET.copy()
-    query["page"] = str(number)
-    return query.urlencode()
-
-
 @router.get(
     "/",
     response=list[CaseOut],
@@ -489,14 +484,7 @@ def list_cases(
     found = selectors.case_page(
         _actor(request), status=status, q=q, page=page, per_page=max(1, min(page_size, 200))
     )
-    response["X-Total-Count"] = str(found.paginator.count)
-    response["X-Page-Count"] = str(found.paginator.num_pages)
-    links = []
-    for rel, number in (("prev", found.number - 1), ("next", found.number + 1)):
-        if 1 <= number <= found.paginator.num_pages:
-            links.append(f'<{request.path}?{_page_query(request, number)}>; rel="{rel}"')
-    if links:
-        response["Link"] = ", ".join(links)
+    set_paging_headers(request, response, found)
     cases = list(found.object_list)
     prefetch_related_objects(
         cases, Prefetch("participants", queryset=Participant.objects.select_related("unit"))

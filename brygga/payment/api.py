@@ -7,13 +7,16 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
+from django.http import HttpResponse
 from ninja import Router, Schema
 from ninja.responses import Status
 
 from brygga.accounts.context import Actor, AuthedRequest
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError
+from brygga.core.paging import set_paging_headers
 from brygga.organisations.models import Municipality
 from brygga.payment import services
 from brygga.payment.facts import CareType, DischargeReadyPeriod, StayFacts
@@ -180,26 +183,27 @@ def _run_out(run: SettlementRun) -> dict[str, Any]:
     }
 
 
+def _line_out(line: Any) -> dict[str, Any]:
+    return {
+        "id": line.pk,
+        "position": line.position,
+        "case_reference": line.case_reference,
+        "kind": line.kind,
+        "rule": line.rule_label,
+        "notice_date": line.notice_date,
+        "discharge_date": line.discharge_date,
+        "days": line.days,
+        "payable_days": line.payable_days,
+        "amount": line.amount,
+        "exclusion_rule": line.exclusion_rule,
+        "exclusion_reason": line.exclusion_reason,
+        "explanation": line.explanation,
+    }
+
+
 def _detail_out(run: SettlementRun) -> dict[str, Any]:
     data = _run_out(run)
-    data["lines"] = [
-        {
-            "id": line.pk,
-            "position": line.position,
-            "case_reference": line.case_reference,
-            "kind": line.kind,
-            "rule": line.rule_label,
-            "notice_date": line.notice_date,
-            "discharge_date": line.discharge_date,
-            "days": line.days,
-            "payable_days": line.payable_days,
-            "amount": line.amount,
-            "exclusion_rule": line.exclusion_rule,
-            "exclusion_reason": line.exclusion_reason,
-            "explanation": line.explanation,
-        }
-        for line in run.lines.order_by("position")
-    ]
+    data["lines"] = [_line_out(line) for line in run.lines.order_by("position")]
     data["disputes"] = [
         _dispute_out(d) for d in Dispute.objects.filter(line__run=run).select_related("raised_unit")
     ]
@@ -264,10 +268,41 @@ def list_settlements(
     ]
 
 
-@router.get("/settlements/{run_id}", response=RunDetailOut, summary="En avräkning med rader och tvister")
+@router.get(
+    "/settlements/{run_id}",
+    response=RunDetailOut,
+    summary="En avräkning med rader och tvister",
+    description=(
+        "Alla rader i ett svar. För en stor kommuns månad (tusentals rader) läs raderna sida för sida med "
+        "`GET /settlements/{run_id}/lines`, eller hämta hela underlaget som fil från webbsidan."
+    ),
+)
 def read_settlement(request: AuthedRequest, run_id: int) -> dict[str, Any]:
     actor = _actor(request, Perm.PAYMENT_VIEW)
     return _detail_out(services.open_run(actor, run_id))
+
+
+LINES_PAGE_MAX = 500
+
+
+@router.get(
+    "/settlements/{run_id}/lines",
+    response=list[LineOut],
+    summary="Avräkningens rader, en sida i taget (i radordning)",
+    description=(
+        "Sidindelad: `page` (från 1) och `page_size` (högst 500, standard 100). Svaret har rubrikerna "
+        "`X-Total-Count` och `X-Page-Count`, och `Link` med `rel=next`/`rel=prev` när det finns fler sidor. "
+        "Issue 17: ingen lista som växer med kommunens storlek hålls i ett enda svar."
+    ),
+)
+def read_settlement_lines(
+    request: AuthedRequest, response: HttpResponse, run_id: int, page: int = 1, page_size: int = 100
+) -> list[dict[str, Any]]:
+    actor = _actor(request, Perm.PAYMENT_VIEW)
+    run = services.open_run(actor, run_id)
+    found = Paginator(run.lines.order_by("position"), max(1, min(page_size, LINES_PAGE_MAX))).get_page(page)
+    set_paging_headers(request, response, found)
+    return [_line_out(line) for line in found.object_list]
 
 
 @router.post(
