@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in the stubs
@@ -26,6 +27,39 @@ from brygga.inbox.selectors import InboxRow
 def _e(value: Any) -> str:
     """A value as ``{{ value }}`` renders it (strings, lazy texts, None as "")."""
     return "" if value is None else str(conditional_escape(value))
+
+
+class _Texts:
+    """Lazy texts (status and kind labels, deadline labels) and deadline badges, each translated and escaped
+    once per list instead of once per row: about 400 translation look-ups and 50 ``get_status_display``s
+    for 50 rows, a third of the rows' time (issue 17). Lazy texts are keyed by identity: the labels are
+    module constants that outlive the list."""
+
+    def __init__(self) -> None:
+        self._lazy: dict[int, str] = {}
+        self._badges: dict[str, str] = {}
+        self._statuses: dict[str, str] = {}
+
+    def e(self, value: Any) -> str:
+        if not isinstance(value, Promise):
+            return _e(value)
+        key = id(value)
+        text = self._lazy.get(key)
+        if text is None:
+            text = self._lazy[key] = _e(value)
+        return text
+
+    def badge(self, state: str) -> str:
+        text = self._badges.get(state)
+        if text is None:
+            text = self._badges[state] = deadline_badge(state)
+        return text
+
+    def status(self, case: Any) -> str:
+        text = self._statuses.get(case.status)
+        if text is None:
+            text = self._statuses[case.status] = _e(case.get_status_display())
+        return text
 
 
 def _when(value: Any, fmt: str = "Y-m-d H:i") -> str:
@@ -62,7 +96,8 @@ def inbox_rows_html(request: HttpRequest, rows: Iterable[InboxRow]) -> SafeStrin
             ("awaiting", "Väntar på svar"),
         )
     }
-    out = [_row(row, csrf, texts) for row in rows]
+    memo = _Texts()
+    out = [_row(row, csrf, texts, memo) for row in rows]
     return mark_safe("".join(out))  # noqa: S308 — every value above is escaped
 
 
@@ -74,7 +109,14 @@ def _ack_form(action: str, name: str, csrf: str, texts: dict[str, str]) -> str:
     )
 
 
-def _row(row: InboxRow, csrf: str, texts: dict[str, str]) -> str:
+def _day(value: Any) -> str:
+    """``{{ value|date:"Y-m-d" }}`` of a date (``strftime``; the filter for anything else), or "—"."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime) and value.year >= 1000:
+        return value.strftime("%Y-%m-%d")
+    return _e(date_filter(value, "Y-m-d") or "—")
+
+
+def _row(row: InboxRow, csrf: str, texts: dict[str, str], memo: _Texts) -> str:
     name = _e(row.name)
     url = _e(row.url)
     flagged = 'class="flagged"' if row.tier == 0 else ""
@@ -87,20 +129,20 @@ def _row(row: InboxRow, csrf: str, texts: dict[str, str]) -> str:
         case = row.case
         participant = row.participant
         ward = case.ward.name if case.ward is not None else ""
-        status = _e(case.get_status_display())
+        status = memo.status(case)
         ready = case.discharge_ready_at
         if ready:
             status += (
                 f'<br><span class="badge">{texts["ready"]}</span> '
                 f'<time datetime="{_when(ready, "c")}">{_when(ready)}</time>'
             )
-        expected = _e(date_filter(case.expected_discharge_date, "Y-m-d") or "—")
+        expected = _day(case.expected_discharge_date)
         deadlines = "".join(
-            f"<div>{deadline_badge(state)} {_e(d.label)} {_when(d.due_at)} "
+            f"<div>{memo.badge(state)} {memo.e(d.label)} {_when(d.due_at)} "
             f'<span class="rule">({_e(d.rule)})</span></div>'
             for d, state in row.deadlines
         ) + "".join(
-            f'<div class="muted">{_e(d.label)} {_when(d.due_at)} '
+            f'<div class="muted">{memo.e(d.label)} {_when(d.due_at)} '
             f'<span class="rule">({_e(d.rule)}, {texts["other"]})</span></div>'
             for d, _state in row.case_deadlines
         )
@@ -117,7 +159,7 @@ def _row(row: InboxRow, csrf: str, texts: dict[str, str]) -> str:
             badge = f'<span class="badge ok">{texts["acked"]}</span>'
         form = _ack_form(f"{url}acknowledge/", name, csrf, texts) if needs_ack else ""
         body = (
-            f'\n      <td>{_e(row.kind_label)}<br><span class="muted">{_e(ward)}</span></td>\n'
+            f'\n      <td>{memo.e(row.kind_label)}<br><span class="muted">{_e(ward)}</span></td>\n'
             f"      <td>{status}</td>\n"
             f"      <td>{expected}</td>\n"
             f"      <td>{deadlines}</td>\n"
@@ -128,7 +170,7 @@ def _row(row: InboxRow, csrf: str, texts: dict[str, str]) -> str:
         assert item is not None  # a row without a case is a SIP or a care request (inbox_rows)
         if item.state in ("overdue", "due_soon"):
             due = (
-                f"<div>{deadline_badge(item.state)} {_e(item.label)} {_when(item.due_at)} "
+                f"<div>{memo.badge(item.state)} {memo.e(item.label)} {_when(item.due_at)} "
                 f'<span class="rule">({_e(item.rule)})</span></div>'
             )
         elif item.due_at:
@@ -147,8 +189,8 @@ def _row(row: InboxRow, csrf: str, texts: dict[str, str]) -> str:
         if row.kind == "sip" and row.needs_ack:
             form = _ack_form(_e(reverse("sip:action", args=[item.pk, "acknowledge"])), name, csrf, texts)
         body = (
-            f"\n      <td>{_e(row.kind_label)}</td>\n"
-            f'      <td>{_e(item.label)} <span class="rule">({_e(item.rule)})</span></td>\n'
+            f"\n      <td>{memo.e(row.kind_label)}</td>\n"
+            f'      <td>{memo.e(item.label)} <span class="rule">({_e(item.rule)})</span></td>\n'
             "      <td>—</td>\n"
             f"      <td>{due}</td>\n"
             f"      <td>\n        {badge}\n        {form}\n      </td>\n      "
