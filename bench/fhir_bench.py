@@ -23,6 +23,7 @@ import datetime as dt
 import http.client
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -52,13 +53,14 @@ def member(username, unit, role):
                                             defaults={"role": role, "valid_from": dt.date(2000, 1, 1)})
     return ApiToken.issue(m, "bench")[1]
 listed = Unit.objects.get(hsa_id__endswith="-VC1480").hsa_id
-numbers = []
-for n in range(%(count)d):
+numbers, seen = [], set()
+for n in range(%(offset)d, %(offset)d + %(count)d):
     birth = f"19{30 + n // 4000:02d}{1 + n %% 12:02d}{1 + (n // 12) %% 28:02d}"
     body = birth[2:] + f"{980 + (n // 336) %% 12:03d}"
     number = birth + body[-3:] + str(luhn_check_digit(body))
-    if number in numbers:
+    if number in seen:
         continue
+    seen.add(number)
     register_person(number, "Bench", "Testsson", "Provgatan 1", "41301", "Göteborg",
                     municipality_code="1480", listed_unit_hsa_id=listed)
     numbers.append(number)
@@ -68,14 +70,21 @@ print(json.dumps({"ehr": member("bench-ehr", "Sahlgrenska, medicinavdelning", "s
 """
 
 
-def call(port: int, method: str, path: str, token: str = "", body: Any = None) -> tuple[int, float, bytes]:
-    headers = {"Accept": "application/fhir+json"}
+def call(
+    port: int,
+    method: str,
+    path: str,
+    token: str = "",
+    body: Any = None,
+    content_type: str = "application/fhir+json",
+) -> tuple[int, float, bytes]:
+    headers = {"Accept": content_type}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     data = None
     if body is not None:
         data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/fhir+json"
+        headers["Content-Type"] = content_type
     started = time.perf_counter()
     conn = http.client.HTTPConnection(HOST, port, timeout=60)
     try:
@@ -159,13 +168,30 @@ def main(argv: list[str] | None = None) -> int:
         "--senders", type=int, default=4, help="threads sending the notices (to keep --rate while each waits)"
     )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument(
+        "--producer",
+        choices=["task", "batch"],
+        default="task",
+        help="how the admission notices are made: one POST /fhir/r4/Task each on the created Encounters, or "
+        "new admissions with their notice through the JSON API's POST /api/v1/cases/batch (--batch-size a "
+        "request), as an EHR that sends in batches",
+    )
+    parser.add_argument("--batch-size", type=int, default=10)
+    parser.add_argument(
+        "--person-offset",
+        type=int,
+        default=0,
+        help="start the bench persons' numbers this far in (a second run on the same database needs persons "
+        "without an open stay)",
+    )
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args(argv)
     if args.smoke:
         args.encounters, args.rate, args.seconds, args.warmup = 24, 5.0, 3.0, 4
     notices = int(args.rate * args.seconds)
-    if notices > args.encounters - args.warmup:
+    if args.producer == "task" and notices > args.encounters - args.warmup:
         parser.error("--rate × --seconds must not exceed --encounters (one notice per stay)")
+    persons_needed = args.encounters + (notices if args.producer == "batch" else 0)
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRYGGA_DEBUG")}
     env.update(
@@ -184,13 +210,16 @@ def main(argv: list[str] | None = None) -> int:
     if not env.get("DATABASE_URL"):
         env["DATABASE_URL"] = f"sqlite:///{var / 'bench.sqlite3'}"
     done = subprocess.run(
-        [sys.executable, "-c", SETUP % {"count": args.encounters}],
+        [sys.executable, "-c", SETUP % {"count": persons_needed, "offset": args.person_offset}],
         cwd=ROOT, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     if done.returncode != 0:
         raise SystemExit(done.stderr)
     setup = json.loads(done.stdout.strip().splitlines()[-1])
     persons: list[str] = setup["persons"][: args.encounters]
+    admitted_later: list[str] = setup["persons"][args.encounters : persons_needed]
+    if args.producer == "batch" and len(admitted_later) < notices:
+        raise SystemExit(f"only {len(admitted_later)} persons for {notices} admissions")
 
     port = free_port()
     server = start_gunicorn(env, port, args.workers, var / "gunicorn.log")
@@ -231,7 +260,48 @@ def main(argv: list[str] | None = None) -> int:
         task_ms: list[float] = []
         lock = threading.Lock()
         queue = list(enumerate(ids[:notices]))
+        run = secrets.token_hex(4)
+        batches = list(
+            enumerate([admitted_later[i : i + args.batch_size] for i in range(0, notices, args.batch_size)])
+        )
         started = time.monotonic()
+
+        def send_batches() -> None:
+            # Each batch of admissions (each with its notice) at its slot: batch j at started + j·size/rate.
+            while True:
+                with lock:
+                    if not batches:
+                        return
+                    j, group = batches.pop(0)
+                pause = started + j * args.batch_size / args.rate - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+                admitted = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
+                items = [
+                    {
+                        "op": "create",
+                        "idempotency_key": f"fhir-bench-{run}-{j}-{k}",
+                        "payload": {
+                            "identifier": pnr,
+                            "admitted_at": admitted,
+                            "care_type": "somatic",
+                            "expected_discharge_date": (
+                                dt.datetime.now(dt.UTC).date() + dt.timedelta(days=4)
+                            ).isoformat(),
+                            "need_assessed_at": admitted,
+                            "external_id": f"fhir-bench-{run}-{j}-{k}",
+                            "send_notice": True,
+                        },
+                    }
+                    for k, pnr in enumerate(group)
+                ]
+                status, ms, payload = call(
+                    port, "POST", "/api/v1/cases/batch", setup["ehr"], {"items": items}, "application/json"
+                )
+                if status == 200:
+                    made = sum(1 for i in json.loads(payload)["items"] if i["status"] == 201)
+                    with lock:
+                        task_ms.extend([ms] * made)
 
         def send() -> None:
             # Each sender takes the next notice and sends it at its slot (started + i / rate), so the rate
@@ -255,7 +325,8 @@ def main(argv: list[str] | None = None) -> int:
                     with lock:
                         task_ms.append(ms)
 
-        senders = [threading.Thread(target=send) for _ in range(max(1, args.senders))]
+        target = send_batches if args.producer == "batch" else send
+        senders = [threading.Thread(target=target) for _ in range(max(1, args.senders))]
         for thread in senders:
             thread.start()
         for thread in senders:
@@ -289,7 +360,12 @@ def main(argv: list[str] | None = None) -> int:
     for name, values in (
         ("GET /healthz", health),
         ("POST /fhir/r4/Encounter", creates),
-        ("POST /fhir/r4/Task (notice)", task_ms),
+        (
+            "POST /fhir/r4/Task (notice)"
+            if args.producer == "task"
+            else f"POST /api/v1/cases/batch ({args.batch_size} admissions + notices, per admission)",
+            task_ms,
+        ),
         ("notification: event → receiver", latencies),
     ):
         print(
