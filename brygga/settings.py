@@ -459,3 +459,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("BRYGGA_LOG_LEVEL", "INFO")},
 }
+
+# The backup's dump keeps the microseconds of every time (brygga.core.serializers).
+SERIALIZATION_MODULES = {"json-exact": "brygga.core.serializers"}

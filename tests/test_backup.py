@@ -137,3 +137,26 @@ def test_backup_restores_into_a_fresh_installation_identically(isolated_document
     for entry in one["files"]:
         restored = fresh / "documents" / entry["name"]
         assert restored.read_bytes() == (first / "files" / "documents" / entry["name"]).read_bytes()
+
+
+def test_a_backup_keeps_the_microseconds_of_every_time(isolated_documents, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Django's JSON encoder cuts times to milliseconds: a time of .000500 came back from a restore as .000000
+    (and a later backup then differed from the first one). The backup's dump keeps them exactly."""
+    import datetime as dt
+
+    from brygga.organisations.models import PopulationFigure
+
+    figure = PopulationFigure.objects.order_by("pk").first()
+    assert figure is not None
+    exact = dt.datetime(2026, 1, 2, 3, 4, 5, 500, tzinfo=dt.UTC)
+    PopulationFigure.objects.filter(pk=figure.pk).update(imported_at=exact)
+    create_backup(tmp_path / "kopia")
+    rows = json.loads((tmp_path / "kopia" / "database.json").read_text())
+    times = [
+        r["fields"]["imported_at"]
+        for r in rows
+        if r["model"] == "organisations.populationfigure"
+        and r["fields"]["year"] == figure.year
+        and r["fields"]["population"] == figure.population
+    ]
+    assert "2026-01-02T03:04:05.000500Z" in times

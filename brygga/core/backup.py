@@ -181,7 +181,7 @@ def _create_once(target: Path) -> dict[str, Any]:
             natural_foreign=True,
             natural_primary=True,
             exclude=EXCLUDED,
-            format="json",
+            format="json-exact",  # brygga.core.serializers: times with their microseconds
             indent=1,
             stdout=dump,
         )
