@@ -60,13 +60,11 @@ def heartbeat(seconds: int) -> dict[str, Any]:
     return {"extension": [{"url": HEARTBEAT_PERIOD, "valueUnsignedInt": seconds}]}
 
 
-def notice(ehr: Client) -> None:
+def notice(ehr: Client, ehr_id: str = "EHR-1") -> None:
     person = make_person("1480")
-    created = ehr.post(
-        "/fhir/r4/Encounter",
-        json.dumps(encounter_body(person.identifier, NOW - dt.timedelta(hours=3))),
-        content_type=FHIR_JSON,
-    )
+    body = encounter_body(person.identifier, NOW - dt.timedelta(hours=3))
+    body["identifier"][0]["value"] = ehr_id
+    created = ehr.post("/fhir/r4/Encounter", json.dumps(body), content_type=FHIR_JSON)
     ehr.post(
         "/fhir/r4/Task",
         json.dumps(task_body("inskrivningsmeddelande", created.json()["id"])),
@@ -185,3 +183,49 @@ def test_a_redirect_is_not_followed_and_a_host_taken_off_the_list_gets_nothing(s
         assert deliver(int(sub["id"])) == 0 and receiver.seen == []
         failing = Notification.objects.get(subscription_id=sub["id"])
         assert "BRYGGA_FHIR_ENDPOINT_HOSTS" in failing.last_error and failing.attempts == 1
+
+
+def test_no_pile_of_tasks_for_a_subscriber_that_is_down_or_being_served(monkeypatch: Any) -> None:
+    """At 100 events/s every commit asked for a delivery task per subscription: a subscriber that was down
+    re-queued a deferred task on every event, and one being served got tasks that found nothing to do (the
+    worker then served the live subscription late). Now the failed attempt alone schedules the retry, and a
+    subscription whose delivery is running (its lease held) gets no new task: the running one looks again."""
+    from brygga.fhir import subscriptions as subs
+    from brygga.fhir import tasks
+
+    queued: list[tuple[int, Any]] = []
+
+    class Recorder:
+        def __init__(self, run_after: Any = None) -> None:
+            self.run_after = run_after
+
+        def using(self, run_after: Any = None) -> Recorder:
+            return Recorder(run_after)
+
+        def enqueue(self, pk: int) -> None:
+            queued.append((pk, self.run_after))
+
+        def get_backend(self) -> Any:
+            return type("Backend", (), {"supports_defer": True})()
+
+    monkeypatch.setattr(tasks, "deliver_notifications_task", Recorder())
+    with time_machine.travel(NOW, tick=False), Receiver() as receiver:
+        ehr = client(WARD)
+        pk = int(subscribe(client(CONTACT_POINT), receiver.url).json()["id"])
+        receiver.answers = [500]
+        notice(ehr)
+        assert [q for q in queued if q[0] == pk and q[1] is None]  # the commit asked for a delivery
+        queued.clear()
+        assert subs.deliver(pk) == 0  # refused: the retry is scheduled once, deferred
+        assert [q[0] for q in queued] == [pk] and queued[0][1] is not None
+        queued.clear()
+        notice(ehr, "EHR-2")  # a new event while backing off: its task finds the head not due ...
+        assert subs.deliver(pk) == 0
+        assert [q for q in queued if q[1] is not None] == []  # ... and queues no second retry
+        queued.clear()
+        Subscription.objects.filter(pk=pk).update(leased_until=NOW + dt.timedelta(seconds=30))
+        subs.enqueue_delivery([pk])  # being delivered right now: no new task
+        assert queued == []
+        Subscription.objects.filter(pk=pk).update(leased_until=None)
+        subs.enqueue_delivery([pk])
+        assert queued == [(pk, None)]

@@ -198,7 +198,15 @@ def write_outbox(sender: Any, events: list[CaseEvent], **kwargs: Any) -> None:
 def enqueue_delivery(subscription_ids: Iterable[int], run_after: dt.datetime | None = None) -> None:
     from brygga.fhir.tasks import deliver_notifications_task
 
-    for pk in subscription_ids:
+    ids = list(subscription_ids)
+    if run_after is None and ids:
+        # A subscription being delivered right now needs no new task: the running one looks again for rows
+        # committed while it held the lease (deliver). At 100 events/s one task per commit per subscription
+        # was most of the worker's work and queued the live subscription behind the redundant ones.
+        leased = Subscription.objects.filter(pk__in=ids, leased_until__gt=timezone.now())
+        busy = set(leased.values_list("pk", flat=True))
+        ids = [pk for pk in ids if pk not in busy]
+    for pk in ids:
         try:
             if run_after is not None and deliver_notifications_task.get_backend().supports_defer:
                 deliver_notifications_task.using(run_after=run_after).enqueue(pk)
@@ -351,6 +359,7 @@ def deliver(pk: int) -> int:
         if not _claim(pk):
             return delivered
         retry_at: dt.datetime | None = None
+        backing_off = False
         try:
             while True:
                 sub = Subscription.objects.get(pk=pk)
@@ -367,7 +376,10 @@ def deliver(pk: int) -> int:
                 due = batch[0]  # the oldest decides: nothing overtakes a notification waiting for its retry
                 now = timezone.now()
                 if due.next_attempt_at > now:
-                    retry_at = due.next_attempt_at
+                    # Backing off: the attempt that failed scheduled its retry (and the fhir_deliver sweep
+                    # restarts one a crash lost), so nothing more is queued here. Re-queueing on every new
+                    # event gave a subscriber that is down a growing pile of deferred tasks.
+                    backing_off = True
                     break
                 ids = [n.pk for n in batch]
                 Subscription.objects.filter(pk=pk).update(leased_until=now + _lease())
@@ -398,6 +410,8 @@ def deliver(pk: int) -> int:
             _release(pk)
         if retry_at is not None:
             enqueue_delivery([pk], run_after=retry_at)
+            return delivered
+        if backing_off:
             return delivered
         # Something committed while the lease was held (its enqueue found the lease taken): look again.
         if not Notification.objects.filter(
