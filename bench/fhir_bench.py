@@ -97,7 +97,7 @@ def call(
     return status, (time.perf_counter() - started) * 1000, payload
 
 
-def encounter(pnr: str, n: int) -> dict[str, Any]:
+def encounter(pnr: str, n: int | str) -> dict[str, Any]:
     start = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)).isoformat()
     return {
         "resourceType": "Encounter",
@@ -229,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     receiver = Receiver()
+    run = secrets.token_hex(4)  # this run's EHR encounter identifiers (a database may hold earlier runs)
     try:
         for _ in range(10):  # warm-up
             call(port, "GET", "/healthz")
@@ -236,14 +237,15 @@ def main(argv: list[str] | None = None) -> int:
         for n, pnr in enumerate(
             persons[:warm]
         ):  # unmeasured: each worker's first FHIR request imports the models
-            call(port, "POST", "/fhir/r4/Encounter", setup["ehr"], encounter(pnr, 10_000_000 + n))
+            call(port, "POST", "/fhir/r4/Encounter", setup["ehr"], encounter(pnr, f"{run}-w{n}"))
         persons = persons[warm:]
         health = [call(port, "GET", "/healthz")[1] for _ in range(len(persons))]
         creates: list[float] = []
         ids: list[str] = []
         errors = 0
         for n, pnr in enumerate(persons):
-            status, ms, payload = call(port, "POST", "/fhir/r4/Encounter", setup["ehr"], encounter(pnr, n))
+            body = encounter(pnr, f"{run}-{n}")
+            status, ms, payload = call(port, "POST", "/fhir/r4/Encounter", setup["ehr"], body)
             if status == 201:
                 creates.append(ms)
                 ids.append(json.loads(payload)["id"])
@@ -260,7 +262,6 @@ def main(argv: list[str] | None = None) -> int:
         task_ms: list[float] = []
         lock = threading.Lock()
         queue = list(enumerate(ids[:notices]))
-        run = secrets.token_hex(4)
         batches = list(
             enumerate([admitted_later[i : i + args.batch_size] for i in range(0, notices, args.batch_size)])
         )
