@@ -148,8 +148,8 @@ def _detail_context(request: AuthedRequest, case: Case) -> dict[str, Any]:
         ),
         "receiving_units": _receiving_units(case),
         "unit_choices": unit_choices() if "notice" in allowed_now or "add-recipient" in allowed_now else [],
-        # The transfer form's wards, from the cached directory and only when the form is offered.
         "receiving_kinds": ",".join(services.RECEIVING_KINDS),
+        # The transfer form's wards, from the cached directory and only when the form is offered.
         "wards": directory.units_of_kinds({Unit.Kind.WARD}, exclude={case.ward_id})
         if "transfer" in allowed_now
         else [],
