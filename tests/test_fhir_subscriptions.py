@@ -188,8 +188,9 @@ def test_a_redirect_is_not_followed_and_a_host_taken_off_the_list_gets_nothing(s
 def test_no_pile_of_tasks_for_a_subscriber_that_is_down_or_being_served(monkeypatch: Any) -> None:
     """At 100 events/s every commit asked for a delivery task per subscription: a subscriber that was down
     re-queued a deferred task on every event, and one being served got tasks that found nothing to do (the
-    worker then served the live subscription late). Now the failed attempt alone schedules the retry, and a
-    subscription whose delivery is running (its lease held) gets no new task: the running one looks again."""
+    worker then served the live subscription late). Now the failed attempt alone schedules the retry (and a
+    commit while it is pending queues nothing), and a subscription whose delivery is running (its lease held)
+    gets no new task: the running one looks again."""
     from brygga.fhir import subscriptions as subs
     from brygga.fhir import tasks
 
@@ -218,14 +219,23 @@ def test_no_pile_of_tasks_for_a_subscriber_that_is_down_or_being_served(monkeypa
         queued.clear()
         assert subs.deliver(pk) == 0  # refused: the retry is scheduled once, deferred
         assert [q[0] for q in queued] == [pk] and queued[0][1] is not None
+        retry_at = Subscription.objects.get(pk=pk).retry_at
+        assert retry_at == queued[0][1]
         queued.clear()
-        notice(ehr, "EHR-2")  # a new event while backing off: its task finds the head not due ...
-        assert subs.deliver(pk) == 0
-        assert [q for q in queued if q[1] is not None] == []  # ... and queues no second retry
+        notice(ehr, "EHR-2")  # a new event while backing off: its commit queues no task at all ...
+        assert queued == []
+        assert subs.deliver(pk) == 0  # ... and a task that runs anyway finds the head not due
+        assert [q for q in queued if q[1] is not None] == []  # and queues no second retry
+        assert Notification.objects.filter(subscription_id=pk, status="pending").count() == 2
         queued.clear()
-        Subscription.objects.filter(pk=pk).update(leased_until=NOW + dt.timedelta(seconds=30))
+        Subscription.objects.filter(pk=pk).update(leased_until=NOW + dt.timedelta(seconds=30), retry_at=None)
         subs.enqueue_delivery([pk])  # being delivered right now: no new task
         assert queued == []
         Subscription.objects.filter(pk=pk).update(leased_until=None)
         subs.enqueue_delivery([pk])
         assert queued == [(pk, None)]
+    # The retry, when due, sends both in order and the subscription is no longer backing off.
+    with time_machine.travel(retry_at + dt.timedelta(seconds=1), tick=False), Receiver() as receiver:
+        Subscription.objects.filter(pk=pk).update(endpoint=receiver.url)
+        assert subs.deliver(pk) == 2
+        assert Subscription.objects.get(pk=pk).retry_at is None

@@ -77,6 +77,7 @@ def retry_now(actor: Actor, subscription_id: int | str) -> Subscription:
     Notification.objects.filter(subscription=sub, status=Notification.Status.PENDING).update(
         next_attempt_at=timezone.now()
     )
+    Subscription.objects.filter(pk=sub.pk).update(retry_at=None)
     subscriptions.enqueue_delivery([sub.pk])
     sub.refresh_from_db()
     return sub

@@ -35,6 +35,9 @@ class Subscription(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Delivery lease: one sender at a time per subscription (keeps the order); expires after a crash.
     leased_until = models.DateTimeField(null=True, blank=True)
+    # When the failed batch is tried again (None after a success): new events then queue no delivery task,
+    # since the retry sends them in order anyway (a subscriber down for hours costs nothing per event).
+    retry_at = models.DateTimeField(null=True, blank=True)
     # backport-heartbeat-period (seconds): a heartbeat bundle when nothing was sent for that long.
     heartbeat_period = models.PositiveIntegerField(null=True, blank=True)
     last_sent_at = models.DateTimeField(null=True, blank=True)  # the last bundle the endpoint answered 2xx

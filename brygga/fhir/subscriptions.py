@@ -201,10 +201,15 @@ def enqueue_delivery(subscription_ids: Iterable[int], run_after: dt.datetime | N
     ids = list(subscription_ids)
     if run_after is None and ids:
         # A subscription being delivered right now needs no new task: the running one looks again for rows
-        # committed while it held the lease (deliver). At 100 events/s one task per commit per subscription
-        # was most of the worker's work and queued the live subscription behind the redundant ones.
-        leased = Subscription.objects.filter(pk__in=ids, leased_until__gt=timezone.now())
-        busy = set(leased.values_list("pk", flat=True))
+        # committed while it held the lease (deliver). Nor does one backing off: its retry is queued and sends
+        # the new rows after the old ones. At 100 events/s one task per commit per subscription was most of
+        # the worker's work and queued the live subscription behind the redundant ones.
+        now = timezone.now()
+        busy = set(
+            Subscription.objects.filter(pk__in=ids)
+            .filter(Q(leased_until__gt=now) | Q(retry_at__gt=now))
+            .values_list("pk", flat=True)
+        )
         ids = [pk for pk in ids if pk not in busy]
     for pk in ids:
         try:
@@ -386,7 +391,7 @@ def deliver(pk: int) -> int:
                 status, error = post_notification(sub, notification_bundle(sub, batch))
                 done = timezone.now()
                 if status is not None and 200 <= status < 300:
-                    Subscription.objects.filter(pk=pk).update(last_sent_at=done)
+                    Subscription.objects.filter(pk=pk).update(last_sent_at=done, retry_at=None)
                     Notification.objects.filter(pk__in=ids).update(
                         status=Notification.Status.DELIVERED,
                         attempts=F("attempts") + 1,
@@ -398,6 +403,7 @@ def deliver(pk: int) -> int:
                     delivered += len(batch)
                     continue
                 retry_at = done + backoff(due.attempts + 1)
+                Subscription.objects.filter(pk=pk).update(retry_at=retry_at)
                 Notification.objects.filter(pk__in=ids).update(
                     attempts=F("attempts") + 1,
                     last_attempt_at=done,
