@@ -465,7 +465,12 @@ def test_the_outbox_row_is_written_with_the_event_and_not_for_a_refused_change(
     post(ehr, "Task", task_body("inskrivningsmeddelande", case_id))
     event = CaseEvent.objects.get(case_id=case_id, kind="admission_notice_sent")
     notification = Notification.objects.get()
-    assert notification.case_event == event and notification.event_number == 1
+    assert notification.case_event == event and notification.status == "pending"
+    # Numbered by the sender, not the writer (no lock shared by the writers of events).
+    assert notification.event_number is None
+    deliver(int(sub["id"]))  # the endpoint refuses: numbered, still pending
+    notification.refresh_from_db()
+    assert notification.event_number == 1 and notification.status == "pending"
     assert notification.focus == f"Task/{event.pk}-{unit(CONTACT_POINT).pk}"
     # A second notice is refused by the service: no event, no notification.
     again = post(ehr, "Task", task_body("inskrivningsmeddelande", case_id))

@@ -239,3 +239,45 @@ def test_no_pile_of_tasks_for_a_subscriber_that_is_down_or_being_served(monkeypa
         Subscription.objects.filter(pk=pk).update(endpoint=receiver.url)
         assert subs.deliver(pk) == 2
         assert Subscription.objects.get(pk=pk).retry_at is None
+
+
+def test_the_sender_numbers_the_events_in_the_order_it_sees_them_without_gaps() -> None:
+    """Issue 19: the writer of an event takes no lock on the subscription (it only inserts its outbox row), so
+    writers of events do not wait for each other; the sender gives ``eventNumber`` under the lease, oldest row
+    first, after the last number given. ``eventsSinceSubscriptionStart`` counts the rows still waiting for
+    their number too."""
+    with time_machine.travel(NOW, tick=False), Receiver() as receiver:
+        ehr = client(WARD)
+        municipality = client(CONTACT_POINT)
+        pk = int(subscribe(municipality, receiver.url).json()["id"])
+        notice(ehr, "EHR-1")
+        notice(ehr, "EHR-2")
+        rows = list(Notification.objects.filter(subscription_id=pk).order_by("pk"))
+        assert [n.event_number for n in rows] == [None, None]
+        assert Subscription.objects.get(pk=pk).events_since_start == 0
+
+        def status() -> str:
+            body = municipality.get(f"/fhir/r4/Subscription/{pk}/$status").json()
+            return str(body["entry"][0]["resource"]["eventsSinceSubscriptionStart"])
+
+        assert status() == "2"
+        receiver.answers = [500]
+        assert deliver(pk) == 0  # refused: numbered 1 and 2 in row order, waiting for the retry
+        assert list(
+            Notification.objects.filter(subscription_id=pk)
+            .order_by("pk")
+            .values_list("event_number", flat=True)
+        ) == [1, 2]
+        notice(ehr, "EHR-3")  # while backing off: written, not numbered yet
+        assert status() == "3"
+        retry_at = Subscription.objects.get(pk=pk).retry_at
+        assert retry_at is not None
+        with time_machine.travel(retry_at + dt.timedelta(seconds=1), tick=False):
+            assert deliver(pk) == 3
+    numbers = [
+        e["eventNumber"] for b in receiver.received for e in b["entry"][0]["resource"]["notificationEvent"]
+    ]
+    assert numbers == ["1", "2", "3"]
+    assert receiver.received[-1]["entry"][0]["resource"]["eventsSinceSubscriptionStart"] == "3"
+    assert Subscription.objects.get(pk=pk).events_since_start == 3
+    assert not Notification.objects.filter(event_number__isnull=True).exists()

@@ -63,7 +63,7 @@ class NotificationInline(admin.TabularInline[Notification, Subscription]):
     model = Notification
     extra = 0
     can_delete = False
-    ordering = ["-event_number"]
+    ordering = ["-pk"]
     fields = readonly_fields = INLINE_FIELDS
     max_num = 0
     show_change_link = False

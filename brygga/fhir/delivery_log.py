@@ -29,6 +29,7 @@ class SubscriptionLog:
     subscription: Subscription
     topic_title: str
     pending: int
+    events: int  # eventsSinceSubscriptionStart: numbered and waiting for a number
     failing: Notification | None
     latest: list[Notification] = field(default_factory=list)
 
@@ -50,8 +51,10 @@ def subscription_logs(actor: Actor) -> list[SubscriptionLog]:
                 subscription=sub,
                 topic_title=topic.title if topic else sub.topic,
                 pending=pending.count(),
+                events=subscriptions.events_since_start(sub),
                 failing=pending.filter(attempts__gt=0).order_by("event_number").first(),
-                latest=list(Notification.objects.filter(subscription=sub).order_by("-event_number")[:LATEST]),
+                # Newest first by row: a row the sender has not numbered yet is the newest.
+                latest=list(Notification.objects.filter(subscription=sub).order_by("-pk")[:LATEST]),
             )
         )
     return logs

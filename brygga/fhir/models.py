@@ -61,7 +61,10 @@ class Notification(models.Model):
         DROPPED = "dropped", "dropped"  # the subscription was turned off before delivery
 
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="notifications")
-    event_number = models.PositiveBigIntegerField()
+    # eventNumber: given by the sender, under the subscription's lease, in the order it first sees the rows
+    # (commit order); NULL until then. Numbering in the writing transaction needed the subscription's row
+    # lock until commit, which made every writer of every event wait for the one before (issue 19).
+    event_number = models.PositiveBigIntegerField(null=True, blank=True)
     case_event = models.ForeignKey("cases.CaseEvent", on_delete=models.PROTECT, related_name="+")
     focus = models.CharField(max_length=80)  # e.g. "Task/123-4", "Encounter/56"
     created_at = models.DateTimeField()
@@ -84,4 +87,4 @@ class Notification(models.Model):
         verbose_name_plural = _("FHIR-notiser (leveranslogg)")
 
     def __str__(self) -> str:
-        return f"Notification {self.subscription_id}#{self.event_number}"
+        return f"Notification {self.subscription_id}#{self.event_number or '–'}"

@@ -142,8 +142,8 @@ def _focus(event: CaseEvent, unit_id: int) -> str:
 @receiver(events_recorded)
 def write_outbox(sender: Any, events: list[CaseEvent], **kwargs: Any) -> None:
     """For every event a topic covers: one Notification per active subscription of a unit taking part in the
-    case (other than the unit that caused the event), numbered per subscription under a row lock (so numbers
-    follow commit order)."""
+    case (other than the unit that caused the event). No lock is taken: the sender numbers the rows when it
+    first sees them (``_number``), so writers of events do not wait for each other."""
     relevant = [e for e in events if e.kind in TOPICS_BY_KIND]
     if not relevant:
         return
@@ -174,23 +174,11 @@ def write_outbox(sender: Any, events: list[CaseEvent], **kwargs: Any) -> None:
     if not planned:
         return
     now = timezone.now()
-    rows: list[Notification] = []
-    for sub in Subscription.objects.select_for_update().filter(pk__in=list(planned)).order_by("pk"):
-        items = planned[sub.pk]
-        first = sub.events_since_start + 1
-        Subscription.objects.filter(pk=sub.pk).update(events_since_start=sub.events_since_start + len(items))
-        rows.extend(
-            Notification(
-                subscription=sub,
-                event_number=first + i,
-                case_event=event,
-                focus=focus,
-                created_at=now,
-                next_attempt_at=now,
-            )
-            for i, (event, focus) in enumerate(items)
-        )
-    Notification.objects.bulk_create(rows)
+    Notification.objects.bulk_create(
+        Notification(subscription_id=pk, case_event=event, focus=focus, created_at=now, next_attempt_at=now)
+        for pk, items in planned.items()
+        for event, focus in items
+    )
     ids = sorted(planned)
     transaction.on_commit(lambda: enqueue_delivery(ids))
 
@@ -353,6 +341,41 @@ def _batch_size() -> int:
     return max(1, int(getattr(settings, "FHIR_NOTIFICATION_BATCH", 25)))
 
 
+NUMBER_CHUNK = 1000
+
+
+def _number(pk: int) -> None:
+    """Give the subscription's unnumbered notifications their ``eventNumber``s, oldest row first, after the
+    last number given. Called by the sender under the subscription's lease, so the rows it sees are the
+    committed ones and the numbers follow commit order (a row committed late gets a later number, never a
+    gap). The unique (subscription, event_number) constraint refuses a second sender whose lease ran out."""
+    with transaction.atomic():
+        sub = Subscription.objects.select_for_update().only("pk", "events_since_start").get(pk=pk)
+        ids = list(
+            Notification.objects.filter(
+                subscription_id=pk, status=Notification.Status.PENDING, event_number__isnull=True
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)[:NUMBER_CHUNK]
+        )
+        if not ids:
+            return
+        first = sub.events_since_start + 1
+        Notification.objects.bulk_update(
+            [Notification(pk=row, event_number=first + i) for i, row in enumerate(ids)], ["event_number"]
+        )
+        Subscription.objects.filter(pk=pk).update(events_since_start=sub.events_since_start + len(ids))
+
+
+def events_since_start(sub: Subscription) -> int:
+    """The backport's ``eventsSinceSubscriptionStart``: the numbered events and those still waiting for
+    their number."""
+    waiting = Notification.objects.filter(
+        subscription=sub, status=Notification.Status.PENDING, event_number__isnull=True
+    ).count()
+    return sub.events_since_start + waiting
+
+
 def deliver(pk: int) -> int:
     """Send the subscription's due notifications in order; returns how many were delivered. When several are
     waiting they go together, oldest first, up to ``FHIR_NOTIFICATION_BATCH`` in one notification Bundle (the
@@ -367,11 +390,14 @@ def deliver(pk: int) -> int:
         backing_off = False
         try:
             while True:
+                _number(pk)
                 sub = Subscription.objects.get(pk=pk)
                 if sub.status != Subscription.Status.ACTIVE:
                     break
                 batch = list(
-                    Notification.objects.filter(subscription_id=pk, status=Notification.Status.PENDING)
+                    Notification.objects.filter(
+                        subscription_id=pk, status=Notification.Status.PENDING, event_number__isnull=False
+                    )
                     .select_related("case_event")
                     .order_by("event_number")[: _batch_size()]
                 )
@@ -543,7 +569,7 @@ def due_subscriptions(now: dt.datetime | None = None) -> list[int]:
     for pk in sorted(set(pending.values_list("subscription_id", flat=True))):
         first = (
             pending.filter(subscription_id=pk)
-            .order_by("event_number")
+            .order_by(F("event_number").asc(nulls_last=True), "pk")  # a row not yet numbered comes last
             .values_list("next_attempt_at", flat=True)[0]
         )
         if first <= now:
@@ -557,7 +583,7 @@ def status_resource(sub: Subscription) -> dict[str, Any]:
         "resourceType": "SubscriptionStatus",
         "status": sub.status if sub.status != Subscription.Status.ERROR else "error",
         "type": "query-status",
-        "eventsSinceSubscriptionStart": str(sub.events_since_start),
+        "eventsSinceSubscriptionStart": str(events_since_start(sub)),
         "subscription": {"reference": f"Subscription/{sub.pk}"},
         "topic": TOPICS[sub.topic].url,
     }
