@@ -19,7 +19,9 @@ import random
 import statistics
 import sys
 import time
+import traceback
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -36,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--manifest", type=Path, default=None)
     parser.add_argument("--queries", action="store_true", help="print the SQL of one request, then stop")
+    parser.add_argument(
+        "--where", action="store_true", help="with --queries: the brygga lines that ran each query"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brygga.settings")
     os.environ["BRYGGA_DEBUG"] = "0"
@@ -72,12 +77,29 @@ def main(argv: list[str] | None = None) -> int:
         assert client.get(path()).status_code == 200
     if args.queries:
         from django.db import connection
-        from django.test.utils import CaptureQueriesContext
 
-        with CaptureQueriesContext(connection) as captured:
+        ran: list[tuple[float, str, str]] = []
+
+        def where(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+            # The innermost frames in brygga's own code (a template's query shows the view that rendered it).
+            frames = [
+                f"{Path(f.filename).relative_to(ROOT)}:{f.lineno}"
+                for f in traceback.extract_stack()
+                if f.filename.startswith(str(ROOT / "brygga"))
+            ]
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                origin = " < ".join(reversed(frames[-3:])) if args.where else ""
+                ran.append(((time.perf_counter() - started) * 1000, sql, origin))
+
+        with connection.execute_wrapper(where):  # BEGIN and COMMIT do not pass here
             client.get(path())
-        for number, query in enumerate(captured.captured_queries, 1):
-            print(f"{number:3} {float(query['time']) * 1000:6.1f} ms  {query['sql']}")
+        for number, (ms, sql, origin) in enumerate(ran, 1):
+            print(f"{number:3} {ms:6.1f} ms  {sql}")
+            if origin:
+                print(f"            from {origin}")
         return 0
     times = []
     for _ in range(args.repeat):

@@ -108,7 +108,7 @@ def active_memberships(user: User) -> list[Membership]:
     today = timezone.localdate()
     return [
         m
-        for m in user.memberships.select_related("unit", "unit__municipality", "unit__organisation")
+        for m in user.memberships.select_related("unit__municipality", "unit__organisation__principal")
         if m.is_valid_on(today)
     ]
 

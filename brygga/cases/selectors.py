@@ -20,7 +20,7 @@ from brygga.access.services import log_list_access
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.cases import rules
-from brygga.cases.models import Case, Participant
+from brygga.cases.models import Case, CaseEvent, Participant
 from brygga.core import inbox
 from brygga.organisations.models import Unit
 
@@ -90,17 +90,30 @@ def deadlines(case: Case, role: str | None = None) -> list[Deadline]:
     return found
 
 
-def status_header(case: Case, now: dt.datetime | None = None) -> dict[str, Any]:
-    """The status line at the top of a case, built from structured state."""
+def status_header(
+    case: Case,
+    now: dt.datetime | None = None,
+    events: list[CaseEvent] | None = None,
+    meetings: list[Any] | None = None,
+) -> dict[str, Any]:
+    """The status line at the top of a case, built from structured state. ``events`` and ``meetings``: the
+    case's, when the caller has read them already (the case page), so they are not read again."""
     now = now or timezone.now()
     dls = deadlines(case)
-    meeting = case.meetings.filter(starts_at__gte=now).order_by("starts_at").first()
+    if meetings is None:
+        meeting = case.meetings.filter(starts_at__gte=now).order_by("starts_at").first()
+    else:
+        meeting = min((m for m in meetings if m.starts_at >= now), key=lambda m: m.starts_at, default=None)
+    if events is None:
+        date_changes = case.events.filter(kind=CaseEvent.Kind.EXPECTED_DATE_CHANGED).count()
+    else:
+        date_changes = sum(1 for e in events if e.kind == CaseEvent.Kind.EXPECTED_DATE_CHANGED)
     return {
         "status": case.get_status_display(),
         "status_code": case.status,
         "admitted_at": case.admitted_at,
         "expected_discharge_date": case.expected_discharge_date,
-        "expected_date_changes": case.events.filter(kind="expected_date_changed").count(),
+        "expected_date_changes": date_changes,
         "discharge_ready_at": case.discharge_ready_at,
         "notice_sent_at": case.notice_sent_at,
         "notice_late": case.notice_late,

@@ -102,6 +102,12 @@ def _detail_context(request: AuthedRequest, case: Case) -> dict[str, Any]:
     extended: dict[str, Any] = {}
     for provide in _PAGE_CONTEXT:
         extended.update(provide(case, actor.unit, participants))
+    # The case's events and meetings, read once for the history, the status line and the forms' choices.
+    events = list(
+        CaseEvent.objects.filter(case=case).select_related("user", "unit").order_by("-occurred_at", "-id")
+    )
+    oldest_first = events[::-1]  # CaseEvent's own ordering (occurred_at, id)
+    meetings = list(case.meetings.prefetch_related("participants").select_related("video_room"))
     allowed_now = case_actions.allowed(actor, case, participant)
     step = case_actions.next_step(
         case, participant, allowed_now, planning is not None, extended.get("my_plan") is not None
@@ -116,14 +122,12 @@ def _detail_context(request: AuthedRequest, case: Case) -> dict[str, Any]:
         "is_ward": participant is not None and participant.role == Participant.Role.WARD,
         "is_primary_care": participant is not None and participant.role == Participant.Role.PRIMARY_CARE,
         "is_receiver": participant is not None and participant.role != Participant.Role.WARD,
-        "header": selectors.status_header(case),
+        "header": selectors.status_header(case, events=events, meetings=meetings),
         "can_view_payment": actor.can(Perm.PAYMENT_VIEW),
         "can_record_consent": actor.can(Perm.CONSENT_RECORD),
         "participants": participants,
         "active_units": [p.unit for p in participants if p.status == Participant.Status.ACTIVE],
-        "events": CaseEvent.objects.filter(case=case)
-        .select_related("user", "unit")
-        .order_by("-occurred_at", "-id"),
+        "events": events,
         "checklist": services.checklist_status(case, participants, planning),
         "planning": planning,
         "questions": [(k, v, answers.get(k, "")) for k, v in rules.PLANNING_QUESTIONS.items()],
@@ -133,19 +137,21 @@ def _detail_context(request: AuthedRequest, case: Case) -> dict[str, Any]:
         "planning_consent": consent,
         "limits": rules.TEXT_LIMITS,
         "answers": rules.ANSWERS,
-        "meetings": case.meetings.prefetch_related("participants").select_related("video_room"),
+        "meetings": meetings,
         "meeting_forms": Meeting.Form.choices,
         **message_views.context(actor, case, "cases:action", case.pk),
         "rejection_reasons": rules.REJECTION_REASONS,
         "date_reasons": rules.EXPECTED_DATE_REASONS,
         "cancel_reasons": rules.CANCEL_REASONS,
-        "correctable": CaseEvent.objects.filter(
-            case=case, kind__in=[CaseEvent.Kind.ADMITTED, CaseEvent.Kind.DISCHARGED]
-        ),
+        "correctable": [
+            e for e in oldest_first if e.kind in (CaseEvent.Kind.ADMITTED, CaseEvent.Kind.DISCHARGED)
+        ],
         "has_reserve_number": case.person.id_kind == "reservnummer",
-        "notices": CaseEvent.objects.filter(
-            case=case, kind__in=[CaseEvent.Kind.ADMISSION_NOTICE_SENT, CaseEvent.Kind.DISCHARGE_NOTICE_SENT]
-        ),
+        "notices": [
+            e
+            for e in oldest_first
+            if e.kind in (CaseEvent.Kind.ADMISSION_NOTICE_SENT, CaseEvent.Kind.DISCHARGE_NOTICE_SENT)
+        ],
         "receiving_units": _receiving_units(case),
         "unit_choices": unit_choices() if "notice" in allowed_now or "add-recipient" in allowed_now else [],
         "receiving_kinds": ",".join(services.RECEIVING_KINDS),

@@ -69,7 +69,15 @@ def open_case(actor: Actor, case_id: int | str, what: str = "", action: str = ""
         raise NotFound(DenialReason.ROLE, refused_person(Case, pk))
     case = (
         unit_cases(actor.unit)
-        .select_related("person", "ward", "site", "municipality", "coordinator_unit")
+        # The person's municipality and listed unit too: the case page's summary shows them.
+        .select_related(
+            "person__registered_municipality",
+            "person__listed_unit",
+            "ward",
+            "site",
+            "municipality",
+            "coordinator_unit",
+        )
         .filter(pk=pk)
         .first()
     )
