@@ -242,7 +242,8 @@ def notification_bundle(
     is ``event-notification``, ``handshake`` (before activation) or ``heartbeat`` (nothing to tell)."""
     now = mapping.instant(timezone.now())
     topic = TOPICS[sub.topic]
-    number = batch[-1].event_number if batch else 0
+    # A batch is numbered before it is sent (deliver: _number, then only numbered rows).
+    number = (batch[-1].event_number or 0) if batch else 0
     status: dict[str, Any] = {
         "resourceType": "SubscriptionStatus",
         "status": "requested" if kind == "handshake" else "active",
