@@ -17,7 +17,7 @@ from brygga.cases.models import Case, Meeting
 from brygga.core.errors import Problem
 from brygga.organisations.models import Unit
 from brygga.receiving import planning
-from brygga.receiving.models import NotificationPreference, ReceiverPlan, UnitContact
+from brygga.receiving.models import NotificationPreference, UnitContact
 
 
 def receiving_context(case: Case, unit: Unit, participants: list[Any]) -> dict[str, Any]:
@@ -27,10 +27,12 @@ def receiving_context(case: Case, unit: Unit, participants: list[Any]) -> dict[s
     contacts = {c.unit_id: c for c in UnitContact.objects.filter(unit__in=[p.unit_id for p in participants])}
     for participant in participants:
         participant.contact = contacts.get(participant.unit_id)
+    plans = planning.receiver_plans_for(case, unit)
     return {
         "planning_sections": planning.sections_for(case, unit) if unit.pk != case.ward_id else [],
-        "receiver_plans": planning.receiver_plans_for(case, unit),
-        "my_plan": ReceiverPlan.objects.filter(case=case, unit=unit).first(),
+        "receiver_plans": plans,
+        # One plan per unit and case (one_receiver_plan_per_unit): the unit's own is among those just read.
+        "my_plan": next((row["plan"] for row in plans if row["own"]), None),
         "contacts": contacts,
         # The video room, its PINs and dial-in are shown to the units invited to that meeting only.
         "invited_meetings": set(

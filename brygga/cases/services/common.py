@@ -94,7 +94,12 @@ def open_case(actor: Actor, case_id: int | str, what: str = "", action: str = ""
 
 
 def participant_for(actor: Actor, case: Case) -> Participant | None:
-    return Participant.objects.filter(case=case, unit=actor.unit, status=Participant.Status.ACTIVE).first()
+    # With its unit: the callers that find one mostly read it next (the message forms' sender).
+    return (
+        Participant.objects.filter(case=case, unit=actor.unit, status=Participant.Status.ACTIVE)
+        .select_related("unit")
+        .first()
+    )
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
