@@ -278,3 +278,20 @@ def test_inbox_list_uses_a_constant_number_of_queries(ehr: Client, django_assert
     with django_assert_max_num_queries(12):
         response = ehr.get("/api/v1/cases/")
     assert response.status_code == 200 and len(response.json()) == 12
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize("to_ward", ["²", "①", "99999999999999999999999"])
+def test_transfer_to_a_ward_named_by_digits_int_cannot_read_is_refused_not_a_server_error(
+    ehr: Client, to_ward: str
+) -> None:
+    """Found by Schemathesis in CI: "²" is ``str.isdigit()`` but not a number ``int()`` reads, so the unit
+    look-up raised (500). Ids are now checked with ``isdecimal()`` (exactly what ``int()`` reads) everywhere:
+    an unknown ward is OKAND-ENHET and the stay is unchanged."""
+    case_id = post(ehr, "/", create_body(make_person("1480").identifier)).json()["case"]["id"]
+    ward_before = Case.objects.get(pk=case_id).ward_id
+    refused = post(ehr, f"/{case_id}/transfer", {"to_ward": to_ward})
+    assert refused.status_code == 400
+    assert refused.json()["acknowledgement"]["problems"][0]["rule"] == "OKAND-ENHET"
+    assert Case.objects.get(pk=case_id).ward_id == ward_before
+    assert not CaseEvent.objects.filter(case_id=case_id, kind="transferred").exists()

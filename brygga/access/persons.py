@@ -38,7 +38,7 @@ def register_person(
     if not given_name.strip() or not family_name.strip():
         problems.append(("name", "NAMN", _("För- och efternamn måste anges.")))
     if postal_code and not (
-        postal_code.replace(" ", "").isdigit() and len(postal_code.replace(" ", "")) == 5
+        postal_code.replace(" ", "").isdecimal() and len(postal_code.replace(" ", "")) == 5
     ):
         problems.append(("postal_code", "POSTNUMMER", _("Postnummer är fem siffror.")))
     municipality = None

@@ -121,7 +121,7 @@ def record_review(request: AuthedRequest) -> HttpResponse:
     if request.method != "POST":
         return redirect("access:log_search")
     ids = request.POST.getlist("entries")
-    entries = list(scoped_log(actor).filter(pk__in=[i for i in ids if i.isdigit()]))
+    entries = list(scoped_log(actor).filter(pk__in=[i for i in ids if i.isdecimal()]))
     problems = []
     if not entries:
         problems.append(Problem("entries", "LOGGRANSKNING", _("Välj minst en loggpost att granska.")))

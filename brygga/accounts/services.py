@@ -83,7 +83,7 @@ def verify_totp(user: User, code: str, confirm: bool = False, now: dt.datetime |
             )
         code = (code or "").strip().replace(" ", "")
         secret = totp.unseal(user.totp_secret) if user.totp_secret else None
-        step = totp.matching_step(secret, code, now) if secret and code.isdigit() else None
+        step = totp.matching_step(secret, code, now) if secret and code.isdecimal() else None
         if step is not None and user.totp_last_step is not None and step <= user.totp_last_step:
             step = None  # replay: this code (or an older one) was already used
         if step is None:

@@ -160,7 +160,7 @@ def person_search(q: str) -> Callable[[str], Q] | None:
     if not q:
         return None
     digits = q.replace("-", "")
-    if digits.isdigit():
+    if digits.isdecimal():
         return lambda prefix: Q(**{f"{prefix}identifier__contains": digits})
     return lambda prefix: (
         (Q(**{f"{prefix}family_name__icontains": q}) | Q(**{f"{prefix}given_name__icontains": q}))

@@ -331,7 +331,7 @@ def _meeting(actor: Actor, case: Case, post: Any) -> str:
         case,
         form=post.get("form", ""),
         starts_at=form_datetime(post.get("starts_at", ""), "starts_at", required=True),
-        participants=[int(u) for u in post.getlist("participants") if u.isdigit()],
+        participants=[int(u) for u in post.getlist("participants") if u.isdecimal()],
         location=post.get("location", ""),
         note=post.get("note", ""),
     )

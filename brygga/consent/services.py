@@ -231,7 +231,7 @@ def _units(values: Iterable[Unit | int | str], field: str) -> list[Unit]:
             units.append(value)
             continue
         text = str(value).strip()
-        if not text.isdigit():
+        if not text.isdecimal():
             raise DomainError.single(field, "OKAND-ENHET", _("Välj enheter ur listan."))
         ids.append(int(text))
     found = list(Unit.objects.filter(pk__in=ids, is_active=True))
@@ -453,7 +453,7 @@ def consents_for(person: Person) -> list[Consent]:
 def consent_by_id(consent_id: int | str | None, person: Person | None = None) -> Consent | None:
     """A recorded consent by id (of ``person`` when given: one the caller has opened through ``open_person``).
     ``withdraw_consent`` checks need-to-know on its person before it changes anything."""
-    pk = int(str(consent_id)) if str(consent_id or "").isdigit() else 0
+    pk = int(str(consent_id)) if str(consent_id or "").isdecimal() else 0
     found = Consent.objects.filter(pk=pk) if pk else Consent.objects.none()
     if person is not None:
         found = found.filter(person=person)

@@ -3,7 +3,7 @@
 
 def luhn_checksum_ok(digits: str) -> bool:
     """True if the string of digits passes the Luhn (mod 10) check used by Swedish identity numbers."""
-    if not digits.isdigit():
+    if not digits.isdecimal():
         return False
     total = 0
     for index, char in enumerate(reversed(digits)):

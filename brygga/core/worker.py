@@ -26,7 +26,7 @@ def worker_id(pid: int | None = None) -> str:
 def _gone(worker: str) -> bool:
     """True when ``worker`` names a process on this host that no longer runs."""
     host, _sep, pid = worker.rpartition(":")
-    if host != socket.gethostname()[:40] or not pid.isdigit():
+    if host != socket.gethostname()[:40] or not pid.isdecimal():
         return False
     try:
         os.kill(int(pid), 0)

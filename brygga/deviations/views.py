@@ -78,7 +78,7 @@ def deviation_new(request: AuthedRequest) -> HttpResponse:
                 actor,
                 request.POST.get("category", ""),
                 request.POST.get("occurred_on", ""),
-                Organisation.objects.filter(pk=org_id).first() if org_id.isdigit() else None,
+                Organisation.objects.filter(pk=org_id).first() if org_id.isdecimal() else None,
                 request.POST.get("description", ""),
                 source_reference=request.POST.get("source_reference", ""),
             )

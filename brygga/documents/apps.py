@@ -14,7 +14,7 @@ _KNOWN_OWNERS = [
 
 def _owner_check(model, person_path: str):  # type: ignore[no-untyped-def]
     def check(person, owner_id: str) -> bool:  # type: ignore[no-untyped-def]
-        return owner_id.isdigit() and model.objects.filter(pk=owner_id, **{person_path: person}).exists()
+        return owner_id.isdecimal() and model.objects.filter(pk=owner_id, **{person_path: person}).exists()
 
     return check
 

@@ -100,7 +100,7 @@ def budget_detail(request: HttpRequest, budget_id: int) -> HttpResponse:
 
 def _month(data: QueryDict) -> int:
     raw = data.get("month", "")
-    if not raw.isdigit():
+    if not raw.isdecimal():
         raise DomainError.single("month", "R-ECO-6", _("Välj en månad."))
     return int(raw)
 
@@ -314,12 +314,12 @@ def _errors(exc: DomainError, action: str) -> dict[str, object]:
 def _financing_choice(raw: str) -> tuple[FinancingKey | None, PriceList | None]:
     key = (
         FinancingKey.objects.filter(pk=raw[4:]).first()
-        if raw.startswith("key-") and raw[4:].isdigit()
+        if raw.startswith("key-") and raw[4:].isdecimal()
         else None
     )
     price_list = (
         PriceList.objects.filter(pk=raw[5:]).first()
-        if raw.startswith("list-") and raw[5:].isdigit()
+        if raw.startswith("list-") and raw[5:].isdecimal()
         else None
     )
     return key, price_list
@@ -404,7 +404,7 @@ def price_lists(request: AuthedRequest) -> HttpResponse:
         try:
             price_list = services.create_price_list(
                 request.actor,
-                ResponsibilityObject.objects.filter(pk=obj_id).first() if obj_id.isdigit() else None,
+                ResponsibilityObject.objects.filter(pk=obj_id).first() if obj_id.isdecimal() else None,
                 request.POST.get("year", ""),
                 request.POST.get("name", ""),
                 request.POST.get("note", ""),
@@ -446,7 +446,7 @@ def price_list_detail(request: AuthedRequest, price_list_id: int) -> HttpRespons
         actor.require(Perm.ECONOMY_MANAGE)
         action = request.POST.get("action", "")
         item_id = request.POST.get("item", "")
-        item = price_list.items.filter(pk=item_id).first() if item_id.isdigit() else None
+        item = price_list.items.filter(pk=item_id).first() if item_id.isdecimal() else None
         try:
             if action == "item":
                 services.save_price_item(
@@ -464,7 +464,7 @@ def price_list_detail(request: AuthedRequest, price_list_id: int) -> HttpRespons
                 services.set_usage(
                     actor,
                     item,
-                    Organisation.objects.filter(pk=org_id).first() if org_id.isdigit() else None,
+                    Organisation.objects.filter(pk=org_id).first() if org_id.isdecimal() else None,
                     request.POST.get("quantity", ""),
                 )
             else:

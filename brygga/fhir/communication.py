@@ -101,7 +101,7 @@ def send(actor: Actor, case: Case, resource: dict[str, Any]) -> Message:
     reply_to = None
     for ref in resource.get("inResponseTo") or []:
         kind, _sep, pk = str(ref.get("reference") or "").partition("/")
-        if kind != "Communication" or not pk.isdigit():
+        if kind != "Communication" or not pk.isdecimal():
             raise FhirError.single(
                 422,
                 "FHIR-REFERENS",

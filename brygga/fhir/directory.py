@@ -156,13 +156,13 @@ def unit_roles(units: list[Unit]) -> list[dict[str, Any]]:
 
 def read_role(pk: str) -> dict[str, Any]:
     kind, _sep, rest = pk.partition("-")
-    if kind == "member" and rest.isdigit():
+    if kind == "member" and rest.isdecimal():
         membership = _members().filter(pk=int(rest)).first()
         if membership is None:
             raise NotFound
         return member_role(membership)
     unit_pk = rest.partition("-")[0]
-    if kind in ("unit", "contact") and unit_pk.isdigit():
+    if kind in ("unit", "contact") and unit_pk.isdecimal():
         unit = Unit.objects.filter(pk=int(unit_pk)).first()
         if unit is not None:
             for resource in unit_roles([unit]):

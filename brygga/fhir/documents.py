@@ -57,14 +57,14 @@ def _base() -> str:
 def parse_id(pk: str, *prefixes: str) -> tuple[str, int]:
     for prefix in prefixes:
         rest = pk.removeprefix(prefix)
-        if rest != pk and rest.isdigit():
+        if rest != pk and rest.isdecimal():
             return prefix, int(rest)
     raise NotFound
 
 
 def _related(owner_type: str, owner_id: str) -> list[dict[str, Any]]:
     """What the document belongs to, where FHIR has a resource for it."""
-    if not owner_id.isdigit():
+    if not owner_id.isdecimal():
         return []
     if owner_type in ("sip", "sip_plan"):
         return [{"reference": f"CarePlan/{owner_id}"}]

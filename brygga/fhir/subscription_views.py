@@ -38,7 +38,7 @@ def topic_read(request: HttpRequest, pk: str) -> HttpResponse:
 
 def _own(request: AuthedRequest, pk: str) -> Subscription:
     actor = actor_of(request)
-    sub = Subscription.objects.filter(pk=int(pk) if pk.isdigit() else 0, unit=actor.unit).first()
+    sub = Subscription.objects.filter(pk=int(pk) if pk.isdecimal() else 0, unit=actor.unit).first()
     if sub is None:
         raise NotFound
     return sub

@@ -118,7 +118,7 @@ def patient_search(request: AuthedRequest) -> HttpResponse:
             persons = persons.none()
         persons = persons.filter(identifier=value.replace("-", "").replace("+", ""))
     elif "_id" in request.GET:
-        persons = persons.filter(pk__in=[int(x) for x in request.GET["_id"].split(",") if x.isdigit()])
+        persons = persons.filter(pk__in=[int(x) for x in request.GET["_id"].split(",") if x.isdecimal()])
     else:
         raise FhirError.single(400, "FHIR-SOK", "Sök på identifier eller _id.", "", "not-supported")
     count, offset = _count(request)
@@ -146,7 +146,7 @@ def patient_type(request: HttpRequest) -> HttpResponse:
 
 @fhir_view(("GET",))
 def organization_read(request: HttpRequest, pk: str) -> HttpResponse:
-    unit = Unit.objects.filter(pk=int(pk) if pk.isdigit() else 0).first()
+    unit = Unit.objects.filter(pk=int(pk) if pk.isdecimal() else 0).first()
     if unit is None:
         raise NotFound
     return fhir_response(mapping.organization(unit))
@@ -216,12 +216,14 @@ def encounter_search(request: AuthedRequest) -> HttpResponse:
         cases = cases.filter(external_id=value)
     if "patient" in request.GET or "subject" in request.GET:
         ref = request.GET.get("patient") or request.GET.get("subject") or ""
-        cases = cases.filter(person_id=int(ref.rpartition("/")[2]) if ref.rpartition("/")[2].isdigit() else 0)
+        cases = cases.filter(
+            person_id=int(ref.rpartition("/")[2]) if ref.rpartition("/")[2].isdecimal() else 0
+        )
     if "status" in request.GET:
         wanted = set(request.GET["status"].split(","))
         cases = cases.filter(status__in=[s for s, f in mapping.ENCOUNTER_STATUS.items() if f in wanted])
     if "_id" in request.GET:
-        cases = cases.filter(pk__in=[int(x) for x in request.GET["_id"].split(",") if x.isdigit()])
+        cases = cases.filter(pk__in=[int(x) for x in request.GET["_id"].split(",") if x.isdecimal()])
     count, offset = _count(request)
     total = cases.count()
     page = list(cases.order_by("-admitted_at", "-pk")[offset : offset + count])
@@ -282,7 +284,7 @@ def _task_events(unit: Unit | None) -> QuerySet[CaseEvent]:
 
 def _parse_task_id(pk: str) -> tuple[int, int | None]:
     event, _sep, owner = pk.partition("-")
-    if not event.isdigit() or (owner and not owner.isdigit()):
+    if not event.isdecimal() or (owner and not owner.isdecimal()):
         raise NotFound
     return int(event), int(owner) if owner else None
 
@@ -397,17 +399,17 @@ def task_search(request: AuthedRequest) -> HttpResponse:
         events = events.filter(kind__in=kinds)
     if "encounter" in request.GET:
         ref = request.GET["encounter"].rpartition("/")[2]
-        events = events.filter(case_id=int(ref) if ref.isdigit() else 0)
+        events = events.filter(case_id=int(ref) if ref.isdecimal() else 0)
     if "patient" in request.GET:
         ref = request.GET["patient"].rpartition("/")[2]
-        events = events.filter(case__person_id=int(ref) if ref.isdigit() else 0)
+        events = events.filter(case__person_id=int(ref) if ref.isdecimal() else 0)
     owner_filter = request.GET.get("owner", "")
     owner_id: int | None = None
     if owner_filter:
         ref = owner_filter.rpartition("/")[2] if owner_filter.startswith("Organization/") else ""
         unit = (
             Unit.objects.filter(pk=int(ref)).first()
-            if ref.isdigit()
+            if ref.isdecimal()
             else Unit.objects.filter(hsa_id=_token_param(owner_filter)[1]).first()
         )
         owner_id = unit.pk if unit is not None else 0
@@ -466,7 +468,7 @@ def _communication_answer(
 
 @fhir_view(("GET",))
 def communication_read(request: AuthedRequest, pk: str) -> HttpResponse:
-    if not pk.isdigit():
+    if not pk.isdecimal():
         raise NotFound
     _status, resource, _headers = _communication_answer(request, int(pk), 200)
     return fhir_response(resource)
@@ -514,7 +516,7 @@ def audit_event_search(request: AuthedRequest) -> HttpResponse:
         person = person_by_identifier(value.replace("-", ""))
     elif "patient" in request.GET:
         ref = request.GET["patient"].rpartition("/")[2]
-        person = person_by_reference(int(ref) if ref.isdigit() else 0)
+        person = person_by_reference(int(ref) if ref.isdecimal() else 0)
     else:
         raise FhirError.single(400, "FHIR-SOK", "Ange patient eller patient:identifier.", "", "required")
     if person is None:
@@ -628,7 +630,7 @@ def _unit_from_param(value: str) -> Unit | None:
     """``Organization/<id>`` or an HSA-id (``<system>|<HSA-id>`` or the bare HSA-id)."""
     kind, _sep, ref = value.rpartition("/")
     if kind == "Organization":
-        return Unit.objects.filter(pk=int(ref) if ref.isdigit() else 0).first()
+        return Unit.objects.filter(pk=int(ref) if ref.isdecimal() else 0).first()
     return Unit.objects.filter(hsa_id=_token_param(value)[1]).first()
 
 
@@ -691,7 +693,7 @@ def _meetings() -> QuerySet[Meeting]:
 
 @fhir_view(("GET",))
 def appointment_read(request: AuthedRequest, pk: str) -> HttpResponse:
-    meeting = _meetings().filter(pk=int(pk) if pk.isdigit() else 0).first()
+    meeting = _meetings().filter(pk=int(pk) if pk.isdecimal() else 0).first()
     if meeting is None:
         raise NotFound
     _open_case(request, str(meeting.case_id), f"fhir:Appointment/{pk}")
@@ -711,22 +713,22 @@ def appointment_search(request: AuthedRequest) -> HttpResponse:
         )
     if "patient" in request.GET:
         ref = request.GET["patient"].rpartition("/")[2]
-        meetings = meetings.filter(case__person_id=int(ref) if ref.isdigit() else 0)
+        meetings = meetings.filter(case__person_id=int(ref) if ref.isdecimal() else 0)
     if "actor" in request.GET:
         value = request.GET["actor"]
         unit: Unit | None
         if value.startswith("PractitionerRole/unit-"):
             ref = value.removeprefix("PractitionerRole/unit-")
-            unit = Unit.objects.filter(pk=int(ref) if ref.isdigit() else 0).first()
+            unit = Unit.objects.filter(pk=int(ref) if ref.isdecimal() else 0).first()
         else:
             unit = _unit_from_param(value)
         meetings = meetings.filter(participants=unit) if unit is not None else meetings.none()
     encounter = request.GET.get("encounter") or request.GET.get("supporting-info")
     if encounter:
         ref = encounter.rpartition("/")[2]
-        meetings = meetings.filter(case_id=int(ref) if ref.isdigit() else 0)
+        meetings = meetings.filter(case_id=int(ref) if ref.isdecimal() else 0)
     if "_id" in request.GET:
-        meetings = meetings.filter(pk__in=[int(x) for x in request.GET["_id"].split(",") if x.isdigit()])
+        meetings = meetings.filter(pk__in=[int(x) for x in request.GET["_id"].split(",") if x.isdecimal()])
     meetings = meetings.distinct()
     count, offset = _count(request)
     total = meetings.count()

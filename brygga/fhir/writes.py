@@ -121,7 +121,7 @@ def unit_from_reference(reference: dict[str, Any] | None, path: str) -> Unit | N
     unit: Unit | None = None
     if reference.get("reference"):
         kind, _sep, pk = str(reference["reference"]).partition("/")
-        if kind == "Organization" and pk.isdigit():
+        if kind == "Organization" and pk.isdecimal():
             unit = Unit.objects.filter(pk=int(pk)).first()
     elif (reference.get("identifier") or {}).get("system") == systems.HSA_ID:
         unit = Unit.objects.filter(hsa_id=reference["identifier"].get("value", "")).first()

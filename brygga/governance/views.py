@@ -99,7 +99,9 @@ def case_new(request: AuthedRequest) -> HttpResponse:
                 request.POST.get("title", ""),
                 request.POST.get("description", ""),
                 on_behalf_of=request.POST.get("origin", GovernanceCase.Origin.USER),
-                managed_object=ManagedObject.objects.filter(pk=obj_id).first() if obj_id.isdigit() else None,
+                managed_object=ManagedObject.objects.filter(pk=obj_id).first()
+                if obj_id.isdecimal()
+                else None,
                 source_reference=request.POST.get("source_reference", ""),
             )
         except DomainError as exc:
@@ -163,7 +165,7 @@ def case_detail(request: AuthedRequest, number: str) -> HttpResponse:
 
 def _forum(data: QueryDict, message: str) -> Forum:
     raw = data.get("forum", "")
-    forum = Forum.objects.filter(pk=raw).first() if raw.isdigit() else None
+    forum = Forum.objects.filter(pk=raw).first() if raw.isdecimal() else None
     if forum is None:
         raise DomainError.single("forum", "R-GOV-2", message)
     return forum
@@ -198,7 +200,7 @@ def _respond(actor: Actor, case: GovernanceCase, data: QueryDict) -> str:
     raw = data.get("response", "")
     response = (
         ConsultationResponse.objects.filter(pk=raw, consultation__case=case).first()
-        if raw.isdigit()
+        if raw.isdecimal()
         else None
     )
     if response is None:
@@ -490,7 +492,7 @@ def notices(request: HttpRequest) -> HttpResponse:
                         request.POST.get("title", ""),
                         request.POST.get("body", ""),
                         managed_object=ManagedObject.objects.filter(pk=obj_id).first()
-                        if obj_id.isdigit()
+                        if obj_id.isdecimal()
                         else None,
                         starts_at=starts_at,
                         cases=GovernanceCase.objects.filter(pk__in=request.POST.getlist("cases")),
@@ -649,8 +651,10 @@ def forum_edit(request: AuthedRequest, code: str) -> HttpResponse:
                     request.POST.get("title", ""),
                     request.POST.get("side", ""),
                     request.POST.get("role", ForumMember.Role.MEMBER),
-                    organisation=Organisation.objects.filter(pk=org_id).first() if org_id.isdigit() else None,
-                    subregion=Subregion.objects.filter(pk=sub_id).first() if sub_id.isdigit() else None,
+                    organisation=Organisation.objects.filter(pk=org_id).first()
+                    if org_id.isdecimal()
+                    else None,
+                    subregion=Subregion.objects.filter(pk=sub_id).first() if sub_id.isdecimal() else None,
                 )
             elif action == "remove-member":
                 member = get_object_or_404(ForumMember, pk=request.POST.get("member") or 0, forum=forum)

@@ -67,7 +67,7 @@ def _one(record: dict[str, list[Any]], name: str) -> str:
 def _end_date(text: str) -> dt.date | None:
     """hsaEndDate is a GeneralizedTime (YYYYMMDDhhmmssZ); a date alone is accepted too."""
     digits = text[:8]
-    if len(digits) != 8 or not digits.isdigit():
+    if len(digits) != 8 or not digits.isdecimal():
         raise ValueError(text)
     return dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
 
@@ -109,7 +109,7 @@ def parse(handle: BinaryIO) -> tuple[dict[str, dict[str, Any]], list[dict[str, A
                     )
                 )
         municipality = _one(record, "hsaMunicipalityCode")
-        if municipality and not (len(municipality) == 4 and municipality.isdigit()):
+        if municipality and not (len(municipality) == 4 and municipality.isdecimal()):
             row_problems.append(
                 (
                     "hsaMunicipalityCode",

@@ -202,7 +202,7 @@ def pinned_of(subject: Subject, reader: Unit | None) -> list[Message]:
 def readable_messages(actor: Actor, message_ids: list[str]) -> set[str]:
     """Those of ``message_ids`` the actor's unit may read (for their attachments; the caller has checked
     the person's access). One query for the messages, one ``Readable`` per person."""
-    ids = [int(i) for i in message_ids if str(i).isdigit()]
+    ids = [int(i) for i in message_ids if str(i).isdecimal()]
     readers: dict[int, Readable] = {}
     readable: set[str] = set()
     for message in Message.objects.filter(pk__in=ids).select_related("thread__person"):

@@ -250,7 +250,7 @@ def import_scb_population(content: bytes, year: int, source: str) -> PopulationI
             ignored += 1
             continue
         raw = row[year_col].strip().replace(" ", "").replace("\u00a0", "") if year_col < len(row) else ""
-        if not raw.isdigit() or int(raw) <= 0:
+        if not raw.isdecimal() or int(raw) <= 0:
             bad_codes.add(match["code"])
             problems.append(
                 Problem(

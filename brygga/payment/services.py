@@ -403,7 +403,7 @@ def openable_cases(actor: Actor, run: SettlementRun, lines: list[SettlementLine]
     the invoice basis links only to case payment pages that will open; the others stay plain references."""
     if run.source != SettlementRun.Source.CASES or actor.unit is None or not actor.can(Perm.CASE_READ):
         return set()
-    ids = {int(line.case_reference) for line in lines if line.case_reference.isdigit()}
+    ids = {int(line.case_reference) for line in lines if line.case_reference.isdecimal()}
     openable = unit_cases(actor.unit).filter(pk__in=ids, person__in=visible_persons(actor))
     return {str(pk) for pk in openable.values_list("pk", flat=True)}
 

@@ -99,7 +99,7 @@ class NotificationPreference(models.Model):
 
     @property
     def hours(self) -> list[int]:
-        return sorted({int(h) for h in self.digest_hours.split(",") if h.strip().isdigit() and int(h) < 24})
+        return sorted({int(h) for h in self.digest_hours.split(",") if h.strip().isdecimal() and int(h) < 24})
 
 
 class Notification(models.Model):

@@ -57,7 +57,7 @@ def preferences(request: AuthedRequest) -> HttpResponse:
             hours = request.POST.get(f"hours-{unit.pk}", "7,13").replace(" ", "") or "7,13"
             sms = request.POST.get(f"sms-{unit.pk}") == "on"
             phone = request.POST.get(f"phone-{unit.pk}", "").strip()
-            if hours and not all(h.isdigit() and int(h) < 24 for h in hours.split(",")):
+            if hours and not all(h.isdecimal() and int(h) < 24 for h in hours.split(",")):
                 errors.append(
                     Problem(
                         f"hours-{unit.pk}",

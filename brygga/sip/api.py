@@ -65,7 +65,7 @@ def _unit(hsa_or_id: str | int | None) -> Unit | None:
         return None
     text = str(hsa_or_id)
     unit = Unit.objects.filter(hsa_id=text).first()
-    if unit is None and text.isdigit():
+    if unit is None and text.isdecimal():
         unit = Unit.objects.filter(pk=int(text)).first()
     if unit is None:
         raise DomainError.single("unit", "OKAND-ENHET", "Okänd enhet.")

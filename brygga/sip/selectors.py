@@ -294,12 +294,12 @@ def open_follow_ups(sip: Sip) -> list[FollowUp]:
 
 
 def case_of_person(person: Person, case_id: int | str | None) -> Case | None:
-    pk = int(str(case_id)) if str(case_id or "").isdigit() else 0
+    pk = int(str(case_id)) if str(case_id or "").isdecimal() else 0
     return Case.objects.filter(pk=pk, person=person).first() if pk else None
 
 
 def sip_of_person(person: Person, sip_id: int | str | None) -> Sip | None:
-    pk = int(str(sip_id)) if str(sip_id or "").isdigit() else 0
+    pk = int(str(sip_id)) if str(sip_id or "").isdecimal() else 0
     return Sip.objects.filter(pk=pk, person=person).first() if pk else None
 
 

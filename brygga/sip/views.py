@@ -106,7 +106,7 @@ def new_sip(request: AuthedRequest) -> HttpResponse:
     try:
         person = _person_from_request(actor, request.POST)
         case = None
-        if request.POST.get("case", "").isdigit():
+        if request.POST.get("case", "").isdecimal():
             case = selectors.case_of_person(person, request.POST["case"])
             if case is None:
                 raise DomainError.single("case", "OKANT-ARENDE", _("Ärendet gäller inte personen."))
@@ -209,7 +209,7 @@ def plan_pdf(request: AuthedRequest, sip_id: int) -> HttpResponse:
     number = request.GET.get("version", "")
     version = (
         sip.versions.filter(number=int(number)).exclude(status="draft").first()
-        if number.isdigit()
+        if number.isdecimal()
         else sip.current_version()
     )
     if version is None:
@@ -411,7 +411,7 @@ def _consents_context(request: AuthedRequest, person: Person) -> dict[str, Any]:
 
 def _case_of(actor: Actor, person: Person, case_id: str) -> Case | None:
     """A case of ``person`` that the active unit takes part in, or None."""
-    if not case_id.isdigit():
+    if not case_id.isdecimal():
         return None
     return unit_cases(actor.unit).filter(pk=int(case_id), person=person).first()
 
@@ -424,7 +424,7 @@ def _consent_prefill(request: HttpRequest, actor: Actor, person: Person) -> dict
     data = request.GET if request.method == "GET" else request.POST
     case = _case_of(actor, person, data.get("arende", ""))
     if request.method == "POST":  # a refused form shows what was chosen, and still returns to the case
-        posted = {int(v) for v in request.POST.getlist("parties") if v.isdigit()}
+        posted = {int(v) for v in request.POST.getlist("parties") if v.isdecimal()}
         return {"form": {}, "prefill_parties": posted, "from_case": case.pk if case else None}
     if case is None:
         return {"form": {}, "prefill_parties": set(), "from_case": None}
@@ -479,7 +479,7 @@ def _assessment(actor: Actor, person: Person, post: Any) -> str:
 
 def _offer(actor: Actor, person: Person, post: Any) -> str:
     case = None
-    if post.get("case", "").isdigit():
+    if post.get("case", "").isdecimal():
         case = selectors.case_of_person(person, post["case"])
     services.record_sip_offer(
         actor,
@@ -557,7 +557,7 @@ def new_care_request(request: AuthedRequest) -> HttpResponse:
     try:
         person = _person_from_request(actor, request.POST)
         sip = None
-        if request.POST.get("sip", "").isdigit():
+        if request.POST.get("sip", "").isdecimal():
             sip = selectors.sip_of_person(person, request.POST["sip"])
         care_request = services.send_care_request(
             actor,

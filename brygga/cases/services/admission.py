@@ -312,7 +312,7 @@ def resolve_recipients(units: Iterable[Unit | int | str]) -> list[Unit]:
             unit = ref
         else:
             text = str(ref).strip()
-            unit = Unit.objects.filter(pk=int(text)).first() if text.isdigit() else None
+            unit = Unit.objects.filter(pk=int(text)).first() if text.isdecimal() else None
             unit = unit or Unit.objects.filter(hsa_id=text).first()
         if unit is None or not unit.is_active:
             raise DomainError.single(

@@ -58,7 +58,7 @@ def transfer(actor: Actor, case: Case, to_ward: Unit | int | str, at: dt.datetim
         target: Unit | None = to_ward
     else:
         text = str(to_ward).strip()
-        target = Unit.objects.filter(pk=int(text)).first() if text.isdigit() else None
+        target = Unit.objects.filter(pk=int(text)).first() if text.isdecimal() else None
         target = target or Unit.objects.filter(hsa_id=text).first()
     if target is None or not target.is_active or target.kind != Unit.Kind.WARD or target.site_id is None:
         raise DomainError.single("to_ward", "OKAND-ENHET", _("Välj en aktiv vårdavdelning."))

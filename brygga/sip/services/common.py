@@ -97,7 +97,7 @@ def _resolve_unit(value: Unit | int | str | None, field: str) -> Unit | None:
     if isinstance(value, Unit):
         return value
     text = str(value).strip()
-    found = Unit.objects.filter(pk=int(text)).first() if text.isdigit() else None
+    found = Unit.objects.filter(pk=int(text)).first() if text.isdecimal() else None
     found = found or Unit.objects.filter(hsa_id=text).first()
     if found is None or not found.is_active:
         raise DomainError.single(field, "OKAND-ENHET", _("Välj en aktiv enhet."))
