@@ -276,6 +276,58 @@ def test_r_vg_sip_1_overdue_follow_up_is_first_and_sip_is_acknowledged_through_i
         assert summary["overdue"] >= 1 and summary["open"] >= 1
 
 
+def _paginated(a, status="open", q="", kind="", page=None, per_page=50):  # type: ignore[no-untyped-def]
+    """The page as Django's Paginator picks it from the ORM source: what the one-statement page must equal."""
+    from django.core.paginator import Paginator
+
+    source = inbox_selectors.inbox_source(a, status, q, kind, timezone.now())
+    result = Paginator(source, per_page).get_page(page)
+    return result.number, result.paginator.count, [(e["ib_kind"], e["ib_row"]) for e in result.object_list]
+
+
+def test_one_statement_page_and_counts_equal_the_paginator_and_the_separate_summary_counts(vc) -> None:
+    """Issue 17: the inbox's page, its total and the active unit's SIP and care-request counts come from one
+    statement. The same page number, total and rows as Django's paginator over the ORM source for every
+    filter, kind and page number (past the end, zero, negative, not a number); and the same summary counts
+    as the separate statement other units and views still use."""
+    home = actor(Role.HOME_CARE_NURSE, HOME)
+    nurse = actor(Role.WARD_NURSE, WARD)
+    person = make_person("1480")
+    involve(person, unit(PRIMARY_CARE), Involvement.Kind.OTHER, "test:listning", at=T0 - dt.timedelta(days=1))
+    with time_machine.travel(T0, tick=False):
+        _consent(vc, person)
+        sip = sip_services.start_sip(vc, person, need_description="Behöver hemsjukvård")
+        sip_services.add_participant(vc, sip, kind="unit", unit=unit(HOME))
+        sip_services.summon(vc, sip, meeting_at=T0 + dt.timedelta(days=1))
+        sip_services.add_follow_up(
+            vc, sip, due_on=dt.date(2026, 11, 3), description="Sårläkning", responsible_unit=unit(PRIMARY_CARE)
+        )
+        _care_request(vc, person)
+    for n in range(7):
+        case = admit(nurse, T0 + dt.timedelta(minutes=n), assessed=n % 2 == 0, person=make_person("1480"))
+        with time_machine.travel(T0 + dt.timedelta(minutes=30 + n), tick=False):
+            services.send_admission_notice(nurse, case)
+    with time_machine.travel(T0 + dt.timedelta(days=2), tick=False):
+        for a in (vc, nurse, home):
+            for status in ("open", "urgent", "unacknowledged", "all", "closed"):
+                for kind in ("", "case", "sip", "care_request"):
+                    for page in (None, "1", "2", "3", "99", "0", "-1", "x"):
+                        got, _now = inbox_selectors.inbox_entries_page(a, status, "", kind, page, per_page=3)
+                        entries = [(e["ib_kind"], e["ib_row"]) for e in got.object_list]
+                        assert (got.number, got.paginator.count, entries) == _paginated(
+                            a, status, "", kind, page, per_page=3
+                        ), (a.unit.name, status, kind, page)
+        page, _now = inbox_selectors.inbox_entries_page(vc)
+        assert page.other_counts["open"] >= 1 and page.other_counts["overdue"] >= 1  # the overdue follow-up
+        assert page.other_counts == inbox_selectors._sip_and_care_request_counts(
+            unit(PRIMARY_CARE), timezone.now()
+        )
+        assert inbox_selectors.inbox_summaries(vc, page.other_counts) == inbox_selectors.inbox_summaries(vc)
+        # Another view (a filter or a search) counts other rows: it offers no summary counts.
+        assert not hasattr(inbox_selectors.inbox_entries_page(vc, status="urgent")[0], "other_counts")
+        assert not hasattr(inbox_selectors.inbox_entries_page(vc, q="Test")[0], "other_counts")
+
+
 # --- search and protected identity --------------------------------------------------------------------------
 
 
