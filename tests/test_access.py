@@ -15,6 +15,7 @@ from brygga.access.services import (
     end_involvement,
     involve,
     log_extract,
+    log_list_access,
     lookup_person,
     open_person,
     seal_access_log,
@@ -158,6 +159,33 @@ def test_intact_log_verifies_and_sealing_is_idempotent() -> None:
     assert AccessLogSeal.objects.get().entry_count == 3
     assert seal_access_log(now=dt.datetime(2026, 3, 1, 11, tzinfo=dt.UTC)) is None
     assert AccessLogSeal.objects.count() == 1
+
+
+def test_a_list_read_of_many_persons_is_written_whole_in_order_and_verifies() -> None:
+    """R-LOG-1 (issue 17: the entries of a list go in as multi-row INSERTs, 50 a statement, not through the
+    model layer): 120 persons, three statements, one entry each in the order shown, every column as built,
+    and the sealed chain verifies."""
+    nurse = actor(Role.WARD_NURSE, WARD)
+    persons = [make_person() for _ in range(120)]
+    start = dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        log_list_access(nurse, persons, "inkorg:1")
+    entries = list(AccessLogEntry.objects.order_by("id"))
+    assert [e.person_id for e in entries] == [p.pk for p in persons]
+    assert [e.person_identifier for e in entries] == [p.identifier for p in persons]
+    first = entries[0]
+    assert (first.at, first.user_id, first.unit_id, first.action, first.what, first.had_involvement) == (
+        start,
+        nurse.user.pk,
+        unit(WARD).pk,
+        AccessLogEntry.Action.READ,
+        "inkorg:1",
+        True,
+    )
+    assert (first.unit_label, first.role, first.channel, first.reason) == (WARD, Role.WARD_NURSE, "web", "")
+    seal_access_log(now=start + dt.timedelta(hours=1))
+    assert verify_access_log() == []
+    assert AccessLogSeal.objects.get().entry_count == 120
 
 
 def test_changed_entry_is_detected() -> None:

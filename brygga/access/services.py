@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -340,12 +340,57 @@ def log_denied(actor: Actor, what: str, reason: str, person_id: int | None = Non
     return entry
 
 
+# The columns an entry is written with, in the order of ``_insert_entries``'s VALUES.
+_ENTRY_COLUMNS = (
+    "at",
+    "user_id",
+    "user_label",
+    "unit_id",
+    "unit_label",
+    "unit_hsa_id",
+    "role",
+    "person_id",
+    "person_identifier",
+    "action",
+    "what",
+    "channel",
+    "auth_method",
+    "had_involvement",
+    "reason",
+    "mac",
+)
+_INSERT_ROWS = 50  # 800 placeholders a statement: within every SQLite build's limit
+
+
+def _insert_entries(entries: list[AccessLogEntry]) -> None:
+    """Insert entries built by ``_new_entry``, in their order, as multi-row INSERTs. ``bulk_create`` prepared
+    every field of every entry through the model layer: on a list page that logs 50 persons that was a tenth
+    of the page's time (issue 17). The values are the entries' own attributes, the same ones the MAC covers;
+    only the timestamp needs the backend's adaptation."""
+    adapt = connection.ops.adapt_datetimefield_value
+    table = connection.ops.quote_name(AccessLogEntry._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in _ENTRY_COLUMNS)
+    row = "(" + ", ".join(["%s"] * len(_ENTRY_COLUMNS)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(entries), _INSERT_ROWS):
+            chunk = entries[start : start + _INSERT_ROWS]
+            params: list[Any] = []
+            for entry in chunk:
+                params.append(adapt(entry.at))
+                params.extend(getattr(entry, column) for column in _ENTRY_COLUMNS[1:])
+            # Table and column names come from the model; every value is a placeholder.
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(chunk))}",  # noqa: S608
+                params,
+            )
+
+
 def log_list_access(actor: Actor, persons: Iterable[Person], what: str) -> None:
     """Log that a list showed these persons (one entry each, in one insert)."""
     fields = _actor_fields(actor)
     entries = [_new_entry(actor, p, Action.READ, what, True, fields) for p in persons]
     if entries:
-        AccessLogEntry.objects.bulk_create(entries)
+        _insert_entries(entries)
 
 
 def log_accesses(actor: Actor, rows: Iterable[tuple[Person, str, str, bool]]) -> None:
@@ -354,7 +399,7 @@ def log_accesses(actor: Actor, rows: Iterable[tuple[Person, str, str, bool]]) ->
     fields = _actor_fields(actor)
     entries = [_new_entry(actor, p, action, what, involved, fields) for p, action, what, involved in rows]
     if entries:
-        AccessLogEntry.objects.bulk_create(entries)
+        _insert_entries(entries)
 
 
 SEAL_DELAY = dt.timedelta(seconds=60)
