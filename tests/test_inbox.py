@@ -7,11 +7,13 @@ participant rows' ``next_due_at``/``case_status``/``last_event_at`` stay in step
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Model
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -300,29 +302,53 @@ def test_one_statement_page_and_counts_equal_the_paginator_and_the_separate_summ
         sip_services.add_participant(vc, sip, kind="unit", unit=unit(HOME))
         sip_services.summon(vc, sip, meeting_at=T0 + dt.timedelta(days=1))
         sip_services.add_follow_up(
-            vc, sip, due_on=dt.date(2026, 11, 3), description="Sårläkning", responsible_unit=unit(PRIMARY_CARE)
+            vc,
+            sip,
+            due_on=dt.date(2026, 11, 3),
+            description="Sårläkning",
+            responsible_unit=unit(PRIMARY_CARE),
         )
         _care_request(vc, person)
     for n in range(7):
         case = admit(nurse, T0 + dt.timedelta(minutes=n), assessed=n % 2 == 0, person=make_person("1480"))
         with time_machine.travel(T0 + dt.timedelta(minutes=30 + n), tick=False):
             services.send_admission_notice(nurse, case)
+    # ADR 0704: the list's statement is compiled once per unit and view and reused at every later time; the
+    # clock's values (overdue, due soon, the involvement's grace) are computed at each run. Before the notices
+    # are due, when they are overdue and the follow-up too, and much later: the same as the ORM built anew.
+    tiers_seen = set()
+    for later in (dt.timedelta(hours=1), dt.timedelta(hours=20), dt.timedelta(days=2), dt.timedelta(days=40)):
+        with time_machine.travel(T0 + later, tick=False):
+            for a in (vc, nurse, home):
+                for status in ("open", "urgent", "unacknowledged", "all", "closed"):
+                    for kind in ("", "case", "sip", "care_request"):
+                        pages = (
+                            (None, "1", "2", "3", "99", "0", "-1", "x") if later.days == 2 else (None, "2")
+                        )
+                        for page in pages:
+                            got, _now = inbox_selectors.inbox_entries_page(
+                                a, status, "", kind, page, per_page=3
+                            )
+                            entries = [(e["ib_kind"], e["ib_row"]) for e in got.object_list]
+                            tiers_seen.add((later, tuple(e["ib_tier"] for e in got.object_list)))
+                            assert (got.number, got.paginator.count, entries) == _paginated(
+                                a, status, "", kind, page, per_page=3
+                            ), (later, a.unit.name, status, kind, page)
+    assert len({tiers for _later, tiers in tiers_seen}) > 3  # the tiers did change with the clock
     with time_machine.travel(T0 + dt.timedelta(days=2), tick=False):
-        for a in (vc, nurse, home):
-            for status in ("open", "urgent", "unacknowledged", "all", "closed"):
-                for kind in ("", "case", "sip", "care_request"):
-                    for page in (None, "1", "2", "3", "99", "0", "-1", "x"):
-                        got, _now = inbox_selectors.inbox_entries_page(a, status, "", kind, page, per_page=3)
-                        entries = [(e["ib_kind"], e["ib_row"]) for e in got.object_list]
-                        assert (got.number, got.paginator.count, entries) == _paginated(
-                            a, status, "", kind, page, per_page=3
-                        ), (a.unit.name, status, kind, page)
         page, _now = inbox_selectors.inbox_entries_page(vc)
         assert page.other_counts["open"] >= 1 and page.other_counts["overdue"] >= 1  # the overdue follow-up
         assert page.other_counts == inbox_selectors._sip_and_care_request_counts(
             unit(PRIMARY_CARE), timezone.now()
         )
         assert inbox_selectors.inbox_summaries(vc, page.other_counts) == inbox_selectors.inbox_summaries(vc)
+        # The rows read only ROW_FIELDS: no column of a row is fetched afterwards, one row at a time.
+        with mock.patch.object(Model, "refresh_from_db", side_effect=AssertionError("a deferred field")):
+            for a in (vc, nurse, home):
+                for status in ("open", "all"):
+                    response = client_for(a).get(reverse("cases:inbox"), {"status": status})
+                    assert response.status_code == 200
+                    assert response.content.count(b"<tr ") >= 1
         # Another view (a filter or a search) counts other rows: it offers no summary counts.
         assert not hasattr(inbox_selectors.inbox_entries_page(vc, status="urgent")[0], "other_counts")
         assert not hasattr(inbox_selectors.inbox_entries_page(vc, q="Test")[0], "other_counts")

@@ -30,6 +30,7 @@ from brygga.access.models import (
 )
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
+from brygga.core import statements
 from brygga.core.errors import DomainError, NotFound, PermissionDenied
 from brygga.organisations.models import Unit
 from brygga.people.identifiers import parse_identity_number
@@ -44,8 +45,13 @@ Action = AccessLogEntry.Action
 
 def active_involvement_q(now: dt.datetime | None = None) -> Q:
     now = now or timezone.now()
-    grace = dt.timedelta(days=settings.BRYGGA_INVOLVEMENT_GRACE_DAYS)
-    return Q(ended_at__isnull=True) | Q(ended_at__gte=now - grace)
+    # ``now - grace`` as a value of the statement: a list compiled once per shape computes it at each run
+    # (brygga.core.statements, ADR 0704); anywhere else it is the value at ``now``.
+    return Q(ended_at__isnull=True) | Q(ended_at__gte=statements.moment(now, _minus_grace))
+
+
+def _minus_grace() -> dt.timedelta:
+    return -dt.timedelta(days=settings.BRYGGA_INVOLVEMENT_GRACE_DAYS)
 
 
 def involve(person: Person, unit: Unit, kind: str, source: str, at: dt.datetime | None = None) -> Involvement:
@@ -102,9 +108,9 @@ def is_involved(unit: Unit | None, person_id: int) -> bool:
     return Involvement.objects.filter(active_involvement_q(), unit=unit, person_id=person_id).exists()
 
 
-def involved_person_ids(unit: Unit) -> QuerySet[Involvement, Any]:
+def involved_person_ids(unit: Unit, now: dt.datetime | None = None) -> QuerySet[Involvement, Any]:
     """A subquery of the persons the unit may see, for scoping lists in the database."""
-    return Involvement.objects.filter(active_involvement_q(), unit=unit).values("person_id")
+    return Involvement.objects.filter(active_involvement_q(now), unit=unit).values("person_id")
 
 
 def visible_persons(actor: Actor) -> QuerySet[Person]:

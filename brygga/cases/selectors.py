@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Case as DbCase
-from django.db.models import F, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import DateTimeField, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +21,7 @@ from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.cases import rules
 from brygga.cases.models import Case, CaseEvent, Participant
-from brygga.core import inbox
+from brygga.core import inbox, statements
 from brygga.organisations.models import Unit
 
 
@@ -174,13 +174,19 @@ def case_source(
     qs = unit_participations(actor).filter(FILTERS.get(status, FILTERS["open"]))
     if search is not None:
         qs = qs.filter(search("case__person__"))
+    # The clock's values as ``at_run`` values: the inbox compiles this once per unit and view (ADR 0704).
     tier = DbCase(
         When(
-            Q(next_due_at__lt=now)
-            | Q(needs_ack=True, unacked_since__lt=now - rules.acknowledgement_deadline()),
+            Q(next_due_at__lt=statements.moment(now))
+            | Q(
+                needs_ack=True,
+                unacked_since__lt=statements.at_run(
+                    now, lambda n: n - rules.acknowledgement_deadline(), DateTimeField()
+                ),
+            ),
             then=0,
         ),
-        When(next_due_at__lt=now + rules.DUE_SOON, then=1),
+        When(next_due_at__lt=statements.moment(now, rules.DUE_SOON), then=1),
         When((Q(acknowledged_at__isnull=True) & ~Q(role=Participant.Role.WARD)) | Q(needs_ack=True), then=2),
         default=Value(3),
         output_field=IntegerField(),

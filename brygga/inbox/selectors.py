@@ -23,9 +23,11 @@ from brygga.accounts.permissions import Perm
 from brygga.cases import rules
 from brygga.cases import selectors as case_selectors
 from brygga.cases.models import Case, Participant
+from brygga.core import statements
 from brygga.core.inbox import INBOX_COLUMNS
 from brygga.people.models import Person
 from brygga.people.presenters import display_identifier, display_name
+from brygga.sip import rules as sip_rules
 from brygga.sip import selectors as sip_selectors
 from brygga.sip.models import SipParticipant
 from brygga.sip.selectors import InboxItem
@@ -85,6 +87,34 @@ class InboxRow:
 
 WITH_SIP_ITEMS = {"open", "urgent", "unacknowledged", "all"}
 
+# What a discharge-case row of the list reads: the participation (acknowledgement state), the case's status,
+# dates and deadlines (``brygga.cases.selectors.deadlines``), the ward's name and the person's name and
+# identity number (masked for a protected identity), and what the access-log entry records.
+ROW_FIELDS = (
+    "role",
+    "status",
+    "unit",
+    "needs_ack",
+    "unacked_since",
+    "acknowledged_at",
+    "case__status",
+    "case__admitted_at",
+    "case__need_assessed_at",
+    "case__expected_discharge_date",
+    "case__discharge_ready_at",
+    "case__notice_sent_at",
+    "case__sip_summons_due_at",
+    "case__sip_summons_sent_at",
+    "case__coordinator_name",
+    "case__discharge_info_sent_at",
+    "case__person__identifier",
+    "case__person__id_kind",
+    "case__person__given_name",
+    "case__person__family_name",
+    "case__person__protected_identity",
+    "case__ward__name",
+)
+
 
 def inbox_source(
     actor: Actor, status: str = "open", q: str = "", kind: str = "", now: dt.datetime | None = None
@@ -116,11 +146,15 @@ def inbox_rows(actor: Actor, entries: list[dict[str, Any]], now: dt.datetime) ->
     """The rows for a page of inbox entries, in their order, with a bounded number of queries (one for the
     cases, two for the SIPs, one for the care requests), and the persons shown logged as one list read."""
     case_rows = [e["ib_row"] for e in entries if e["ib_kind"] == "case"]
-    # Only what a row shows (the person, the ward): the person's municipality and vårdcentral and the case's
-    # site and municipality were joined and built for every row and never shown (issue 17).
+    # Only what a row shows and its deadlines read (``ROW_FIELDS``): the person's municipality and
+    # vårdcentral, the case's site and municipality and the other columns of the three tables were read and
+    # built for every row and never shown (issue 17). A field used and not listed would cost a query a row:
+    # tests/test_inbox.py counts the queries of a page of 3 and of 50 rows.
     participants = {
         p.pk: p
-        for p in Participant.objects.filter(pk__in=case_rows).select_related("case__person", "case__ward")
+        for p in Participant.objects.filter(pk__in=case_rows)
+        .select_related("case__person", "case__ward")
+        .only(*ROW_FIELDS)
     }
     items = sip_selectors.items_for(actor.unit, now, entries) if actor.unit is not None else {}
     prefix = reverse("cases:inbox")  # reversed once, not per row
@@ -206,15 +240,18 @@ def inbox_entries_page(
     enough for ``list_signature``. Nothing personal is read, so nothing is logged; ``inbox_rows`` turns the
     page into rows (and logs them) when they are shown."""
     now = timezone.now()
-    source = inbox_source(actor, status, q, kind, now)
-    paginator = Paginator(source, per_page)
+    status = status if status in case_selectors.FILTERS else "open"
     try:
         number = int(page or 1)
     except (TypeError, ValueError):
         number = 1  # as Paginator.get_page: not a number → the first page
+    statement = _list_statement(actor, status, q, kind, now)
     entries, totals = (
-        _counted_entries(source, (number - 1) * per_page, per_page) if number >= 1 else (None, {})
+        _counted_entries(statement, (number - 1) * per_page, per_page)
+        if number >= 1 and statement is not None
+        else (None, {})
     )
+    paginator = Paginator(inbox_source(actor, status, q, kind, now), per_page)
     if entries is None or (not entries and number > 1):
         # Nothing to show on that page (past the end or before the start, or no source): the paginator counts
         # and picks the page, as it always did; rare, so the second statement costs the common case nothing.
@@ -235,17 +272,46 @@ def inbox_entries_page(
     return result, now
 
 
+def _settings_key() -> tuple[Any, ...]:
+    """What the sources take from settings when they are built (the rest they read when they run)."""
+    return (sip_rules.care_request_answer_deadline(),)
+
+
+def _list_statement(
+    actor: Actor, status: str, q: str, kind: str, now: dt.datetime
+) -> tuple[str, list[Any]] | None:
+    """The compiled source of the list at ``now``: for the fixed views of a unit (filter and kind, no search)
+    compiled once per process and key (brygga.core.statements, ADR 0704); a search is compiled each time."""
+
+    def build() -> QuerySet[Any]:
+        return inbox_source(actor, status, q, kind, now).order_by()
+
+    if q.strip() or kind not in ("", *KINDS):
+        try:
+            sql, params = build().query.sql_with_params()
+        except EmptyResultSet:
+            return None
+        return sql, list(params)
+    key = (
+        "inbox",
+        actor.unit.pk if actor.unit is not None else None,
+        actor.can(Perm.CASE_READ),
+        actor.can(Perm.PERSON_READ),
+        status,
+        kind,
+        _settings_key(),
+    )
+    return statements.compiled(key, build, now)
+
+
 def _counted_entries(
-    source: QuerySet[Any], offset: int, limit: int
+    statement: tuple[str, list[Any]], offset: int, limit: int
 ) -> tuple[list[dict[str, Any]] | None, dict[str, int]]:
     """One page of the inbox's column rows and, in the same statement, the list's total and its SIP and care
     request counts (window aggregates over the whole list, computed before the LIMIT). Paginating through the
     ORM compiled the source twice and ran two statements (count, then page): a quarter of the inbox's time
-    (issue 17). ``None`` when the source has no statement (no kind to show, or nothing to match)."""
-    try:
-        sql, params = source.order_by().query.sql_with_params()
-    except EmptyResultSet:
-        return None, {}
+    (issue 17)."""
+    sql, params = statement
     other = "ib_kind <> 'case'"
     # The source is the ORM's compiled UNION with placeholders for every value; the rest is fixed text. The
     # ORDER BY is INBOX_ORDER's, written out (the ORM cannot annotate a UNION).
@@ -296,19 +362,22 @@ def inbox(
     return inbox_rows(actor, entries, now)
 
 
-def inbox_summaries(actor: Actor, counted: dict[str, int] | None = None) -> list[dict[str, Any]]:
+def inbox_summaries(
+    actor: Actor, counted: dict[str, int] | None = None, memberships: list[Any] | None = None
+) -> list[dict[str, Any]]:
     """Counts for every unit the user works in, for the top of the inbox: discharge cases, SIPs and care
     requests together. No personal data, so no log. One grouped statement for the discharge cases of all the
     units and one per unit for its SIPs and care requests (over the compiled inbox sources): building these
     aggregates in the ORM cost as much Python as the rest of the page's queries (issue 17). ``counted``: the
     active unit's SIP and care-request counts when the inbox list has already counted them
-    (``inbox_entries_page``'s ``other_counts``)."""
+    (``inbox_entries_page``'s ``other_counts``). ``memberships``: the user's valid memberships with their
+    units, when the request has read them already (``request.memberships``)."""
     now = timezone.now()
-    memberships = [
-        m
-        for m in actor.user.memberships.select_related("unit").order_by("unit__name")
-        if m.allows(Perm.CASE_READ)
-    ]
+    if memberships is None:
+        memberships = list(actor.user.memberships.select_related("unit"))
+    memberships = sorted(
+        (m for m in memberships if m.allows(Perm.CASE_READ)), key=lambda m: (m.unit.name, m.pk)
+    )
     case_counts = _case_counts([m.unit_id for m in memberships], now)
     summaries = []
     for membership in memberships:
@@ -371,10 +440,21 @@ def _case_counts(unit_ids: list[int], now: dt.datetime) -> dict[int, dict[str, i
 def _sip_and_care_request_counts(unit: Any, now: dt.datetime) -> dict[str, int]:
     """The unit's open, new (tier 2) and overdue (tier 0) SIPs and care requests, counted in one statement
     over the same compiled sources as the inbox list, so the two cannot disagree."""
-    parts = [
-        source(unit, now).query.sql_with_params()  # type: ignore[operator]
-        for source in (sip_selectors.sip_inbox_source, sip_selectors.care_request_inbox_source)
-    ]
+    parts = []
+    for name, source in (
+        ("sip", sip_selectors.sip_inbox_source),
+        ("care_request", sip_selectors.care_request_inbox_source),
+    ):
+        # Compiled once per unit and process, the clock's values filled in per run (ADR 0704).
+        part = statements.compiled(
+            ("summary", name, unit.pk, _settings_key()),
+            lambda source=source: source(unit, now),  # type: ignore[misc]
+            now,
+        )
+        if part is not None:
+            parts.append(part)
+    if not parts:
+        return {"open": 0, "new": 0, "overdue": 0}
     # The sources' SQL is compiled by the ORM with placeholders for every value.
     union = " UNION ALL ".join(
         f"SELECT ib_tier FROM ({sql}) AS ib_{i}"  # noqa: S608

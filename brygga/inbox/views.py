@@ -66,7 +66,9 @@ def inbox(request: AuthedRequest) -> HttpResponse:
             "rows": page.object_list,
             "rows_html": presenters.inbox_rows_html(request, page.object_list),
             "page_query": urlencode(query),
-            "summaries": selectors.inbox_summaries(actor, getattr(page, "other_counts", None)),
+            "summaries": selectors.inbox_summaries(
+                actor, getattr(page, "other_counts", None), getattr(request, "memberships", None)
+            ),
             "status": status,
             "kind": kind,
             "kinds": [("", _("Alla slag"))] + [(k, str(label)) for k, label in selectors.KINDS.items()],

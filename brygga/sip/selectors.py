@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from brygga.access.services import involved_person_ids
 from brygga.cases.models import Case
-from brygga.core import inbox
+from brygga.core import inbox, statements
 from brygga.organisations.models import Unit
 from brygga.people.models import Person
 from brygga.sip import rules
@@ -154,8 +154,9 @@ def sip_inbox_source(
     search: Search | None = None,
 ) -> QuerySet[Any]:
     """The unit's SIP rows (one per SipParticipant) as inbox columns. Need-to-know as ``inbox_items``."""
-    today = timezone.localdate(now)
-    soon_day = timezone.localdate(now + rules.DUE_SOON)
+    # The clock's values as ``at_run`` values: the inbox compiles this once per unit and view (ADR 0704).
+    today = statements.day(now)
+    soon_day = statements.day(now, rules.DUE_SOON)
     follow_up = (
         FollowUp.objects.filter(sip=OuterRef("sip_id"), done_at__isnull=True, responsible_unit=unit)
         .order_by("due_on")
@@ -168,7 +169,7 @@ def sip_inbox_source(
         sip__case__sip_summons_due_at__isnull=False,
     )
     qs = (
-        SipParticipant.objects.filter(unit=unit, sip__person_id__in=involved_person_ids(unit))
+        SipParticipant.objects.filter(unit=unit, sip__person_id__in=involved_person_ids(unit, now))
         .filter(Q(sip__summoned_at__isnull=False) | Q(sip__initiated_by_unit=unit))
         .exclude(sip__status=Sip.Status.CLOSED)
         .annotate(ib_follow_up=Subquery(follow_up))
@@ -178,10 +179,14 @@ def sip_inbox_source(
     if search is not None:
         qs = qs.filter(search("sip__person__"))
     tier = inbox.make_tier(
-        When(Q(ib_follow_up__lt=today) | (summons_open & Q(sip__case__sip_summons_due_at__lt=now)), then=0),
+        When(
+            Q(ib_follow_up__lt=today)
+            | (summons_open & Q(sip__case__sip_summons_due_at__lt=statements.moment(now))),
+            then=0,
+        ),
         When(
             Q(ib_follow_up__lt=soon_day)
-            | (summons_open & Q(sip__case__sip_summons_due_at__lt=now + SUMMONS_DUE_SOON)),
+            | (summons_open & Q(sip__case__sip_summons_due_at__lt=statements.moment(now, SUMMONS_DUE_SOON))),
             then=1,
         ),
         When(acknowledged_at__isnull=True, then=2),
@@ -211,9 +216,12 @@ def care_request_inbox_source(
         qs = qs.filter(search("person__"))
     qs = qs.annotate(ib_clock=Coalesce("awaiting_since", "sent_at"))
     deadline = rules.care_request_answer_deadline()
+    # The clock's values as ``at_run`` values: the inbox compiles this once per unit and view (ADR 0704).
+    overdue_since = statements.moment(now, lambda: -rules.care_request_answer_deadline())
+    soon_since = statements.moment(now, lambda: CARE_REQUEST_DUE_SOON - rules.care_request_answer_deadline())
     tier = inbox.make_tier(
-        When(incoming & Q(ib_clock__lt=now - deadline), then=0),
-        When(incoming & Q(ib_clock__lt=now - deadline + CARE_REQUEST_DUE_SOON), then=1),
+        When(incoming & Q(ib_clock__lt=overdue_since), then=0),
+        When(incoming & Q(ib_clock__lt=soon_since), then=1),
         When(incoming & Q(opened_at__isnull=True), then=2),
     )
     due = DbCase(
