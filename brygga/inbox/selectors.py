@@ -251,13 +251,15 @@ def inbox_entries_page(
         if number >= 1 and statement is not None
         else (None, {})
     )
-    paginator = Paginator(inbox_source(actor, status, q, kind, now), per_page)
     if entries is None or (not entries and number > 1):
         # Nothing to show on that page (past the end or before the start, or no source): the paginator counts
-        # and picks the page, as it always did; rare, so the second statement costs the common case nothing.
-        result = paginator.get_page(page)
+        # and picks the page over the ORM's source, as it always did; rare, so the second statement and the
+        # source built anew cost the common case nothing.
+        result = Paginator(inbox_source(actor, status, q, kind, now), per_page).get_page(page)
         result.object_list = list(result.object_list)
         return result, now
+    # The page's rows are in hand: the paginator only numbers the pages (its list is never read).
+    paginator = Paginator(list[Any](), per_page)
     paginator.count = totals["total"]  # type: ignore[misc]  # cached_property, set from the same statement
     result = paginator.page(number) if entries else paginator.get_page(1)
     result.object_list = entries
