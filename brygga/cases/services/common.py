@@ -28,7 +28,7 @@ from brygga.cases import selectors
 from brygga.cases.models import Case, CaseEvent, Participant
 from brygga.cases.signals import events_recorded
 from brygga.core.errors import DomainError, NotFound
-from brygga.organisations.models import Unit
+from brygga.organisations.models import Municipality, Site, Unit
 
 Kind = CaseEvent.Kind
 Status = Case.Status
@@ -67,23 +67,11 @@ def open_case(actor: Actor, case_id: int | str, what: str = "", action: str = ""
         raise NotFound(DenialReason.NOT_FOUND) from exc
     if not actor.can(Perm.CASE_READ) or actor.unit is None:
         raise NotFound(DenialReason.ROLE, refused_person(Case, pk))
-    case = (
-        unit_cases(actor.unit)
-        # The person's municipality and listed unit too: the case page's summary shows them.
-        .select_related(
-            "person__registered_municipality",
-            "person__listed_unit",
-            "ward",
-            "site",
-            "municipality",
-            "coordinator_unit",
-        )
-        .filter(pk=pk)
-        .first()
-    )
+    case = unit_cases(actor.unit).select_related("person", "ward").filter(pk=pk).first()
     if case is None:
         refused_for = refused_person(Case, pk)
         raise NotFound(DenialReason.NO_INVOLVEMENT if refused_for else DenialReason.NOT_FOUND, refused_for)
+    _attach_references(case)
     open_person(
         actor,
         case.person_id,
@@ -91,6 +79,30 @@ def open_case(actor: Actor, case_id: int | str, what: str = "", action: str = ""
         action=action or AccessLogEntry.Action.READ,
     )
     return case
+
+
+def _attach_references(case: Case) -> None:
+    """The case's site, municipality and coordinating unit and the person's municipality and listed unit
+    (the case page's summary shows them), read by id from the small reference tables. Joined to the case in
+    one statement these made an eight-table join that PostgreSQL took 3–5 ms to plan for one row, against
+    0.3 ms for the case, its person and ward (issue 17)."""
+    person = case.person
+    units = Unit.objects.in_bulk({i for i in (case.coordinator_unit_id, person.listed_unit_id) if i})
+    municipalities = Municipality.objects.in_bulk(
+        {i for i in (case.municipality_id, person.registered_municipality_id) if i}
+    )
+    sites = Site.objects.in_bulk([case.site_id]) if case.site_id else {}
+    # Assigned through the relations, so reading them asks nothing more (an id without a row stays as read).
+    if case.coordinator_unit_id in units:
+        case.coordinator_unit = units[case.coordinator_unit_id]
+    if person.listed_unit_id in units:
+        person.listed_unit = units[person.listed_unit_id]
+    if case.municipality_id in municipalities:
+        case.municipality = municipalities[case.municipality_id]
+    if person.registered_municipality_id in municipalities:
+        person.registered_municipality = municipalities[person.registered_municipality_id]
+    if case.site_id in sites:
+        case.site = sites[case.site_id]
 
 
 def participant_for(actor: Actor, case: Case) -> Participant | None:
