@@ -87,7 +87,10 @@ def _receiving_units(case: Case) -> Any:
 def _detail_context(request: AuthedRequest, case: Case) -> dict[str, Any]:
     actor: Actor = request.actor
     planning = PlanningBasis.objects.filter(case=case).first()
-    participants = list(case.participants.select_related("unit").order_by("role", "unit__name"))
+    # With the units' principals: the message form's recipients are decided from these rows (CaseSubject).
+    participants = list(
+        case.participants.select_related("unit__organisation__principal").order_by("role", "unit__name")
+    )
     assert actor.unit is not None
     answers, needs, nursing, medications, consent = _planning_values(request, planning)
     # services.participant_for, from the rows just read (one participation per unit and case)
@@ -139,7 +142,9 @@ def _detail_context(request: AuthedRequest, case: Case) -> dict[str, Any]:
         "answers": rules.ANSWERS,
         "meetings": meetings,
         "meeting_forms": Meeting.Form.choices,
-        **message_views.context(actor, case, "cases:action", case.pk),
+        **message_views.context(
+            actor, case, "cases:action", case.pk, subject=services.CaseSubject(case, participants)
+        ),
         "rejection_reasons": rules.REJECTION_REASONS,
         "date_reasons": rules.EXPECTED_DATE_REASONS,
         "cancel_reasons": rules.CANCEL_REASONS,

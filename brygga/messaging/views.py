@@ -104,9 +104,12 @@ def _recipients(subject: messaging.Subject, sender: Unit) -> list[dict[str, Any]
     return rows
 
 
-def context(actor: Actor, obj: Any, url_name: str, pk: int, **extra: Any) -> dict[str, Any]:
-    """What the partial needs, for a page whose action URL is ``url_name`` with (pk, action name)."""
-    subject = messaging.subject_for(obj)
+def context(
+    actor: Actor, obj: Any, url_name: str, pk: int, subject: messaging.Subject | None = None, **extra: Any
+) -> dict[str, Any]:
+    """What the partial needs, for a page whose action URL is ``url_name`` with (pk, action name).
+    ``subject``: the object's subject adapter when the page has built it (with rows it has read)."""
+    subject = subject or messaging.subject_for(obj)
     sender = subject.sender_unit(actor) if actor.can(Perm.MESSAGE_SEND) else None
     recipients = _recipients(subject, sender) if sender is not None else []
     refused = any(r["refusal"] for r in recipients)

@@ -52,16 +52,36 @@ class CaseSubject:
 
     kind = "case"
 
-    def __init__(self, case: Case) -> None:
+    def __init__(self, case: Case, participants: list[Participant] | None = None) -> None:
         self.obj = case
         self.person = case.person
         self.source = case.source
+        # The case's participations with their units (and the units' principals), when the caller has read
+        # them for the same request (the case page): the sender and the recipients are then taken from them.
+        self.participants = participants
 
     def sender_unit(self, actor: Actor) -> Unit | None:
+        if self.participants is not None:
+            unit_id = actor.unit.pk if actor.unit is not None else None
+            return next(
+                (
+                    p.unit
+                    for p in self.participants
+                    if p.unit_id == unit_id and p.status == Participant.Status.ACTIVE
+                ),
+                None,
+            )
         participant = participant_for(actor, self.obj)
         return participant.unit if participant else None
 
     def recipient_units(self, sender: Unit) -> list[Unit]:
+        if self.participants is not None:
+            active = [
+                p
+                for p in self.participants
+                if p.status == Participant.Status.ACTIVE and p.unit_id != sender.pk
+            ]
+            return [p.unit for p in sorted(active, key=lambda p: p.pk)]  # the order the units joined
         return [
             p.unit
             for p in Participant.objects.filter(case=self.obj, status=Participant.Status.ACTIVE)
