@@ -96,11 +96,14 @@ def home() -> Actor:
 @pytest.fixture(autouse=True)
 def fresh_unit_directory():  # type: ignore[no-untyped-def]
     """The per-process unit directory (ADR 0703) must not carry units of a rolled-back test into the next."""
+    from brygga.core import statements
     from brygga.organisations import directory
 
     directory.forget()
+    statements.forget()  # the compiled statements too (ADR 0704): each test starts from the ORM
     yield
     directory.forget()
+    statements.forget()  # the compiled statements too (ADR 0704): each test starts from the ORM
 
 
 @pytest.fixture(autouse=True)

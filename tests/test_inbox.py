@@ -284,7 +284,11 @@ def _paginated(a, status="open", q="", kind="", page=None, per_page=50):  # type
 
     source = inbox_selectors.inbox_source(a, status, q, kind, timezone.now())
     result = Paginator(source, per_page).get_page(page)
-    return result.number, result.paginator.count, [(e["ib_kind"], e["ib_row"]) for e in result.object_list]
+    return (
+        result.number,
+        result.paginator.count,
+        [(e["ib_kind"], e["ib_row"], e["ib_tier"]) for e in result.object_list],
+    )
 
 
 def test_one_statement_page_and_counts_equal_the_paginator_and_the_separate_summary_counts(vc) -> None:
@@ -313,6 +317,9 @@ def test_one_statement_page_and_counts_equal_the_paginator_and_the_separate_summ
         case = admit(nurse, T0 + dt.timedelta(minutes=n), assessed=n % 2 == 0, person=make_person("1480"))
         with time_machine.travel(T0 + dt.timedelta(minutes=30 + n), tick=False):
             services.send_admission_notice(nurse, case)
+    # Two whose admission notice is never sent: due at T0 + 24 h (R-INS-2), so due soon, then overdue.
+    admit(nurse, T0, assessed=True)
+    admit(nurse, T0 + dt.timedelta(minutes=10), assessed=True)
     # ADR 0704: the list's statement is compiled once per unit and view and reused at every later time; the
     # clock's values (overdue, due soon, the involvement's grace) are computed at each run. Before the notices
     # are due, when they are overdue and the follow-up too, and much later: the same as the ORM built anew.
@@ -329,7 +336,7 @@ def test_one_statement_page_and_counts_equal_the_paginator_and_the_separate_summ
                             got, _now = inbox_selectors.inbox_entries_page(
                                 a, status, "", kind, page, per_page=3
                             )
-                            entries = [(e["ib_kind"], e["ib_row"]) for e in got.object_list]
+                            entries = [(e["ib_kind"], e["ib_row"], e["ib_tier"]) for e in got.object_list]
                             tiers_seen.add((later, tuple(e["ib_tier"] for e in got.object_list)))
                             assert (got.number, got.paginator.count, entries) == _paginated(
                                 a, status, "", kind, page, per_page=3

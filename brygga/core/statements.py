@@ -104,3 +104,8 @@ def compiled(
         return None
     sql, params = entry
     return sql, [p.value(now) if isinstance(p, RunValue) else p for p in params]
+
+
+def forget() -> None:
+    """Drop every compiled statement of this process (tests, so each starts from the ORM)."""
+    _CACHE.clear()
