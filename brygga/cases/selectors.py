@@ -31,6 +31,7 @@ class Deadline:
     rule: str
     due_at: dt.datetime
     done: bool = False
+    role: str = ""  # the kind of unit that must meet it (Participant.Role)
 
     def state(self, now: dt.datetime) -> str:
         if self.done:
@@ -57,6 +58,7 @@ def deadlines(case: Case, role: str | None = None) -> list[Deadline]:
                 rules.notice_rule(case.admitted_at, case.need_assessed_at),
                 case.notice_due_at,
                 done=case.notice_sent_at is not None,
+                role=Participant.Role.WARD,
             )
         )
     if role in (None, Participant.Role.PRIMARY_CARE):
@@ -67,6 +69,7 @@ def deadlines(case: Case, role: str | None = None) -> list[Deadline]:
                     "R-SIP-K-1",
                     case.sip_summons_due_at,
                     done=case.sip_summons_sent_at is not None,
+                    role=Participant.Role.PRIMARY_CARE,
                 )
             )
         if case.expected_discharge_date and case.notice_sent_at and open_case:
@@ -76,6 +79,7 @@ def deadlines(case: Case, role: str | None = None) -> list[Deadline]:
                     "R-FVK-1",
                     _end_of_day(case.expected_discharge_date),
                     done=bool(case.coordinator_name),
+                    role=Participant.Role.PRIMARY_CARE,
                 )
             )
     if role in (None, Participant.Role.WARD) and case.expected_discharge_date and open_case:
@@ -85,6 +89,7 @@ def deadlines(case: Case, role: str | None = None) -> list[Deadline]:
                 "R-UTS-1",
                 _end_of_day(case.expected_discharge_date),
                 done=case.discharge_info_sent_at is not None,
+                role=Participant.Role.WARD,
             )
         )
     return found

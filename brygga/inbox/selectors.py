@@ -165,11 +165,12 @@ def inbox_rows(actor: Actor, entries: list[dict[str, Any]], now: dt.datetime) ->
             if p is None:
                 continue
             case = p.case
-            dls = [(d, d.state(now)) for d in case_selectors.deadlines(case, p.role)]
+            # Every deadline of the case once, split into the unit's own (``deadlines(case, role)``) and the
+            # others: computing them twice was a tenth of the rows' Python (issue 17).
+            every = [(d, d.state(now)) for d in case_selectors.deadlines(case)]
+            dls = [(d, s) for d, s in every if d.role == p.role]
             own = {(d.rule, d.due_at) for d, _s in dls}
-            others = [
-                (d, d.state(now)) for d in case_selectors.deadlines(case) if (d.rule, d.due_at) not in own
-            ]
+            others = [(d, s) for d, s in every if (d.rule, d.due_at) not in own]
             rows.append(
                 InboxRow(
                     kind="case",
