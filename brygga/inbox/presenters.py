@@ -7,13 +7,16 @@ tests/test_inbox.py compare it): values escaped as the template escaped them, da
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -25,8 +28,14 @@ from brygga.inbox.selectors import InboxRow
 
 
 def _e(value: Any) -> str:
-    """A value as ``{{ value }}`` renders it (strings, lazy texts, None as "")."""
-    return "" if value is None else str(conditional_escape(value))
+    """A value as ``{{ value }}`` renders it (strings, lazy texts, None as ""). A plain string is escaped
+    with ``html.escape``, which is what Django's ``escape`` does inside its lazy-aware wrapper (500 calls a
+    page)."""
+    if value is None:
+        return ""
+    if type(value) is str:
+        return html.escape(value)
+    return str(conditional_escape(value))
 
 
 class _Texts:
@@ -68,7 +77,10 @@ def _when(value: Any, fmt: str = "Y-m-d H:i") -> str:
     formats at a tenth of its cost (a quarter of the rows' time went to the filter)."""
     if value is None or value == "":
         return ""
-    value = template_localtime(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is not None and settings.USE_TZ:
+        value = value.astimezone(timezone.get_current_timezone())  # template_localtime, without its checks
+    else:
+        value = template_localtime(value)
     if fmt == "c":
         return str(value.isoformat())
     if fmt == "Y-m-d H:i" and isinstance(value, dt.datetime):
