@@ -244,9 +244,9 @@ def test_sip_and_care_request_items_for_the_right_unit_only(vc) -> None:
         assert inbox_selectors.inbox_page(home, status="discharged").paginator.count == 0  # cases only
 
 
-def test_r_vg_sip_1_overdue_follow_up_is_first_and_sip_is_acknowledged_through_its_service(vc) -> None:
-    home = actor(Role.HOME_CARE_NURSE, HOME)
-    nurse = actor(Role.WARD_NURSE, WARD)
+def _summoned_sip_with_follow_up(vc, due_on: dt.date, responsible: str):  # type: ignore[no-untyped-def]
+    """A person listed at the vårdcentral, with consent, whose SIP (home care nurse taking part) is summoned at
+    T0 with a follow-up due on ``due_on`` for the unit named ``responsible``."""
     person = make_person("1480")
     involve(person, unit(PRIMARY_CARE), Involvement.Kind.OTHER, "test:listning", at=T0 - dt.timedelta(days=1))
     with time_machine.travel(T0, tick=False):
@@ -255,8 +255,15 @@ def test_r_vg_sip_1_overdue_follow_up_is_first_and_sip_is_acknowledged_through_i
         sip_services.add_participant(vc, sip, kind="unit", unit=unit(HOME))
         sip_services.summon(vc, sip, meeting_at=T0 + dt.timedelta(days=1))
         sip_services.add_follow_up(
-            vc, sip, due_on=dt.date(2026, 11, 10), description="Sårläkning", responsible_unit=unit(HOME)
+            vc, sip, due_on=due_on, description="Sårläkning", responsible_unit=unit(responsible)
         )
+    return sip, person
+
+
+def test_r_vg_sip_1_overdue_follow_up_is_first_and_sip_is_acknowledged_through_its_service(vc) -> None:
+    home = actor(Role.HOME_CARE_NURSE, HOME)
+    nurse = actor(Role.WARD_NURSE, WARD)
+    sip, _person = _summoned_sip_with_follow_up(vc, dt.date(2026, 11, 10), HOME)
     for n in range(3):
         admit(nurse, T0 + dt.timedelta(days=9, minutes=n), person=make_person("1480"))
     # HOME was summoned: a new SIP item to acknowledge.
@@ -298,20 +305,8 @@ def test_one_statement_page_and_counts_equal_the_paginator_and_the_separate_summ
     as the separate statement other units and views still use."""
     home = actor(Role.HOME_CARE_NURSE, HOME)
     nurse = actor(Role.WARD_NURSE, WARD)
-    person = make_person("1480")
-    involve(person, unit(PRIMARY_CARE), Involvement.Kind.OTHER, "test:listning", at=T0 - dt.timedelta(days=1))
+    _sip, person = _summoned_sip_with_follow_up(vc, dt.date(2026, 11, 3), PRIMARY_CARE)
     with time_machine.travel(T0, tick=False):
-        _consent(vc, person)
-        sip = sip_services.start_sip(vc, person, need_description="Behöver hemsjukvård")
-        sip_services.add_participant(vc, sip, kind="unit", unit=unit(HOME))
-        sip_services.summon(vc, sip, meeting_at=T0 + dt.timedelta(days=1))
-        sip_services.add_follow_up(
-            vc,
-            sip,
-            due_on=dt.date(2026, 11, 3),
-            description="Sårläkning",
-            responsible_unit=unit(PRIMARY_CARE),
-        )
         _care_request(vc, person)
     for n in range(7):
         case = admit(nurse, T0 + dt.timedelta(minutes=n), assessed=n % 2 == 0, person=make_person("1480"))
