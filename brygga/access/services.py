@@ -370,7 +370,7 @@ _INSERT_ROWS = 50  # 800 placeholders a statement: within every SQLite build's l
 
 
 def _insert_entries(entries: list[Any]) -> None:
-    """Insert entries built by ``_new_entry``, in their order, as multi-row INSERTs. ``bulk_create`` prepared
+    """Insert entries built by ``_entries``, in their order, as multi-row INSERTs. ``bulk_create`` prepared
     every field of every entry through the model layer: on a list page that logs 50 persons that was a tenth
     of the page's time (issue 17). The values are the entries' own attributes, the same ones the MAC covers;
     only the timestamp needs the backend's adaptation."""
