@@ -19,6 +19,9 @@ INBOX_ORDER = (
     "ib_kind",
     F("ib_row").desc(),
 )
+# INBOX_ORDER as SQL, for a statement that wraps the compiled UNION (brygga.inbox.selectors, ADR 0704): the
+# ORM cannot annotate a UNION. Keep the two in step; tests/test_inbox.py compares the orders they give.
+INBOX_ORDER_SQL = "ib_tier ASC, ib_due ASC NULLS LAST, ib_last DESC NULLS LAST, ib_kind ASC, ib_row DESC"
 
 
 def make_tier(*whens: When) -> DbCase:

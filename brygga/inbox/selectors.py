@@ -24,7 +24,7 @@ from brygga.cases import rules
 from brygga.cases import selectors as case_selectors
 from brygga.cases.models import Case, Participant
 from brygga.core import statements
-from brygga.core.inbox import INBOX_COLUMNS
+from brygga.core.inbox import INBOX_COLUMNS, INBOX_ORDER_SQL
 from brygga.people.models import Person
 from brygga.people.presenters import display_identifier, display_name
 from brygga.sip import rules as sip_rules
@@ -247,18 +247,19 @@ def inbox_entries_page(
     except (TypeError, ValueError):
         number = 1  # as Paginator.get_page: not a number → the first page
     statement = _list_statement(actor, status, q, kind, now)
-    entries, totals = (
+    counted = (
         _counted_entries(statement, (number - 1) * per_page, per_page)
         if number >= 1 and statement is not None
-        else (None, {})
+        else None
     )
-    if entries is None or (not entries and number > 1):
+    if counted is None or (not counted[0] and number > 1):
         # Nothing to show on that page (past the end or before the start, or no source): the paginator counts
         # and picks the page over the ORM's source, as it always did; rare, so the second statement and the
         # source built anew cost the common case nothing.
         result = Paginator(inbox_source(actor, status, q, kind, now), per_page).get_page(page)
         result.object_list = list(result.object_list)
         return result, now
+    entries, totals = counted
     # The page's rows are in hand: the paginator only numbers the pages (its list is never read).
     paginator = Paginator(list[Any](), per_page)
     paginator.count = totals["total"]  # type: ignore[misc]  # cached_property, set from the same statement
@@ -309,22 +310,21 @@ def _list_statement(
 
 def _counted_entries(
     statement: tuple[str, list[Any]], offset: int, limit: int
-) -> tuple[list[dict[str, Any]] | None, dict[str, int]]:
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """One page of the inbox's column rows and, in the same statement, the list's total and its SIP and care
     request counts (window aggregates over the whole list, computed before the LIMIT). Paginating through the
     ORM compiled the source twice and ran two statements (count, then page): a quarter of the inbox's time
     (issue 17)."""
     sql, params = statement
     other = "ib_kind <> 'case'"
-    # The source is the ORM's compiled UNION with placeholders for every value; the rest is fixed text. The
-    # ORDER BY is INBOX_ORDER's, written out (the ORM cannot annotate a UNION).
+    # The source is the ORM's compiled UNION with placeholders for every value; the rest is fixed text.
     wrapped = (
         "SELECT ib_kind, ib_row, ib_tier, ib_due, ib_last, COUNT(*) OVER (),"  # noqa: S608
         f" SUM(CASE WHEN {other} THEN 1 ELSE 0 END) OVER (),"
         f" SUM(CASE WHEN {other} AND ib_tier = 2 THEN 1 ELSE 0 END) OVER (),"
         f" SUM(CASE WHEN {other} AND ib_tier = 0 THEN 1 ELSE 0 END) OVER ()"
         f" FROM ({sql}) AS ib_list"
-        " ORDER BY ib_tier ASC, ib_due ASC NULLS LAST, ib_last DESC NULLS LAST, ib_kind ASC, ib_row DESC"
+        f" ORDER BY {INBOX_ORDER_SQL}"
         " LIMIT %s OFFSET %s"
     )
     with connection.cursor() as cursor:
