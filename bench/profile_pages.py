@@ -41,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--where", action="store_true", help="with --queries: the brygga lines that ran each query"
     )
+    parser.add_argument(
+        "--template-lines",
+        action="store_true",
+        help="instead of cProfile: the template lines that took the most rendering time (self time)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brygga.settings")
     os.environ["BRYGGA_DEBUG"] = "0"
@@ -111,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.page} as {args.role} ({account['unit']}): p50 {statistics.median(times):.1f} ms, "
         f"min {min(times):.1f} ms over {args.repeat}"
     )
+    if args.template_lines:
+        print_template_lines(client, path, args.repeat, args.top)
+        return 0
     profile = cProfile.Profile()
     profile.enable()
     for _ in range(args.repeat):
@@ -120,6 +128,53 @@ def main(argv: list[str] | None = None) -> int:
     pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(args.top)
     print(out.getvalue())
     return 0
+
+
+def print_template_lines(client: Any, path: Any, repeat: int, top: int) -> None:
+    """Self time per template line: every node's rendering is timed, and the time of the nodes it renders
+    in turn (its children, includes, blocks) is taken off its own, so that the lines add up to the
+    template's whole rendering time."""
+    from django.template import base
+
+    original = base.Node.render_annotated
+    own: dict[str, float] = {}
+    stack: list[float] = []  # per open node: the time its children took
+
+    def timed(node: Any, context: Any) -> Any:
+        stack.append(0.0)
+        started = time.perf_counter()
+        try:
+            return original(node, context)
+        finally:
+            spent = time.perf_counter() - started
+            children = stack.pop()
+            token = getattr(node, "token", None)
+            origin = getattr(node, "origin", None)
+            name = getattr(origin, "template_name", "?")
+            line = token.lineno if token is not None else 0
+            kind = type(node).__name__
+            key = f"{name}:{line} {kind}"
+            own[key] = own.get(key, 0.0) + spent - children
+            if stack:
+                stack[-1] += spent
+
+    base.Node.render_annotated = timed  # type: ignore[method-assign]
+    try:
+        for _ in range(repeat):
+            client.get(path())
+    finally:
+        base.Node.render_annotated = original  # type: ignore[method-assign]
+    total = sum(own.values())
+    print(f"template rendering: {total / repeat * 1000:.2f} ms a request (with the timing's own cost)")
+    per_template: dict[str, float] = {}
+    for key, seconds in own.items():
+        template = key.split(":", 1)[0]
+        per_template[template] = per_template.get(template, 0.0) + seconds
+    for template, seconds in sorted(per_template.items(), key=lambda kv: -kv[1]):
+        print(f"  {seconds / repeat * 1000:7.2f} ms  {template}")
+    print()
+    for key, seconds in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {seconds / repeat * 1000:7.3f} ms  {key}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from brygga.access.models import AccessLogEntry
@@ -115,6 +116,9 @@ def _detail_context(request: AuthedRequest, case: Case) -> dict[str, Any]:
     step = case_actions.next_step(
         case, participant, allowed_now, planning is not None, extended.get("my_plan") is not None
     )
+    header = selectors.status_header(case, events=events, meetings=meetings)
+    changes = header["expected_date_changes"]
+    unknown = planning.unknown_count if planning else 0
     return {
         **extended,
         "allowed": allowed_now,
@@ -125,7 +129,12 @@ def _detail_context(request: AuthedRequest, case: Case) -> dict[str, Any]:
         "is_ward": participant is not None and participant.role == Participant.Role.WARD,
         "is_primary_care": participant is not None and participant.role == Participant.Role.PRIMARY_CARE,
         "is_receiver": participant is not None and participant.role != Participant.Role.WARD,
-        "header": selectors.status_header(case, events=events, meetings=meetings),
+        "header": header,
+        # The page's two plural texts (its body is a Jinja2 template, ADR 0705).
+        "expected_date_changes_text": ngettext("ändrat %(n)s gång", "ändrat %(n)s gånger", changes)
+        % {"n": changes},
+        "unknown_count_text": ngettext("%(n)s svar ”vet ej”.", "%(n)s svar ”vet ej”.", unknown)
+        % {"n": unknown},
         "can_view_payment": actor.can(Perm.PAYMENT_VIEW),
         "can_record_consent": actor.can(Perm.CONSENT_RECORD),
         "participants": participants,
@@ -139,15 +148,16 @@ def _detail_context(request: AuthedRequest, case: Case) -> dict[str, Any]:
         "planning_medications": medications,
         "planning_consent": consent,
         "limits": rules.TEXT_LIMITS,
-        "answers": rules.ANSWERS,
+        # The rules' labels are lazy translations: translated once here, not once per radio button and option.
+        "answers": _translated(rules.ANSWERS),
         "meetings": meetings,
         "meeting_forms": Meeting.Form.choices,
         **message_views.context(
             actor, case, "cases:action", case.pk, subject=services.CaseSubject(case, participants)
         ),
-        "rejection_reasons": rules.REJECTION_REASONS,
-        "date_reasons": rules.EXPECTED_DATE_REASONS,
-        "cancel_reasons": rules.CANCEL_REASONS,
+        "rejection_reasons": _translated(rules.REJECTION_REASONS),
+        "date_reasons": _translated(rules.EXPECTED_DATE_REASONS),
+        "cancel_reasons": _translated(rules.CANCEL_REASONS),
         "correctable": [
             e for e in oldest_first if e.kind in (CaseEvent.Kind.ADMITTED, CaseEvent.Kind.DISCHARGED)
         ],
@@ -168,6 +178,10 @@ def _detail_context(request: AuthedRequest, case: Case) -> dict[str, Any]:
         "errors": [],
         "action": "",
     }
+
+
+def _translated(labels: Mapping[str, Any]) -> dict[str, str]:
+    return {key: str(label) for key, label in labels.items()}
 
 
 def _planning_values(

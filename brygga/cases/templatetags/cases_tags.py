@@ -12,7 +12,7 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def field_error(context: dict[str, Any], action: str, field: str) -> str:
+def field_error(context: Any, action: str, field: str) -> str:
     """The Swedish message for ``field`` if the last submitted form was ``action`` and it failed there."""
     if context.get("action") != action:
         return ""
@@ -23,7 +23,7 @@ def field_error(context: dict[str, Any], action: str, field: str) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def invalid(context: dict[str, Any], action: str, field: str) -> str:
+def invalid(context: Any, action: str, field: str) -> str:
     if context.get("action") == action and field in (context.get("field_errors") or {}):
         return format_html('aria-invalid="true" aria-describedby="error-{}-{}"', action, field)
     return ""
@@ -55,3 +55,26 @@ def get_item(mapping: Any, key: str) -> Any:
         return mapping.get(key, key)
     except AttributeError:
         return key
+
+
+# The same helpers for the Jinja2 bodies (brygga.core.jinja, ADR 0705), under the same names; the two form
+# helpers are bound to the render's submitted action and errors once (most renders have none).
+def _form_helpers(context: Any) -> dict[str, Any]:
+    action = context.get("action")
+    errors = context.get("field_errors") or {}
+    if not action or not errors:
+        return {"field_error": _nothing, "invalid": _nothing}
+    bound = {"action": action, "field_errors": errors}
+    return {
+        "field_error": lambda a, f: field_error(bound, a, f),
+        "invalid": lambda a, f: invalid(bound, a, f),
+    }
+
+
+def _nothing(action: str, field: str) -> str:
+    return ""
+
+
+JINJA_GLOBALS = {"deadline_badge": deadline_badge}
+JINJA_FILTERS = {"posted": posted, "get_item": get_item}
+JINJA_CONTEXT = _form_helpers

@@ -1,0 +1,17 @@
+"""``{% jinja "….jinja.html" %}``: a page's body rendered by Jinja2 with the Django context it stands in
+(``brygga.core.jinja``, ADR 0705). Load with ``{% load jinja %}``."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.safestring import SafeString
+
+from brygga.core import jinja
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def jinja_body(context: template.Context, template_name: str) -> SafeString:
+    # The flattened context's keys are the template's names (str).
+    return jinja.render(template_name, context.flatten())  # type: ignore[arg-type]

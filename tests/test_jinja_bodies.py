@@ -1,0 +1,112 @@
+"""A page body rendered by Jinja2 writes what Django's engine writes (issue 17 item 2, ADR 0705): the same
+escaping, localization, dates, missing values, translations with values, CSRF input and Django includes. The
+whole case page is compared with snapshots in tests/test_page_content.py; these pin the bridge's rules one
+by one, each against Django's engine rendering the same values."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.template import Context, Template
+from django.test import RequestFactory
+from django.utils import translation
+from django.utils.translation import gettext_lazy
+
+from brygga.core import jinja
+
+QUOTED = 'O\'Brien & "Söner" <b>'
+
+
+def django(source: str, values: dict[str, Any]) -> str:
+    return Template("{% load i18n cases_tags %}" + source).render(Context(values))
+
+
+def jinja_(source: str, values: dict[str, Any]) -> str:
+    return str(jinja.environment().from_string(source).render(jinja.render_values(values)))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        QUOTED,
+        None,
+        0,
+        4711,
+        True,
+        3.5,
+        gettext_lazy("Vet ej"),
+        dt.date(2026, 12, 7),
+        ["a", "<b>"],
+    ],
+    ids=repr,
+)
+def test_a_value_is_written_as_djangos_engine_writes_it(value: object) -> None:
+    assert jinja_("{{ v }}", {"v": value}) == django("{{ v }}", {"v": value})
+
+
+def test_a_missing_value_and_an_attribute_of_a_missing_value_are_empty_as_in_django() -> None:
+    assert jinja_("[{{ nothing }}|{{ nothing.unit.name }}|{{ none.unit }}]", {"none": None}) == django(
+        "[{{ nothing }}|{{ nothing.unit.name }}|{{ none.unit }}]", {"none": None}
+    )
+
+
+def test_dates_are_written_in_local_time_like_djangos_date_filter() -> None:
+    # 23:30 UTC is the next day in Stockholm: the filter must see local time, as Django's expects_localtime.
+    moment = dt.datetime(2026, 12, 6, 23, 30, tzinfo=dt.UTC)
+    expected = django('{{ t|date:"Y-m-d H:i" }}', {"t": moment})
+    assert expected == "2026-12-07 00:30"
+    assert jinja_('{{ t|date("Y-m-d H:i") }}', {"t": moment}) == expected
+    assert jinja_('{{ t|date("Y-m-d")|default("—") }}', {"t": None}) == django(
+        '{{ t|date:"Y-m-d"|default:"—" }}', {"t": None}
+    )
+
+
+def test_a_translated_text_with_values_escapes_the_values_as_blocktranslate_does() -> None:
+    with translation.override("en"):
+        expected = django(
+            "{% blocktranslate with unit=name %}Nästa steg för {{ unit }}{% endblocktranslate %}",
+            {"name": QUOTED},
+        )
+        got = jinja_('{{ _("Nästa steg för %(unit)s")|fmt(unit=name) }}', {"name": QUOTED})
+    assert got == expected
+    assert "Next step" in got and "&#x27;" in got and "<b>" not in got
+
+
+def test_a_translation_follows_the_active_language_at_each_render() -> None:
+    """The texts are remembered per language: a render in English after one in Swedish is English."""
+    source = '{{ _("Avvisa") }}'
+    with translation.override("sv"):
+        swedish = jinja_(source, {})
+    with translation.override("en"):
+        english = jinja_(source, {})
+        expected = django('{% translate "Avvisa" %}', {})
+    assert swedish == "Avvisa"
+    assert english == expected != swedish
+
+
+def test_the_csrf_input_is_djangos() -> None:
+    values = {"csrf_token": "tok'en"}
+    assert jinja_("{{ csrf_input() }}", values) == django("{% csrf_token %}", values)
+    assert jinja_("[{{ csrf_input() }}]", {"csrf_token": "NOTPROVIDED"}) == "[]"
+
+
+def test_a_django_include_sees_the_body_s_values_and_its_own() -> None:
+    request = RequestFactory().get("/")
+    values = {"request": request, "errors": [], "contact": None, "csrf_token": "x"}
+    got = jinja_('{{ include("receiving/_contact.html", contact=missing.value) }}', values)
+    assert got == django('{% include "receiving/_contact.html" with contact=missing.value %}', values)
+
+
+def test_the_form_helpers_mark_only_the_refused_form_s_fields() -> None:
+    """ADR 0007 on a Jinja body: the refused form's field gets its message and aria-invalid; the same field
+    name in another form, and every field after a successful render, get nothing."""
+    refused = {"action": "reject", "field_errors": {"reason": "Välj ett skäl."}}
+    source = '{{ field_error("reject", "reason") }}|{{ invalid("reject", "reason") }}|{{ invalid("meeting", "reason") }}'
+    assert jinja_(source, refused) == django(
+        '{% field_error "reject" "reason" %}|{% invalid "reject" "reason" %}|{% invalid "meeting" "reason" %}',
+        refused,
+    )
+    assert 'aria-invalid="true"' in jinja_(source, refused)
+    assert jinja_(source, {"action": "", "field_errors": {}}) == "||"
