@@ -95,7 +95,7 @@ def test_the_csrf_input_is_djangos() -> None:
 def test_a_django_include_sees_the_body_s_values_and_its_own() -> None:
     request = RequestFactory().get("/")
     values = {"request": request, "errors": [], "contact": None, "csrf_token": "x"}
-    got = jinja_('{{ include("receiving/_contact.html", contact=missing.value) }}', values)
+    got = jinja_('{{ django_include("receiving/_contact.html", contact=missing.value) }}', values)
     assert got == django('{% include "receiving/_contact.html" with contact=missing.value %}', values)
 
 

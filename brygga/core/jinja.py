@@ -125,7 +125,7 @@ def _environment() -> jinja2.Environment:
             "_": gettext,
             "url": _url,
             "csrf_input": _csrf_input,
-            "include": _include,
+            "django_include": _include,
         }
     )
     environment.filters.update({"date": _date, "default": _default, "fmt": _fmt})
