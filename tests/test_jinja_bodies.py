@@ -6,6 +6,8 @@ by one, each against Django's engine rendering the same values."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy
 
 from brygga.core import jinja
+from tests.test_i18n_catalogue import ENTRIES
 
 QUOTED = 'O\'Brien & "Söner" <b>'
 
@@ -110,3 +113,19 @@ def test_the_form_helpers_mark_only_the_refused_form_s_fields() -> None:
     )
     assert 'aria-invalid="true"' in jinja_(source, refused)
     assert jinja_(source, {"action": "", "field_errors": {}}) == "||"
+
+
+def test_every_text_of_a_jinja_body_is_in_the_catalogue_where_makemessages_finds_it() -> None:
+    """``makemessages`` reads a Jinja body as a Django template: it finds ``{{ _("…") }}`` only where ``_(``
+    opens the braces. A text elsewhere (inside a filter's argument) would be dropped from the catalogue at
+    the next ``make messages`` and shown untranslated."""
+    catalogue = {entry["msgid"] for entry in ENTRIES}
+    bodies = sorted(Path(jinja.TEMPLATES).rglob("*.jinja.html"))
+    assert bodies
+    for body in bodies:
+        source = body.read_text(encoding="utf-8")
+        opening = re.findall(r'\{\{ _\("((?:[^"\\]|\\.)*)"\)', source)
+        anywhere = re.findall(r'_\("((?:[^"\\]|\\.)*)"\)', source)
+        assert opening, body
+        assert sorted(anywhere) == sorted(opening), f"{body.name}: a text not at the opening of {{{{ }}}}"
+        assert [text for text in opening if text.replace('\\"', '"') not in catalogue] == [], body.name
