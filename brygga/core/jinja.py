@@ -69,6 +69,10 @@ def _date(value: Any, arg: str | None = None) -> str:
     return defaultfilters.date(template_localtime(value), arg)
 
 
+def _linebreaksbr(value: Any) -> SafeString:
+    return defaultfilters.linebreaksbr(value, autoescape=True)  # escapes, then writes <br>
+
+
 def _default(value: Any, arg: Any) -> Any:
     return value or arg
 
@@ -128,7 +132,15 @@ def _environment() -> jinja2.Environment:
             "django_include": _include,
         }
     )
-    environment.filters.update({"date": _date, "default": _default, "fmt": _fmt})
+    environment.filters.update(
+        {
+            "date": _date,
+            "default": _default,
+            "fmt": _fmt,
+            "linebreaksbr": _linebreaksbr,
+            "filesizeformat": defaultfilters.filesizeformat,
+        }
+    )
     return environment
 
 

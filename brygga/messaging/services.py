@@ -36,6 +36,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from brygga.access.services import record_change
 from brygga.accounts.context import Actor
@@ -178,7 +179,15 @@ def thread_list(subject: Subject, reader: Unit | None) -> list[Thread]:
     for thread in threads_of(subject).prefetch_related("messages"):
         messages = list(thread.messages.all())
         thread.message_list = [m for m in messages if readable(m)]  # type: ignore[attr-defined]
-        thread.hidden_count = len(messages) - len(thread.message_list)  # type: ignore[attr-defined]
+        hidden = thread.hidden_count = len(messages) - len(thread.message_list)  # type: ignore[attr-defined]
+        # The page's line about them (its template is a Jinja2 body, ADR 0705: plural texts come from Python).
+        thread.hidden_text = ngettext(  # type: ignore[attr-defined]
+            "%(counter)s meddelande i tråden visas inte: er enhet har ingen rättslig grund att läsa det "
+            "(R-SEK-2).",
+            "%(counter)s meddelanden i tråden visas inte: er enhet har ingen rättslig grund att läsa dem "
+            "(R-SEK-2).",
+            hidden,
+        ) % {"counter": hidden}
         if thread.message_list:  # type: ignore[attr-defined]
             threads.append(thread)
     message_ids = [str(m.pk) for t in threads for m in t.message_list]  # type: ignore[attr-defined]

@@ -1,6 +1,7 @@
 """The message actions of the case, SIP and care request pages: one set of form handlers for the shared
-partial ``messaging/_threads.html``. Each page's action view looks the name up in ``ACTIONS`` and calls the
-handler with the subject and the request (the form and the uploaded files); the service does the checks."""
+partial ``messaging/_threads.jinja.html`` (a Jinja2 body, ADR 0705). Each page's action view looks the name
+up in ``ACTIONS`` and calls the handler with the subject and the request (the form and the uploaded files);
+the service does the checks."""
 
 from __future__ import annotations
 

@@ -12,6 +12,9 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def jinja_body(context: template.Context, template_name: str) -> SafeString:
+def jinja_body(context: template.Context, template_name: str, **values: object) -> SafeString:
+    """The Jinja2 template with the Django context and ``values`` (as ``{% include … with … %}``)."""
+    flat = context.flatten()
+    flat.update(values)  # type: ignore[arg-type]
     # The flattened context's keys are the template's names (str).
-    return jinja.render(template_name, context.flatten())  # type: ignore[arg-type]
+    return jinja.render(template_name, flat)  # type: ignore[arg-type]
