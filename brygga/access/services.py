@@ -127,9 +127,15 @@ def refused_person(model: Any, pk: int) -> int | None:
 
 
 def open_person(
-    actor: Actor, person_id: int | str, what: str = "person", action: str = Action.READ
+    actor: Actor,
+    person_id: int | str,
+    what: str = "person",
+    action: str = Action.READ,
+    read: Person | None = None,
 ) -> Person:
-    """Return the person if the actor's role may read and the active unit is involved; log the access."""
+    """Return the person if the actor's role may read and the active unit is involved; log the access.
+    ``read``: the person as the caller has just read it in this transaction (the case page reads it with the
+    case), returned instead of reading it again; the checks and the log entry are the same."""
     try:
         pk = int(person_id)
     except (TypeError, ValueError) as exc:
@@ -138,7 +144,10 @@ def open_person(
         raise NotFound(DenialReason.ROLE, pk)
     if not is_involved(actor.unit, pk):
         raise NotFound(DenialReason.NO_INVOLVEMENT, pk)
-    person = Person.objects.select_related("registered_municipality", "listed_unit").filter(pk=pk).first()
+    if read is not None and read.pk == pk:
+        person: Person | None = read
+    else:
+        person = Person.objects.select_related("registered_municipality", "listed_unit").filter(pk=pk).first()
     if person is None:
         raise NotFound(DenialReason.NOT_FOUND)
     log_access(actor, person, action, what, had_involvement=True)

@@ -77,6 +77,7 @@ def open_case(actor: Actor, case_id: int | str, what: str = "", action: str = ""
         case.person_id,
         what=f"case:{case.pk}{'/' + what if what else ''}",
         action=action or AccessLogEntry.Action.READ,
+        read=case.person,  # read with the case, its municipality and listed unit attached above
     )
     return case
 
