@@ -171,6 +171,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.environ.get(
+    "BRYGGA_DB_PREPARED", "1"
+) not in ("0", ""):
+    # Values bound by the server, and a statement run a second time on a connection prepared: PostgreSQL then
+    # plans it once per connection instead of once per run, and psycopg sends the values as they are instead
+    # of quoting them into the text. Connections live BRYGGA_DB_CONN_MAX_AGE seconds, so a page's statements
+    # are prepared after its first requests (docs/benchmarks.md). BRYGGA_DB_PREPARED=0 turns it off (needed
+    # behind a connection pooler in transaction mode, which cannot keep prepared statements).
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].update({"server_side_binding": True, "prepare_threshold": 2})
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
