@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from django.template import Context, Template
-from django.test import RequestFactory
 from django.utils import translation
 from django.utils.translation import gettext_lazy
 
@@ -96,10 +95,12 @@ def test_the_csrf_input_is_djangos() -> None:
 
 
 def test_a_django_include_sees_the_body_s_values_and_its_own() -> None:
-    request = RequestFactory().get("/")
-    values = {"request": request, "errors": [], "contact": None, "csrf_token": "x"}
-    got = jinja_('{{ django_include("receiving/_contact.html", contact=missing.value) }}', values)
-    assert got == django('{% include "receiving/_contact.html" with contact=missing.value %}', values)
+    from brygga.core.errors import Problem
+
+    values = {"errors": [Problem("reason", "R-INS-7", QUOTED)], "action": "reject", "csrf_token": "x"}
+    got = jinja_('{{ django_include("errors.html", action=missing.value) }}', values)
+    assert got == django('{% include "errors.html" with action=missing.value %}', values)
+    assert "R-INS-7" in got and "O&#x27;Brien" in got
 
 
 def test_the_form_helpers_mark_only_the_refused_form_s_fields() -> None:

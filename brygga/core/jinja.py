@@ -65,6 +65,8 @@ def _fmt(text: str, **values: Any) -> SafeString:
 
 
 def _date(value: Any, arg: str | None = None) -> str:
+    if value is None or isinstance(value, jinja2.Undefined):  # nothing to format: "" as Django's filter
+        return ""
     # Django's date filter expects local time: its engine converts the value first (expects_localtime).
     return defaultfilters.date(template_localtime(value), arg)
 
