@@ -106,3 +106,37 @@ def test_unit_closed_after_the_picker_was_built_is_refused_R_INS_7() -> None:
     with pytest.raises(DomainError) as err:
         services.send_admission_notice(nurse, case, recipients=[contact.hsa_id])
     assert err.value.problems[0].rule == "OKAND-ENHET"
+
+
+def test_the_case_page_reads_municipality_and_hospital_from_the_directory_and_sees_a_saved_change(
+    client: Client,
+) -> None:
+    """The case's municipality and hospital come from the per-process directory (no statement of their own
+    after the first page), each page gets its own copy, and a rename saved in this process shows at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from brygga.organisations.models import Municipality, Site
+
+    nurse = actor(Role.WARD_NURSE, WARD)
+    case = _admitted(nurse)
+    client.force_login(nurse.user)
+    _case_page(client, case.pk)
+    with CaptureQueriesContext(connection) as ran:
+        page = _case_page(client, case.pk)
+    tables = " ".join(q["sql"] for q in ran.captured_queries)
+    assert 'FROM "organisations_municipality"' not in tables
+    assert 'FROM "organisations_site"' not in tables
+    assert case.municipality.name in page and case.site.name in page
+
+    first = services.open_case(nurse, case.pk)
+    second = services.open_case(nurse, case.pk)
+    assert first.municipality is not second.municipality  # a copy each: one page's change is not another's
+    municipality = Municipality.objects.get(pk=case.municipality_id)
+    municipality.name = "Omdöpt kommun"
+    municipality.save()
+    site = Site.objects.get(pk=case.site_id)
+    site.name = "Omdöpt sjukhus"
+    site.save()
+    page = _case_page(client, case.pk)
+    assert "Omdöpt kommun" in page and "Omdöpt sjukhus" in page

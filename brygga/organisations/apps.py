@@ -9,10 +9,10 @@ class OrganisationsConfig(AppConfig):
 
     def ready(self) -> None:
         from brygga.organisations import directory
-        from brygga.organisations.models import Municipality, Unit
+        from brygga.organisations.models import Municipality, Site, Unit
 
         # A change made in this process shows in the next page at once; other processes within the TTL.
-        for model in (Unit, Municipality):
+        for model in (Unit, Municipality, Site):
             uid = f"unit-directory-{model.__name__}"
             post_save.connect(directory.forget, sender=model, dispatch_uid=uid)
             post_delete.connect(directory.forget, sender=model, dispatch_uid=uid)

@@ -12,15 +12,16 @@ and the services refuse a unit that is not active (OKAND-ENHET) whatever a form 
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 
-from brygga.organisations.models import Unit
+from brygga.organisations.models import Municipality, Site, Unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +69,48 @@ def units_except_kinds(kinds: Collection[str], exclude: Collection[int] = ()) ->
     return [u for u in active_units() if u.kind not in kinds and u.pk not in exclude]
 
 
+_references: tuple[float, dict[int, Municipality], dict[int, Site]] | None = None
+
+
+def _reference_rows() -> tuple[dict[int, Municipality], dict[int, Site]]:
+    """Every municipality and hospital by id (49 and a few dozen rows), on the unit list's terms."""
+    global _references
+    ttl = float(getattr(settings, "DIRECTORY_CACHE_SECONDS", 60))
+    now = time.monotonic()
+    cached = _references
+    if cached is not None and ttl > 0 and now - cached[0] < ttl:
+        return cached[1], cached[2]
+    municipalities = Municipality.objects.in_bulk()
+    sites = Site.objects.in_bulk()
+    with _lock:
+        _references = (now, municipalities, sites)
+    return municipalities, sites
+
+
+def municipalities_by_id(ids: Iterable[int]) -> dict[int, Municipality]:
+    """These municipalities, each a copy of its cached row (a caller may attach it to its own objects); an id
+    the cache does not know yet (added in another process within the TTL) is read from the database."""
+    return _by_id(_reference_rows()[0], Municipality, ids)
+
+
+def sites_by_id(ids: Iterable[int]) -> dict[int, Site]:
+    """These hospitals, as ``municipalities_by_id``."""
+    return _by_id(_reference_rows()[1], Site, ids)
+
+
+def _by_id(known: dict[int, Any], model: Any, ids: Iterable[int]) -> dict[int, Any]:
+    wanted = set(ids)
+    found = {pk: copy.copy(known[pk]) for pk in wanted if pk in known}
+    missing = wanted - found.keys()
+    if missing:
+        found.update(model.objects.in_bulk(missing))
+    return found
+
+
 def forget(**_: Any) -> None:
-    """Drop the cached directory (a unit or municipality changed in this process; tests between cases)."""
-    global _cached
+    """Drop the cached directory (a unit, municipality or hospital changed in this process; tests between
+    cases)."""
+    global _cached, _references
     with _lock:
         _cached = None
+        _references = None

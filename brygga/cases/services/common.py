@@ -28,7 +28,8 @@ from brygga.cases import selectors
 from brygga.cases.models import Case, CaseEvent, Participant
 from brygga.cases.signals import events_recorded
 from brygga.core.errors import DomainError, NotFound
-from brygga.organisations.models import Municipality, Site, Unit
+from brygga.organisations import directory
+from brygga.organisations.models import Unit
 
 Kind = CaseEvent.Kind
 Status = Case.Status
@@ -89,10 +90,11 @@ def _attach_references(case: Case) -> None:
     0.3 ms for the case, its person and ward (issue 17)."""
     person = case.person
     units = Unit.objects.in_bulk({i for i in (case.coordinator_unit_id, person.listed_unit_id) if i})
-    municipalities = Municipality.objects.in_bulk(
+    # Municipalities and hospitals from the per-process directory (ADR 0703): two statements fewer a page.
+    municipalities = directory.municipalities_by_id(
         {i for i in (case.municipality_id, person.registered_municipality_id) if i}
     )
-    sites = Site.objects.in_bulk([case.site_id]) if case.site_id else {}
+    sites = directory.sites_by_id([case.site_id]) if case.site_id else {}
     # Assigned through the relations, so reading them asks nothing more (an id without a row stays as read).
     if case.coordinator_unit_id in units:
         case.coordinator_unit = units[case.coordinator_unit_id]
