@@ -36,7 +36,7 @@ from django.utils.functional import Promise
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, get_language_info, gettext
 
 TEMPLATES = Path(settings.BASE_DIR) / "brygga" / "templates"
 
@@ -132,6 +132,9 @@ def _environment() -> jinja2.Environment:
             "url": _url,
             "csrf_input": _csrf_input,
             "django_include": _include,
+            # The footer's language choice: {% get_available_languages %} and {% get_language_info %}.
+            "languages": settings.LANGUAGES,
+            "language_info": get_language_info,
         }
     )
     environment.filters.update(
@@ -141,6 +144,7 @@ def _environment() -> jinja2.Environment:
             "fmt": _fmt,
             "linebreaksbr": _linebreaksbr,
             "filesizeformat": defaultfilters.filesizeformat,
+            "capfirst": defaultfilters.capfirst,
         }
     )
     return environment
