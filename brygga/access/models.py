@@ -62,13 +62,19 @@ class AccessLogEntry(models.Model):
 
     at = models.DateTimeField(db_index=True)
     # Snapshots as well as keys: the log must stay readable after a user or unit is renamed or removed.
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    # No index of their own on user and person: the (user, at) and (person, at) indexes below serve every
+    # lookup by them, and each index is one more write on every page a user opens (issue 17).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", db_index=False
+    )
     user_label = models.CharField(max_length=200)
     unit = models.ForeignKey("organisations.Unit", on_delete=models.SET_NULL, null=True, related_name="+")
     unit_label = models.CharField(max_length=200)
     unit_hsa_id = models.CharField(max_length=31, blank=True)
     role = models.CharField(max_length=30, blank=True)
-    person = models.ForeignKey("people.Person", on_delete=models.SET_NULL, null=True, related_name="+")
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.SET_NULL, null=True, related_name="+", db_index=False
+    )
     person_identifier = models.CharField(max_length=14, db_index=True)
     action = models.CharField(max_length=10, choices=Action.choices)
     what = models.CharField(max_length=200)  # e.g. "person", "case:42", "sip:7/pdf"
