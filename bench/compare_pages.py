@@ -117,6 +117,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=6, help="alternations per page and role")
     parser.add_argument("--batch", type=int, default=5, help="requests per tree and round")
     parser.add_argument("--manifest", type=Path, default=None)
+    parser.add_argument(
+        "--before-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment variable for the before tree only (e.g. DATABASE_URL of a copy without a "
+        "migration, or BRYGGA_DB_PREPARED=0): the same code compared under two settings",
+    )
     args = parser.parse_args(argv)
     if args.worker is not None:
         return _worker(args.worker, args.manifest)
@@ -124,12 +132,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--before is required")
     trees = {"before": args.before.resolve(), "after": args.after.resolve()}
     workers = {}
+    before_env = dict(item.split("=", 1) for item in args.before_env)
     for name, tree in trees.items():
         command = [sys.executable, str(Path(__file__).resolve()), "--worker", str(tree)]
         if args.manifest:
             command += ["--manifest", str(args.manifest)]
+        env = {**os.environ, **before_env} if name == "before" else None
         workers[name] = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=tree
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=tree, env=env
         )
     for name, proc in workers.items():
         ready = proc.stdout.readline()  # type: ignore[union-attr]
