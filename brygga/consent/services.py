@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -79,7 +80,11 @@ class DisclosureRecords:
     @cached_property
     def consents(self) -> list[Consent]:
         """The consents given by ``now``, with their parties and excluded parties."""
-        query = Consent.objects.filter(person=self.person).prefetch_related("parties", "excluded_parties")
+        # The decisions read only the parties' ids (_party_ids): the units are read as ids, not whole rows.
+        ids = Unit.objects.only("pk")
+        query = Consent.objects.filter(person=self.person).prefetch_related(
+            Prefetch("parties", queryset=ids), Prefetch("excluded_parties", queryset=ids)
+        )
         return [c for c in query if c.given_at <= self.now]
 
     @cached_property
@@ -88,7 +93,11 @@ class DisclosureRecords:
 
     @cached_property
     def assessments(self) -> list[DisclosureAssessment]:
-        return list(DisclosureAssessment.objects.filter(person=self.person).prefetch_related("parties"))
+        return list(
+            DisclosureAssessment.objects.filter(person=self.person).prefetch_related(
+                Prefetch("parties", queryset=Unit.objects.only("pk"))
+            )
+        )
 
 
 def decide_disclosure(
