@@ -1,5 +1,5 @@
-"""``{% jinja "….jinja.html" %}``: a page's body rendered by Jinja2 with the Django context it stands in
-(``brygga.core.jinja``, ADR 0705). Load with ``{% load jinja %}``."""
+"""``{% jinja_body "….jinja.html" name=value … %}``: a page's body rendered by Jinja2 with the Django context
+it stands in (``brygga.core.jinja``, ADR 0705). Load with ``{% load jinja %}``."""
 
 from __future__ import annotations
 
