@@ -235,6 +235,81 @@ def ensure_consents(manifest: dict[str, Any]) -> int:
     return made
 
 
+def _proc_cpu(pid: int, children: bool) -> float:
+    """CPU seconds of process ``pid`` (with exited children's if ``children``); 0 if gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    if children:
+        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime: workers and backends that have exited
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _tree_pids(root: int) -> list[int]:
+    """``root`` and its live children (gunicorn's workers)."""
+    pids = [root]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == root:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def _postmaster_pid() -> int | None:
+    """The local PostgreSQL server's main process (the oldest ``postgres`` process), if it runs here."""
+    found = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == "postgres":
+                found.append((comm.parent.stat().st_ctime, int(comm.parent.name)))
+        except OSError:
+            continue
+    return min(found)[1] if found else None
+
+
+class CpuSplit:
+    """Where a step's CPU time went: gunicorn (master and workers), the local PostgreSQL (server and its
+    backends) and this client, next to the machine's busy share. Read from /proc before and after: a
+    process's children count once they have exited (cutime), the live ones are added one by one."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self.postmaster = _postmaster_pid()
+        self.start = self._read()
+
+    def _group(self, root: int | None) -> float:
+        if root is None:
+            return 0.0
+        return _proc_cpu(root, True) + sum(_proc_cpu(p, False) for p in _tree_pids(root)[1:])
+
+    def _read(self) -> dict[str, float]:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = values[3] + values[4]  # idle, iowait
+        return {
+            "gunicorn": self._group(self.server_pid),
+            "postgres": self._group(self.postmaster),
+            "client": time.process_time(),
+            "busy": (sum(values) - idle) / os.sysconf("SC_CLK_TCK"),
+            "all": sum(values) / os.sysconf("SC_CLK_TCK"),
+        }
+
+    def result(self, requests: int) -> dict[str, float]:
+        end = self._read()
+        spent = {k: end[k] - self.start[k] for k in end}
+        per = max(requests, 1)
+        return {
+            "gunicorn_ms_per_request": round(spent["gunicorn"] * 1000 / per, 1),
+            "postgres_ms_per_request": round(spent["postgres"] * 1000 / per, 1),
+            "client_ms_per_request": round(spent["client"] * 1000 / per, 1),
+            "busy_share": round(spent["busy"] / spent["all"], 2) if spent["all"] else 0.0,
+        }
+
+
 def think_time(rng: random.Random, median: float) -> float:
     return rng.lognormvariate(math.log(median), 0.5)
 
@@ -305,6 +380,7 @@ def capacity_step(
     warmup: float,
     think: float,
     seed: int,
+    server_pid: int | None = None,
 ) -> dict[str, Any]:
     roles = list(ROLE_SHARES)
     rng = random.Random(seed)
@@ -337,7 +413,9 @@ def capacity_step(
     threads = [threading.Thread(target=user, args=(i, role), daemon=True) for i, role in enumerate(plan)]
     for t in threads:
         t.start()
-    time.sleep(warmup + duration)
+    time.sleep(warmup)
+    split = CpuSplit(server_pid) if server_pid else None  # the measured part only, as the requests
+    time.sleep(duration)
     stop.set()
     for t in threads:
         t.join(timeout=180)
@@ -371,6 +449,9 @@ def capacity_step(
         "client_cpu_s": round(cpu, 1),
         "per_action": per_action,
     }
+    if split is not None:
+        # All requests of the measured time, not only those begun in it: closer to the CPU it took.
+        result["cpu"] = split.result(len(samples))
     return result
 
 
@@ -537,8 +618,11 @@ def main(argv: list[str] | None = None) -> int:
             )
             print("|---:|---:|---:|---:|---:|---:|---:|---|---:|---|")
             best = 0
+            splits = []
             for n, users in enumerate(steps):
-                r = capacity_step(actions, accounts, users, args.duration, args.warmup, args.think, 1700 + n)
+                r = capacity_step(
+                    actions, accounts, users, args.duration, args.warmup, args.think, 1700 + n, server.pid
+                )
                 r["passes"] = r["errors"] == 0 and r["requests"] > 0 and r["p95_ms"] <= args.p95_limit
                 out["capacity_steps"].append(r)
                 print(
@@ -548,10 +632,21 @@ def main(argv: list[str] | None = None) -> int:
                     f"{'yes' if r['passes'] else 'no'} |",
                     flush=True,
                 )
+                if "cpu" in r:
+                    splits.append((users, r["cpu"]))
                 if r["passes"]:
                     best = max(best, users)
                 elif not args.all_steps:
                     break
+            if splits:
+                print("\nCPU per request (measured part of each step; ms of CPU time):\n")
+                print("| users | gunicorn | PostgreSQL | client | machine busy |")
+                print("|---:|---:|---:|---:|---:|")
+                for users, c in splits:
+                    print(
+                        f"| {users} | {c['gunicorn_ms_per_request']} | {c['postgres_ms_per_request']} | "
+                        f"{c['client_ms_per_request']} | {c['busy_share']:.0%} |"
+                    )
             last = out["capacity_steps"][-1]
             print("\nPer action in the last step:\n")
             print("| action | requests | errors | p50 ms | p95 ms |")
