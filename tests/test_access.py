@@ -13,6 +13,7 @@ from brygga.access.models import AccessLogEntry, AccessLogSeal, Involvement
 from brygga.access.persons import reveal_protected_identity
 from brygga.access.services import (
     end_involvement,
+    entry_mac,
     involve,
     log_extract,
     log_list_access,
@@ -162,9 +163,9 @@ def test_intact_log_verifies_and_sealing_is_idempotent() -> None:
 
 
 def test_a_list_read_of_many_persons_is_written_whole_in_order_and_verifies() -> None:
-    """R-LOG-1 (issue 17: the entries of a list go in as multi-row INSERTs, 50 a statement, not through the
-    model layer): 120 persons, three statements, one entry each in the order shown, every column as built,
-    and the sealed chain verifies."""
+    """R-LOG-1 (issue 17: the entries of a list go in without the model layer, as multi-row INSERTs of 50 on
+    SQLite and one INSERT of arrays on PostgreSQL): 120 persons, one entry each in the order shown, every
+    column as built, and the sealed chain verifies."""
     nurse = actor(Role.WARD_NURSE, WARD)
     persons = [make_person() for _ in range(120)]
     start = dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
@@ -186,6 +187,32 @@ def test_a_list_read_of_many_persons_is_written_whole_in_order_and_verifies() ->
     seal_access_log(now=start + dt.timedelta(hours=1))
     assert verify_access_log() == []
     assert AccessLogSeal.objects.get().entry_count == 120
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's array INSERT")
+def test_a_list_read_is_one_statement_of_the_same_text_whatever_its_length() -> None:
+    """R-LOG-1, issue 17: on PostgreSQL a list's entries go in as one INSERT whose text does not depend on
+    the number of persons (so psycopg converts it once and the server prepares it), and each entry is whole."""
+    nurse = actor(Role.WARD_NURSE, WARD)
+    ran: list[str] = []
+    texts = []
+
+    def record(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        ran.append(sql)
+        return execute(sql, params, many, context)
+
+    for count in (3, 70):
+        persons = [make_person() for _ in range(count)]
+        ran.clear()
+        with connection.execute_wrapper(record):
+            log_list_access(nurse, persons, f"inkorg:{count}")
+        assert len(ran) == 1
+        texts.append(ran[0])
+        written = AccessLogEntry.objects.filter(what=f"inkorg:{count}").order_by("id")
+        assert [e.person_id for e in written] == [p.pk for p in persons]
+        assert [e.mac for e in written] == [entry_mac(e) for e in written]
+    assert texts[0] == texts[1] and texts[0].count("%s") == 16
+    assert verify_access_log() == []
 
 
 def test_changed_entry_is_detected() -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import CharField, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -383,6 +383,9 @@ def _insert_entries(entries: list[Any]) -> None:
     every field of every entry through the model layer: on a list page that logs 50 persons that was a tenth
     of the page's time (issue 17). The values are the entries' own attributes, the same ones the MAC covers;
     only the timestamp needs the backend's adaptation."""
+    if connection.vendor == "postgresql":
+        _insert_entries_as_arrays(entries)
+        return
     adapt = connection.ops.adapt_datetimefield_value
     table = connection.ops.quote_name(AccessLogEntry._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in _ENTRY_COLUMNS)
@@ -399,6 +402,38 @@ def _insert_entries(entries: list[Any]) -> None:
                 f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(chunk))}",  # noqa: S608
                 params,
             )
+
+
+@functools.cache  # one database, one text
+def _array_insert_statement() -> str:
+    """PostgreSQL's INSERT of ``_ENTRY_COLUMNS`` from one array per column, in the arrays' order."""
+    ops = connection.ops
+    by_column = {f.column: f for f in AccessLogEntry._meta.concrete_fields}
+    # Text arrays for the character columns: a cast to varchar(n) would cut a longer value without a word,
+    # where the insert into the column refuses it.
+    types = [
+        "text" if isinstance(f, CharField) else f.db_type(connection)
+        for f in (by_column[c] for c in _ENTRY_COLUMNS)
+    ]
+    arrays = ", ".join(f"%s::{db_type}[]" for db_type in types)
+    names = ", ".join(ops.quote_name(c) for c in _ENTRY_COLUMNS)
+    # Table, column names and types come from the model; every value is one bound array.
+    return (
+        f"INSERT INTO {ops.quote_name(AccessLogEntry._meta.db_table)} ({names})"  # noqa: S608
+        f" SELECT {names} FROM unnest({arrays}) WITH ORDINALITY AS entry ({names}, position)"
+        " ORDER BY position"
+    )
+
+
+def _insert_entries_as_arrays(entries: list[Any]) -> None:
+    """On PostgreSQL, a list's entries as one INSERT of 16 arrays. A VALUES row per entry made a statement of
+    800 placeholders that psycopg parsed anew at every page (its cache keeps only short statements) and the
+    server planned anew (never the same text twice): 2 ms of the inbox's time (issue 17). This statement's
+    text never changes, so psycopg converts it once and the server prepares it (ADR 0706). The ids follow
+    the entries' order (``position``), as the seal's chain expects of a list written in one statement."""
+    values = [[getattr(entry, column) for entry in entries] for column in _ENTRY_COLUMNS]
+    with connection.cursor() as cursor:
+        cursor.execute(_array_insert_statement(), values)
 
 
 @dataclass(slots=True)
