@@ -94,11 +94,13 @@ def home() -> Actor:
 
 
 @pytest.fixture(autouse=True)
-def fresh_unit_directory():  # type: ignore[no-untyped-def]
-    """The per-process unit directory (ADR 0703) must not carry units of a rolled-back test into the next."""
+def fresh_unit_directory(settings):  # type: ignore[no-untyped-def]
+    """The per-process unit directory (ADR 0703) must not carry units of a rolled-back test into the next.
+    Every run of a reused statement (ADR 0707) is compared with the ORM's own in the tests."""
     from brygga.core import statements
     from brygga.organisations import directory
 
+    settings.BRYGGA_CHECK_REUSED_STATEMENTS = True
     directory.forget()
     statements.forget()  # the compiled statements too (ADR 0704): each test starts from the ORM
     yield

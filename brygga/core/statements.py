@@ -15,12 +15,13 @@ depends on (unit, role's permissions, filter, settings); a search text is never 
 from __future__ import annotations
 
 import contextvars
+import copy
 import datetime as dt
 from collections.abc import Callable, Hashable
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import DateField, DateTimeField, Expression, Field, QuerySet
 
 _FOR_REUSE: contextvars.ContextVar[bool] = contextvars.ContextVar("brygga_statement_for_reuse", default=False)
@@ -109,3 +110,115 @@ def compiled(
 def forget() -> None:
     """Drop every compiled statement of this process (tests, so each starts from the ORM)."""
     _CACHE.clear()
+    _REUSED.clear()
+
+
+# Querysets compiled once per shape (ADR 0707). ``compiled`` above keeps a statement's text for raw SQL; these
+# keep it together with the compiler's description of its columns, so the ORM still builds the model
+# instances (select_related, annotations, converters, prefetch_related) from the rows.
+_REUSED: dict[Hashable, _Shape] = {}
+_INT_SENTINEL = 9_100_000_000_000_000_000  # within bigint, never an id or a count of this database
+_STR_SENTINEL = "\u2983brygga-value:{}\u2984"
+
+
+class _Shape:
+    __slots__ = ("compiler", "slots", "sql", "template")
+
+    def __init__(self, template: QuerySet[Any], compiler: Any, sql: str, slots: list[tuple[str, Any]]):
+        self.template = template
+        self.compiler = compiler
+        self.sql = sql
+        self.slots = slots
+
+
+def _sentinels(values: dict[str, Any]) -> dict[str, Any]:
+    """A stand-in per value, of its type and found nowhere else: ``build`` runs once with these and each
+    parameter of the compiled statement that equals one becomes that value's slot."""
+    stand_ins: dict[str, Any] = {}
+    for n, (name, value) in enumerate(sorted(values.items())):
+        if type(value) is int:
+            stand_ins[name] = _INT_SENTINEL + n
+        elif isinstance(value, str):
+            stand_ins[name] = _STR_SENTINEL.format(name)
+        else:
+            # A bool, None, a date or a list changes the statement's text or is adapted on the way: part of
+            # the key, or an ``at_run`` value.
+            raise TypeError(f"reused(): value {name!r} must be an int or a str, not {type(value).__name__}")
+    return stand_ins
+
+
+def _shape(key: Hashable, build: Callable[..., QuerySet[Any]], values: dict[str, Any]) -> _Shape:
+    stand_ins = _sentinels(values)
+    template = build(**stand_ins)
+    compiler = template.query.get_compiler(using=template.db)
+    token = _FOR_REUSE.set(True)
+    try:
+        sql, params = compiler.as_sql()  # also fills the compiler's select, klass_info and col_count
+    finally:
+        _FOR_REUSE.reset(token)
+    names = {v: k for k, v in stand_ins.items()}
+    slots: list[tuple[str, Any]] = []
+    for param in params:
+        if isinstance(param, RunValue):
+            slots.append(("run", param))
+        elif type(param) in (int, str) and param in names:
+            slots.append(("value", names[param]))
+        elif isinstance(param, str) and "\u2983brygga-value:" in param:
+            raise ValueError(f"reused({key!r}): a value is changed before it is bound ({param!r})")
+        elif isinstance(param, (dt.date, dt.datetime)):
+            # A moment kept in the text would be the first run's for every later one: ``at_run`` instead.
+            raise ValueError(f"reused({key!r}): a moment is not an at_run value ({param!r})")
+        else:
+            slots.append(("const", param))
+    unused = set(values) - {name for kind, name in slots if kind == "value"}
+    if unused:
+        raise ValueError(f"reused({key!r}): {sorted(unused)} not bound as they are (put them in the key)")
+    return _Shape(template, compiler, sql, slots)
+
+
+def reused(
+    key: Hashable, build: Callable[..., QuerySet[Any]], now: dt.datetime | None = None, **values: Any
+) -> list[Any]:
+    """The rows of ``build(**values)``, compiled once per ``key`` in this process (ADR 0707). ``build`` must
+    use each value only as a value of the statement (a filter's right-hand side, an annotation): whatever
+    else shapes the statement belongs in ``key``. Values are ints or strs; a value of the clock is an
+    ``at_run`` value computed from ``now``. With ``BRYGGA_CHECK_REUSED_STATEMENTS`` on (the test suite),
+    every run is compared with the statement the ORM compiles from ``build(**values)`` itself."""
+    full_key = (connection.vendor, connection.settings_dict.get("NAME"), key)
+    shape = _REUSED.get(full_key)
+    if shape is None:
+        shape = _shape(key, build, values)
+        if len(_REUSED) >= _CACHE_LIMIT:
+            _REUSED.clear()
+        _REUSED[full_key] = shape
+    moment = now or _now()
+    params = [
+        values[item] if kind == "value" else item.value(moment) if kind == "run" else item
+        for kind, item in shape.slots
+    ]
+    if _check_reused():
+        fresh_sql, fresh_params = build(**values).query.sql_with_params()
+        if (fresh_sql, list(fresh_params)) != (shape.sql, params):
+            raise AssertionError(
+                f"reused({key!r}) differs from the ORM's statement:\n{fresh_sql}\n{shape.sql}"
+            )
+    queryset = shape.template.all()  # a copy: the template is never run
+    queryset._known_related_objects = {}  # type: ignore[attr-defined]  # a related manager's stand-in object
+    compiler = copy.copy(shape.compiler)
+    compiler.connection = connections[queryset.db]  # this thread's connection, not the one it was built on
+    sql = shape.sql
+    compiler.as_sql = lambda *args, **kwargs: (sql, params)
+    queryset.query.get_compiler = lambda *args, **kwargs: compiler  # type: ignore[method-assign]
+    return list(queryset)
+
+
+def _now() -> dt.datetime:
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _check_reused() -> bool:
+    from django.conf import settings
+
+    return bool(getattr(settings, "BRYGGA_CHECK_REUSED_STATEMENTS", False))

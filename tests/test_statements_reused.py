@@ -1,0 +1,163 @@
+"""Querysets compiled once per shape (ADR 0707, issue 17): ``statements.reused`` gives the rows the ORM gives,
+binds each value where the ORM put it, and refuses what it cannot reuse safely."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.db import connection
+from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
+
+from brygga.accounts.permissions import Role
+from brygga.cases import services
+from brygga.cases.models import Case, Participant
+from brygga.core import statements
+from brygga.people.models import Person
+from tests.factories import WARD, actor, make_person
+
+pytestmark = pytest.mark.django_db
+
+ADMITTED = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+
+
+def make_case(person: Person | None = None) -> Case:
+    with time_machine.travel(ADMITTED, tick=False):
+        return services.admit(
+            actor(Role.WARD_NURSE, WARD),
+            person or make_person(),
+            admitted_at=ADMITTED,
+            care_type="somatic",
+            expected_discharge_date=dt.date(2026, 3, 9),
+        )
+
+
+def _cases_of(person_id: int):  # type: ignore[no-untyped-def]
+    return Case.objects.filter(person_id=person_id).select_related("person", "ward").order_by("pk")
+
+
+def test_the_rows_are_the_orms_for_each_value_with_related_objects_built() -> None:
+    first, second = make_case(), make_case()
+    for case in (first, second, first):
+        with CaptureQueriesContext(connection) as ran:
+            rows = statements.reused("cases of", _cases_of, person_id=case.person_id)
+        assert [r.pk for r in rows] == [case.pk]
+        # select_related is built from the same row: reading the person and ward asks nothing more
+        with CaptureQueriesContext(connection) as after:
+            assert rows[0].person.identifier == case.person.identifier
+            assert rows[0].ward.name == case.ward.name
+        assert len(ran.captured_queries) == 1 and len(after.captured_queries) == 0
+
+
+def test_the_statement_is_compiled_once_per_key() -> None:
+    first, second = make_case(), make_case()
+    built = []
+
+    def build(person_id: int):  # type: ignore[no-untyped-def]
+        built.append(person_id)
+        return _cases_of(person_id)
+
+    statements.reused("counted", build, person_id=first.person_id)
+    statements.reused("counted", build, person_id=second.person_id)
+    # Once for the shape, and once per run by the suite's check against the ORM's own statement
+    assert len(built) == 1 + 2
+
+
+def test_prefetch_and_annotations_work_as_in_the_orm() -> None:
+    case = make_case()
+    from django.db.models import Count
+
+    rows = statements.reused(
+        "annotated",
+        lambda case_id: (
+            Case.objects.filter(pk=case_id)
+            .annotate(units=Count("participants"))
+            .prefetch_related("participants")
+        ),
+        case_id=case.pk,
+    )
+    assert rows[0].units == Participant.objects.filter(case=case).count()
+    assert len(rows[0].participants.all()) == rows[0].units
+
+
+def test_a_value_of_the_clock_is_computed_at_each_run() -> None:
+    case = make_case()
+    admitted = dt.datetime(2030, 5, 1, 12, tzinfo=dt.UTC)
+    Case.objects.filter(pk=case.pk).update(admitted_at=admitted)
+    for moment, expected in (
+        (admitted - dt.timedelta(hours=1), []),
+        (admitted + dt.timedelta(hours=1), [case.pk]),
+    ):
+        rows = statements.reused(
+            "admitted before",
+            lambda case_id, now=moment: Case.objects.filter(
+                pk=case_id, admitted_at__lt=statements.moment(now)
+            ),
+            now=moment,
+            case_id=case.pk,
+        )
+        assert [r.pk for r in rows] == expected
+
+
+def test_a_value_changed_before_it_is_bound_is_refused() -> None:
+    with pytest.raises(ValueError, match="changed before it is bound"):
+        statements.reused("search", lambda q: Person.objects.filter(family_name__icontains=q), q="and")
+
+
+def test_a_value_that_shapes_the_statement_is_refused() -> None:
+    with pytest.raises(ValueError, match="not bound as they are"):
+        statements.reused(
+            "shaped", lambda flag: Person.objects.filter(Q(pk__gt=0) if flag else Q()), flag="on"
+        )
+    with pytest.raises(TypeError, match="must be an int or a str"):
+        statements.reused("bool", lambda flag: Person.objects.filter(protected_identity=flag), flag=True)
+
+
+def test_the_suites_check_catches_a_shape_that_depends_on_a_value() -> None:
+    """The check the test suite runs on every reuse: a build that reads a value for more than its place in
+    the statement compiles another statement for the real value than for the stand-in."""
+    person = make_person()
+
+    def build(person_id: int):  # type: ignore[no-untyped-def]
+        people = Person.objects.filter(pk=person_id)
+        return people.order_by("pk") if person_id == person.pk else people.order_by("-pk")
+
+    with pytest.raises(AssertionError, match="differs from the ORM"):
+        statements.reused("sneaky", build, person_id=person.pk)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite binds a moment as text")
+def test_a_moment_written_into_the_statement_is_refused() -> None:
+    """A moment that is not an ``at_run`` value would stay the first run's for every later run."""
+    with pytest.raises(ValueError, match="not an at_run value"):
+        statements.reused(
+            "frozen clock",
+            lambda case_id: Case.objects.filter(pk=case_id, admitted_at__lt=ADMITTED),
+            case_id=1,
+        )
+
+
+def test_the_session_read_on_every_request_expires_with_the_clock_of_each_run() -> None:
+    """R-AUTH-1's idle log-out through the session store whose read is compiled once (ADR 0707): a session
+    is found before its expiry and not after, in one process, with the statement compiled at the first."""
+    from django.conf import settings
+
+    from brygga.accounts.sessions import SessionStore
+
+    start = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        store = SessionStore()
+        store["marker"] = "kept"
+        store.create()
+        store.save()
+        key = store.session_key
+        assert SessionStore(key).load() == {"marker": "kept"}
+    age = dt.timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    with time_machine.travel(start + age - dt.timedelta(seconds=1), tick=False):
+        assert SessionStore(key).load() == {"marker": "kept"}
+    with time_machine.travel(start + age + dt.timedelta(seconds=1), tick=False):
+        expired = SessionStore(key)
+        assert expired.load() == {}
+        assert expired.session_key is None
