@@ -25,6 +25,7 @@ from brygga.accounts.permissions import Perm
 from brygga.cases import actions as case_actions
 from brygga.cases import rules, selectors, services
 from brygga.cases.models import Case, CaseEvent, Meeting, Participant, PlanningBasis
+from brygga.core import statements
 from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.core.inputs import form_date, form_datetime
 from brygga.messaging import views as message_views
@@ -87,11 +88,20 @@ def _receiving_units(case: Case) -> Any:
 
 def _detail_context(request: AuthedRequest, case: Case) -> dict[str, Any]:
     actor: Actor = request.actor
-    planning = PlanningBasis.objects.filter(case=case).first()
+    # The page's statements have the same text for every case: compiled once per process (ADR 0707).
+    planning = services.planning_basis_of(case)
     # With the units' principals: the message form's recipients are decided from these rows (CaseSubject).
-    participants = list(
-        case.participants.select_related("unit__organisation__principal").order_by("role", "unit__name")
+    participants = statements.reused(
+        "case_page.participants",
+        lambda case_id: (
+            Participant.objects.filter(case_id=case_id)
+            .select_related("unit__organisation__principal")
+            .order_by("role", "unit__name")
+        ),
+        case_id=case.pk,
     )
+    for p in participants:
+        p.case = case  # as the related manager would: reading it asks nothing
     assert actor.unit is not None
     answers, needs, nursing, medications, consent = _planning_values(request, planning)
     # services.participant_for, from the rows just read (one participation per unit and case)
@@ -107,11 +117,27 @@ def _detail_context(request: AuthedRequest, case: Case) -> dict[str, Any]:
     for provide in _PAGE_CONTEXT:
         extended.update(provide(case, actor.unit, participants))
     # The case's events and meetings, read once for the history, the status line and the forms' choices.
-    events = list(
-        CaseEvent.objects.filter(case=case).select_related("user", "unit").order_by("-occurred_at", "-id")
+    events = statements.reused(
+        "case_page.events",
+        lambda case_id: (
+            CaseEvent.objects.filter(case_id=case_id)
+            .select_related("user", "unit")
+            .order_by("-occurred_at", "-id")
+        ),
+        case_id=case.pk,
     )
     oldest_first = events[::-1]  # CaseEvent's own ordering (occurred_at, id)
-    meetings = list(case.meetings.prefetch_related("participants").select_related("video_room"))
+    meetings = statements.reused(
+        "case_page.meetings",
+        lambda case_id: (
+            Meeting.objects.filter(case_id=case_id)
+            .prefetch_related("participants")
+            .select_related("video_room")
+        ),
+        case_id=case.pk,
+    )
+    for meeting in meetings:
+        meeting.case = case
     allowed_now = case_actions.allowed(actor, case, participant)
     step = case_actions.next_step(
         case, participant, allowed_now, planning is not None, extended.get("my_plan") is not None

@@ -34,6 +34,7 @@ from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.consent import rules
 from brygga.consent.models import Consent, DisclosureAssessment
+from brygga.core import statements
 from brygga.core.errors import DomainError, PermissionDenied, Problem
 from brygga.core.limits import length_problems
 from brygga.organisations.models import Unit
@@ -82,8 +83,12 @@ class DisclosureRecords:
         """The consents given by ``now``, with their parties and excluded parties."""
         # The decisions read only the parties' ids (_party_ids): the units are read as ids, not whole rows.
         ids = Unit.objects.only("pk")
-        query = Consent.objects.filter(person=self.person).prefetch_related(
-            Prefetch("parties", queryset=ids), Prefetch("excluded_parties", queryset=ids)
+        query = statements.reused(  # compiled once per process (ADR 0707)
+            "disclosure_consents",
+            lambda person_id: Consent.objects.filter(person_id=person_id).prefetch_related(
+                Prefetch("parties", queryset=ids), Prefetch("excluded_parties", queryset=ids)
+            ),
+            person_id=self.person.pk,
         )
         return [c for c in query if c.given_at <= self.now]
 
@@ -93,10 +98,12 @@ class DisclosureRecords:
 
     @cached_property
     def assessments(self) -> list[DisclosureAssessment]:
-        return list(
-            DisclosureAssessment.objects.filter(person=self.person).prefetch_related(
+        return statements.reused(
+            "disclosure_assessments",
+            lambda person_id: DisclosureAssessment.objects.filter(person_id=person_id).prefetch_related(
                 Prefetch("parties", queryset=Unit.objects.only("pk"))
-            )
+            ),
+            person_id=self.person.pk,
         )
 
 

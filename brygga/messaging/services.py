@@ -42,6 +42,7 @@ from brygga.access.services import record_change
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.consent.services import DisclosureRecords, decide_disclosure
+from brygga.core import statements
 from brygga.core.errors import DomainError, NotFound, Problem
 from brygga.core.limits import length_problems, limited
 from brygga.documents.attachments import add_attachment
@@ -176,7 +177,15 @@ def thread_list(subject: Subject, reader: Unit | None) -> list[Thread]:
     The caller has opened the subject through its checked path (the read is logged there)."""
     readable = Readable(subject.person, reader)
     threads = []
-    for thread in threads_of(subject).prefetch_related("messages"):
+    # One text per kind of subject: compiled once per process (ADR 0707).
+    found = statements.reused(
+        ("thread_list", subject.kind),
+        lambda subject_id: Thread.objects.filter(**{f"{subject.kind}_id": subject_id}).prefetch_related(
+            "messages"
+        ),
+        subject_id=subject.obj.pk,
+    )
+    for thread in found:
         messages = list(thread.messages.all())
         thread.message_list = [m for m in messages if readable(m)]  # type: ignore[attr-defined]
         hidden = thread.hidden_count = len(messages) - len(thread.message_list)  # type: ignore[attr-defined]
@@ -204,8 +213,14 @@ def thread_list(subject: Subject, reader: Unit | None) -> list[Thread]:
 
 def pinned_of(subject: Subject, reader: Unit | None) -> list[Message]:
     readable = Readable(subject.person, reader)
-    pinned = Message.objects.filter(pinned=True, **{f"thread__{subject.kind}": subject.obj})
-    return [m for m in pinned.select_related("thread") if readable(m)]
+    pinned = statements.reused(
+        ("pinned_of", subject.kind),
+        lambda subject_id: Message.objects.filter(
+            pinned=True, **{f"thread__{subject.kind}_id": subject_id}
+        ).select_related("thread"),
+        subject_id=subject.obj.pk,
+    )
+    return [m for m in pinned if readable(m)]
 
 
 def readable_messages(actor: Actor, message_ids: list[str]) -> set[str]:

@@ -18,7 +18,9 @@ from django.utils.translation import gettext_lazy as _l
 
 from brygga.cases import rules
 from brygga.cases.models import Case, PlanningBasis
+from brygga.cases.services.common import planning_basis_of
 from brygga.consent.services import Basis, DisclosureRecords, may_disclose
+from brygga.core import statements
 from brygga.core.errors import Problem
 from brygga.organisations.models import Unit
 from brygga.receiving.models import PlanningRead, ReceiverPlan
@@ -90,7 +92,7 @@ def sections_for(
     """The planning basis for ``unit``, section by section: content where the disclosure decision allows it
     (from the case's ward), else the refusal. With ``record`` the unit's first read of each permitted
     section is remembered and changes since then are marked."""
-    planning = PlanningBasis.objects.filter(case=case).first()
+    planning = planning_basis_of(case)
     if planning is None:
         return []
     now = now or timezone.now()
@@ -146,7 +148,12 @@ def receiver_plans_for(case: Case, unit: Unit, now: dt.datetime | None = None) -
     now = now or timezone.now()
     records = DisclosureRecords(case.person, now)
     rows: list[dict[str, object]] = []
-    for plan in ReceiverPlan.objects.filter(case=case).select_related("unit", "updated_by"):
+    plans = statements.reused(  # the same text for every case: compiled once per process (ADR 0707)
+        "receiver_plans_for",
+        lambda case_id: ReceiverPlan.objects.filter(case_id=case_id).select_related("unit", "updated_by"),
+        case_id=case.pk,
+    )
+    for plan in plans:
         if plan.unit_id == unit.pk:
             rows.append({"plan": plan, "basis": None, "refusal": None, "own": True})
             continue

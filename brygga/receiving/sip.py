@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from brygga.accounts.context import Actor
 from brygga.cases import actions
 from brygga.cases.models import Case, Participant
+from brygga.core import statements
 from brygga.core.errors import DomainError
 from brygga.sip import services as sip_services
 from brygga.sip.models import Sip, SipParticipant
@@ -24,7 +25,14 @@ CLOSED = ("closed",)
 
 def sip_of_case(case: Case) -> Sip | None:
     """The case's SIP that is not closed, newest first (the one the case page links to)."""
-    return Sip.objects.filter(case=case).exclude(status__in=CLOSED).order_by("-created_at", "-id").first()
+    found = statements.reused(  # compiled once per process (ADR 0707)
+        "sip_of_case",
+        lambda case_id: (
+            Sip.objects.filter(case_id=case_id).exclude(status__in=CLOSED).order_by("-created_at", "-id")[:1]
+        ),
+        case_id=case.pk,
+    )
+    return found[0] if found else None
 
 
 @transaction.atomic

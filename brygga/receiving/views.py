@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from brygga.accounts.context import Actor, AuthedRequest
 from brygga.accounts.decorators import actor_required
 from brygga.cases.models import Case, Meeting
+from brygga.core import statements
 from brygga.core.errors import Problem
 from brygga.organisations.models import Unit
 from brygga.receiving import planning
@@ -36,8 +37,13 @@ def receiving_context(case: Case, unit: Unit, participants: list[Any]) -> dict[s
         "contacts": contacts,
         # The video room, its PINs and dial-in are shown to the units invited to that meeting only.
         "invited_meetings": set(
-            Meeting.participants.through.objects.filter(meeting__case=case, unit=unit).values_list(
-                "meeting_id", flat=True
+            statements.reused(
+                "invited_meetings",
+                lambda case_id, unit_id: Meeting.participants.through.objects.filter(
+                    meeting__case_id=case_id, unit_id=unit_id
+                ).values_list("meeting_id", flat=True),
+                case_id=case.pk,
+                unit_id=unit.pk,
             )
         ),
     }

@@ -37,6 +37,7 @@ from brygga.cases.services.common import (
     lock_case,
     open_case,
     participant_for,
+    planning_basis_of,
     record_event,
     unit_cases,
 )
@@ -111,6 +112,7 @@ __all__ = [
     "open_case",
     "open_stay_problem",
     "participant_for",
+    "planning_basis_of",
     "pin_message",
     "readdress_after_move",
     "record_death",

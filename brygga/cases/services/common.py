@@ -25,8 +25,9 @@ from brygga.access.services import (
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
 from brygga.cases import selectors
-from brygga.cases.models import Case, CaseEvent, Participant
+from brygga.cases.models import Case, CaseEvent, Participant, PlanningBasis
 from brygga.cases.signals import events_recorded
+from brygga.core import statements
 from brygga.core.errors import DomainError, NotFound
 from brygga.organisations import directory
 from brygga.organisations.models import Unit
@@ -68,7 +69,20 @@ def open_case(actor: Actor, case_id: int | str, what: str = "", action: str = ""
         raise NotFound(DenialReason.NOT_FOUND) from exc
     if not actor.can(Perm.CASE_READ) or actor.unit is None:
         raise NotFound(DenialReason.ROLE, refused_person(Case, pk))
-    case = unit_cases(actor.unit).select_related("person", "ward").filter(pk=pk).first()
+    # The same statement for every case and unit: compiled once per process (ADR 0707).
+    found = statements.reused(
+        "open_case",
+        lambda unit_id, case_id: (
+            # The ward's organisation too: the case page's deviation link names it.
+            unit_cases(Unit(pk=unit_id))
+            .select_related("person", "ward__organisation")
+            .filter(pk=case_id)
+            .order_by()[:1]
+        ),
+        unit_id=actor.unit.pk,
+        case_id=pk,
+    )
+    case = found[0] if found else None
     if case is None:
         refused_for = refused_person(Case, pk)
         raise NotFound(DenialReason.NO_INVOLVEMENT if refused_for else DenialReason.NOT_FOUND, refused_for)
@@ -81,6 +95,16 @@ def open_case(actor: Actor, case_id: int | str, what: str = "", action: str = ""
         read=case.person,  # read with the case, its municipality and listed unit attached above
     )
     return case
+
+
+def planning_basis_of(case: Case) -> PlanningBasis | None:
+    """The case's planning basis, if the ward has written one (compiled once per process, ADR 0707)."""
+    found = statements.reused(
+        "planning_basis_of",
+        lambda case_id: PlanningBasis.objects.filter(case_id=case_id).order_by("pk")[:1],
+        case_id=case.pk,
+    )
+    return found[0] if found else None
 
 
 def _attach_references(case: Case) -> None:
