@@ -224,6 +224,8 @@ SESSION_COOKIE_AGE = int(os.environ.get("BRYGGA_SESSION_IDLE_MINUTES", "30")) * 
 # The cookie age is an idle timeout: brygga.accounts.sessions.IdleTimeoutMiddleware saves a signed-in session
 # (moving its expiry) at most once a minute instead of on every request.
 SESSION_SAVE_EVERY_REQUEST = False
+# Django's database sessions, read with a statement compiled once per process (ADR 0707).
+SESSION_ENGINE = "brygga.accounts.sessions"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Synthetic stays `load_demo_data` adds once, so the statistics and payment pages have volume

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from brygga.accounts import totp
 from brygga.accounts.models import Membership, User
 from brygga.accounts.permissions import Role
+from brygga.core import statements
 from brygga.core.errors import DomainError
 
 LOGIN_FAILED = _("Fel användarnamn eller lösenord.")
@@ -106,11 +107,17 @@ def verify_totp(user: User, code: str, confirm: bool = False, now: dt.datetime |
 
 def active_memberships(user: User) -> list[Membership]:
     today = timezone.localdate()
-    return [
-        m
-        for m in user.memberships.select_related("unit__municipality", "unit__organisation__principal")
-        if m.is_valid_on(today)
-    ]
+    # On every request (ActiveUnitMiddleware): compiled once per process (ADR 0707).
+    found = statements.reused(
+        "active_memberships",
+        lambda user_id: Membership.objects.filter(user_id=user_id).select_related(
+            "unit__municipality", "unit__organisation__principal"
+        ),
+        user_id=user.pk,
+    )
+    for m in found:
+        m.user = user  # as the related manager would
+    return [m for m in found if m.is_valid_on(today)]
 
 
 def choose_membership(user: User, membership_id: int | str) -> Membership:

@@ -264,32 +264,60 @@ def inbox_items(unit: Unit, now: dt.datetime | None = None, limit: int | None = 
     (``brygga.access.services.log_list_access``). Need-to-know: only persons the unit is involved with, and a
     planned participant sees a SIP only once it has been summoned."""
     now = now or timezone.now()
-    source = combine([sip_inbox_source(unit, now), care_request_inbox_source(unit, now)])
-    entries = list(source[:limit] if limit else source)
+
+    def build(unit_id: int) -> QuerySet[Any]:
+        # The sources use the unit in their filters only: a unit of that id stands for it.
+        same = Unit(pk=unit_id)
+        source = combine([sip_inbox_source(same, now), care_request_inbox_source(same, now)])
+        return source[:limit] if limit else source
+
+    # The same text for every unit: compiled once per process and limit (ADR 0707).
+    entries = statements.reused(
+        ("inbox_items", limit, rules.care_request_answer_deadline()), build, now=now, unit_id=unit.pk
+    )
     found = items_for(unit, now, entries)
     return [found[(e["ib_kind"], e["ib_row"])][0] for e in entries if (e["ib_kind"], e["ib_row"]) in found]
 
 
 def sips_for_unit(unit: Unit, include_closed: bool = False) -> list[Sip]:
-    qs = (
-        Sip.objects.filter(participants__unit=unit, person_id__in=involved_person_ids(unit))
-        .filter(Q(summoned_at__isnull=False) | Q(initiated_by_unit=unit))
-        .select_related("person", "initiated_by_unit")
-    )
-    if not include_closed:
-        qs = qs.exclude(status=Sip.Status.CLOSED)
-    return list(qs.distinct().order_by("-last_event_at", "-id")[:200])
+    now = timezone.now()
+
+    def build(unit_id: int) -> QuerySet[Sip]:
+        qs = (
+            Sip.objects.filter(
+                participants__unit_id=unit_id, person_id__in=involved_person_ids(Unit(pk=unit_id), now)
+            )
+            .filter(Q(summoned_at__isnull=False) | Q(initiated_by_unit_id=unit_id))
+            .select_related("person", "initiated_by_unit")
+        )
+        if not include_closed:
+            qs = qs.exclude(status=Sip.Status.CLOSED)
+        return qs.distinct().order_by("-last_event_at", "-id")[:200]
+
+    # Compiled once per process (ADR 0707).
+    return statements.reused(("sips_for_unit", include_closed), build, now=now, unit_id=unit.pk)
 
 
 def care_requests_for_unit(unit: Unit, include_closed: bool = False) -> list[CareRequest]:
-    qs = CareRequest.objects.filter(
-        Q(from_unit=unit) | Q(to_unit=unit), person_id__in=involved_person_ids(unit)
-    ).select_related("person", "from_unit", "to_unit")
-    if not include_closed:
-        qs = qs.filter(
-            status__in=[CareRequest.Status.SENT, CareRequest.Status.NEEDS_INFO, CareRequest.Status.ACCEPTED]
-        )
-    return list(qs.order_by("-sent_at", "-id")[:200])
+    now = timezone.now()
+
+    def build(unit_id: int) -> QuerySet[CareRequest]:
+        qs = CareRequest.objects.filter(
+            Q(from_unit_id=unit_id) | Q(to_unit_id=unit_id),
+            person_id__in=involved_person_ids(Unit(pk=unit_id), now),
+        ).select_related("person", "from_unit", "to_unit")
+        if not include_closed:
+            qs = qs.filter(
+                status__in=[
+                    CareRequest.Status.SENT,
+                    CareRequest.Status.NEEDS_INFO,
+                    CareRequest.Status.ACCEPTED,
+                ]
+            )
+        return qs.order_by("-sent_at", "-id")[:200]
+
+    # Compiled once per process (ADR 0707).
+    return statements.reused(("care_requests_for_unit", include_closed), build, now=now, unit_id=unit.pk)
 
 
 def open_follow_ups(sip: Sip) -> list[FollowUp]:
