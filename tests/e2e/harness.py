@@ -274,7 +274,10 @@ _A11Y_SCRIPT = """
 
 def assert_accessible_basics(page: Any) -> None:
     """Cheap WCAG checks on the current page: language, one main and h1, a title, every form control
-    labelled, images with alt, links and buttons with a name, unique ids. Not a substitute for axe."""
+    labelled, images with alt, links and buttons with a name, unique ids. Not a substitute for axe.
+    Waits for the page a click started to have loaded: on a loaded machine the check could otherwise run
+    in the moment between the old document and the new one (no ``documentElement``)."""
+    page.wait_for_load_state()
     problems = page.evaluate(_A11Y_SCRIPT)
     assert problems == [], f"{page.url}: {problems}"
 
