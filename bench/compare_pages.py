@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["inbox", "case"]
+PAGES = ["inbox", "case"]  # and "sip" (the SIP page) with --pages
 ROLES = ["ward_nurse", "municipal_contact", "care_coordinator"]
 
 
@@ -81,10 +81,11 @@ def _worker(tree: Path, manifest_path: Path | None) -> int:
             for _ in range(2):  # warm the caches of this role's pages
                 client.get("/arenden/")
                 client.get(f"/arenden/{clients[role][1][0]}/")
+                client.get("/sip/")
         client, cases = clients[role]
         times, counts, sqls = [], [], []
         for _ in range(int(n)):
-            path = "/arenden/" if page == "inbox" else f"/arenden/{rng.choice(cases)}/"
+            path = {"inbox": "/arenden/", "sip": "/sip/"}.get(page) or f"/arenden/{rng.choice(cases)}/"
             queries[0] = 0
             sql_ms[0] = 0.0
             with connection.execute_wrapper(count):

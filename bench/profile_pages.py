@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--role", default="municipal_contact")
-    parser.add_argument("--page", default="inbox", choices=["inbox", "case", "healthz"])
+    parser.add_argument("--page", default="inbox", choices=["inbox", "case", "sip", "healthz"])
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sort", default="cumulative")
@@ -76,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             return "/arenden/"
         if args.page == "case":
             return f"/arenden/{rng.choice(cases)}/"
+        if args.page == "sip":
+            return "/sip/"
         return "/healthz"
 
     for _ in range(3):
