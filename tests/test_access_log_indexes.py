@@ -3,6 +3,8 @@ none may be a duplicate of another, and the lookups the log's search and the rev
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection
 
@@ -44,3 +46,22 @@ def test_the_log_s_lookups_still_have_an_index() -> None:
         ("had_involvement", "at"),
     ]:
         assert wanted in leading, wanted
+
+
+def _constraints() -> dict[str, Any]:
+    with connection.cursor() as cursor:
+        return connection.introspection.get_constraints(cursor, "access_accesslogentry")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps them (ADR 0708)")
+def test_an_entry_s_user_unit_and_person_are_not_checked_at_commit() -> None:
+    """ADR 0708: no foreign-key constraint on the access log in PostgreSQL (each was a check and a row lock at
+    commit, for every entry); the append-only triggers (R-LOG-1) are still there."""
+    foreign = [name for name, c in _constraints().items() if c["foreign_key"]]
+    assert foreign == []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'access_accesslogentry'::regclass AND NOT tgisinternal"
+        )
+        triggers = {row[0] for row in cursor.fetchall()}
+    assert {"access_log_no_update", "access_log_guarded_delete", "access_log_no_truncate"} <= triggers
