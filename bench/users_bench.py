@@ -266,7 +266,8 @@ def _postmaster_pid() -> int | None:
     for comm in Path("/proc").glob("[0-9]*/comm"):
         try:
             if comm.read_text().strip() == "postgres":
-                found.append((comm.parent.stat().st_ctime, int(comm.parent.name)))
+                stat = (comm.parent / "stat").read_text().rsplit(")", 1)[1].split()
+                found.append((int(stat[19]), int(comm.parent.name)))  # starttime: the server came first
         except OSError:
             continue
     return min(found)[1] if found else None
