@@ -161,3 +161,13 @@ def test_the_session_read_on_every_request_expires_with_the_clock_of_each_run() 
         expired = SessionStore(key)
         assert expired.load() == {}
         assert expired.session_key is None
+
+
+def test_a_statement_that_matches_nothing_by_construction_gives_no_rows_and_runs_nothing() -> None:
+    case = make_case()
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as ran:
+            rows = statements.reused(
+                "none", lambda case_id: Case.objects.filter(pk=case_id).none(), case_id=case.pk
+            )
+        assert rows == [] and ran.captured_queries == []

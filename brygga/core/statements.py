@@ -154,6 +154,9 @@ def _shape(key: Hashable, build: Callable[..., QuerySet[Any]], values: dict[str,
     token = _FOR_REUSE.set(True)
     try:
         sql, params = compiler.as_sql()  # also fills the compiler's select, klass_info and col_count
+    except EmptyResultSet:
+        # Matches nothing by construction (``.none()``, an empty ``__in``): no statement, no rows.
+        return _Shape(template, compiler, "", [])
     finally:
         _FOR_REUSE.reset(token)
     names = {v: k for k, v in stand_ins.items()}
@@ -197,11 +200,16 @@ def reused(
         for kind, item in shape.slots
     ]
     if _check_reused():
-        fresh_sql, fresh_params = build(**values).query.sql_with_params()
+        try:
+            fresh_sql, fresh_params = build(**values).query.sql_with_params()
+        except EmptyResultSet:
+            fresh_sql, fresh_params = "", ()
         if (fresh_sql, list(fresh_params)) != (shape.sql, params):
             raise AssertionError(
                 f"reused({key!r}) differs from the ORM's statement:\n{fresh_sql}\n{shape.sql}"
             )
+    if not shape.sql:
+        return []
     queryset = shape.template.all()  # a copy: the template is never run
     queryset._known_related_objects = {}  # type: ignore[attr-defined]  # a related manager's stand-in object
     compiler = copy.copy(shape.compiler)
