@@ -106,7 +106,18 @@ def end_involvement(person: Person, unit: Unit | None, source: str, at: dt.datet
 def is_involved(unit: Unit | None, person_id: int) -> bool:
     if unit is None:
         return False
-    return Involvement.objects.filter(active_involvement_q(), unit=unit, person_id=person_id).exists()
+    now = timezone.now()
+    # Asked on every read of a person: compiled once per process (ADR 0707), the grace computed from ``now``.
+    found = statements.reused(
+        "is_involved",
+        lambda unit_id, person_id: Involvement.objects.filter(
+            active_involvement_q(now), unit_id=unit_id, person_id=person_id
+        ).values_list("pk", flat=True)[:1],
+        now=now,
+        unit_id=unit.pk,
+        person_id=int(person_id),
+    )
+    return bool(found)
 
 
 def involved_person_ids(unit: Unit, now: dt.datetime | None = None) -> QuerySet[Involvement, Any]:
