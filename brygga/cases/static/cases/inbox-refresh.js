@@ -5,10 +5,20 @@
 // keyboard or screen-reader user never loses their place; the next tick after focus leaves fetches as usual.
 (function () {
   "use strict";
+  function focusInside(list) {
+    return list && list.id === "inbox-list" && list.contains(document.activeElement);
+  }
   document.addEventListener("htmx:beforeRequest", function (event) {
-    var list = event.detail && event.detail.elt;
-    if (list && list.id === "inbox-list" && list.contains(document.activeElement)) {
+    if (focusInside(event.detail && event.detail.elt)) {
       event.preventDefault();
+    }
+  });
+  // A request sent just before focus moved into the list answers after it: that answer is dropped too, or it
+  // would replace the element that has focus. The list keeps its signature, so the next tick after focus
+  // leaves asks again and gets the change.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (focusInside(event.detail && event.detail.target)) {
+      event.detail.shouldSwap = false;
     }
   });
 })();
