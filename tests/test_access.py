@@ -15,6 +15,7 @@ from brygga.access.services import (
     end_involvement,
     entry_mac,
     involve,
+    log_access,
     log_extract,
     log_list_access,
     lookup_person,
@@ -213,6 +214,21 @@ def test_a_list_read_is_one_statement_of_the_same_text_whatever_its_length() -> 
         assert [e.mac for e in written] == [entry_mac(e) for e in written]
     assert texts[0] == texts[1] and texts[0].count("%s") == 16
     assert verify_access_log() == []
+
+
+def test_an_entry_is_never_cut_to_fit_and_an_overlong_one_writes_nothing() -> None:
+    """R-LOG-1: what an entry says it recorded is written whole or not at all. A ``what`` of 200 characters
+    is written as it is; one of 201 is refused (a defect of the calling code, every label is code-built),
+    alone or in a list, and no entry is written."""
+    nurse = actor(Role.WARD_NURSE, WARD)
+    person = make_person()
+    log_access(nurse, person, AccessLogEntry.Action.READ, "x" * 200, had_involvement=True)
+    assert AccessLogEntry.objects.get().what == "x" * 200
+    with pytest.raises(ValueError, match="201 characters"):
+        log_access(nurse, person, AccessLogEntry.Action.READ, "y" * 201, had_involvement=True)
+    with pytest.raises(ValueError, match="201 characters"):
+        log_list_access(nurse, [person, make_person()], "z" * 201)
+    assert AccessLogEntry.objects.count() == 1
 
 
 def test_changed_entry_is_detected() -> None:

@@ -323,6 +323,19 @@ def _actor_fields(actor: Actor) -> dict[str, Any]:
     }
 
 
+_WHAT_LIMIT = 200  # AccessLogEntry.what's max_length
+
+
+def _checked_what(what: str) -> str:
+    """``what`` as it is, or a ValueError: an entry is never cut to fit. Every label is built by code
+    (``case:42/pdf``), so a longer one is a defect to see, and the read it would log does not happen."""
+    if len(what) > _WHAT_LIMIT:
+        raise ValueError(
+            f"access log 'what' is {len(what)} characters, the limit is {_WHAT_LIMIT}: {what[:40]}…"
+        )
+    return what
+
+
 def _new_entry(
     actor: Actor,
     person: Person | None,
@@ -340,7 +353,7 @@ def _new_entry(
         person_id=person.pk if person else None,
         person_identifier=person.identifier if person else "",
         action=action,
-        what=what[:200],
+        what=_checked_what(what),
         had_involvement=had_involvement,
         reason=reason,
     )
@@ -482,7 +495,7 @@ def _entries(actor: Actor, rows: Iterable[tuple[Person, str, str, bool]]) -> lis
             person_id=person.pk,
             person_identifier=person.identifier,
             action=action,
-            what=what[:200],
+            what=_checked_what(what),
             had_involvement=involved,
         )
         entry.mac = entry_mac(entry)  # type: ignore[arg-type]  # the same attributes as an AccessLogEntry

@@ -220,6 +220,15 @@ def reused(
     return list(queryset)
 
 
+def reused_first(
+    key: Hashable, build: Callable[..., QuerySet[Any]], now: dt.datetime | None = None, **values: Any
+) -> Any | None:
+    """The first row of ``reused(key, build, now, **values)``, or None when there is none. ``build`` slices
+    its queryset to ``[:1]`` itself: the slice is part of the compiled statement."""
+    found = reused(key, build, now, **values)
+    return found[0] if found else None
+
+
 def _now() -> dt.datetime:
     from django.utils import timezone
 

@@ -70,7 +70,7 @@ def open_case(actor: Actor, case_id: int | str, what: str = "", action: str = ""
     if not actor.can(Perm.CASE_READ) or actor.unit is None:
         raise NotFound(DenialReason.ROLE, refused_person(Case, pk))
     # The same statement for every case and unit: compiled once per process (ADR 0707).
-    found = statements.reused(
+    case = statements.reused_first(
         "open_case",
         lambda unit_id, case_id: (
             # The ward's organisation too: the case page's deviation link names it.
@@ -82,7 +82,6 @@ def open_case(actor: Actor, case_id: int | str, what: str = "", action: str = ""
         unit_id=actor.unit.pk,
         case_id=pk,
     )
-    case = found[0] if found else None
     if case is None:
         refused_for = refused_person(Case, pk)
         raise NotFound(DenialReason.NO_INVOLVEMENT if refused_for else DenialReason.NOT_FOUND, refused_for)
@@ -99,12 +98,11 @@ def open_case(actor: Actor, case_id: int | str, what: str = "", action: str = ""
 
 def planning_basis_of(case: Case) -> PlanningBasis | None:
     """The case's planning basis, if the ward has written one (compiled once per process, ADR 0707)."""
-    found = statements.reused(
+    return statements.reused_first(  # type: ignore[no-any-return]
         "planning_basis_of",
         lambda case_id: PlanningBasis.objects.filter(case_id=case_id).order_by("pk")[:1],
         case_id=case.pk,
     )
-    return found[0] if found else None
 
 
 def _attach_references(case: Case) -> None:
