@@ -14,7 +14,8 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Case as DbCase
 from django.db.models import DateTimeField, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _l
 
 from brygga.access.services import log_list_access
 from brygga.accounts.context import Actor
@@ -27,7 +28,7 @@ from brygga.organisations.models import Unit
 
 @dataclass
 class Deadline:
-    label: str
+    label: str | Promise  # one of the lazy labels below, translated where it is shown
     rule: str
     due_at: dt.datetime
     done: bool = False
@@ -47,6 +48,14 @@ def _end_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(23, 59, 59)))
 
 
+# Lazy and built once: ``deadlines`` runs for each of the 50 rows of an inbox page, and translating its labels
+# each time was 150 translation look-ups a page (issue 17); the inbox's presenter translates each label once.
+NOTICE_LABEL = _l("Inskrivningsmeddelande")
+SIP_SUMMONS_LABEL = _l("Kallelse till SIP")
+COORDINATOR_LABEL = _l("Fast vårdkontakt före utskrivning")
+DISCHARGE_INFO_LABEL = _l("Information vid utskrivning")
+
+
 def deadlines(case: Case, role: str | None = None) -> list[Deadline]:
     """The open and met deadlines of the case; ``role`` limits them to what that kind of unit must do."""
     found: list[Deadline] = []
@@ -54,7 +63,7 @@ def deadlines(case: Case, role: str | None = None) -> list[Deadline]:
     if role in (None, Participant.Role.WARD) and case.notice_due_at is not None:
         found.append(
             Deadline(
-                _("Inskrivningsmeddelande"),
+                NOTICE_LABEL,
                 rules.notice_rule(case.admitted_at, case.need_assessed_at),
                 case.notice_due_at,
                 done=case.notice_sent_at is not None,
@@ -65,7 +74,7 @@ def deadlines(case: Case, role: str | None = None) -> list[Deadline]:
         if case.sip_summons_due_at is not None:
             found.append(
                 Deadline(
-                    _("Kallelse till SIP"),
+                    SIP_SUMMONS_LABEL,
                     "R-SIP-K-1",
                     case.sip_summons_due_at,
                     done=case.sip_summons_sent_at is not None,
@@ -75,7 +84,7 @@ def deadlines(case: Case, role: str | None = None) -> list[Deadline]:
         if case.expected_discharge_date and case.notice_sent_at and open_case:
             found.append(
                 Deadline(
-                    _("Fast vårdkontakt före utskrivning"),
+                    COORDINATOR_LABEL,
                     "R-FVK-1",
                     _end_of_day(case.expected_discharge_date),
                     done=bool(case.coordinator_name),
@@ -85,7 +94,7 @@ def deadlines(case: Case, role: str | None = None) -> list[Deadline]:
     if role in (None, Participant.Role.WARD) and case.expected_discharge_date and open_case:
         found.append(
             Deadline(
-                _("Information vid utskrivning"),
+                DISCHARGE_INFO_LABEL,
                 "R-UTS-1",
                 _end_of_day(case.expected_discharge_date),
                 done=case.discharge_info_sent_at is not None,
