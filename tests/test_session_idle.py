@@ -55,3 +55,28 @@ def test_session_expiry_moves_at_most_once_a_minute_and_idle_sessions_end(client
 def test_anonymous_requests_write_no_session(client: Client) -> None:
     client.get("/konto/logga-in/")
     assert not Session.objects.exists()
+
+
+def test_the_signed_in_user_is_read_anew_on_every_request(client: Client) -> None:
+    """R-AUTH-1 (issue 17: the user's read on every request is a statement compiled once, ADR 0707): what
+    the request sees is this request's row. A user made inactive, or whose password changed (the session's
+    hash no longer matches), is signed out on the next request; another user's session sees that user."""
+    nurse = actor(Role.WARD_NURSE, WARD, username="nurse").user
+    other = actor(Role.WARD_NURSE, WARD, username="other-nurse").user
+    client.force_login(nurse)
+    assert client.get("/arenden/").wsgi_request.user.pk == nurse.pk
+
+    second = Client()
+    second.force_login(other)
+    assert second.get("/arenden/").wsgi_request.user.pk == other.pk
+
+    type(nurse).objects.filter(pk=nurse.pk).update(is_active=False)
+    response = client.get("/arenden/")
+    assert response.status_code == 302 and "/konto/logga-in/" in response["Location"]
+
+    other.set_password("a-new-passphrase-for-the-test")
+    other.save(update_fields=["password"])
+    response = second.get("/arenden/")
+    assert response.status_code == 302 and "/konto/logga-in/" in response["Location"]
+    with pytest.raises(type(other).DoesNotExist):
+        type(other).objects.get(pk=-1)

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from brygga.accounts.permissions import ROLE_CHOICES, ROLE_LABELS, Perm, Role, role_has
+from brygga.core import statements
 
 
 class AuthMethod(models.TextChoices):
@@ -24,6 +27,24 @@ class AuthMethod(models.TextChoices):
     LOCAL_TOTP = "local-totp", _("Lokalt konto med lösenord och engångskod")
     LOCAL_PASSWORD = "local", _("Lokalt konto med lösenord")
     API_TOKEN = "api-token", _("API-nyckel (integrerat system)")
+
+
+class UserManager(DjangoUserManager["User"]):
+    """Django's user manager; ``get(pk=…)`` with nothing else, the read of the signed-in user on every request
+    (``ModelBackend.get_user``), runs a statement compiled once per process (ADR 0707)."""
+
+    def get(self, *args: Any, **kwargs: Any) -> User:
+        plain = not args and list(kwargs) == ["pk"] and type(kwargs["pk"]) is int and self._db is None
+        if not plain or self.model is not User:  # a migration's historical User: Django's own get()
+            return super().get(*args, **kwargs)
+        found = statements.reused(
+            "user_by_pk", lambda pk: self.model.objects.filter(pk=pk)[:2], pk=kwargs["pk"]
+        )
+        if not found:
+            raise self.model.DoesNotExist(f"{self.model._meta.object_name} matching query does not exist.")
+        if len(found) > 1:  # a primary key: cannot happen, but get() promises to say so
+            raise self.model.MultipleObjectsReturned(f"get() returned more than one {self.model.__name__}")
+        return found[0]  # type: ignore[no-any-return]
 
 
 class User(AbstractUser):
@@ -42,6 +63,8 @@ class User(AbstractUser):
         default=False,
         help_text=_("Konto för ett integrerat system; loggar inte in i webben."),
     )
+
+    objects: ClassVar[UserManager] = UserManager()
 
     class Meta:
         verbose_name = _("användare")
