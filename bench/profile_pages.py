@@ -5,7 +5,8 @@ with cProfile (standard library). Used to find the Python time of issue 17; see 
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/brygga_bench1m BRYGGA_VAR_DIR=/tmp/bench1m
     .venv/bin/python bench/profile_pages.py --role municipal_contact --page inbox --repeat 30 --top 40
 
-Reads only (the pages log their reads in the access log, as they always do)."""
+Reads only (the pages log their reads in the access log, as they always do), except `--page message`, which
+posts messages to the data set's cases (for a benchmark copy)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--role", default="municipal_contact")
-    parser.add_argument("--page", default="inbox", choices=["inbox", "case", "sip", "healthz"])
+    parser.add_argument("--page", default="inbox", choices=["inbox", "case", "sip", "healthz", "message"])
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sort", default="cumulative")
@@ -80,8 +81,27 @@ def main(argv: list[str] | None = None) -> int:
             return "/sip/"
         return "/healthz"
 
+    def request() -> Any:
+        """One request of the page: a GET, or for ``message`` the POST of a new message to a case of the
+        unit (its redirect not followed: the case page is measured as ``case``). Writes to the data set."""
+        if args.page != "message":
+            return client.get(path())
+        return client.post(
+            f"/arenden/{rng.choice(cases)}/message/",
+            {
+                "category": "carecoordination",
+                "subject": "Planering inför hemgång",
+                "body": f"Profilering: hur ser planeringen ut inför hemgång? {rng.random():.6f}",
+            },
+        )
+
+    expected = 302 if args.page == "message" else 200
+    if args.page == "message":
+        from bench.users_bench import ensure_consents
+
+        ensure_consents(manifest)  # a message needs a legal basis (R-SEK-3), as in the load benchmark
     for _ in range(3):
-        assert client.get(path()).status_code == 200
+        assert request().status_code == expected
     if args.queries:
         from django.db import connection
 
@@ -102,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                 ran.append(((time.perf_counter() - started) * 1000, sql, origin))
 
         with connection.execute_wrapper(where):  # BEGIN and COMMIT do not pass here
-            client.get(path())
+            request()
         for number, (ms, sql, origin) in enumerate(ran, 1):
             print(f"{number:3} {ms:6.1f} ms  {sql}")
             if origin:
@@ -111,9 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     times = []
     for _ in range(args.repeat):
         started = time.perf_counter()
-        response = client.get(path())
+        response = request()
         times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, response.status_code
+        assert response.status_code == expected, response.status_code
     print(
         f"{args.page} as {args.role} ({account['unit']}): p50 {statistics.median(times):.1f} ms, "
         f"min {min(times):.1f} ms over {args.repeat}"
@@ -124,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     profile = cProfile.Profile()
     profile.enable()
     for _ in range(args.repeat):
-        client.get(path())
+        request()
     profile.disable()
     out = io.StringIO()
     pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(args.top)

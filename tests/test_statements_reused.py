@@ -171,3 +171,37 @@ def test_a_statement_that_matches_nothing_by_construction_gives_no_rows_and_runs
                 "none", lambda case_id: Case.objects.filter(pk=case_id).none(), case_id=case.pk
             )
         assert rows == [] and ran.captured_queries == []
+
+
+def test_a_list_of_ids_runs_one_statement_per_step_of_ten_and_gives_the_orms_rows() -> None:
+    """``reused_in`` (issue 17: the inbox's participations, the notified units): any number of ids up to a
+    step of ten runs the same text; repeated ids count once; no ids run nothing; above the limit the ORM
+    compiles as usual. Every run gives the rows the ORM gives for the same ids."""
+    cases = [make_case() for _ in range(12)]
+    ids = [c.pk for c in cases]
+    built: list[int] = []
+
+    def build(found_ids: list[int]):  # type: ignore[no-untyped-def]
+        built.append(len(found_ids))
+        return Case.objects.filter(pk__in=found_ids).order_by("pk")
+
+    texts: list[str] = []
+
+    def record(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        texts.append(sql)
+        return execute(sql, params, many, context)
+
+    for chosen in (ids[:3], ids[:7] + ids[:2], ids[:10], ids[:11], ids):
+        with connection.execute_wrapper(record):
+            rows = statements.reused_in("cases by id", build, chosen)
+        assert [r.pk for r in rows] == sorted(set(chosen))
+    assert len(texts) == 5
+    assert texts[0] == texts[1] == texts[2] and texts[3] == texts[4] and texts[0] != texts[3]
+    assert texts[0].count("%s") == 10 and texts[3].count("%s") == 20
+    assert built[0] == 10 and 20 in built  # the suite's check compiles each run again: the other calls
+    with CaptureQueriesContext(connection) as ran:
+        assert statements.reused_in("cases by id", build, []) == []
+    assert len(ran.captured_queries) == 0
+    many = [*ids, *range(10_000_000, 10_000_000 + statements._IDS_LIMIT)]
+    assert [r.pk for r in statements.reused_in("cases by id", build, many)] == ids
+    assert built[-1] == len(many)  # compiled as usual, not padded

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextvars
 import copy
 import datetime as dt
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -227,6 +227,34 @@ def reused_first(
     its queryset to ``[:1]`` itself: the slice is part of the compiled statement."""
     found = reused(key, build, now, **values)
     return found[0] if found else None
+
+
+_IDS_STEP = 10  # an ``__in`` of ids takes a multiple of this many values: one shape per step
+_IDS_LIMIT = 200  # beyond this many ids a statement is compiled as usual (a batch, not a page)
+
+
+def reused_in(
+    key: Hashable,
+    build: Callable[..., QuerySet[Any]],
+    ids: Iterable[int],
+    now: dt.datetime | None = None,
+    **values: Any,
+) -> list[Any]:
+    """``reused`` for a statement with a list of ids (``build(ids, **values)``, the ids used only as an
+    ``__in``'s values): one shape per step of ten ids. The ids, distinct and in their order, are padded with
+    negative numbers, ids of nothing, each different so the ORM keeps a placeholder for each (it drops
+    repeated values of an ``__in``). More than ``_IDS_LIMIT`` ids: compiled as usual."""
+    distinct = list(dict.fromkeys(ids))
+    if len(distinct) > _IDS_LIMIT:
+        return list(build(distinct, **values))
+    size = -(-len(distinct) // _IDS_STEP) * _IDS_STEP
+    padded = [*distinct, *range(-1, len(distinct) - size - 1, -1)]
+    names = [f"in_{n:04d}" for n in range(size)]
+
+    def shaped(**given: Any) -> QuerySet[Any]:
+        return build([given[name] for name in names], **{k: v for k, v in given.items() if k not in names})
+
+    return reused((key, size), shaped, now, **dict(zip(names, padded, strict=True)), **values)
 
 
 def _now() -> dt.datetime:

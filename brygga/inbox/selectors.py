@@ -150,7 +150,20 @@ def inbox_rows(actor: Actor, entries: list[dict[str, Any]], now: dt.datetime) ->
     # vårdcentral, the case's site and municipality and the other columns of the three tables were read and
     # built for every row and never shown (issue 17). A field used and not listed would cost a query a row:
     # tests/test_inbox.py counts the queries of a page of 3 and of 50 rows.
-    participants = {p.pk: p for p in _participants(case_rows)}
+    # Compiled once per process and step of ten ids (ADR 0707): compiling it anew was the largest statement
+    # compiled on every inbox view (issue 17).
+    participants = {
+        p.pk: p
+        for p in statements.reused_in(
+            "inbox_participants",
+            lambda ids: (
+                Participant.objects.filter(pk__in=ids)
+                .select_related("case__person", "case__ward")
+                .only(*ROW_FIELDS)
+            ),
+            case_rows,
+        )
+    }
     items = sip_selectors.items_for(actor.unit, now, entries) if actor.unit is not None else {}
     prefix = reverse("cases:inbox")  # reversed once, not per row
     rows = []
@@ -206,29 +219,6 @@ def inbox_rows(actor: Actor, entries: list[dict[str, Any]], now: dt.datetime) ->
         actor, {r.person.pk: r.person for r in rows}.values(), f"inkorg:{actor.unit.pk if actor.unit else ''}"
     )
     return rows
-
-
-_ROWS_STEP = 10  # the number of ids a reused statement takes: the page's case rows, rounded up to a step
-
-
-def _participants(ids: list[int]) -> list[Participant]:
-    """The participations of a page's case rows with what a row reads (``ROW_FIELDS``), by a statement
-    compiled once per process for each step of ten ids (ADR 0707): compiling it anew was the largest
-    statement compiled on every inbox view (issue 17). The ids are padded with negative numbers, ids of
-    nothing, distinct so the ORM keeps one placeholder for each."""
-    if not ids:
-        return []
-    size = -(-len(ids) // _ROWS_STEP) * _ROWS_STEP
-    padded = [*ids, *range(-1, -(size - len(ids)) - 1, -1)]
-    return statements.reused(
-        ("inbox_participants", size),
-        lambda **values: (
-            Participant.objects.filter(pk__in=[values[name] for name in sorted(values)])
-            .select_related("case__person", "case__ward")
-            .only(*ROW_FIELDS)
-        ),
-        **{f"id{n:04d}": pk for n, pk in enumerate(padded)},
-    )
 
 
 def inbox_page(
