@@ -10,7 +10,8 @@ of requests of the same page and role, so both trees see the same load on a shar
 Prints one Markdown table row per page and role: p50/p95 of each tree (ms, Django test client, production
 settings, ``force_login`` as a benchmark account of bench/cases_dataset.py), the SQL time
 (``execute_wrapper``) and the queries per request.
-Reads only (the pages log their reads in the access log, as they always do)."""
+Reads only (the pages log their reads in the access log, as they always do), except the page `message`, which
+posts messages to the data set's cases (for a benchmark copy)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["inbox", "case"]  # and "sip" (the SIP page) with --pages
+PAGES = ["inbox", "case"]  # and "sip" (the SIP page) and "message" (a message's POST, a write) with --pages
+MESSAGE = {
+    "category": "carecoordination",
+    "subject": "Planering inför hemgång",
+    "body": "Jämförelse: hur ser planeringen ut inför hemgång?",
+}
 ROLES = ["ward_nurse", "municipal_contact", "care_coordinator"]
 
 
@@ -58,6 +64,7 @@ def _worker(tree: Path, manifest_path: Path | None) -> int:
     assert Path(brygga.__file__).resolve().is_relative_to(tree.resolve()), brygga.__file__
     manifest = json.loads((manifest_path or Path(settings.VAR_DIR) / "bench1m.json").read_text())
     clients: dict[str, tuple[Client, list[int]]] = {}
+    consented: list[bool] = []
     rng = random.Random(1)
     queries = [0]
     sql_ms = [0.0]
@@ -86,13 +93,23 @@ def _worker(tree: Path, manifest_path: Path | None) -> int:
         times, counts, sqls = [], [], []
         for _ in range(int(n)):
             path = {"inbox": "/arenden/", "sip": "/sip/"}.get(page) or f"/arenden/{rng.choice(cases)}/"
+            if page == "message" and not consented:
+                from bench.users_bench import ensure_consents
+
+                ensure_consents(manifest)  # a message needs a legal basis (R-SEK-3), as in the load benchmark
+                consented.append(True)
             queries[0] = 0
             sql_ms[0] = 0.0
             with connection.execute_wrapper(count):
                 started = time.perf_counter()
-                response = client.get(path)
+                if page == "message":  # the POST alone; its redirect is the case page
+                    response = client.post(
+                        f"{path}message/", {**MESSAGE, "body": f"{MESSAGE['body']} {time.time_ns()}"}
+                    )
+                else:
+                    response = client.get(path)
                 elapsed = (time.perf_counter() - started) * 1000
-            if response.status_code != 200:
+            if response.status_code != (302 if page == "message" else 200):
                 raise SystemExit(f"{path} as {role}: {response.status_code}")
             times.append(elapsed)
             counts.append(queries[0])

@@ -131,11 +131,21 @@ def _attach_references(case: Case) -> None:
 
 
 def participant_for(actor: Actor, case: Case) -> Participant | None:
-    # With its unit: the callers that find one mostly read it next (the message forms' sender).
-    return (
-        Participant.objects.filter(case=case, unit=actor.unit, status=Participant.Status.ACTIVE)
-        .select_related("unit")
-        .first()
+    """The active unit's active participation in the case, if any. With its unit and the unit's organisation
+    and principal: the callers that find one mostly read the unit next (a message's sender), and the check of
+    a message's legal basis reads its principal (two queries a message, issue 17). Compiled once per process
+    (ADR 0707)."""
+    if actor.unit is None:
+        return None
+    return statements.reused_first(  # type: ignore[no-any-return]
+        "participant_for",
+        lambda case_id, unit_id: (
+            Participant.objects.filter(case_id=case_id, unit_id=unit_id, status=Participant.Status.ACTIVE)
+            .select_related("unit__organisation__principal")
+            .order_by("pk")[:1]
+        ),
+        case_id=case.pk,
+        unit_id=actor.unit.pk,
     )
 
 

@@ -22,6 +22,7 @@ from brygga.cases.services.common import (
     participant_for,
     record_event,
 )
+from brygga.core import statements
 from brygga.core.errors import DomainError, NotFound
 from brygga.messaging import services as messaging
 from brygga.messaging.models import Message
@@ -84,10 +85,17 @@ class CaseSubject:
             return [p.unit for p in sorted(active, key=lambda p: p.pk)]  # the order the units joined
         return [
             p.unit
-            for p in Participant.objects.filter(case=self.obj, status=Participant.Status.ACTIVE)
-            .exclude(unit=sender)
-            .select_related("unit__organisation__principal")
-            .order_by("pk")  # the order the units joined, on every database (shown, and stored)
+            for p in statements.reused(  # compiled once per process (ADR 0707)
+                "message_recipient_units",
+                lambda case_id, sender_id: (
+                    Participant.objects.filter(case_id=case_id, status=Participant.Status.ACTIVE)
+                    .exclude(unit_id=sender_id)
+                    .select_related("unit__organisation__principal")
+                    .order_by("pk")  # the order the units joined, on every database (shown, and stored)
+                ),
+                case_id=self.obj.pk,
+                sender_id=sender.pk,
+            )
         ]
 
     def record_event(self, actor: Actor, data: dict[str, Any]) -> None:
