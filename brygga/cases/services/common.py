@@ -240,7 +240,12 @@ def keep_inbox_in_step(case: Case) -> None:
     inbox can filter, order and page in the database (ADR 0105). Called by ``record_event`` — every state
     change writes an event after changing the case. The case is read again first: a caller may hold a stale
     copy."""
-    case = Case.objects.get(pk=case.pk)
+    found = statements.reused_first(  # compiled once per process (ADR 0707): every event reads it
+        "keep_inbox_in_step", lambda case_id: Case.objects.filter(pk=case_id).order_by()[:1], case_id=case.pk
+    )
+    if found is None:
+        raise Case.DoesNotExist(f"case {case.pk}")
+    case = found
     due = {role: selectors.next_due_at(case, role) for role in Participant.Role.values}
     Participant.objects.filter(case=case).update(
         case_status=case.status,
