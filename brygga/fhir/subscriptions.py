@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from brygga.cases.models import CaseEvent, Participant
 from brygga.cases.signals import events_recorded
+from brygga.core import statements
 from brygga.fhir import mapping, systems
 from brygga.fhir.models import Notification, Subscription
 
@@ -147,8 +148,13 @@ def write_outbox(sender: Any, events: list[CaseEvent], **kwargs: Any) -> None:
     relevant = [e for e in events if e.kind in TOPICS_BY_KIND]
     if not relevant:
         return
-    codes = {t.code for e in relevant for t in TOPICS_BY_KIND[e.kind]}
-    subscriptions = list(Subscription.objects.filter(status=Subscription.Status.ACTIVE, topic__in=codes))
+    codes = tuple(sorted({t.code for e in relevant for t in TOPICS_BY_KIND[e.kind]}))
+    # Asked on every event a user records, usually with no subscription at all: compiled once per process
+    # and set of topics (ADR 0707).
+    subscriptions = statements.reused(
+        ("active_subscriptions", codes),
+        lambda: Subscription.objects.filter(status=Subscription.Status.ACTIVE, topic__in=codes),
+    )
     if not subscriptions:
         return
     case_ids = {e.case_id for e in relevant}
