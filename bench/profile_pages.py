@@ -5,8 +5,8 @@ with cProfile (standard library). Used to find the Python time of issue 17; see 
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/brygga_bench1m BRYGGA_VAR_DIR=/tmp/bench1m
     .venv/bin/python bench/profile_pages.py --role municipal_contact --page inbox --repeat 30 --top 40
 
-Reads only (the pages log their reads in the access log, as they always do), except `--page message`, which
-posts messages to the data set's cases (for a benchmark copy)."""
+Reads only (the pages log their reads in the access log, as they always do), except `--page message` and
+`--page planning`, which post messages and planning bases to the data set's cases (for a benchmark copy)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--role", default="municipal_contact")
-    parser.add_argument("--page", default="inbox", choices=["inbox", "case", "sip", "healthz", "message"])
+    parser.add_argument(
+        "--page", default="inbox", choices=["inbox", "case", "sip", "healthz", "message", "planning"]
+    )
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sort", default="cumulative")
@@ -84,6 +86,14 @@ def main(argv: list[str] | None = None) -> int:
     def request() -> Any:
         """One request of the page: a GET, or for ``message`` the POST of a new message to a case of the
         unit (its redirect not followed: the case page is measured as ``case``). Writes to the data set."""
+        if args.page == "planning":  # the ward's planning basis, as the load benchmark fills it
+            from brygga.cases import rules
+
+            fields = {f"answers.{k}": rng.choice(list(rules.ANSWERS)) for k in rules.PLANNING_QUESTIONS}
+            fields |= {f"needs.{k}": rng.choice(["nej", "vet_ej"]) for k in rules.NEEDS}
+            fields |= {f"nursing.{k}": "" for k in rules.NURSING_AREAS}
+            fields |= {"medications": "Enligt läkemedelslista", "consent": "ja"}
+            return client.post(f"/arenden/{rng.choice(cases)}/planning/", fields)
         if args.page != "message":
             return client.get(path())
         return client.post(
@@ -95,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             },
         )
 
-    expected = 302 if args.page == "message" else 200
+    expected = 302 if args.page in ("message", "planning") else 200
     if args.page == "message":
         from bench.users_bench import ensure_consents
 

@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -337,3 +338,51 @@ def test_an_acknowledgement_sent_twice_at_once_through_the_api_with_one_key_is_o
     assert [a.status_code for a in answers] == [200, 200]
     assert sorted(a.json()["acknowledgement"]["replayed"] for a in answers) == [False, True]
     assert CaseEvent.objects.filter(case=case, kind="acknowledged").count() == 1
+
+
+def test_the_reused_case_lock_holds_a_second_writer_until_the_first_commits() -> None:
+    """Issue 17 (``lock_case`` is a statement compiled once, ADR 0707): the kept text still locks the row. A
+    second transaction's ``lock_case`` of the same case waits until the first commits; and outside a
+    transaction, where the lock would hold nothing, ``lock_case`` is refused (the reused statement skips
+    the ORM's own refusal)."""
+    from django.db import transaction
+
+    from brygga.cases.services.common import lock_case
+
+    nurse = actor(Role.WARD_NURSE, WARD, "race-lock")
+    case = noticed_case(nurse)
+    with pytest.raises(transaction.TransactionManagementError):
+        lock_case(case)
+    order: list[str] = []
+    first_locked, release = threading.Event(), threading.Event()
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                lock_case(case)
+                order.append("first locked")
+                first_locked.set()
+                release.wait(20)
+                order.append("first commits")
+        finally:
+            connections.close_all()
+
+    def second() -> None:
+        try:
+            first_locked.wait(20)
+            with transaction.atomic():
+                lock_case(case)
+                order.append("second locked")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    assert first_locked.wait(20)
+    time.sleep(1.0)  # the second has had a second to take the lock: it must still be waiting
+    assert order == ["first locked"]
+    release.set()
+    for thread in threads:
+        thread.join(30)
+    assert order == ["first locked", "first commits", "second locked"]

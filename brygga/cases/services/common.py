@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Case as DbCase
 from django.db.models import DateTimeField, F, QuerySet, Value, When
 from django.db.models.functions import Coalesce
@@ -24,7 +25,7 @@ from brygga.access.services import (
 )
 from brygga.accounts.context import Actor
 from brygga.accounts.permissions import Perm
-from brygga.cases import selectors
+from brygga.cases import actions, selectors
 from brygga.cases.models import Case, CaseEvent, Participant, PlanningBasis
 from brygga.cases.signals import events_recorded
 from brygga.core import statements
@@ -131,22 +132,8 @@ def _attach_references(case: Case) -> None:
 
 
 def participant_for(actor: Actor, case: Case) -> Participant | None:
-    """The active unit's active participation in the case, if any. With its unit and the unit's organisation
-    and principal: the callers that find one mostly read the unit next (a message's sender), and the check of
-    a message's legal basis reads its principal (two queries a message, issue 17). Compiled once per process
-    (ADR 0707)."""
-    if actor.unit is None:
-        return None
-    return statements.reused_first(  # type: ignore[no-any-return]
-        "participant_for",
-        lambda case_id, unit_id: (
-            Participant.objects.filter(case_id=case_id, unit_id=unit_id, status=Participant.Status.ACTIVE)
-            .select_related("unit__organisation__principal")
-            .order_by("pk")[:1]
-        ),
-        case_id=case.pk,
-        unit_id=actor.unit.pk,
-    )
+    """The active unit's active participation in the case, with its unit (``actions.active_participant``)."""
+    return actions.active_participant(actor, case)
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
@@ -165,8 +152,24 @@ def _now() -> dt.datetime:
 
 
 def lock_case(case: Case) -> Case:
-    """Re-read the case under a row lock, so two concurrent changes cannot both pass the state checks."""
-    return Case.objects.select_for_update().select_related("person", "ward", "site").get(pk=case.pk)
+    """Re-read the case under a row lock, so two concurrent changes cannot both pass the state checks. Every
+    change of a case takes it: compiled once per process (ADR 0707). A reused statement skips the compiler,
+    and with it Django's refusal of a lock outside a transaction (where it would hold nothing): made here."""
+    if transaction.get_autocommit():
+        raise transaction.TransactionManagementError("lock_case() outside a transaction locks nothing")
+    found = statements.reused_first(
+        "lock_case",
+        lambda case_id: (
+            Case.objects.select_for_update()
+            .select_related("person", "ward", "site")
+            .filter(pk=case_id)
+            .order_by()[:1]
+        ),
+        case_id=case.pk,
+    )
+    if found is None:
+        raise Case.DoesNotExist(f"case {case.pk}")
+    return found  # type: ignore[no-any-return]
 
 
 def record_event(
