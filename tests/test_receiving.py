@@ -18,11 +18,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from brygga.accounts.context import Actor
+from brygga.accounts.models import Membership
 from brygga.accounts.permissions import Role
 from brygga.cases import services
 from brygga.cases.models import Case, CaseEvent
 from brygga.consent.services import record_assessment, record_consent
 from brygga.core.errors import DomainError
+from brygga.organisations.models import Unit
 from brygga.receiving import notify, planning
 from brygga.receiving import services as receiving_services
 from brygga.receiving.models import (
@@ -595,3 +597,40 @@ def test_the_local_administrator_edits_contact_details_of_the_own_principals_uni
     refused = client.post(add, {"unit": foreign.pk, "phone": "033-000"})
     assert refused.status_code == 200  # the form says the choice is not valid
     assert not UnitContact.objects.filter(unit=foreign).exists()
+
+
+def test_only_members_who_may_read_the_units_cases_today_are_notified(
+    nurse: Actor, contact: Actor, case: Case, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Issue 17 (the notified members read as values by one reused statement): the same people as
+    ``Membership.allows`` — a membership within its dates at an active unit, a role that reads cases, an
+    active person who is not a system account. A deactivated unit's members are told nothing (fail closed)."""
+    today = timezone.localdate()
+    others = {
+        "ended": (Role.MUNICIPAL_CONTACT, {"valid_until": today - dt.timedelta(days=1)}),
+        "not-yet": (Role.MUNICIPAL_CONTACT, {"valid_from": today + dt.timedelta(days=1)}),
+        "statistics": (Role.STATISTICS, {}),
+        "inactive": (Role.MUNICIPAL_CONTACT, {}),
+        "system": (Role.MUNICIPAL_CONTACT, {}),
+        "ends-today": (Role.MUNICIPAL_CONTACT, {"valid_until": today}),
+    }
+    for name, (role, dates) in others.items():
+        member = actor(role, CONTACT_POINT, username=f"kp-{name}")
+        member.user.email = f"{name}@brygga.example"
+        member.user.is_active = name != "inactive"
+        member.user.is_service_account = name == "system"
+        member.user.save()
+        if dates:
+            Membership.objects.filter(user=member.user, unit__name=CONTACT_POINT).update(**dates)
+    Notification.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.change_expected_date(nurse, case, today + dt.timedelta(days=5), "medical_condition")
+    told = set(Notification.objects.values_list("user__username", flat=True))
+    assert {"kp", "kp-ends-today"} <= told
+    assert not told & {f"kp-{name}" for name in others if name != "ends-today"}
+
+    Notification.objects.all().delete()
+    Unit.objects.filter(name=CONTACT_POINT).update(is_active=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.change_expected_date(nurse, case, today + dt.timedelta(days=6), "medical_condition")
+    assert not Notification.objects.filter(user__username__startswith="kp").exists()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -64,38 +64,35 @@ def next_digest(after: dt.datetime, hours: list[int]) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(hours[0])))
 
 
-# The membership, unit and user columns _recipients_by_unit and _rows read.
-_RECIPIENT_FIELDS = (
-    "user_id",
-    "unit_id",
-    "role",
-    "valid_from",
-    "valid_until",
-    "unit__is_active",
-    "user__email",
-)
+class _Recipient(NamedTuple):
+    """A user to notify for a unit: the id and e-mail address of the user, and the user's preference for
+    the unit (None: the defaults)."""
+
+    user_id: int
+    email: str
+    pref: NotificationPreference | None
 
 
-def _recipients_by_unit(
-    unit_ids: list[int], now: dt.datetime | None = None
-) -> dict[int, list[tuple[Any, NotificationPreference | None]]]:
-    """Per unit, its users who may read its cases today, with their preference (None: the defaults). Two
-    queries, however many units, each compiled once per process and step of ten units (ADR 0707): they ran
-    after every event a user recorded (issue 17)."""
+def _recipients_by_unit(unit_ids: list[int], now: dt.datetime | None = None) -> dict[int, list[_Recipient]]:
+    """Per unit, its users who may read its cases today, with their preference. Two queries, however many
+    units, each compiled once per process and step of ten units (ADR 0707): they run after every event a user
+    records (issue 17). The members are read as values, not instances: a busy contact point has dozens of
+    users on every event of its cases, and three model instances each were most of a message's Python."""
     now = now or timezone.now()
-    today = timezone.localdate(now)
-    memberships = statements.reused_in(
-        "notify_memberships",
+    members = statements.reused_in(
+        "notify_members",
         lambda ids: (
+            # Membership.is_valid_on in the statement: within its dates today, at a unit still active.
             Membership.objects.filter(
-                unit_id__in=ids, user__is_active=True, valid_from__lte=statements.day(now)
+                unit_id__in=ids,
+                unit__is_active=True,
+                user__is_active=True,
+                valid_from__lte=statements.day(now),
             )
             .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=statements.day(now)))
             .exclude(user__is_service_account=True)
-            .select_related("user", "unit")  # is_valid_on() asks whether the unit is still active
-            # Only what is read below: a busy contact point has dozens of users on every event of its cases.
-            .only(*_RECIPIENT_FIELDS)
             .order_by("unit_id", "user_id", "pk")
+            .values_list("unit_id", "user_id", "role", "user__email")
         ),
         unit_ids,
         now,
@@ -107,24 +104,23 @@ def _recipients_by_unit(
         )
     }
     seen: set[tuple[int, int]] = set()
-    found: dict[int, list[tuple[Any, NotificationPreference | None]]] = defaultdict(list)
-    for m in memberships:
-        # Membership.allows, with today's date taken once for all the rows.
-        if (m.unit_id, m.user_id) in seen or not (m.is_valid_on(today) and role_has(m.role, Perm.CASE_READ)):
+    found: dict[int, list[_Recipient]] = defaultdict(list)
+    for unit_id, user_id, role, email in members:
+        if (unit_id, user_id) in seen or not role_has(role, Perm.CASE_READ):  # Membership.allows
             continue
-        seen.add((m.unit_id, m.user_id))
-        found[m.unit_id].append((m.user, prefs.get((m.unit_id, m.user_id))))
+        seen.add((unit_id, user_id))
+        found[unit_id].append(_Recipient(user_id, email, prefs.get((unit_id, user_id))))
     return found
 
 
-def _recipients(unit: Unit) -> list[tuple[Any, NotificationPreference | None]]:
+def _recipients(unit: Unit) -> list[_Recipient]:
     """The unit's users who may read its cases today, with their preference (None: the defaults)."""
     return _recipients_by_unit([unit.pk]).get(unit.pk, [])
 
 
 def _rows(
     unit_id: int,
-    recipients: list[tuple[Any, NotificationPreference | None]],
+    recipients: list[_Recipient],
     source: str,
     subject: str,
     link: str,
@@ -133,17 +129,17 @@ def _rows(
 ) -> list[Notification]:
     """The unsaved notifications for one source and unit: one per user and channel the user wants."""
     rows = []
-    for user, pref in recipients:
+    for user_id, email, pref in recipients:
         channels = []
-        if (pref is None or pref.email) and user.email:
-            channels.append((Notification.Channel.EMAIL, user.email))
+        if (pref is None or pref.email) and email:
+            channels.append((Notification.Channel.EMAIL, email))
         if pref is not None and pref.sms and pref.phone:
             channels.append((Notification.Channel.SMS, pref.phone))
         hours = pref.hours if pref is not None else [7, 13]
         for channel, address in channels:
             rows.append(
                 Notification(
-                    user=user,
+                    user_id=user_id,
                     unit_id=unit_id,
                     channel=channel,
                     address=address,
