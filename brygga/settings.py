@@ -171,7 +171,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.environ.get(
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with timestamps read in C (ADR 0709).
+    DATABASES["default"]["ENGINE"] = "brygga.core.postgresql"
+if DATABASES["default"]["ENGINE"] == "brygga.core.postgresql" and os.environ.get(
     "BRYGGA_DB_PREPARED", "1"
 ) not in ("0", ""):
     # Values bound by the server, and a statement run a second time on a connection prepared: PostgreSQL then
