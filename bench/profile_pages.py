@@ -49,6 +49,14 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="instead of cProfile: the template lines that took the most rendering time (self time)",
     )
+    parser.add_argument(
+        "--jinja-lines",
+        action="store_true",
+        help="instead of cProfile: the Jinja2 body's template lines that took the most time (self time)",
+    )
+    parser.add_argument(
+        "--callers", default="", help="also print who called the functions matching this pattern (pstats)"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brygga.settings")
     os.environ["BRYGGA_DEBUG"] = "0"
@@ -151,13 +159,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.template_lines:
         print_template_lines(client, path, args.repeat, args.top)
         return 0
+    if args.jinja_lines:
+        print_jinja_lines(client, path, args.repeat, args.top)
+        return 0
     profile = cProfile.Profile()
     profile.enable()
     for _ in range(args.repeat):
         request()
     profile.disable()
     out = io.StringIO()
-    pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(args.top)
+    stats = pstats.Stats(profile, stream=out).sort_stats(args.sort)
+    stats.print_stats(args.top)
+    if args.callers:
+        stats.print_callers(args.callers)
     print(out.getvalue())
     return 0
 
@@ -207,6 +221,74 @@ def print_template_lines(client: Any, path: Any, repeat: int, top: int) -> None:
     print()
     for key, seconds in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
         print(f"  {seconds / repeat * 1000:7.3f} ms  {key}")
+
+
+def print_jinja_lines(client: Any, path: Any, repeat: int, top: int) -> None:
+    """Self time per line of the Jinja2 bodies (ADR 0705): the compiled templates' code traced line by line
+    (``sys.settrace``, only in frames of a ``.jinja.html``), each span between two line events given to the
+    template line Jinja's ``debug_info`` maps it to, less the time of the Jinja frames it called (an include,
+    a macro). Tracing slows everything; compare the lines with each other, not with the page's time."""
+    from brygga.core.jinja import environment
+
+    own: dict[tuple[str, int], float] = {}
+    # Per open Jinja frame: [its current code line, when that line started, time of nested Jinja frames].
+    open_frames: dict[int, list[Any]] = {}
+
+    def close_line(frame: Any, now: float) -> None:
+        state = open_frames[id(frame)]
+        key = (frame.f_code.co_filename, state[0])
+        own[key] = own.get(key, 0.0) + now - state[1] - state[2]
+        state[1], state[2] = now, 0.0
+
+    def local(frame: Any, event: str, _arg: Any) -> Any:
+        now = time.perf_counter()
+        if event == "line":
+            close_line(frame, now)
+            open_frames[id(frame)][0] = frame.f_lineno
+        elif event == "return":
+            close_line(frame, now)
+            started = open_frames.pop(id(frame))[3]
+            caller = frame.f_back
+            while caller is not None and id(caller) not in open_frames:
+                caller = caller.f_back
+            if caller is not None:
+                open_frames[id(caller)][2] += now - started
+        return local
+
+    def tracer(frame: Any, event: str, _arg: Any) -> Any:
+        if event != "call" or not frame.f_code.co_filename.endswith(".jinja.html"):
+            return None
+        now = time.perf_counter()
+        open_frames[id(frame)] = [frame.f_lineno, now, 0.0, now]
+        return local
+
+    sys.settrace(tracer)
+    try:
+        for _ in range(repeat):
+            client.get(path())
+    finally:
+        sys.settrace(None)
+    # Code lines to template lines, per compiled template.
+    names = {str(Path(t).resolve()) for t, _l in own}
+    mapped: dict[str, float] = {}
+    env = environment()
+    for name in names:
+        relative = str(Path(name).relative_to(Path(env.loader.searchpath[0]).resolve()))  # type: ignore[union-attr]
+        debug = env.get_template(relative).debug_info  # [(template line, code line)], by code line
+        for (filename, code_line), seconds in own.items():
+            if str(Path(filename).resolve()) != name:
+                continue
+            template_line = 0
+            for t_line, c_line in debug:
+                if c_line > code_line:
+                    break
+                template_line = t_line
+            key = f"{relative}:{template_line}"
+            mapped[key] = mapped.get(key, 0.0) + seconds
+    total = sum(mapped.values())
+    print(f"Jinja2 bodies (traced): {total / repeat * 1000:.2f} ms a request")
+    for key, seconds in sorted(mapped.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {seconds / repeat * 1000:7.3f} ms  {100 * seconds / total:5.1f} %  {key}")
 
 
 if __name__ == "__main__":

@@ -8,11 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from django.template import Context, Template
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
 from brygga.core import jinja
@@ -63,6 +64,41 @@ def test_dates_are_written_in_local_time_like_djangos_date_filter() -> None:
     assert jinja_('{{ t|date("Y-m-d")|default("—") }}', {"t": None}) == django(
         '{{ t|date:"Y-m-d"|default:"—" }}', {"t": None}
     )
+
+
+@pytest.mark.parametrize("zone", ["Europe/Stockholm", "UTC", "America/St_Johns"])
+def test_the_fast_date_format_writes_what_the_filter_writes_across_zones_and_clock_changes(zone: str) -> None:
+    """``date("Y-m-d H:i")`` of an aware datetime goes through ``strftime`` (issue 17): it must agree with
+    Django's filter on both sides of a daylight-saving change, at midnight, with seconds and microseconds,
+    far back and far ahead, and leave naive and other values to the filter."""
+    moments: list[object] = [
+        dt.datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 29, 1, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC),
+        dt.datetime(2026, 10, 25, 1, 30, tzinfo=dt.UTC),
+        dt.datetime(2026, 12, 31, 23, 0, tzinfo=dt.UTC),
+        dt.datetime(1000, 1, 2, 12, 0, tzinfo=dt.UTC),
+        dt.datetime(9999, 12, 30, 12, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=-9, minutes=-30))),
+        dt.datetime(2026, 6, 1, 12, 0),  # noqa: DTZ001 — naive: left to the filter
+    ]
+    with timezone.override(zone):
+        for moment in moments:
+            expected = django('{{ t|date:"Y-m-d H:i" }}', {"t": moment})
+            assert jinja_('{{ t|date("Y-m-d H:i") }}', {"t": moment}) == expected, (zone, moment)
+
+
+def test_options_write_what_the_option_loop_writes() -> None:
+    items = [
+        SimpleNamespace(pk=7, name=QUOTED),
+        SimpleNamespace(pk=1234567, name="Avdelning 5"),
+        SimpleNamespace(pk="x&y", name=gettext_lazy("Vårdavdelning")),
+    ]
+    loop = '{% for w in wards %}<option value="{{ w.pk }}">{{ w.name }}</option>{% endfor %}'
+    expected = django(loop, {"wards": items})
+    assert "&quot;Söner&quot;" in expected
+    assert jinja_("{{ options(wards) }}", {"wards": items}) == expected
+    assert jinja_("{{ options(wards) }}", {"wards": []}) == ""
 
 
 def test_a_translated_text_with_values_escapes_the_values_as_blocktranslate_does() -> None:

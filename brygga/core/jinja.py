@@ -20,6 +20,7 @@ values as ``blocktranslate`` does. Plural texts are made in Python (``ngettext``
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -35,7 +36,7 @@ from django.utils.formats import localize
 from django.utils.functional import Promise
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
+from django.utils.timezone import get_current_timezone, template_localtime  # type: ignore[attr-defined]
 from django.utils.translation import get_language, get_language_info, gettext
 
 TEMPLATES = Path(settings.BASE_DIR) / "brygga" / "templates"
@@ -67,8 +68,31 @@ def _fmt(text: str, **values: Any) -> SafeString:
 def _date(value: Any, arg: str | None = None) -> str:
     if value is None or isinstance(value, jinja2.Undefined):  # nothing to format: "" as Django's filter
         return ""
+    if (
+        arg == "Y-m-d H:i"
+        and type(value) is dt.datetime
+        and value.tzinfo is not None
+        and value.year >= 1000
+        and settings.USE_TZ
+    ):
+        # The bodies' most used format (the case page's history: one a row): in local time, as the filter
+        # writes it, through ``strftime`` at a tenth of the filter's cost (issue 17).
+        return value.astimezone(get_current_timezone()).strftime("%Y-%m-%d %H:%M")
     # Django's date filter expects local time: its engine converts the value first (expects_localtime).
     return defaultfilters.date(template_localtime(value), arg)
+
+
+def _options(items: Any, value: str = "pk", label: str = "name") -> SafeString:
+    """``{% for i in items %}<option value="{{ i.pk }}">{{ i.name }}</option>{% endfor %}`` in Python: the
+    transfer form's wards are a hundred options, two values each through the body's finalize (issue 17).
+    Values are ids or plain texts (a lazy text or a safe one goes through Django's escaping)."""
+    parts = []
+    for item in items:
+        key, text = getattr(item, value), getattr(item, label)
+        key = html.escape(key) if type(key) is str else _finalize(key)
+        text = html.escape(text) if type(text) is str else _finalize(text)
+        parts.append(f'<option value="{key}">{text}</option>')
+    return SafeString("".join(parts))
 
 
 def _linebreaksbr(value: Any) -> SafeString:
@@ -131,6 +155,7 @@ def _environment() -> jinja2.Environment:
             "_": gettext,
             "url": _url,
             "csrf_input": _csrf_input,
+            "options": _options,
             "django_include": _include,
             # The footer's language choice: {% get_available_languages %} and {% get_language_info %}.
             "languages": settings.LANGUAGES,

@@ -8,6 +8,7 @@ class OrganisationsConfig(AppConfig):
     verbose_name = "Organisationer"
 
     def ready(self) -> None:
+        from brygga.core import jinja
         from brygga.organisations import directory
         from brygga.organisations.models import Municipality, Site, Unit
 
@@ -16,3 +17,6 @@ class OrganisationsConfig(AppConfig):
             uid = f"unit-directory-{model.__name__}"
             post_save.connect(directory.forget, sender=model, dispatch_uid=uid)
             post_delete.connect(directory.forget, sender=model, dispatch_uid=uid)
+        from brygga.organisations.templatetags.unit_pickers import JINJA_GLOBALS
+
+        jinja.register(JINJA_GLOBALS)
