@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(args.lists):
                 started = time.perf_counter()
                 with transaction.atomic(using=alias):
-                    services._insert_entries_as_arrays(entries)
+                    services._insert_entries_as_json(entries)
                 times[alias].append((time.perf_counter() - started) * 1000)
         offset += args.persons
     for alias, values in times.items():

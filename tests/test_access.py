@@ -190,7 +190,7 @@ def test_a_list_read_of_many_persons_is_written_whole_in_order_and_verifies() ->
     assert AccessLogSeal.objects.get().entry_count == 120
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's array INSERT")
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's INSERT of one JSON document")
 def test_a_list_read_is_one_statement_of_the_same_text_whatever_its_length() -> None:
     """R-LOG-1, issue 17: on PostgreSQL a list's entries go in as one INSERT whose text does not depend on
     the number of persons (so psycopg converts it once and the server prepares it), and each entry is whole."""
@@ -212,7 +212,7 @@ def test_a_list_read_is_one_statement_of_the_same_text_whatever_its_length() -> 
         written = AccessLogEntry.objects.filter(what=f"inkorg:{count}").order_by("id")
         assert [e.person_id for e in written] == [p.pk for p in persons]
         assert [e.mac for e in written] == [entry_mac(e) for e in written]
-    assert texts[0] == texts[1] and texts[0].count("%s") == 16
+    assert texts[0] == texts[1] and texts[0].count("%s") == 1
     assert verify_access_log() == []
 
 
