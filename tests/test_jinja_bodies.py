@@ -16,6 +16,7 @@ from django.template import Context, Template
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
+from brygga.cases.models import CaseEvent, Participant
 from brygga.core import jinja
 from tests.test_i18n_catalogue import ENTRIES
 
@@ -99,6 +100,27 @@ def test_options_write_what_the_option_loop_writes() -> None:
     assert "&quot;Söner&quot;" in expected
     assert jinja_("{{ options(wards) }}", {"wards": items}) == expected
     assert jinja_("{{ options(wards) }}", {"wards": []}) == ""
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_display_writes_what_get_display_returns_in_the_active_language(language: str) -> None:
+    """``x|display("kind")`` (issue 17) is ``x.get_kind_display()``: every choice of the case history's
+    kinds and a participation's statuses, a value that is no choice, and nothing for a missing object."""
+    events = [CaseEvent(kind=kind) for kind in CaseEvent.Kind.values] + [CaseEvent(kind="okänd")]
+    participants = [Participant(status=status) for status in Participant.Status.values]
+    with translation.override(language):
+        for event in events:
+            assert jinja_('{{ e|display("kind") }}', {"e": event}) == django(
+                "{{ e.get_kind_display }}", {"e": event}
+            )
+        for participant in participants:
+            assert jinja_('{{ p|display("status") }}', {"p": participant}) == django(
+                "{{ p.get_status_display }}", {"p": participant}
+            )
+        assert jinja_('{{ missing|display("kind") }}', {}) == ""
+    with translation.override("en"):
+        assert jinja_('{{ e|display("kind") }}', {"e": events[0]}) == str(events[0].get_kind_display())
+        assert jinja_('{{ e|display("kind") }}', {"e": events[0]}) != events[0].kind
 
 
 def test_a_translated_text_with_values_escapes_the_values_as_blocktranslate_does() -> None:

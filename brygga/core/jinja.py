@@ -95,6 +95,26 @@ def _options(items: Any, value: str = "pk", label: str = "name") -> SafeString:
     return SafeString("".join(parts))
 
 
+# A model field's choice labels by model, field and language, translated once per process: a body's
+# ``get_kind_display()`` built the field's choices as a dict and translated a lazy label at every call (the
+# case page's history calls it once an event, the largest line of the body; issue 17).
+_LABELS: dict[tuple[type, str, str | None], dict[Any, Any]] = {}
+
+
+def _display(instance: Any, name: str) -> Any:
+    """``instance.get_<name>_display()``: the label of the field's value in the active language, or the
+    value itself when it is not one of the choices."""
+    if instance is None or isinstance(instance, jinja2.Undefined):
+        return ""
+    key = (type(instance), name, get_language())
+    labels = _LABELS.get(key)
+    if labels is None:
+        field = instance._meta.get_field(name)
+        labels = _LABELS[key] = {value: str(label) for value, label in field.flatchoices}
+    value = getattr(instance, name)
+    return labels.get(value, value)
+
+
 def _linebreaksbr(value: Any) -> SafeString:
     return defaultfilters.linebreaksbr(value, autoescape=True)  # escapes, then writes <br>
 
@@ -165,6 +185,7 @@ def _environment() -> jinja2.Environment:
     environment.filters.update(
         {
             "date": _date,
+            "display": _display,
             "default": _default,
             "fmt": _fmt,
             "linebreaksbr": _linebreaksbr,
