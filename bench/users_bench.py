@@ -17,6 +17,11 @@ Two parts, both in the same run and against the same server:
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/brygga_bench1m BRYGGA_VAR_DIR=/tmp/bench1m
     .venv/bin/python bench/users_bench.py --service-repeat 30 --steps 200,400,700,1000 --duration 120
     .venv/bin/python bench/users_bench.py --smoke     # temporary SQLite, tiny data set, seconds
+    .venv/bin/python bench/users_bench.py --parts service --compare-tree /tmp/before --accounts 24
+
+``--compare-tree`` serves a second code tree (e.g. a worktree of the commit before a change) on a second
+gunicorn with the same settings and database; the service part then sends each request to both servers in
+turn (the order alternating), so both trees are timed side by side in one run under the same load.
 
 The actions write to the database (acknowledgements, messages, planning bases): use a benchmark database.
 Simulated users share the logged-in sessions of the manifest's accounts (one login per account, through the
@@ -315,24 +320,27 @@ def think_time(rng: random.Random, median: float) -> float:
     return rng.lognormvariate(math.log(median), 0.5)
 
 
+# The service part's pages and roles, in the order they are requested.
+SERVICE_PLAN = [
+    ("healthz", "ward_nurse"),
+    ("inbox", "ward_nurse"),
+    ("inbox", "municipal_contact"),
+    ("inbox", "care_coordinator"),
+    ("case", "ward_nurse"),
+    ("case", "municipal_contact"),
+    ("case", "care_coordinator"),
+    ("acknowledge", "municipal_contact"),
+    ("message", "ward_nurse"),
+    ("planning", "ward_nurse"),
+    ("sip", "care_coordinator"),
+    ("statistics", "statistics"),
+]
+
+
 def service_part(actions: Actions, accounts: dict[str, list[Account]], repeat: int) -> dict[str, Any]:
     """One request at a time: the server's own time per page, next to its SQL time."""
     rng = random.Random(17)
-    plan = [
-        ("healthz", "ward_nurse"),
-        ("inbox", "ward_nurse"),
-        ("inbox", "municipal_contact"),
-        ("inbox", "care_coordinator"),
-        ("case", "ward_nurse"),
-        ("case", "municipal_contact"),
-        ("case", "care_coordinator"),
-        ("acknowledge", "municipal_contact"),
-        ("message", "ward_nurse"),
-        ("planning", "ward_nurse"),
-        ("sip", "care_coordinator"),
-        ("statistics", "statistics"),
-    ]
-    plan = [(a, r) for a, r in plan if accounts.get(r)]
+    plan = [(a, r) for a, r in SERVICE_PLAN if accounts.get(r)]
     for action, role in plan:  # warm-up: the first request of a worker loads templates and code
         for _ in range(2):
             actions.run(action, accounts[role][0], rng)
@@ -370,6 +378,70 @@ def service_part(actions: Actions, accounts: dict[str, list[Account]], repeat: i
             f"{share:.0%} |"
         )
         out[f"{action} {role}"] = row
+    return out
+
+
+def compare_service_part(
+    actions: Actions, accounts: dict[str, list[Account]], repeat: int, ports: dict[str, int]
+) -> dict[str, Any]:
+    """``service_part`` against two servers side by side: each draw of an account and a page is requested
+    from both (the same session: the servers share the database and the secret key), the order of the two
+    alternating from draw to draw, so that both trees see the same moments of the host's load."""
+    rng = random.Random(17)
+    plan = [(a, r) for a, r in SERVICE_PLAN if accounts.get(r)]
+    names = list(ports)
+    for action, role in plan:  # warm-up of both servers
+        for name in names:
+            for _ in range(2):
+                accounts[role][0].session.port = ports[name]
+                actions.run(action, accounts[role][0], rng)
+    samples: dict[tuple[str, str, str], list[Sample]] = {}
+    turn = 0
+    for _ in range(repeat):
+        for action, role in plan:
+            account = rng.choice(accounts[role])
+            order = names if turn % 2 == 0 else names[::-1]
+            turn += 1
+            for name in order:
+                account.session.port = ports[name]
+                samples.setdefault((action, role, name), []).append(actions.run(action, account, rng))
+    for role_accounts in accounts.values():
+        for account in role_accounts:
+            account.session.port = ports[names[0]]
+    a, b = names
+    print(f"\n### Server time per page, two trees side by side: one request at a time, {repeat} each\n")
+    print(f"{a}: this checkout; {b}: --compare-tree\n")
+    print(
+        f"| page | role | n | errors | {b} server p50 ms | {a} server p50 ms | {a}/{b} | "
+        f"{b} SQL p50 ms | {a} SQL p50 ms | queries {b} → {a} |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    out: dict[str, Any] = {}
+    for action, role in plan:
+        rows: dict[str, dict[str, Any]] = {}
+        for name in names:
+            group = samples[(action, role, name)]
+            ok = [s for s in group if s.ok]
+            app = [s.app_ms for s in ok if s.app_ms is not None]
+            db = [s.db_ms for s in ok if s.db_ms is not None]
+            queries = [s.queries for s in ok if s.queries is not None]
+            rows[name] = {
+                "n": len(group),
+                "errors": len(group) - len(ok),
+                "server_p50_ms": round(percentile(app, 50), 1),
+                "sql_p50_ms": round(percentile(db, 50), 1),
+                "queries": round(statistics.median(queries)) if queries else None,
+            }
+        this, compared = rows[a], rows[b]
+        ratio = (
+            this["server_p50_ms"] / compared["server_p50_ms"] if compared["server_p50_ms"] else float("nan")
+        )
+        print(
+            f"| {LABELS[action]} | {role} | {this['n']} | {this['errors'] + compared['errors']} | "
+            f"{compared['server_p50_ms']} | {this['server_p50_ms']} | {ratio:.2f} | "
+            f"{compared['sql_p50_ms']} | {this['sql_p50_ms']} | {compared['queries']} → {this['queries']} |"
+        )
+        out[f"{action} {role}"] = rows
     return out
 
 
@@ -475,6 +547,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--manifest", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--compare-tree",
+        type=Path,
+        default=None,
+        help="with --parts service: also serve this tree and time both, requests alternating",
+    )
     parser.add_argument("--smoke", action="store_true", help="temporary SQLite, tiny data, seconds")
     args = parser.parse_args(argv)
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
@@ -540,6 +618,17 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     log_path = var_dir / "users-bench-gunicorn.log"
     server = start_gunicorn(env, port, args.workers, log_path, threads=args.threads)
+    other = None
+    if args.compare_tree is not None:
+        other_port = free_port()
+        other = start_gunicorn(
+            env,
+            other_port,
+            args.workers,
+            var_dir / "users-bench-gunicorn-compare.log",
+            threads=args.threads,
+            tree=args.compare_tree.resolve(),
+        )
     # A stopped run (SIGTERM) still stops its gunicorn: exit through the finally below.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     out: dict[str, Any] = {
@@ -603,7 +692,11 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
 
-        if "service" in parts:
+        if "service" in parts and other is not None:
+            out["service_compared"] = compare_service_part(
+                actions, accounts, args.service_repeat, {"this": port, "compared": other_port}
+            )
+        elif "service" in parts:
             out["service"] = service_part(actions, accounts, args.service_repeat)
             failed |= any(row["errors"] for row in out["service"].values())
         if "capacity" in parts:
@@ -664,8 +757,10 @@ def main(argv: list[str] | None = None) -> int:
             # The smoke fails on errors of the one-at-a-time part above; its concurrent step runs on SQLite,
             # whose single writer can time out on a saturated machine, so its errors are shown, not fatal.
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for process in (server, other):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)
     if args.json:
         args.json.write_text(json.dumps(out, indent=2, default=str))
     if tmp:
