@@ -320,6 +320,24 @@ def think_time(rng: random.Random, median: float) -> float:
     return rng.lognormvariate(math.log(median), 0.5)
 
 
+def _summary(group: list[Sample]) -> dict[str, Any]:
+    """The figures of one page's samples: count, errors, client and server time, SQL time, queries."""
+    ok = [s for s in group if s.ok]
+    app = [s.app_ms for s in ok if s.app_ms is not None]
+    db = [s.db_ms for s in ok if s.db_ms is not None]
+    queries = [s.queries for s in ok if s.queries is not None]
+    return {
+        "n": len(group),
+        "errors": len(group) - len(ok),
+        "error_statuses": sorted({s.status for s in group if not s.ok}),
+        "client_p50_ms": round(percentile([s.ms for s in ok], 50), 1),
+        "server_p50_ms": round(percentile(app, 50), 1),
+        "server_p95_ms": round(percentile(app, 95), 1),
+        "sql_p50_ms": round(percentile(db, 50), 1),
+        "queries": round(statistics.median(queries)) if queries else None,
+    }
+
+
 # The service part's pages and roles, in the order they are requested.
 SERVICE_PLAN = [
     ("healthz", "ward_nurse"),
@@ -357,21 +375,8 @@ def service_part(actions: Actions, accounts: dict[str, list[Account]], repeat: i
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     out: dict[str, Any] = {}
     for (action, role), group in samples.items():
-        ok = [s for s in group if s.ok]
-        app = [s.app_ms for s in ok if s.app_ms is not None]
-        db = [s.db_ms for s in ok if s.db_ms is not None]
-        queries = [s.queries for s in ok if s.queries is not None]
-        row = {
-            "n": len(group),
-            "errors": len(group) - len(ok),
-            "error_statuses": sorted({s.status for s in group if not s.ok}),
-            "client_p50_ms": round(percentile([s.ms for s in ok], 50), 1),
-            "server_p50_ms": round(percentile(app, 50), 1),
-            "server_p95_ms": round(percentile(app, 95), 1),
-            "sql_p50_ms": round(percentile(db, 50), 1),
-            "queries": round(statistics.median(queries)) if queries else None,
-        }
-        share = row["sql_p50_ms"] / row["server_p50_ms"] if app and row["server_p50_ms"] else float("nan")
+        row = _summary(group)
+        share = row["sql_p50_ms"] / row["server_p50_ms"] if row["server_p50_ms"] > 0 else float("nan")
         print(
             f"| {LABELS[action]} | {role} | {row['n']} | {row['errors']} | {row['client_p50_ms']} | "
             f"{row['server_p50_ms']} | {row['server_p95_ms']} | {row['sql_p50_ms']} | {row['queries']} | "
@@ -418,20 +423,7 @@ def compare_service_part(
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
     out: dict[str, Any] = {}
     for action, role in plan:
-        rows: dict[str, dict[str, Any]] = {}
-        for name in names:
-            group = samples[(action, role, name)]
-            ok = [s for s in group if s.ok]
-            app = [s.app_ms for s in ok if s.app_ms is not None]
-            db = [s.db_ms for s in ok if s.db_ms is not None]
-            queries = [s.queries for s in ok if s.queries is not None]
-            rows[name] = {
-                "n": len(group),
-                "errors": len(group) - len(ok),
-                "server_p50_ms": round(percentile(app, 50), 1),
-                "sql_p50_ms": round(percentile(db, 50), 1),
-                "queries": round(statistics.median(queries)) if queries else None,
-            }
+        rows = {name: _summary(samples[(action, role, name)]) for name in names}
         this, compared = rows[a], rows[b]
         ratio = (
             this["server_p50_ms"] / compared["server_p50_ms"] if compared["server_p50_ms"] else float("nan")
@@ -621,14 +613,19 @@ def main(argv: list[str] | None = None) -> int:
     other = None
     if args.compare_tree is not None:
         other_port = free_port()
-        other = start_gunicorn(
-            env,
-            other_port,
-            args.workers,
-            var_dir / "users-bench-gunicorn-compare.log",
-            threads=args.threads,
-            tree=args.compare_tree.resolve(),
-        )
+        try:
+            other = start_gunicorn(
+                env,
+                other_port,
+                args.workers,
+                var_dir / "users-bench-gunicorn-compare.log",
+                threads=args.threads,
+                tree=args.compare_tree.resolve(),
+            )
+        except BaseException:  # the second server did not start: do not leave the first one running
+            server.terminate()
+            server.wait(timeout=30)
+            raise
     # A stopped run (SIGTERM) still stops its gunicorn: exit through the finally below.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     out: dict[str, Any] = {
@@ -696,6 +693,7 @@ def main(argv: list[str] | None = None) -> int:
             out["service_compared"] = compare_service_part(
                 actions, accounts, args.service_repeat, {"this": port, "compared": other_port}
             )
+            failed |= any(row["errors"] for rows in out["service_compared"].values() for row in rows.values())
         elif "service" in parts:
             out["service"] = service_part(actions, accounts, args.service_repeat)
             failed |= any(row["errors"] for row in out["service"].values())
