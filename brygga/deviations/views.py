@@ -16,6 +16,7 @@ from brygga.accounts.context import AuthedRequest
 from brygga.accounts.decorators import actor_required
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, PermissionDenied
+from brygga.core.paging import html_page
 from brygga.deviations import selectors, services
 from brygga.deviations.models import Category, DeviationState
 from brygga.organisations.models import Organisation
@@ -45,13 +46,13 @@ def deviation_list(request: AuthedRequest) -> HttpResponse:
     actor = request.actor
     principal = services.actor_principal(actor)
     own = principal.pk if principal else None
-    rows = list(selectors.visible_to(actor)[:300])
+    rows = selectors.visible_to(actor).order_by("-reported_at", "-pk")
     return render(
         request,
         "deviations/list.html",
         {
-            "received": [d for d in rows if d.receiving_organisation_id == own],
-            "reported": [d for d in rows if d.reporting_organisation_id == own],
+            "received": html_page(request, rows.filter(receiving_organisation_id=own), key="sida"),
+            "reported": html_page(request, rows.filter(reporting_organisation_id=own), key="rapporterade"),
             "today": timezone.localdate(),
             "open_states": selectors.OPEN_STATES,
         },

@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib import messages as flash
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,6 +22,7 @@ from brygga.accounts.context import Actor, AuthedRequest
 from brygga.accounts.decorators import actor_required
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, NotFound, Problem
+from brygga.core.paging import html_page
 from brygga.documents import attachments as attachment_services
 from brygga.documents import backup, delivery, extracts, reauth, signed
 from brygga.documents.models import DocumentVersion, ExtractRequest, PaperRecord, SignServiceRequest
@@ -297,15 +299,27 @@ def extract_requests(request: AuthedRequest) -> HttpResponse:
             errors, status = exc.problems, exc.status
         else:
             return redirect("documents:extract_request", request_id=created.pk)
-    requests = list(extracts.scoped_requests(actor)[:300])
-    log_list_access(actor, {r.person_id: r.person for r in requests}.values(), "utdragsbegäranden")
+    requests = extracts.scoped_requests(actor)
+    # The open ones by their deadline, the nearest first; the delivered ones the latest first.
+    open_requests = html_page(
+        request,
+        requests.filter(delivered_at__isnull=True).order_by(Coalesce("extended_to", "due_on"), "pk"),
+        key="pagaende",
+    )
+    delivered = html_page(
+        request,
+        requests.filter(delivered_at__isnull=False).order_by("-delivered_at", "-pk"),
+        key="levererade",
+    )
+    shown = [*open_requests, *delivered]
+    log_list_access(actor, {r.person_id: r.person for r in shown}.values(), "utdragsbegäranden")
     today = timezone.localdate()
     return render(
         request,
         "documents/extract_requests.html",
         {
-            "open": [r for r in requests if r.delivered_at is None],
-            "delivered": [r for r in requests if r.delivered_at is not None][:100],
+            "open": open_requests,
+            "delivered": delivered,
             "today": today,
             "kinds": ExtractRequest.Kind.choices,
             "errors": errors,

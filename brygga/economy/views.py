@@ -17,6 +17,7 @@ from brygga.accounts.context import Actor, AuthedRequest
 from brygga.accounts.decorators import actor_required, run_action
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError
+from brygga.core.paging import html_page
 from brygga.economy import seeds, services
 from brygga.economy.models import (
     Budget,
@@ -491,5 +492,12 @@ def changes(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "economy/changes.html",
-        {"changes": ChangeRecord.objects.select_related("by", "budget__responsibility_object")[:300]},
+        {
+            "changes": html_page(
+                request,
+                ChangeRecord.objects.select_related("by", "budget__responsibility_object").order_by(
+                    "-at", "-pk"
+                ),
+            )
+        },
     )

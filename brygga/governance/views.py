@@ -19,6 +19,7 @@ from brygga.accounts.context import Actor, AuthedRequest
 from brygga.accounts.decorators import actor_required, run_action
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, NotFound
+from brygga.core.paging import html_page
 from brygga.governance import communication, services
 from brygga.governance.communication import atom_feed
 from brygga.governance.communication import unsubscribe as do_unsubscribe
@@ -76,7 +77,11 @@ def case_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "governance/case_list.html",
-        {"cases": cases[:300], "states": CaseState.choices, "state": state},
+        {
+            "cases": html_page(request, cases.order_by("-priority", "created_at", "pk")),
+            "states": CaseState.choices,
+            "state": state,
+        },
     )
 
 

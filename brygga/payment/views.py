@@ -3,10 +3,7 @@ and disputes, its exports, and the rule and amount configuration."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,6 +17,7 @@ from brygga.accounts.decorators import actor_required
 from brygga.accounts.permissions import Perm
 from brygga.cases import services as cases_services
 from brygga.core.errors import DomainError
+from brygga.core.paging import html_page
 from brygga.organisations.models import Municipality
 from brygga.payment import downloads, exports, rule_changes, services
 from brygga.payment.engine import LineKind
@@ -130,12 +128,9 @@ def _detail(
     lines = run.lines.order_by("position")
     if case_filter:
         lines = lines.filter(case_reference__icontains=case_filter)
-    charged = Paginator(lines.exclude(kind=LineKind.EXCLUDED), LINES_PER_PAGE).get_page(
-        request.GET.get("sida")
-    )
-    excluded = Paginator(lines.filter(kind=LineKind.EXCLUDED), LINES_PER_PAGE).get_page(
-        request.GET.get("undantag")
-    )
+    charged_pages = html_page(request, lines.exclude(kind=LineKind.EXCLUDED), LINES_PER_PAGE, "sida")
+    excluded_pages = html_page(request, lines.filter(kind=LineKind.EXCLUDED), LINES_PER_PAGE, "undantag")
+    charged, excluded = charged_pages.page, excluded_pages.page
     shown = [*charged.object_list, *excluded.object_list]
     # One translation per kind, not one per row (a page of 100 rows spent most of its time in gettext).
     kind_labels = {value: str(label) for value, label in SettlementLine._meta.get_field("kind").flatchoices}
@@ -155,19 +150,14 @@ def _detail(
     checking = request.GET.get("kontroll") == "1" and actor.can(Perm.PAYMENT_MANAGE)
     line_count = run.lines.count()
 
-    def page_link(key: str, number: int) -> str:
-        query = {k: v for k, v in request.GET.items() if k in ("arende", "sida", "undantag") and v}
-        query[key] = str(number)
-        return "?" + urlencode(query)
-
     context = {
         "run": run,
         "totals": run.totals(),
         "line_count": line_count,
         "charged": charged,
         "excluded": excluded,
-        "charged_links": _page_links(charged, "sida", page_link),
-        "excluded_links": _page_links(excluded, "undantag", page_link),
+        "charged_pages": charged_pages,
+        "excluded_pages": excluded_pages,
         "case_filter": case_filter,
         "filter_error": filter_error,
         "disputable": disputable,
@@ -200,15 +190,6 @@ def _export_links(run: SettlementRun) -> list[tuple[str, str, ExportFile | None]
 
 def _formats() -> list[tuple[str, str]]:
     return [("csv", "CSV"), ("xlsx", _("Excel (XLSX)")), ("pdf", "PDF")]
-
-
-def _page_links(page, key: str, link) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    links = {}
-    if page.has_previous():
-        links["previous"] = link(key, page.previous_page_number())
-    if page.has_next():
-        links["next"] = link(key, page.next_page_number())
-    return links
 
 
 @require_POST

@@ -25,6 +25,7 @@ from brygga.accounts.middleware import SESSION_KEY
 from brygga.accounts.permissions import Perm
 from brygga.accounts.services import choose_membership
 from brygga.core.errors import DomainError, NotFound
+from brygga.core.paging import html_page
 from brygga.organisations.models import Municipality, PopulationFigure, Subregion, Unit
 from brygga.people.presenters import person_summary
 
@@ -171,7 +172,12 @@ def units(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/units.html",
-        {"units": qs[:300], "kinds": Unit.Kind.choices, "kind": kind, "q": query, "total": qs.count()},
+        {
+            "units": html_page(request, qs.order_by("name", "pk")),
+            "kinds": Unit.Kind.choices,
+            "kind": kind,
+            "q": query,
+        },
     )
 
 
