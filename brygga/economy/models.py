@@ -342,7 +342,7 @@ class ChangeRecord(models.Model):
     at = models.DateTimeField()
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     action = models.CharField(max_length=40)
-    subject = models.CharField(max_length=300)
+    subject = models.TextField()  # names joined by the service; a record of a change is never cut
     budget = models.ForeignKey(
         Budget, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
     )

@@ -594,7 +594,7 @@ def _record(
         at=timezone.now(),
         by=actor.user,
         action=action,
-        subject=str(subject)[:300],
+        subject=str(subject),
         budget=budget,
         data={k: str(v) for k, v in data.items()},
     )

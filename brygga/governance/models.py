@@ -535,7 +535,7 @@ class ForumChange(models.Model):
     at = models.DateTimeField()
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=30)
-    note = models.CharField(max_length=400, blank=True)
+    note = models.TextField(blank=True)  # every area or the member changed; a record is never cut
 
     class Meta:
         ordering = ["-at", "-pk"]

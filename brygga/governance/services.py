@@ -864,7 +864,7 @@ class ForumInput:
 
 
 def _forum_change(actor: Actor, forum: Forum, action: str, note: str) -> None:
-    ForumChange.objects.create(forum=forum, at=timezone.now(), by=actor.user, action=action, note=note[:400])
+    ForumChange.objects.create(forum=forum, at=timezone.now(), by=actor.user, action=action, note=note)
 
 
 def save_forum(actor: Actor, data: ForumInput, forum: Forum | None = None) -> Forum:

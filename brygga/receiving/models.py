@@ -147,7 +147,7 @@ class SentSms(models.Model):
     """What the local SMS adapter would have sent (no operator is called)."""
 
     to = models.CharField(max_length=40)
-    text = models.CharField(max_length=480)
+    text = models.TextField()  # whole: the record of what would have gone out, not a cut of it
     sent_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

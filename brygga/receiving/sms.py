@@ -20,7 +20,7 @@ class LocalSmsAdapter:
 
     def send(self, to: str, text: str) -> None:
 
-        SentSms.objects.create(to=to, text=text[:480])
+        SentSms.objects.create(to=to, text=text)
 
 
 def sms_adapter() -> SmsAdapter:
