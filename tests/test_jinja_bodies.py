@@ -17,7 +17,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
 from brygga.cases.models import CaseEvent, Participant
+from brygga.cases.selectors import _end_of_day
 from brygga.core import jinja
+from brygga.inbox.presenters import _when
 from tests.test_i18n_catalogue import ENTRIES
 
 QUOTED = 'O\'Brien & "Söner" <b>'
@@ -69,9 +71,11 @@ def test_dates_are_written_in_local_time_like_djangos_date_filter() -> None:
 
 @pytest.mark.parametrize("zone", ["Europe/Stockholm", "UTC", "America/St_Johns"])
 def test_the_fast_date_format_writes_what_the_filter_writes_across_zones_and_clock_changes(zone: str) -> None:
-    """``date("Y-m-d H:i")`` of an aware datetime goes through ``strftime`` (issue 17): it must agree with
-    Django's filter on both sides of a daylight-saving change, at midnight, with seconds and microseconds,
-    far back and far ahead, and leave naive and other values to the filter."""
+    """``date("Y-m-d H:i")`` of an aware datetime goes through ``isoformat`` (issue 17), and so does the inbox
+    rows' ``_when`` with the zone read once per list: both must agree with Django's filter on both sides of a
+    daylight-saving change, at midnight, with seconds and microseconds, far back and far ahead, and leave naive
+    and other values to the filter. The end of an expected discharge day (R-UTS-1, R-FVK-1) in the zone passed
+    in is ``make_aware``'s."""
     moments: list[object] = [
         dt.datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=dt.UTC),
         dt.datetime(2026, 3, 29, 1, 0, tzinfo=dt.UTC),
@@ -87,6 +91,13 @@ def test_the_fast_date_format_writes_what_the_filter_writes_across_zones_and_clo
         for moment in moments:
             expected = django('{{ t|date:"Y-m-d H:i" }}', {"t": moment})
             assert jinja_('{{ t|date("Y-m-d H:i") }}', {"t": moment}) == expected, (zone, moment)
+            assert _when(moment, tz=timezone.get_current_timezone()) == expected, (zone, moment)
+            assert _when(moment, "c") == django("{{ t|date:'c' }}", {"t": moment}), (zone, moment)
+        for day in (dt.date(2026, 3, 29), dt.date(2026, 10, 25), dt.date(2026, 12, 31)):
+            assert _end_of_day(day, timezone.get_current_timezone()) == timezone.make_aware(
+                dt.datetime.combine(day, dt.time(23, 59, 59))  # noqa: DTZ001
+            )
+            assert _end_of_day(day) == _end_of_day(day, timezone.get_current_timezone())
 
 
 def test_options_write_what_the_option_loop_writes() -> None:

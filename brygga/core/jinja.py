@@ -76,8 +76,8 @@ def _date(value: Any, arg: str | None = None) -> str:
         and settings.USE_TZ
     ):
         # The bodies' most used format (the case page's history: one a row): in local time, as the filter
-        # writes it, through ``strftime`` at a tenth of the filter's cost (issue 17).
-        return value.astimezone(get_current_timezone()).strftime("%Y-%m-%d %H:%M")
+        # writes it, through ``isoformat`` at a tenth of the filter's cost (issue 17).
+        return value.astimezone(get_current_timezone()).replace(tzinfo=None).isoformat(" ", "minutes")
     # Django's date filter expects local time: its engine converts the value first (expects_localtime).
     return defaultfilters.date(template_localtime(value), arg)
 

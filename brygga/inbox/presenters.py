@@ -45,6 +45,9 @@ class _Texts:
     module constants that outlive the list."""
 
     def __init__(self) -> None:
+        # The current zone, read once per list: Django reads it from an asgiref ``Local`` at about 9 µs a
+        # read, and a page of 50 rows formatted 150 times (issue 17).
+        self.tz = timezone.get_current_timezone()
         self._lazy: dict[int, str] = {}
         self._badges: dict[str, str] = {}
         self._statuses: dict[str, str] = {}
@@ -64,6 +67,9 @@ class _Texts:
             text = self._badges[state] = deadline_badge(state)
         return text
 
+    def when(self, value: Any, fmt: str = "Y-m-d H:i") -> str:
+        return _when(value, fmt, self.tz)
+
     def status(self, case: Any) -> str:
         text = self._statuses.get(case.status)
         if text is None:
@@ -71,20 +77,22 @@ class _Texts:
         return text
 
 
-def _when(value: Any, fmt: str = "Y-m-d H:i") -> str:
-    """``{{ value|date:fmt }}`` for the two formats of the list ("Y-m-d H:i" and "c"): aware datetimes in the
-    current time zone. ``strftime``/``isoformat`` give the same text as Django's ``date`` filter for these
-    formats at a tenth of its cost (a quarter of the rows' time went to the filter)."""
+def _when(value: Any, fmt: str = "Y-m-d H:i", tz: dt.tzinfo | None = None) -> str:
+    """``{{ value|date:fmt }}`` for the two formats of the list ("Y-m-d H:i" and "c"): aware datetimes in
+    ``tz``, the current time zone. ``isoformat`` gives the same text as Django's ``date`` filter for these
+    formats at a tenth of its cost (a quarter of the rows' time went to the filter), and a third of
+    ``strftime``'s."""
     if value is None or value == "":
         return ""
     if isinstance(value, dt.datetime) and value.tzinfo is not None and settings.USE_TZ:
-        value = value.astimezone(timezone.get_current_timezone())  # template_localtime, without its checks
+        # template_localtime, without its checks
+        value = value.astimezone(tz or timezone.get_current_timezone())
     else:
         value = template_localtime(value)
     if fmt == "c":
         return str(value.isoformat())
     if fmt == "Y-m-d H:i" and isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return value.replace(tzinfo=None).isoformat(" ", "minutes")
     return _e(date_filter(value, fmt))
 
 
@@ -146,15 +154,15 @@ def _row(row: InboxRow, csrf: str, texts: dict[str, str], memo: _Texts) -> str:
         if ready:
             status += (
                 f'<br><span class="badge">{texts["ready"]}</span> '
-                f'<time datetime="{_when(ready, "c")}">{_when(ready)}</time>'
+                f'<time datetime="{memo.when(ready, "c")}">{memo.when(ready)}</time>'
             )
         expected = _day(case.expected_discharge_date)
         deadlines = "".join(
-            f"<div>{memo.badge(state)} {memo.e(d.label)} {_when(d.due_at)} "
+            f"<div>{memo.badge(state)} {memo.e(d.label)} {memo.when(d.due_at)} "
             f'<span class="rule">({_e(d.rule)})</span></div>'
             for d, state in row.deadlines
         ) + "".join(
-            f'<div class="muted">{memo.e(d.label)} {_when(d.due_at)} '
+            f'<div class="muted">{memo.e(d.label)} {memo.when(d.due_at)} '
             f'<span class="rule">({_e(d.rule)}, {texts["other"]})</span></div>'
             for d, _state in row.case_deadlines
         )
@@ -182,11 +190,11 @@ def _row(row: InboxRow, csrf: str, texts: dict[str, str], memo: _Texts) -> str:
         assert item is not None  # a row without a case is a SIP or a care request (inbox_rows)
         if item.state in ("overdue", "due_soon"):
             due = (
-                f"<div>{memo.badge(item.state)} {memo.e(item.label)} {_when(item.due_at)} "
+                f"<div>{memo.badge(item.state)} {memo.e(item.label)} {memo.when(item.due_at)} "
                 f'<span class="rule">({_e(item.rule)})</span></div>'
             )
         elif item.due_at:
-            due = _when(item.due_at)
+            due = memo.when(item.due_at)
         else:
             due = "—"
         if item.state == "new":

@@ -166,6 +166,7 @@ def inbox_rows(actor: Actor, entries: list[dict[str, Any]], now: dt.datetime) ->
     }
     items = sip_selectors.items_for(actor.unit, now, entries) if actor.unit is not None else {}
     prefix = reverse("cases:inbox")  # reversed once, not per row
+    tz = timezone.get_current_timezone()  # read once, not per deadline (cases.selectors._end_of_day)
     rows = []
     for entry in entries:
         if entry["ib_kind"] == "case":
@@ -175,7 +176,7 @@ def inbox_rows(actor: Actor, entries: list[dict[str, Any]], now: dt.datetime) ->
             case = p.case
             # Every deadline of the case once, split into the unit's own (``deadlines(case, role)``) and the
             # others: computing them twice was a tenth of the rows' Python (issue 17).
-            every = [(d, d.state(now)) for d in case_selectors.deadlines(case)]
+            every = [(d, d.state(now)) for d in case_selectors.deadlines(case, tz=tz)]
             dls = [(d, s) for d, s in every if d.role == p.role]
             own = {(d.rule, d.due_at) for d, _s in dls}
             others = [(d, s) for d, s in every if (d.rule, d.due_at) not in own]
