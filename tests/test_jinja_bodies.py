@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.template import Context, Template
+from django.urls import get_script_prefix, reverse, set_script_prefix
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
@@ -199,3 +200,33 @@ def test_every_text_of_a_jinja_body_is_in_the_catalogue_where_makemessages_finds
         assert opening, body
         assert sorted(anywhere) == sorted(opening), f"{body.name}: a text not at the opening of {{{{ }}}}"
         assert [text for text in opening if text.replace('\\"', '"') not in catalogue] == [], body.name
+
+
+def test_url_bound_per_render_follows_the_script_prefix_and_csrf_input_reads_the_token_once_when_used() -> (
+    None
+):
+    """``url`` and ``csrf_input`` are bound to the request at each render (issue 17): the addresses must still
+    carry the request's script prefix, and the token must be read only by a body that writes a form (reading
+    it marks the response for the CSRF cookie)."""
+    prefix = get_script_prefix()
+    try:
+        set_script_prefix("/brygga/")
+        assert jinja_("{{ url('cases:inbox') }}", {}) == reverse("cases:inbox") == "/brygga/arenden/"
+    finally:
+        set_script_prefix(prefix)
+    assert jinja_("{{ url('cases:inbox') }}", {}) == reverse("cases:inbox")
+    reads: list[int] = []
+
+    class Token:
+        def __str__(self) -> str:
+            reads.append(1)
+            return "abc&"
+
+        def __bool__(self) -> bool:
+            reads.append(1)
+            return True
+
+    assert jinja_("<p></p>", {"csrf_token": Token()}) == "<p></p>" and reads == []
+    twice = jinja_("{{ csrf_input() }}{{ csrf_input() }}", {"csrf_token": Token()})
+    assert twice == '<input type="hidden" name="csrfmiddlewaretoken" value="abc&amp;">' * 2
+    assert jinja_("[{{ csrf_input() }}]", {"csrf_token": "NOTPROVIDED"}) == "[]"

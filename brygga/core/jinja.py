@@ -242,10 +242,44 @@ def _translator() -> Callable[[str], str]:
     return translate
 
 
+def _bound_url() -> Callable[..., str]:
+    """``url`` with the request's URL conf and script prefix read once per render: each is an asgiref
+    ``Local`` read (about 4 µs), twice for each of the 40 addresses of a case page (issue 17)."""
+    urlconf, prefix = get_urlconf(), get_script_prefix()
+
+    def url(name: str, *args: Any) -> str:
+        return _reversed(urlconf, prefix, name, args)
+
+    return url
+
+
+def _bound_csrf_input(context: Mapping[str, Any]) -> Callable[[], SafeString]:
+    """``csrf_input`` written once per render, at its first use (a case page has twenty forms); not before,
+    as reading the token marks the response for the CSRF cookie."""
+    written: list[SafeString] = []
+
+    def csrf_input() -> SafeString:
+        if not written:
+            token = context.get("csrf_token")
+            if not token or token == "NOTPROVIDED":  # noqa: S105 — Django's marker for "no token"
+                written.append(SafeString(""))
+            else:
+                written.append(
+                    format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
+                )
+        return written[0]
+
+    return csrf_input
+
+
 def render_values(context: Mapping[str, Any]) -> dict[str, Any]:
-    """A body's values: the Django context's, the translator of the active language and the apps' hooks."""
+    """A body's values: the Django context's, the translator of the active language, ``url`` and
+    ``csrf_input`` bound to this request, and the apps' hooks. (The globals of the same names stay for
+    templates imported without context.)"""
     values = dict(context)
     values["_"] = _translator()
+    values["url"] = _bound_url()
+    values["csrf_input"] = _bound_csrf_input(context)
     for hook in _HOOKS:
         values.update(hook(values))
     return values
