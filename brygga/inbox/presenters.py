@@ -24,7 +24,7 @@ from django.utils.timezone import template_localtime  # type: ignore[attr-define
 from django.utils.translation import gettext as _
 
 from brygga.cases.templatetags.cases_tags import deadline_badge
-from brygga.inbox.selectors import InboxRow
+from brygga.inbox.selectors import KINDS, InboxRow
 
 
 def _e(value: Any) -> str:
@@ -53,6 +53,8 @@ class _Texts:
         self._statuses: dict[str, str] = {}
 
     def e(self, value: Any) -> str:
+        """``value`` escaped; a lazy text (the kind labels of ``KINDS``, the deadlines' labels) translated
+        and escaped once per list."""
         if not isinstance(value, Promise):
             return _e(value)
         key = id(value)
@@ -179,7 +181,7 @@ def _row(row: InboxRow, csrf: str, texts: dict[str, str], memo: _Texts) -> str:
             badge = f'<span class="badge ok">{texts["acked"]}</span>'
         form = _ack_form(f"{url}acknowledge/", name, csrf, texts) if needs_ack else ""
         body = (
-            f'\n      <td>{memo.e(row.kind_label)}<br><span class="muted">{_e(ward)}</span></td>\n'
+            f'\n      <td>{memo.e(KINDS[row.kind])}<br><span class="muted">{_e(ward)}</span></td>\n'
             f"      <td>{status}</td>\n"
             f"      <td>{expected}</td>\n"
             f"      <td>{deadlines}</td>\n"
@@ -209,7 +211,7 @@ def _row(row: InboxRow, csrf: str, texts: dict[str, str], memo: _Texts) -> str:
         if row.kind == "sip" and row.needs_ack:
             form = _ack_form(_e(reverse("sip:action", args=[item.pk, "acknowledge"])), name, csrf, texts)
         body = (
-            f"\n      <td>{memo.e(row.kind_label)}</td>\n"
+            f"\n      <td>{memo.e(KINDS[row.kind])}</td>\n"
             f'      <td>{memo.e(item.label)} <span class="rule">({_e(item.rule)})</span></td>\n'
             "      <td>—</td>\n"
             f"      <td>{due}</td>\n"
