@@ -13,7 +13,7 @@ import hmac
 import json
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -491,7 +491,16 @@ class _EntryValues:
     mac: str = ""
 
 
-def _entries(actor: Actor, rows: Iterable[tuple[Person, str, str, bool]]) -> list[Any]:
+class LoggedPerson(Protocol):
+    """What an entry records of a person: a ``Person``, or a list's plain row of one."""
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def identifier(self) -> str: ...
+
+
+def _entries(actor: Actor, rows: Iterable[tuple[LoggedPerson, str, str, bool]]) -> list[Any]:
     """The entries of ``rows`` (person, action, what, had_involvement) for one actor, each with its MAC;
     the same values ``_new_entry`` gives an entry written alone."""
     fields = _actor_fields(actor)
@@ -511,7 +520,7 @@ def _entries(actor: Actor, rows: Iterable[tuple[Person, str, str, bool]]) -> lis
     return entries
 
 
-def log_list_access(actor: Actor, persons: Iterable[Person], what: str) -> None:
+def log_list_access(actor: Actor, persons: Iterable[LoggedPerson], what: str) -> None:
     """Log that a list showed these persons (one entry each, in one insert)."""
     entries = _entries(actor, ((p, Action.READ, what, True) for p in persons))
     if entries:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Case as DbCase
@@ -62,7 +62,33 @@ COORDINATOR_LABEL = _l("Fast vårdkontakt före utskrivning")
 DISCHARGE_INFO_LABEL = _l("Information vid utskrivning")
 
 
-def deadlines(case: Case, role: str | None = None, tz: dt.tzinfo | None = None) -> list[Deadline]:
+class CaseDates(Protocol):
+    """What ``deadlines`` reads of a case: a ``Case``, or the inbox's plain row of one
+    (``brygga.inbox.selectors.RowCase``)."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def admitted_at(self) -> dt.datetime: ...
+    @property
+    def need_assessed_at(self) -> dt.datetime | None: ...
+    @property
+    def notice_due_at(self) -> dt.datetime | None: ...
+    @property
+    def notice_sent_at(self) -> dt.datetime | None: ...
+    @property
+    def sip_summons_due_at(self) -> dt.datetime | None: ...
+    @property
+    def sip_summons_sent_at(self) -> dt.datetime | None: ...
+    @property
+    def expected_discharge_date(self) -> dt.date | None: ...
+    @property
+    def coordinator_name(self) -> str: ...
+    @property
+    def discharge_info_sent_at(self) -> dt.datetime | None: ...
+
+
+def deadlines(case: CaseDates, role: str | None = None, tz: dt.tzinfo | None = None) -> list[Deadline]:
     """The open and met deadlines of the case; ``role`` limits them to what that kind of unit must do. ``tz``:
     the current time zone, read once by a caller with many cases (``_end_of_day``)."""
     found: list[Deadline] = []

@@ -150,7 +150,7 @@ def _row(row: InboxRow, csrf: str, texts: dict[str, str], memo: _Texts) -> str:
     if row.case:
         case = row.case
         participant = row.participant
-        ward = case.ward.name if case.ward is not None else ""
+        ward = case.ward_name
         status = memo.status(case)
         ready = case.discharge_ready_at
         if ready:

@@ -25,7 +25,7 @@ from brygga.cases import selectors as case_selectors
 from brygga.cases.models import Case, Participant
 from brygga.core import statements
 from brygga.core.inbox import INBOX_COLUMNS, INBOX_ORDER_SQL
-from brygga.people.models import Person
+from brygga.people.models import Person, formatted_identifier
 from brygga.people.presenters import display_identifier, display_name
 from brygga.sip import rules as sip_rules
 from brygga.sip import selectors as sip_selectors
@@ -33,6 +33,106 @@ from brygga.sip.models import SipParticipant
 from brygga.sip.selectors import InboxItem
 
 KINDS = {"case": _l("Utskrivning"), "sip": _l("SIP"), "care_request": _l("Vårdbegäran")}
+
+
+# A discharge-case row's participation, case and person as plain values, not model instances: Django built
+# four instances a row (participant, case, person, ward), 200 a page, about 3.5 ms of the inbox's 30 (issue
+# 17, docs/benchmarks.md). Each carries what a row shows, orders, logs and computes its deadlines from, and
+# computes its properties through the same functions as the models (tests/test_inbox_rows.py compares them).
+
+
+@dataclass(frozen=True, slots=True)
+class RowPerson:
+    """A row's person: name and identity number (masked by ``display_name`` for a protected identity)."""
+
+    pk: int
+    identifier: str
+    id_kind: str
+    given_name: str
+    family_name: str
+    protected_identity: bool
+
+    @property
+    def formatted_identifier(self) -> str:
+        return formatted_identifier(self.identifier, self.id_kind)
+
+
+_CASE_STATUS_LABELS = dict(Case._meta.get_field("status").flatchoices)
+
+
+@dataclass(frozen=True, slots=True)
+class RowCase:
+    """A row's case: status, dates and what its deadlines read (``cases.selectors.deadlines``)."""
+
+    pk: int
+    person: RowPerson
+    ward_name: str
+    status: str
+    admitted_at: dt.datetime
+    need_assessed_at: dt.datetime | None
+    expected_discharge_date: dt.date | None
+    discharge_ready_at: dt.datetime | None
+    notice_sent_at: dt.datetime | None
+    sip_summons_due_at: dt.datetime | None
+    sip_summons_sent_at: dt.datetime | None
+    coordinator_name: str
+    discharge_info_sent_at: dt.datetime | None
+    last_event_at: dt.datetime | None
+
+    @property
+    def notice_due_at(self) -> dt.datetime | None:
+        """As ``Case.notice_due_at`` (R-INS-2/3)."""
+        return None if self.need_assessed_at is None else rules.notice_due_at(self.need_assessed_at)
+
+    def get_status_display(self) -> Any:
+        return _CASE_STATUS_LABELS.get(self.status, self.status)
+
+
+@dataclass(frozen=True, slots=True)
+class RowParticipant:
+    """A row's participation of the active unit: its role and acknowledgement state."""
+
+    pk: int
+    role: str
+    needs_ack: bool
+    unacked_since: dt.datetime | None
+    acknowledged_at: dt.datetime | None
+
+
+# The columns of a row, in the order the three classes above take them.
+ROW_COLUMNS = (
+    "pk",
+    "role",
+    "needs_ack",
+    "unacked_since",
+    "acknowledged_at",
+    "case_id",
+    "case__ward__name",
+    "case__status",
+    "case__admitted_at",
+    "case__need_assessed_at",
+    "case__expected_discharge_date",
+    "case__discharge_ready_at",
+    "case__notice_sent_at",
+    "case__sip_summons_due_at",
+    "case__sip_summons_sent_at",
+    "case__coordinator_name",
+    "case__discharge_info_sent_at",
+    "case__last_event_at",
+    "case__person_id",
+    "case__person__identifier",
+    "case__person__id_kind",
+    "case__person__given_name",
+    "case__person__family_name",
+    "case__person__protected_identity",
+)
+
+
+def _row_values(values: tuple[Any, ...]) -> tuple[RowParticipant, RowCase]:
+    pk, role, needs_ack, unacked_since, acknowledged_at, case_id, ward_name, *case_values = values
+    person = RowPerson(*case_values[11:])
+    case = RowCase(case_id, person, ward_name or "", *case_values[:11])
+    return RowParticipant(pk, role, needs_ack, unacked_since, acknowledged_at), case
 
 
 @dataclass
@@ -43,13 +143,13 @@ class InboxRow:
     presenters that mask protected identity."""
 
     kind: str
-    person: Person
+    person: Person | RowPerson
     name: str
     identifier: str
     url: str
     tier: int = 3
-    participant: Participant | None = None
-    case: Case | None = None
+    participant: RowParticipant | None = None
+    case: RowCase | None = None
     deadlines: list[tuple[case_selectors.Deadline, str]] = field(default_factory=list)
     # The case's other running deadlines (another unit's to meet), shown so a unit without deadlines of its
     # own (the municipality) still sees what the case is waiting for; they do not change the row's tier.
@@ -87,34 +187,6 @@ class InboxRow:
 
 WITH_SIP_ITEMS = {"open", "urgent", "unacknowledged", "all"}
 
-# What a discharge-case row of the list reads: the participation (acknowledgement state), the case's status,
-# dates and deadlines (``brygga.cases.selectors.deadlines``), the ward's name and the person's name and
-# identity number (masked for a protected identity), and what the access-log entry records.
-ROW_FIELDS = (
-    "role",
-    "status",
-    "unit",
-    "needs_ack",
-    "unacked_since",
-    "acknowledged_at",
-    "case__status",
-    "case__admitted_at",
-    "case__need_assessed_at",
-    "case__expected_discharge_date",
-    "case__discharge_ready_at",
-    "case__notice_sent_at",
-    "case__sip_summons_due_at",
-    "case__sip_summons_sent_at",
-    "case__coordinator_name",
-    "case__discharge_info_sent_at",
-    "case__person__identifier",
-    "case__person__id_kind",
-    "case__person__given_name",
-    "case__person__family_name",
-    "case__person__protected_identity",
-    "case__ward__name",
-)
-
 
 def inbox_source(
     actor: Actor, status: str = "open", q: str = "", kind: str = "", now: dt.datetime | None = None
@@ -146,34 +218,30 @@ def inbox_rows(actor: Actor, entries: list[dict[str, Any]], now: dt.datetime) ->
     """The rows for a page of inbox entries, in their order, with a bounded number of queries (one for the
     cases, two for the SIPs, one for the care requests), and the persons shown logged as one list read."""
     case_rows = [e["ib_row"] for e in entries if e["ib_kind"] == "case"]
-    # Only what a row shows and its deadlines read (``ROW_FIELDS``): the person's municipality and
-    # vårdcentral, the case's site and municipality and the other columns of the three tables were read and
-    # built for every row and never shown (issue 17). A field used and not listed would cost a query a row:
-    # tests/test_inbox.py counts the queries of a page of 3 and of 50 rows.
+    # Only what a row shows and its deadlines read (``ROW_COLUMNS``), as plain values (``RowCase``): the
+    # person's municipality and vårdcentral, the case's site and municipality and the other columns of the
+    # three tables were read and built for every row and never shown (issue 17).
     # Compiled once per process and step of ten ids (ADR 0707): compiling it anew was the largest statement
     # compiled on every inbox view (issue 17).
     participants = {
-        p.pk: p
-        for p in statements.reused_in(
+        values[0]: _row_values(values)
+        for values in statements.reused_in(
             "inbox_participants",
-            lambda ids: (
-                Participant.objects.filter(pk__in=ids)
-                .select_related("case__person", "case__ward")
-                .only(*ROW_FIELDS)
-            ),
+            lambda ids: Participant.objects.filter(pk__in=ids).values_list(*ROW_COLUMNS),
             case_rows,
         )
     }
     items = sip_selectors.items_for(actor.unit, now, entries) if actor.unit is not None else {}
     prefix = reverse("cases:inbox")  # reversed once, not per row
     tz = timezone.get_current_timezone()  # read once, not per deadline (cases.selectors._end_of_day)
+    ack_deadline = rules.acknowledgement_deadline()
     rows = []
     for entry in entries:
         if entry["ib_kind"] == "case":
-            p = participants.get(entry["ib_row"])
-            if p is None:
+            found = participants.get(entry["ib_row"])
+            if found is None:
                 continue
-            case = p.case
+            p, case = found
             # Every deadline of the case once, split into the unit's own (``deadlines(case, role)``) and the
             # others: computing them twice was a tenth of the rows' Python (issue 17).
             every = [(d, d.state(now)) for d in case_selectors.deadlines(case, tz=tz)]
@@ -192,11 +260,7 @@ def inbox_rows(actor: Actor, entries: list[dict[str, Any]], now: dt.datetime) ->
                     case=case,
                     deadlines=[(d, s) for d, s in dls if s != "done"],
                     case_deadlines=[(d, s) for d, s in others if s != "done"],
-                    escalated=bool(
-                        p.needs_ack
-                        and p.unacked_since
-                        and now > p.unacked_since + rules.acknowledgement_deadline()
-                    ),
+                    escalated=bool(p.needs_ack and p.unacked_since and now > p.unacked_since + ack_deadline),
                     # New: a receiving unit has never acknowledged it (the sending ward made it).
                     new=p.acknowledged_at is None and p.role != Participant.Role.WARD,
                 )

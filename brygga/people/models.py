@@ -82,6 +82,11 @@ class Person(models.Model):
 
     @property
     def formatted_identifier(self) -> str:
-        if self.id_kind == IdKind.RESERVE:
-            return self.identifier
-        return f"{self.identifier[:8]}-{self.identifier[8:]}"
+        return formatted_identifier(self.identifier, self.id_kind)
+
+
+def formatted_identifier(identifier: str, id_kind: str) -> str:
+    """An identity number as shown: ``YYYYMMDD-NNNN``; a reserve number as it was given."""
+    if id_kind == IdKind.RESERVE:
+        return identifier
+    return f"{identifier[:8]}-{identifier[8:]}"

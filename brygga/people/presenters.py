@@ -3,6 +3,8 @@ every template, list, export and API response gets a name or an address from."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from django.utils.translation import gettext as _
 
 from brygga.people.models import Person
@@ -10,7 +12,21 @@ from brygga.people.models import Person
 MASK = "●●●●●●"
 
 
-def display_name(person: Person, revealed: bool = False) -> str:
+class ShownPerson(Protocol):
+    """What a name and an identity number are shown from: a ``Person``, or a list's plain row of one
+    (``brygga.inbox.selectors.RowPerson``)."""
+
+    @property
+    def protected_identity(self) -> bool: ...
+    @property
+    def given_name(self) -> str: ...
+    @property
+    def family_name(self) -> str: ...
+    @property
+    def formatted_identifier(self) -> str: ...
+
+
+def display_name(person: ShownPerson, revealed: bool = False) -> str:
     if person.protected_identity and not revealed:
         return _("Skyddad identitet")
     return f"{person.given_name} {person.family_name}"
@@ -23,7 +39,7 @@ def display_address(person: Person, revealed: bool = False) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def display_identifier(person: Person) -> str:
+def display_identifier(person: ShownPerson) -> str:
     """The identity number is shown also for protected persons: staff need it to match the journal."""
     return person.formatted_identifier
 
