@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -20,6 +19,7 @@ from brygga.accounts.decorators import actor_required
 from brygga.accounts.models import AuthMethod
 from brygga.accounts.permissions import Perm
 from brygga.core.errors import DomainError, Problem
+from brygga.core.paging import html_page
 from brygga.people.identifiers import parse_identity_number
 
 FLAGGABLE = [
@@ -81,12 +81,13 @@ def log_search(request: AuthedRequest) -> HttpResponse:
         entries = entries.filter(auth_method="")
     elif filters["auth"] in AuthMethod.values:
         entries = entries.filter(auth_method=filters["auth"])
-    page = Paginator(entries.order_by("-at", "-id"), 50).get_page(request.GET.get("sida"))
+    pages = html_page(request, entries.order_by("-at", "-id"), 50)
     return render(
         request,
         "access/log_search.html",
         {
-            "page": page,
+            "page": pages.page,
+            "pages": pages,
             "filters": filters,
             "errors": errors,
             "outcomes": LogReview.Outcome.choices,
