@@ -58,6 +58,8 @@ def test_html_page_reads_its_own_key_keeps_the_other_parameters_and_forgives_bad
     assert list(other) == [4] and other.next == "" and "annan=2" in other.previous
     assert list(paging.html_page(RequestFactory().get("/x", {"sida": "x"}), rows)) == [0, 1]
     assert list(paging.html_page(RequestFactory().get("/x", {"sida": "99"}), rows)) == [4]
+    kept = paging.html_page(request, rows, key="sida", keep=("q", "sida"))
+    assert kept.next == "?q=%C3%A5&sida=3" and kept.previous == "?q=%C3%A5&sida=1"
     empty = paging.html_page(RequestFactory().get("/x"), [])
     assert list(empty) == [] and empty.previous == empty.next == ""
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -72,6 +73,9 @@ def test_invoice_basis_is_paged_and_the_total_covers_every_line(
     assert f"Rad 1–100 av {charged}" in first and "Sida 1 av 3" in first
     assert "L0098" in first and "L0099" not in first  # A1 (the average member) is line 1
     assert "?sida=2" in first
+    # A page link keeps the filter and the other list's page, not a one-off check or a chosen line.
+    checked = client.get(url, {"kontroll": "1", "bestrid": "1", "undantag": "1"}).content.decode()
+    assert re.findall(r'<a href="([^"]*)" rel="next"', checked) == ["?undantag=1&amp;sida=2"]
     # R-VG-BET-1: the total is the database's sum of every line, not of the page shown
     total = big_run.totals()["amount"]
     assert total is not None and f"{total:,.2f}".replace(",", "\xa0").replace(".", ",") in first

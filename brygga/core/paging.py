@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,9 +22,16 @@ from django.http import HttpRequest, HttpResponse
 LIST_PAGE_SIZE = 100
 
 
-def page_query(request: HttpRequest, number: int, key: str = "page") -> str:
-    """The request's query string with ``key`` set to ``number`` (every other parameter kept)."""
+def page_query(
+    request: HttpRequest, number: int, key: str = "page", keep: Collection[str] | None = None
+) -> str:
+    """The request's query string with ``key`` set to ``number``: every other parameter kept, or only those
+    in ``keep``."""
     query = request.GET.copy()
+    if keep is not None:
+        for name in list(query):
+            if name not in keep:
+                del query[name]
     query[key] = str(number)
     return query.urlencode()
 
@@ -50,14 +57,22 @@ class HtmlPage:
 
 
 def html_page(
-    request: HttpRequest, rows: QuerySet[Any] | Sequence[Any], per_page: int | None = None, key: str = "sida"
+    request: HttpRequest,
+    rows: QuerySet[Any] | Sequence[Any],
+    per_page: int | None = None,
+    key: str = "sida",
+    keep: Collection[str] | None = None,
 ) -> HtmlPage:
     """The page of ``rows`` that the query's ``key`` asks for; not a number gives the first page, beyond the
     last gives the last (``Paginator.get_page``). ``rows`` must be ordered to the last column, or rows could
-    repeat or go missing between pages; a query set is counted and sliced in the database."""
+    repeat or go missing between pages; a query set is counted and sliced in the database. The links keep
+    the query's other parameters (the filters), or only those in ``keep`` where a parameter is a one-off
+    action that must not follow the user from page to page."""
     page = Paginator(rows, max(1, per_page or LIST_PAGE_SIZE)).get_page(request.GET.get(key))
-    previous = f"?{page_query(request, page.previous_page_number(), key)}" if page.has_previous() else ""
-    following = f"?{page_query(request, page.next_page_number(), key)}" if page.has_next() else ""
+    previous = (
+        f"?{page_query(request, page.previous_page_number(), key, keep)}" if page.has_previous() else ""
+    )
+    following = f"?{page_query(request, page.next_page_number(), key, keep)}" if page.has_next() else ""
     return HtmlPage(page, previous, following)
 
 

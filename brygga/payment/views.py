@@ -128,8 +128,15 @@ def _detail(
     lines = run.lines.order_by("position")
     if case_filter:
         lines = lines.filter(case_reference__icontains=case_filter)
-    charged_pages = html_page(request, lines.exclude(kind=LineKind.EXCLUDED), LINES_PER_PAGE, "sida")
-    excluded_pages = html_page(request, lines.filter(kind=LineKind.EXCLUDED), LINES_PER_PAGE, "undantag")
+    # The page links keep the case filter and the other list's page, not a one-off action: ``kontroll=1``
+    # recomputes the whole run (a check, not a view to page through) and ``bestrid`` picks a line to dispute.
+    paged_by = ("arende", "sida", "undantag")
+    charged_pages = html_page(
+        request, lines.exclude(kind=LineKind.EXCLUDED), LINES_PER_PAGE, "sida", keep=paged_by
+    )
+    excluded_pages = html_page(
+        request, lines.filter(kind=LineKind.EXCLUDED), LINES_PER_PAGE, "undantag", keep=paged_by
+    )
     charged, excluded = charged_pages.page, excluded_pages.page
     shown = [*charged.object_list, *excluded.object_list]
     # One translation per kind, not one per row (a page of 100 rows spent most of its time in gettext).
